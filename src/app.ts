@@ -1,0 +1,132 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pino, { type Logger } from "pino";
+import { channels } from "./channels/registry.js";
+import { type Config, ConfigError } from "./config.js";
+import { type Clock, systemClock } from "./domain/clock.js";
+import { deriveKeyring, generateSecret, hashApiKey } from "./domain/crypto.js";
+import type { EventSink } from "./domain/events.js";
+import { ServiceDirectory } from "./domain/service/directory.js";
+import { DEFAULT_SERVICE_NAME } from "./domain/service/settings.js";
+import { VerificationFlow } from "./domain/verification/flow.js";
+import { buildProviders, type ProviderRegistry, usesDevOutbox } from "./providers/registry.js";
+import { EventBus, fanOut } from "./realtime/bus.js";
+import type { Gateway } from "./schema/context.js";
+import { gatewaySchema } from "./schema/index.js";
+import { Authenticator } from "./server/auth.js";
+import { buildHttp } from "./server/http.js";
+import { Metrics } from "./server/metrics.js";
+import { SqliteStore } from "./store/sqlite/store.js";
+import { Dispatcher } from "./workers/dispatcher.js";
+import { ExpirySweeper } from "./workers/sweeper.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const sqliteMigrations = join(root, "drizzle", "sqlite");
+
+export interface AppOverrides {
+  clock?: Clock;
+  logger?: Logger;
+  /** Where start-up notices (the admin key line, the dev outbox notice) go; stdout by default. */
+  announce?: (line: string) => void;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;
+
+/** The composition root's heart: wires store, bus, domain, workers and HTTP from a Config. */
+export async function buildApp(config: Config, overrides: AppOverrides = {}) {
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.logger ?? pino({ level: config.logLevel });
+  const announce = overrides.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
+
+  mkdirSync(config.dataDir, { recursive: true });
+  const keys = deriveKeyring(config.secret ?? loadOrCreateSecret(config.dataDir));
+  const store = new SqliteStore(config.sqliteFile, sqliteMigrations);
+
+  const bus = new EventBus();
+  const metrics = new Metrics(() => bus.listeners);
+  let dispatcher: Dispatcher | undefined;
+  const wakeDispatcher: EventSink = {
+    publish: (events) => {
+      if (events.some((e) => e.type === "verification.started" || e.type === "verification.resent")) dispatcher?.wake();
+    },
+  };
+  const sink = fanOut(bus, metrics, wakeDispatcher);
+
+  const providers: ProviderRegistry = buildProviders({ store, clock });
+  const devOutbox = usesDevOutbox(providers);
+  if (devOutbox && config.env === "production") {
+    store.close();
+    throw new ConfigError([
+      "NODE_ENV=production needs a real provider for every enabled channel; this build has only the dev outbox (real transports: see the README)",
+    ]);
+  }
+
+  const services = new ServiceDirectory({ store, clock, sink });
+  const verifications = new VerificationFlow({ store, clock, keys, sink, services, addressKind: (channel) => channels[channel].address });
+  const gateway: Gateway = { store, services, verifications, bus, keys, clock };
+
+  const adminKeyHash = await bootstrapAdminKey(config, store, announce);
+  if ((await store.countServices()) === 0) await services.create({ friendlyName: DEFAULT_SERVICE_NAME });
+
+  dispatcher = new Dispatcher({ store, clock, keys, sink, providers, logger });
+  const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });
+  const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash });
+  let ready = false;
+  const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, isReady: () => ready });
+
+  return {
+    gateway,
+    bus,
+    store,
+    dispatcher,
+    sweeper,
+    metrics,
+    devOutbox,
+    get url(): string {
+      const address = http.server.address() as AddressInfo;
+      const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      return `http://${host}:${address.port}`;
+    },
+    async start(): Promise<void> {
+      await new Promise<void>((resolve, reject) => {
+        http.server.once("error", reject);
+        http.server.listen(config.port, config.host, () => resolve());
+      });
+      dispatcher.start();
+      sweeper.start();
+      ready = true;
+      logger.info({ url: `${this.url}/graphql` }, "verigate listening");
+      if (devOutbox) {
+        announce(`Every channel (${Object.keys(providers).join(", ")}) delivers into the dev outbox: read messages with the devOutbox query. No message leaves this machine.`);
+      }
+    },
+    async stop(): Promise<void> {
+      ready = false;
+      await http.close();
+      await dispatcher.stop();
+      await sweeper.stop();
+      store.close();
+    },
+  };
+}
+
+/** VERIGATE_SECRET, or a secret generated once into DATA_DIR (readable by the owner only). */
+function loadOrCreateSecret(dataDir: string): string {
+  const file = join(dataDir, "secret");
+  if (!existsSync(file)) writeFileSync(file, generateSecret(), { mode: 0o600, flag: "wx" });
+  return readFileSync(file, "utf8").trim();
+}
+
+/** The admin key: from VERIGATE_ADMIN_KEY, or generated on the first start and printed exactly once. */
+async function bootstrapAdminKey(config: Config, store: SqliteStore, announce: (line: string) => void): Promise<string> {
+  if (config.adminKey) return hashApiKey(config.adminKey);
+  const existing = await store.getSetting("admin_key_hash");
+  if (existing) return existing;
+  const key = `vga_${randomBytes(32).toString("base64url")}`;
+  const stored = await store.initSetting("admin_key_hash", hashApiKey(key));
+  if (stored === hashApiKey(key)) announce(`Admin key: ${key}`);
+  return stored;
+}

@@ -1,0 +1,68 @@
+import type { Store } from "../../store/port.js";
+import type { Clock } from "../clock.js";
+import { hashApiKey } from "../crypto.js";
+import { notFound } from "../errors.js";
+import type { EventSink } from "../events.js";
+import { isSid, newSid } from "../ids.js";
+import type { ApiKey, Service } from "../types.js";
+import { parseInput } from "../validation.js";
+import { createServiceInput, serviceDefaults, updateServiceInput } from "./settings.js";
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+
+const apiKeyName = z.object({ name: z.string().trim().min(1).max(64).default("default") });
+
+export interface ServiceDirectoryDeps {
+  store: Store;
+  clock: Clock;
+  sink: EventSink;
+}
+
+/** Services and their API keys. */
+export class ServiceDirectory {
+  constructor(private readonly deps: ServiceDirectoryDeps) {}
+
+  async create(input: unknown): Promise<Service> {
+    const settings = parseInput(createServiceInput, input);
+    const now = this.deps.clock.now();
+    const service: Service = { ...serviceDefaults(), ...settings, sid: newSid("VA"), dateCreated: now, dateUpdated: now };
+    this.deps.sink.publish([await this.deps.store.createService(service)]);
+    return service;
+  }
+
+  async update(sid: string, input: unknown): Promise<Service> {
+    const patch = parseInput(updateServiceInput, input);
+    const updated = await this.deps.store.updateService(sid, patch, this.deps.clock.now());
+    if (!updated) throw notFound("Service");
+    this.deps.sink.publish([updated.event]);
+    return updated.service;
+  }
+
+  /** Unknown and malformed sids look the same: null. */
+  async get(sid: string): Promise<Service | null> {
+    return isSid(sid, "VA") ? this.deps.store.getService(sid) : null;
+  }
+
+  async require(sid: string): Promise<Service> {
+    const service = await this.get(sid);
+    if (!service) throw notFound("Service");
+    return service;
+  }
+
+  /** The key is returned once, here; only its hash is stored. */
+  async createApiKey(serviceSid: string, input: { name?: string | null }): Promise<{ key: string; apiKey: ApiKey }> {
+    await this.require(serviceSid);
+    const { name } = parseInput(apiKeyName, { name: input.name ?? undefined });
+    const key = `vgk_${randomBytes(32).toString("base64url")}`;
+    const apiKey: ApiKey = { sid: newSid("SK"), serviceSid, name, dateCreated: this.deps.clock.now(), revokedAt: null };
+    this.deps.sink.publish([await this.deps.store.createApiKey(apiKey, hashApiKey(key))]);
+    return { key, apiKey };
+  }
+
+  async revokeApiKey(sid: string, serviceScope: string | null): Promise<ApiKey> {
+    const revoked = isSid(sid, "SK") ? await this.deps.store.revokeApiKey(sid, serviceScope, this.deps.clock.now()) : null;
+    if (!revoked) throw notFound("API key");
+    if (revoked.event) this.deps.sink.publish([revoked.event]);
+    return revoked.apiKey;
+  }
+}

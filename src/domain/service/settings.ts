@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { channelNames, fraudGuardLevels, type ServiceSettings } from "../types.js";
+
+export const DEFAULT_SERVICE_NAME = "Default";
+
+/** Channels a service may enable today; SNA and AUTO join when their issue lands. */
+export const enablableChannels = ["SMS", "WHATSAPP", "CALL", "EMAIL"] as const;
+
+export const serviceDefaults = (): Omit<ServiceSettings, "friendlyName"> => ({
+  codeLength: 6,
+  ttlSeconds: 600,
+  maxCheckAttempts: 5,
+  maxSendAttempts: 5,
+  customCodeEnabled: false,
+  psd2Enabled: false,
+  doNotShareWarningEnabled: false,
+  dtmfInputRequired: true,
+  lookupEnabled: false,
+  skipSmsToLandlines: false,
+  defaultLocale: "en",
+  channels: [...enablableChannels],
+  fraudGuard: "BASIC",
+  testNumbers: [],
+});
+
+const linkPattern = /(https?:\/\/|www\.|[a-z0-9-]+\.(com|net|org|io|info|biz|co|me|ly|app|dev|xyz)\b)/i;
+
+/** Twilio's rules: at most 30 characters, no links, at most 4 digits (a name is not a phone number). */
+export const friendlyName = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(30, "must be at most 30 characters")
+  .refine((v) => !linkPattern.test(v), "must not contain a link")
+  .refine((v) => (v.match(/\d/g)?.length ?? 0) <= 4, "must contain at most 4 digits")
+  .refine((v) => /^[\p{L}\p{N} _\-.'&!]+$/u.test(v), "may hold letters, digits, spaces and - _ . ' & ! only");
+
+export const localeTag = z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, "must be a language tag such as en or pt-BR");
+
+const testNumber = z.object({
+  to: z.string().min(3).max(254),
+  code: z.string().regex(/^[0-9A-Za-z]{4,10}$/, "must be 4 to 10 letters or digits"),
+});
+
+const settingsShape = {
+  friendlyName,
+  codeLength: z.number().int().min(4, "must be between 4 and 10").max(10, "must be between 4 and 10"),
+  ttlSeconds: z.number().int().min(120, "must be between 120 and 86400").max(86400, "must be between 120 and 86400"),
+  maxCheckAttempts: z.number().int().min(1).max(20),
+  maxSendAttempts: z.number().int().min(1).max(20),
+  customCodeEnabled: z.boolean(),
+  psd2Enabled: z.boolean(),
+  doNotShareWarningEnabled: z.boolean(),
+  dtmfInputRequired: z.boolean(),
+  lookupEnabled: z.boolean(),
+  skipSmsToLandlines: z.boolean(),
+  defaultLocale: localeTag,
+  channels: z
+    .array(z.enum(channelNames))
+    .max(channelNames.length)
+    .refine((list) => list.every((c) => (enablableChannels as readonly string[]).includes(c)), {
+      message: `only ${enablableChannels.join(", ")} can be enabled on this gateway`,
+    })
+    .transform((list) => [...new Set(list)]),
+  fraudGuard: z.enum(fraudGuardLevels),
+  testNumbers: z.array(testNumber).max(100),
+};
+
+/** A GraphQL input leaves omitted fields undefined and may send explicit nulls; both mean "unchanged". */
+const dropNulls = (input: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
+
+export const createServiceInput = z.preprocess(
+  (v) => dropNulls(v as Record<string, unknown>),
+  z.object(settingsShape).partial().required({ friendlyName: true }),
+);
+export const updateServiceInput = z.preprocess(
+  (v) => dropNulls(v as Record<string, unknown>),
+  z.object(settingsShape).partial(),
+);

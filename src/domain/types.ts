@@ -1,0 +1,120 @@
+/** Domain records. Dates are epoch milliseconds; the schema layer renders them as ISO 8601. */
+
+export const deliveryChannels = ["SMS", "WHATSAPP", "CALL", "EMAIL"] as const;
+export type DeliveryChannel = (typeof deliveryChannels)[number];
+/** Every channel a client may name (API.md `Channel`); SNA and AUTO arrive with their own issue. */
+export const channelNames = ["SMS", "WHATSAPP", "CALL", "EMAIL", "SNA", "AUTO"] as const;
+export type ChannelName = (typeof channelNames)[number];
+export type AttemptChannel = "SMS" | "RCS" | "WHATSAPP" | "CALL" | "EMAIL" | "SNA";
+
+export const verificationStatuses = ["PENDING", "APPROVED", "CANCELED", "MAX_ATTEMPTS_REACHED", "EXPIRED", "FAILED"] as const;
+export type VerificationStatus = (typeof verificationStatuses)[number];
+export const finalVerificationStatuses: ReadonlySet<VerificationStatus> = new Set([
+  "APPROVED",
+  "CANCELED",
+  "MAX_ATTEMPTS_REACHED",
+  "EXPIRED",
+  "FAILED",
+]);
+
+export const deliveryStatuses = ["QUEUED", "SENT", "DELIVERED", "UNDELIVERED", "FAILED"] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+export const fraudGuardLevels = ["OFF", "BASIC", "STANDARD", "MAX"] as const;
+export type FraudGuardLevel = (typeof fraudGuardLevels)[number];
+
+export interface TestNumber {
+  to: string;
+  code: string;
+}
+
+export interface ServiceSettings {
+  friendlyName: string;
+  codeLength: number;
+  ttlSeconds: number;
+  maxCheckAttempts: number;
+  maxSendAttempts: number;
+  customCodeEnabled: boolean;
+  psd2Enabled: boolean;
+  doNotShareWarningEnabled: boolean;
+  dtmfInputRequired: boolean;
+  lookupEnabled: boolean;
+  skipSmsToLandlines: boolean;
+  defaultLocale: string;
+  channels: ChannelName[];
+  fraudGuard: FraudGuardLevel;
+  testNumbers: TestNumber[];
+}
+
+export interface Service extends ServiceSettings {
+  sid: string;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+export interface ApiKey {
+  sid: string;
+  serviceSid: string;
+  name: string;
+  dateCreated: number;
+  revokedAt: number | null;
+}
+
+export interface Lookup {
+  countryCode: string | null;
+  lineType: string | null;
+  carrier: string | null;
+}
+
+export interface SendAttempt {
+  attemptSid: string;
+  channel: AttemptChannel;
+  time: number;
+  status: DeliveryStatus;
+  providerMessageId: string | null;
+  errorCode: string | null;
+}
+
+/** What clients see of a verification; also the payload of every verification event. */
+export interface Verification {
+  sid: string;
+  serviceSid: string;
+  to: string;
+  channel: ChannelName;
+  status: VerificationStatus;
+  valid: boolean;
+  lookup: Lookup | null;
+  amount: string | null;
+  payee: string | null;
+  sendCodeAttempts: SendAttempt[];
+  dateCreated: number;
+  dateUpdated: number;
+  expiresAt: number;
+  /** Grows with every change clients can see; subscribers drop anything not newer than what they hold. */
+  version: number;
+}
+
+export interface VerifyEvent {
+  sid: string;
+  type: string;
+  serviceSid: string;
+  resourceSid: string;
+  occurredAt: number;
+  data: Record<string, unknown>;
+}
+
+export interface OutboxMessage {
+  to: string;
+  channel: AttemptChannel;
+  body: string;
+  code: string | null;
+  verificationSid: string | null;
+  attemptSid: string | null;
+  createdAt: number;
+}
+
+export interface Page<T> {
+  edges: { cursor: string; node: T }[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+}

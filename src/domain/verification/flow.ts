@@ -1,0 +1,187 @@
+import { z } from "zod";
+import type { CheckOutcome, Store } from "../../store/port.js";
+import type { Clock } from "../clock.js";
+import { codeMatches, generateNumericCode, hashCode, type Keyring, seal } from "../crypto.js";
+import { VerifyError, invalidParameter, notFound } from "../errors.js";
+import type { EventSink } from "../events.js";
+import { isSid, newSid } from "../ids.js";
+import { friendlyName, localeTag } from "../service/settings.js";
+import type { ChannelName, DeliveryChannel, Service, Verification, VerificationStatus } from "../types.js";
+import { parseInput } from "../validation.js";
+import { lookupOf, parseEmail, parsePhone } from "./address.js";
+
+export interface VerificationFlowDeps {
+  store: Store;
+  clock: Clock;
+  keys: Keyring;
+  sink: EventSink;
+  /** Which channels this gateway can deliver, and to which kind of address. */
+  addressKind: (channel: DeliveryChannel) => "phone" | "email";
+  services: { require(sid: string): Promise<Service> };
+}
+
+const optionalText = (max: number) => z.string().trim().min(1).max(max).nullish();
+
+const startInput = z.object({
+  serviceSid: z.string(),
+  to: z.string().max(320),
+  channel: z.string(),
+  locale: localeTag.nullish(),
+  customFriendlyName: friendlyName.nullish(),
+  customCode: z.string().regex(/^[0-9A-Za-z]{4,10}$/, "must be 4 to 10 letters or digits").nullish(),
+  amount: optionalText(32),
+  payee: optionalText(64),
+  appHash: z.string().regex(/^[A-Za-z0-9+/]{11}$/, "must be the 11-character SMS Retriever hash").nullish(),
+  tags: z
+    .record(z.string().max(128), z.string().max(128))
+    .refine((tags) => Object.keys(tags).length <= 10, "at most 10 tags")
+    .nullish(),
+});
+
+const checkInput = z.object({
+  serviceSid: z.string(),
+  to: z.string().max(320).nullish(),
+  verificationSid: z.string().nullish(),
+  code: z.string().regex(/^[0-9A-Za-z]{4,10}$/, "must be 4 to 10 letters or digits").nullish(),
+  amount: optionalText(32),
+  payee: optionalText(64),
+});
+
+const isDeliveryChannel = (channel: string): channel is DeliveryChannel => ["SMS", "WHATSAPP", "CALL", "EMAIL"].includes(channel);
+
+/** Why a verification cannot be checked or changed, as the error clients see. */
+function refusal(reason: "NOT_FOUND" | VerificationStatus): VerifyError {
+  switch (reason) {
+    case "APPROVED":
+      return new VerifyError("VERIFICATION_ALREADY_APPROVED", "The verification is already approved.");
+    case "CANCELED":
+      return new VerifyError("VERIFICATION_CANCELED", "The verification was canceled.");
+    case "EXPIRED":
+      return new VerifyError("VERIFICATION_EXPIRED", "The verification has expired; start a new one.");
+    case "MAX_ATTEMPTS_REACHED":
+      return new VerifyError("MAX_CHECK_ATTEMPTS_REACHED", "Max check attempts reached; start a new verification once this one expires.");
+    default:
+      return notFound("Verification");
+  }
+}
+
+/** Start, check, approve or cancel an OTP verification (DESIGN.md "The way a verification travels"). */
+export class VerificationFlow {
+  constructor(private readonly deps: VerificationFlowDeps) {}
+
+  async start(raw: unknown): Promise<Verification> {
+    const input = parseInput(startInput, raw);
+    const service = await this.deps.services.require(input.serviceSid);
+    const channel = input.channel as ChannelName;
+    if (!isDeliveryChannel(channel)) {
+      throw new VerifyError("CHANNEL_DISABLED", `Channel ${channel} is not available on this gateway.`);
+    }
+    if (!service.channels.includes(channel)) throw new VerifyError("CHANNEL_DISABLED", `Channel ${channel} is disabled for this service.`);
+    const { to, lookup } = this.address(channel, input.to, service);
+    if (input.customCode && !service.customCodeEnabled) {
+      throw invalidParameter("customCode", "Invalid parameter `customCode`: custom codes are not enabled for this service.");
+    }
+    if (input.appHash && channel !== "SMS") throw invalidParameter("appHash", "Invalid parameter `appHash`: only SMS carries an app hash.");
+    const psd2 = this.psd2(service, channel, input.amount ?? null, input.payee ?? null);
+
+    const now = this.deps.clock.now();
+    const sid = newSid("VE");
+    const code = input.customCode ?? generateNumericCode(service.codeLength);
+    const outcome = await this.deps.store.startVerification({
+      serviceSid: service.sid,
+      to,
+      channel,
+      attemptChannel: channel,
+      attemptSid: newSid("VL"),
+      now,
+      sendWindowStart: now - service.ttlSeconds * 1000,
+      maxSendAttempts: service.maxSendAttempts,
+      fresh: {
+        sid,
+        codeHash: hashCode(this.deps.keys, sid, code),
+        codeSealed: seal(this.deps.keys, JSON.stringify({ code, appHash: input.appHash ?? null }), sid),
+        codeLength: code.length,
+        maxCheckAttempts: service.maxCheckAttempts,
+        amount: psd2.amount,
+        payee: psd2.payee,
+        locale: input.locale ?? null,
+        customFriendlyName: input.customFriendlyName ?? null,
+        lookup: service.lookupEnabled ? lookup : null,
+        tags: input.tags ?? null,
+        expiresAt: now + service.ttlSeconds * 1000,
+      },
+    });
+    if (!outcome.ok) {
+      throw new VerifyError("MAX_SEND_ATTEMPTS_REACHED", `Max send attempts reached: at most ${service.maxSendAttempts} sends to this recipient per ${service.ttlSeconds} seconds.`);
+    }
+    this.deps.sink.publish(outcome.events);
+    return outcome.verification;
+  }
+
+  async check(raw: unknown): Promise<Verification> {
+    const input = parseInput(checkInput, raw);
+    if (!isSid(input.serviceSid, "VA")) throw notFound("Service");
+    if (!input.to && !input.verificationSid) throw invalidParameter("to", "Invalid parameter `to`: give `to` or `verificationSid`.");
+    if (input.verificationSid && !isSid(input.verificationSid, "VE")) throw notFound("Verification");
+    if (!input.code) throw invalidParameter("code", "Invalid parameter `code`: a code is required.");
+    const code = input.code;
+    const to = input.verificationSid ? null : this.anyAddress(input.to as string);
+    const keys = this.deps.keys;
+    const outcome: CheckOutcome = await this.deps.store.checkVerification(
+      { serviceSid: input.serviceSid, sid: input.verificationSid ?? null, to, now: this.deps.clock.now() },
+      (subject) => {
+        if (code.length !== subject.codeLength) {
+          throw invalidParameter("code", `Invalid parameter \`code\`: this verification's code has ${subject.codeLength} characters.`);
+        }
+        if (subject.amount !== null && (input.amount == null || input.payee == null)) {
+          throw invalidParameter(input.amount == null ? "amount" : "payee", "Invalid parameter: this PSD2 verification needs `amount` and `payee`.");
+        }
+        const psd2Matches = subject.amount === null || (subject.amount === input.amount && subject.payee === input.payee);
+        // Compare the code even when PSD2 fails, so both paths take the same time.
+        return codeMatches(keys, subject.sid, code, subject.codeHash) && psd2Matches;
+      },
+    );
+    this.deps.sink.publish(outcome.events);
+    if (!outcome.ok) throw refusal(outcome.reason);
+    return outcome.verification;
+  }
+
+  async setStatus(sid: string, status: "APPROVED" | "CANCELED", serviceScope: string | null): Promise<Verification> {
+    if (!isSid(sid, "VE")) throw notFound("Verification");
+    const outcome = await this.deps.store.setVerificationStatus({ sid, serviceSid: serviceScope, status, now: this.deps.clock.now() });
+    this.deps.sink.publish(outcome.events);
+    if (!outcome.ok) throw refusal(outcome.reason);
+    return outcome.verification;
+  }
+
+  async get(sid: string): Promise<Verification | null> {
+    return isSid(sid, "VE") ? this.deps.store.getVerification(sid) : null;
+  }
+
+  private address(channel: DeliveryChannel, raw: string, service: Service) {
+    if (this.deps.addressKind(channel) === "email") return { to: parseEmail(raw), lookup: null };
+    const phone = parsePhone(raw);
+    if (channel === "SMS" && service.skipSmsToLandlines && phone.lineType === "FIXED_LINE") {
+      throw new VerifyError("LANDLINE_NOT_SUPPORTED", "SMS cannot reach a landline; use CALL for this number.");
+    }
+    return { to: phone.e164, lookup: lookupOf(phone) };
+  }
+
+  /** A check names only `to`: an address with @ is an email, anything else must be a phone number. */
+  private anyAddress(raw: string): string {
+    return raw.includes("@") ? parseEmail(raw) : parsePhone(raw).e164;
+  }
+
+  private psd2(service: Service, channel: DeliveryChannel, amount: string | null, payee: string | null) {
+    if (!service.psd2Enabled) {
+      if (amount !== null || payee !== null) {
+        throw invalidParameter(amount !== null ? "amount" : "payee", "Invalid parameter: `amount` and `payee` need psd2Enabled on the service.");
+      }
+      return { amount: null, payee: null };
+    }
+    if (channel === "CALL") throw invalidParameter("channel", "Invalid parameter `channel`: PSD2 verifications cannot be sent by voice call.");
+    if (amount === null) throw invalidParameter("amount", "Invalid parameter `amount`: required when PSD2 is enabled.");
+    if (payee === null) throw invalidParameter("payee", "Invalid parameter `payee`: required when PSD2 is enabled.");
+    return { amount, payee };
+  }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { buildApp, sqliteMigrations } from "./app.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { printedSchema } from "./schema/index.js";
+import { SqliteStore } from "./store/sqlite/store.js";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+/** The only place that reads process.env. Commands: serve (default) | migrate | schema. */
+async function main(command: string): Promise<void> {
+  switch (command) {
+    case "schema": {
+      const file = resolve("schema.graphql");
+      writeFileSync(file, printedSchema());
+      process.stdout.write(`wrote ${file}\n`);
+      return;
+    }
+    case "migrate": {
+      const config = loadConfig(process.env);
+      mkdirSync(dirname(config.sqliteFile), { recursive: true });
+      new SqliteStore(config.sqliteFile, sqliteMigrations).close();
+      process.stdout.write(`migrated ${config.sqliteFile}\n`);
+      return;
+    }
+    case "serve": {
+      const app = await buildApp(loadConfig(process.env));
+      await app.start();
+      process.stdout.write(`Verigate is listening on ${app.url}/graphql (GraphiQL in a browser)\n`);
+      const shutdown = () => {
+        app.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once("SIGINT", shutdown);
+      process.once("SIGTERM", shutdown);
+      return;
+    }
+    default:
+      throw new Error(`unknown command "${command}"; use serve, migrate or schema`);
+  }
+}
+
+main(process.argv[2] ?? "serve").catch((error: unknown) => {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

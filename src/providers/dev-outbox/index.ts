@@ -1,0 +1,22 @@
+import type { Clock } from "../../domain/clock.js";
+import type { Store } from "../../store/port.js";
+import type { Provider } from "../provider.js";
+
+/** Delivers into the store, readable through the admin-only `devOutbox` query; for development only. */
+export function devOutboxProvider(store: Store, clock: Clock): Provider {
+  return {
+    name: "dev-outbox",
+    async send(message) {
+      await store.addDevMessage({
+        to: message.to,
+        channel: message.channel,
+        body: message.subject ? `${message.subject}\n\n${message.body}` : message.body,
+        code: message.code,
+        verificationSid: message.verificationSid,
+        attemptSid: message.attemptSid,
+        createdAt: clock.now(),
+      });
+      return { status: "SENT", providerMessageId: `dev-${message.attemptSid}` };
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { setMaxListeners } from "node:events";
+import type { EventSink } from "../domain/events.js";
+import type { VerifyEvent } from "../domain/types.js";
+
+/**
+ * Typed topics over an EventTarget: in memory here; a Redis-backed EventTarget
+ * (@graphql-yoga/redis-event-target) carries the same topics between instances.
+ */
+export const topics = {
+  resource: (sid: string) => `resource:${sid}`,
+  service: (sid: string) => `service:${sid}`,
+};
+
+export class EventBus implements EventSink {
+  private active = 0;
+
+  constructor(private readonly target: EventTarget = unboundedEventTarget()) {}
+
+  publish(events: readonly VerifyEvent[]): void {
+    for (const event of events) {
+      this.target.dispatchEvent(new CustomEvent(topics.resource(event.resourceSid), { detail: event }));
+      this.target.dispatchEvent(new CustomEvent(topics.service(event.serviceSid), { detail: event }));
+    }
+  }
+
+  /** Returns the unsubscribe function; `listeners` counts what is still attached. */
+  listen(topic: string, handler: (event: VerifyEvent) => void): () => void {
+    const listener = (e: Event) => handler((e as CustomEvent<VerifyEvent>).detail);
+    this.target.addEventListener(topic, listener);
+    this.active++;
+    let attached = true;
+    return () => {
+      if (!attached) return;
+      attached = false;
+      this.active--;
+      this.target.removeEventListener(topic, listener);
+    };
+  }
+
+  get listeners(): number {
+    return this.active;
+  }
+}
+
+/** Node warns past 10 listeners per event type; thousands of subscribers are expected here. */
+function unboundedEventTarget(): EventTarget {
+  const target = new EventTarget();
+  setMaxListeners(0, target);
+  return target;
+}
+
+/** Fans committed events out to several sinks (bus, metrics, dispatcher wake-up). */
+export const fanOut = (...sinks: EventSink[]): EventSink => ({
+  publish(events) {
+    if (events.length === 0) return;
+    for (const sink of sinks) sink.publish(events);
+  },
+});

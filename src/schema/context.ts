@@ -1,0 +1,22 @@
+import type { Clock } from "../domain/clock.js";
+import type { Keyring } from "../domain/crypto.js";
+import type { ServiceDirectory } from "../domain/service/directory.js";
+import type { VerificationFlow } from "../domain/verification/flow.js";
+import type { EventBus } from "../realtime/bus.js";
+import type { Principal } from "../server/auth.js";
+import type { Store } from "../store/port.js";
+
+/** What resolvers may reach: the domain's entry points, never SQL or HTTP. */
+export interface Gateway {
+  store: Store;
+  services: ServiceDirectory;
+  verifications: VerificationFlow;
+  bus: EventBus;
+  keys: Keyring;
+  clock: Clock;
+}
+
+export interface GatewayContext {
+  principal: Principal;
+  gateway: Gateway;
+}

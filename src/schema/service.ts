@@ -1,0 +1,161 @@
+import { notFound } from "../domain/errors.js";
+import { enablableChannels } from "../domain/service/settings.js";
+import { type ApiKey, type Service, type TestNumber, channelNames, fraudGuardLevels } from "../domain/types.js";
+import { requireAdmin, requireAuthenticated, requireServiceAccess, serviceScope, forbidden } from "../server/auth.js";
+import { builder } from "./builder.js";
+import { connection, emptyPage, pageSize } from "./connection.js";
+
+export const ChannelEnum = builder.enumType("Channel", {
+  values: channelNames,
+  description: "AUTO is input only; a Verification shows the channel actually chosen",
+});
+export const FraudGuardLevelEnum = builder.enumType("FraudGuardLevel", { values: fraudGuardLevels });
+
+const TestNumberRef = builder.objectRef<TestNumber>("TestNumber").implement({
+  fields: (t) => ({ to: t.exposeString("to"), code: t.exposeString("code") }),
+});
+
+export const ServiceRef = builder.objectRef<Service>("Service").implement({
+  description: "A verification service: one product's settings, keys and verifications",
+  fields: (t) => ({
+    id: t.exposeID("sid"),
+    sid: t.exposeID("sid"),
+    friendlyName: t.exposeString("friendlyName"),
+    codeLength: t.exposeInt("codeLength"),
+    ttlSeconds: t.exposeInt("ttlSeconds"),
+    maxCheckAttempts: t.exposeInt("maxCheckAttempts"),
+    maxSendAttempts: t.exposeInt("maxSendAttempts"),
+    customCodeEnabled: t.exposeBoolean("customCodeEnabled"),
+    psd2Enabled: t.exposeBoolean("psd2Enabled"),
+    doNotShareWarningEnabled: t.exposeBoolean("doNotShareWarningEnabled"),
+    dtmfInputRequired: t.exposeBoolean("dtmfInputRequired"),
+    lookupEnabled: t.exposeBoolean("lookupEnabled"),
+    skipSmsToLandlines: t.exposeBoolean("skipSmsToLandlines"),
+    defaultLocale: t.exposeString("defaultLocale"),
+    channels: t.field({ type: [ChannelEnum], resolve: (s) => s.channels }),
+    fraudGuard: t.field({ type: FraudGuardLevelEnum, resolve: (s) => s.fraudGuard }),
+    testNumbers: t.field({ type: [TestNumberRef], resolve: (s) => s.testNumbers }),
+    dateCreated: t.field({ type: "DateTime", resolve: (s) => s.dateCreated }),
+    dateUpdated: t.field({ type: "DateTime", resolve: (s) => s.dateUpdated }),
+  }),
+});
+
+const ApiKeyRef = builder.objectRef<ApiKey>("ApiKey").implement({
+  description: "An API key's record; the key itself is shown once, by createApiKey",
+  fields: (t) => ({
+    id: t.exposeID("sid"),
+    sid: t.exposeID("sid"),
+    serviceSid: t.exposeID("serviceSid"),
+    name: t.exposeString("name"),
+    dateCreated: t.field({ type: "DateTime", resolve: (k) => k.dateCreated }),
+    revokedAt: t.field({ type: "DateTime", nullable: true, resolve: (k) => k.revokedAt }),
+  }),
+});
+
+const ServiceConnection = connection("Service", ServiceRef);
+
+const TestNumberInput = builder.inputType("TestNumberInput", {
+  fields: (t) => ({ to: t.string({ required: true }), code: t.string({ required: true }) }),
+});
+
+const settingsFields = (t: Parameters<Parameters<typeof builder.inputType>[1]["fields"]>[0]) => ({
+  codeLength: t.int({ description: "4–10, default 6" }),
+  ttlSeconds: t.int({ description: "120–86400, default 600" }),
+  maxCheckAttempts: t.int({ description: "default 5" }),
+  maxSendAttempts: t.int({ description: "sends per `to` per ttl window, default 5" }),
+  customCodeEnabled: t.boolean(),
+  psd2Enabled: t.boolean(),
+  doNotShareWarningEnabled: t.boolean(),
+  dtmfInputRequired: t.boolean(),
+  lookupEnabled: t.boolean(),
+  skipSmsToLandlines: t.boolean(),
+  defaultLocale: t.string(),
+  channels: t.field({ type: [ChannelEnum], description: `enabled channels; available: ${enablableChannels.join(", ")}` }),
+  fraudGuard: t.field({ type: FraudGuardLevelEnum }),
+  testNumbers: t.field({ type: [TestNumberInput] }),
+});
+
+const CreateServiceInput = builder.inputType("CreateServiceInput", {
+  fields: (t) => ({ friendlyName: t.string({ required: true }), ...settingsFields(t) }),
+});
+const UpdateServiceInput = builder.inputType("UpdateServiceInput", {
+  fields: (t) => ({ sid: t.id({ required: true }), friendlyName: t.string(), ...settingsFields(t) }),
+});
+const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
+  fields: (t) => ({ serviceSid: t.id({ required: true }), name: t.string() }),
+});
+const CreateApiKeyPayload = builder.objectRef<{ key: string; apiKey: ApiKey }>("CreateApiKeyPayload").implement({
+  fields: (t) => ({
+    key: t.exposeString("key", { description: "The secret; shown only in this response" }),
+    apiKey: t.field({ type: ApiKeyRef, resolve: (p) => p.apiKey }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  service: t.field({
+    type: ServiceRef,
+    nullable: true,
+    args: { sid: t.arg.id({ required: true }) },
+    resolve: async (_, { sid }, { principal, gateway }) =>
+      requireServiceAccess(principal, sid) === "in-scope" ? gateway.services.get(sid) : null,
+  }),
+  services: t.field({
+    type: ServiceConnection,
+    args: { first: t.arg.int(), after: t.arg.string() },
+    resolve: async (_, args, { principal, gateway }) => {
+      const p = requireAuthenticated(principal);
+      const first = pageSize(args.first);
+      if (p.kind === "client") throw forbidden();
+      if (p.kind === "apiKey") {
+        // A service key sees its own service only.
+        const own = args.after ? null : await gateway.services.get(p.serviceSid);
+        return own ? { edges: [{ cursor: "", node: own }], hasNextPage: false, endCursor: null } : emptyPage<Service>();
+      }
+      return gateway.store.listServices({ first, after: args.after ?? null });
+    },
+  }),
+  apiKeys: t.field({
+    type: [ApiKeyRef],
+    description: "The service's API keys (records only; keys are never shown again)",
+    args: { serviceSid: t.arg.id({ required: true }) },
+    resolve: async (_, { serviceSid }, { principal, gateway }) =>
+      requireServiceAccess(principal, serviceSid) === "in-scope" ? gateway.store.listApiKeys(serviceSid) : [],
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createService: t.field({
+    type: ServiceRef,
+    args: { input: t.arg({ type: CreateServiceInput, required: true }) },
+    resolve: async (_, { input }, { principal, gateway }) => {
+      requireAdmin(principal);
+      return gateway.services.create(input);
+    },
+  }),
+  updateService: t.field({
+    type: ServiceRef,
+    args: { input: t.arg({ type: UpdateServiceInput, required: true }) },
+    resolve: async (_, { input }, { principal, gateway }) => {
+      const { sid, ...patch } = input;
+      if (requireServiceAccess(principal, sid) === "out-of-scope") throw notFound("Service");
+      return gateway.services.update(sid, patch);
+    },
+  }),
+  createApiKey: t.field({
+    type: CreateApiKeyPayload,
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+    resolve: async (_, { input }, { principal, gateway }) => {
+      if (requireServiceAccess(principal, input.serviceSid) === "out-of-scope") throw notFound("Service");
+      return gateway.services.createApiKey(input.serviceSid, input);
+    },
+  }),
+  revokeApiKey: t.field({
+    type: ApiKeyRef,
+    description: "Revokes a key at once; requests that carry it are refused from then on",
+    args: { sid: t.arg.id({ required: true }) },
+    resolve: async (_, { sid }, { principal, gateway }) => {
+      requireServiceAccess(principal, null);
+      return gateway.services.revokeApiKey(sid, serviceScope(principal));
+    },
+  }),
+}));

@@ -1,0 +1,164 @@
+import type {
+  ApiKey,
+  AttemptChannel,
+  ChannelName,
+  DeliveryStatus,
+  Lookup,
+  OutboxMessage,
+  Page,
+  Service,
+  ServiceSettings,
+  Verification,
+  VerificationStatus,
+  VerifyEvent,
+} from "../domain/types.js";
+
+/**
+ * The one persistence port. Every method that changes state writes its domain events in the same
+ * transaction and returns them, so the caller publishes after commit. Adapters: sqlite/ (embedded).
+ */
+export interface Store {
+  close(): void;
+
+  getSetting(key: string): Promise<string | null>;
+  /** Sets the value only if the key is absent; answers the value that is stored afterwards. */
+  initSetting(key: string, value: string): Promise<string>;
+
+  createService(service: Service): Promise<VerifyEvent>;
+  updateService(sid: string, patch: Partial<ServiceSettings>, now: number): Promise<{ service: Service; event: VerifyEvent } | null>;
+  getService(sid: string): Promise<Service | null>;
+  listServices(page: PageRequest): Promise<Page<Service>>;
+  countServices(): Promise<number>;
+
+  createApiKey(key: ApiKey, keyHash: string): Promise<VerifyEvent>;
+  findApiKeyByHash(keyHash: string): Promise<ApiKey | null>;
+  revokeApiKey(sid: string, serviceSid: string | null, now: number): Promise<{ apiKey: ApiKey; event: VerifyEvent | null } | null>;
+  listApiKeys(serviceSid: string): Promise<ApiKey[]>;
+
+  startVerification(plan: StartPlan): Promise<StartOutcome>;
+  checkVerification(request: CheckRequest, judge: CheckJudge): Promise<CheckOutcome>;
+  setVerificationStatus(request: StatusChange): Promise<StatusOutcome>;
+  expireDue(now: number, limit: number): Promise<VerifyEvent[]>;
+  getVerification(sid: string): Promise<Verification | null>;
+  listVerifications(serviceSid: string, filter: VerificationFilter, page: PageRequest): Promise<Page<Verification>>;
+
+  claimJobs(now: number, leaseMs: number, limit: number): Promise<OutboxJob[]>;
+  deliveryContext(attemptSid: string): Promise<DeliveryContext | null>;
+  recordDelivery(result: DeliveryResult): Promise<VerifyEvent | null>;
+  retryJob(jobId: number, runAt: number, error: string): Promise<void>;
+  /** Drops a job that must not run (its verification is final); no event. */
+  dropJob(jobId: number): Promise<void>;
+  pendingJobCount(): Promise<number>;
+
+  addDevMessage(message: OutboxMessage): Promise<void>;
+  listDevMessages(to: string | null, limit: number): Promise<OutboxMessage[]>;
+  listEvents(resourceSid: string): Promise<VerifyEvent[]>;
+}
+
+export interface PageRequest {
+  first: number;
+  after: string | null;
+}
+
+export interface VerificationFilter {
+  status?: VerificationStatus | null;
+  to?: string | null;
+  channel?: ChannelName | null;
+}
+
+/** Everything a new verification needs; used only when no pending one exists for the same `to`. */
+export interface NewVerification {
+  sid: string;
+  codeHash: string;
+  codeSealed: string;
+  codeLength: number;
+  maxCheckAttempts: number;
+  amount: string | null;
+  payee: string | null;
+  locale: string | null;
+  customFriendlyName: string | null;
+  lookup: Lookup | null;
+  tags: Record<string, unknown> | null;
+  expiresAt: number;
+}
+
+export interface StartPlan {
+  serviceSid: string;
+  to: string;
+  channel: ChannelName;
+  attemptChannel: AttemptChannel;
+  attemptSid: string;
+  now: number;
+  /** Sends to this `to` since this instant count against maxSendAttempts. */
+  sendWindowStart: number;
+  maxSendAttempts: number;
+  fresh: NewVerification;
+}
+
+export type StartOutcome =
+  | { ok: true; verification: Verification; created: boolean; events: VerifyEvent[] }
+  | { ok: false; reason: "MAX_SEND_ATTEMPTS_REACHED" };
+
+export interface CheckRequest {
+  serviceSid: string;
+  sid: string | null;
+  to: string | null;
+  now: number;
+}
+
+/** What the domain needs to judge a code; the sealed code never leaves the store for a check. */
+export interface CheckSubject {
+  sid: string;
+  codeHash: string;
+  codeLength: number;
+  amount: string | null;
+  payee: string | null;
+}
+
+/** Runs inside the check's transaction after the attempt is claimed; a throw rolls the claim back. */
+export type CheckJudge = (subject: CheckSubject) => boolean;
+
+export type CheckOutcome =
+  | { ok: true; verification: Verification; valid: boolean; events: VerifyEvent[] }
+  | { ok: false; reason: "NOT_FOUND" | VerificationStatus; events: VerifyEvent[] };
+
+export interface StatusChange {
+  sid: string;
+  serviceSid: string | null;
+  status: "APPROVED" | "CANCELED";
+  now: number;
+}
+
+export type StatusOutcome =
+  | { ok: true; verification: Verification; events: VerifyEvent[] }
+  | { ok: false; reason: "NOT_FOUND" | VerificationStatus; events: VerifyEvent[] };
+
+export interface OutboxJob {
+  id: number;
+  kind: "delivery";
+  refSid: string;
+  tries: number;
+}
+
+export interface DeliveryContext {
+  verificationSid: string;
+  serviceSid: string;
+  status: VerificationStatus;
+  to: string;
+  channel: AttemptChannel;
+  codeSealed: string | null;
+  amount: string | null;
+  payee: string | null;
+  locale: string | null;
+  customFriendlyName: string | null;
+  service: Service;
+}
+
+export interface DeliveryResult {
+  jobId: number;
+  attemptSid: string;
+  status: DeliveryStatus;
+  providerMessageId: string | null;
+  errorCode: string | null;
+  now: number;
+}

@@ -1,0 +1,139 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Times are epoch milliseconds; JSON columns hold small documents that are read whole.
+
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
+export const services = sqliteTable("services", {
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  sid: text("sid").notNull().unique(),
+  friendlyName: text("friendly_name").notNull(),
+  codeLength: integer("code_length").notNull(),
+  ttlSeconds: integer("ttl_seconds").notNull(),
+  maxCheckAttempts: integer("max_check_attempts").notNull(),
+  maxSendAttempts: integer("max_send_attempts").notNull(),
+  customCodeEnabled: integer("custom_code_enabled", { mode: "boolean" }).notNull(),
+  psd2Enabled: integer("psd2_enabled", { mode: "boolean" }).notNull(),
+  doNotShareWarningEnabled: integer("do_not_share_warning_enabled", { mode: "boolean" }).notNull(),
+  dtmfInputRequired: integer("dtmf_input_required", { mode: "boolean" }).notNull(),
+  lookupEnabled: integer("lookup_enabled", { mode: "boolean" }).notNull(),
+  skipSmsToLandlines: integer("skip_sms_to_landlines", { mode: "boolean" }).notNull(),
+  defaultLocale: text("default_locale").notNull(),
+  channels: text("channels").notNull(),
+  fraudGuard: text("fraud_guard").notNull(),
+  testNumbers: text("test_numbers").notNull(),
+  dateCreated: integer("date_created").notNull(),
+  dateUpdated: integer("date_updated").notNull(),
+});
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    name: text("name").notNull(),
+    keyHash: text("key_hash").notNull(),
+    dateCreated: integer("date_created").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash").on(t.keyHash), index("api_keys_service").on(t.serviceSid)],
+);
+
+export const verifications = sqliteTable(
+  "verifications",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    to: text("to").notNull(),
+    channel: text("channel").notNull(),
+    status: text("status").notNull(),
+    codeHash: text("code_hash").notNull(),
+    /** The code sealed with AES-GCM so a resend can deliver the same code; cleared at a final state. */
+    codeSealed: text("code_sealed"),
+    codeLength: integer("code_length").notNull(),
+    checkAttempts: integer("check_attempts").notNull().default(0),
+    maxCheckAttempts: integer("max_check_attempts").notNull(),
+    amount: text("amount"),
+    payee: text("payee"),
+    locale: text("locale"),
+    customFriendlyName: text("custom_friendly_name"),
+    lookup: text("lookup"),
+    tags: text("tags"),
+    version: integer("version").notNull().default(1),
+    dateCreated: integer("date_created").notNull(),
+    dateUpdated: integer("date_updated").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [
+    index("verifications_to").on(t.serviceSid, t.to, t.status),
+    index("verifications_due").on(t.status, t.expiresAt),
+    index("verifications_service").on(t.serviceSid, t.seq),
+  ],
+);
+
+export const sendAttempts = sqliteTable(
+  "send_attempts",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    sid: text("sid").notNull().unique(),
+    verificationSid: text("verification_sid").notNull(),
+    serviceSid: text("service_sid").notNull(),
+    to: text("to").notNull(),
+    channel: text("channel").notNull(),
+    status: text("status").notNull(),
+    time: integer("time").notNull(),
+    providerMessageId: text("provider_message_id"),
+    errorCode: text("error_code"),
+  },
+  (t) => [index("send_attempts_verification").on(t.verificationSid), index("send_attempts_to").on(t.serviceSid, t.to, t.time)],
+);
+
+/** The durable outbox: every message that leaves the process is a row first (DESIGN.md principle 4). */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    kind: text("kind").notNull(),
+    refSid: text("ref_sid").notNull(),
+    runAt: integer("run_at").notNull(),
+    leaseUntil: integer("lease_until"),
+    tries: integer("tries").notNull().default(0),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("outbox_due").on(t.runAt)],
+);
+
+export const events = sqliteTable(
+  "events",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    sid: text("sid").notNull().unique(),
+    type: text("type").notNull(),
+    serviceSid: text("service_sid").notNull(),
+    resourceSid: text("resource_sid").notNull(),
+    occurredAt: integer("occurred_at").notNull(),
+    data: text("data").notNull(),
+  },
+  (t) => [index("events_service").on(t.serviceSid, t.seq), index("events_resource").on(t.resourceSid)],
+);
+
+export const devOutbox = sqliteTable(
+  "dev_outbox",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    to: text("to").notNull(),
+    channel: text("channel").notNull(),
+    body: text("body").notNull(),
+    code: text("code"),
+    verificationSid: text("verification_sid"),
+    attemptSid: text("attempt_sid"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("dev_outbox_to").on(t.to, t.seq)],
+);

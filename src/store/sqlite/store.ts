@@ -1,0 +1,514 @@
+import Database from "better-sqlite3";
+import { and, asc, desc, eq, gt, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { newSid } from "../../domain/ids.js";
+import type { ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
+import { decodeCursor, encodeCursor } from "../cursor.js";
+import type { CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
+import * as t from "./schema.js";
+
+type ServiceRow = typeof t.services.$inferSelect;
+type VerificationRow = typeof t.verifications.$inferSelect;
+type AttemptRow = typeof t.sendAttempts.$inferSelect;
+type EventDraft = { type: string; serviceSid: string; resourceSid: string; data: object; now: number };
+
+const p = sql.placeholder;
+
+/**
+ * The embedded store. better-sqlite3 is synchronous, so every transaction here is a synchronous callback
+ * (an async one would silently not be atomic); the async Store port hides that from the domain.
+ */
+export class SqliteStore implements Store {
+  private readonly sqlite: Database.Database;
+  private readonly db: BetterSQLite3Database<typeof t>;
+
+  constructor(file: string, migrationsFolder: string) {
+    this.sqlite = new Database(file);
+    this.sqlite.pragma("journal_mode = WAL");
+    this.sqlite.pragma("synchronous = NORMAL");
+    this.sqlite.pragma("busy_timeout = 5000");
+    this.db = drizzle(this.sqlite, { schema: t });
+    migrate(this.db, { migrationsFolder });
+  }
+
+  close(): void {
+    this.sqlite.close();
+  }
+
+  // Hot-path statements are prepared once, on first use; the query builder would re-prepare on every call.
+  private prepared<T>(build: () => T): () => T {
+    let cached: T | undefined;
+    return () => (cached ??= build());
+  }
+
+  private readonly serviceBySid = this.prepared(() => this.db.select().from(t.services).where(eq(t.services.sid, p("sid"))).prepare());
+  private readonly verificationBySid = this.prepared(() => this.db.select().from(t.verifications).where(eq(t.verifications.sid, p("sid"))).prepare());
+  private readonly latestByTo = this.prepared(() =>
+    this.db
+      .select()
+      .from(t.verifications)
+      .where(and(eq(t.verifications.serviceSid, p("serviceSid")), eq(t.verifications.to, p("to"))))
+      .orderBy(desc(t.verifications.seq))
+      .limit(1)
+      .prepare(),
+  );
+  private readonly pendingByTo = this.prepared(() =>
+    this.db
+      .select()
+      .from(t.verifications)
+      .where(and(eq(t.verifications.serviceSid, p("serviceSid")), eq(t.verifications.to, p("to")), eq(t.verifications.status, "PENDING"), gt(t.verifications.expiresAt, p("now"))))
+      .orderBy(desc(t.verifications.seq))
+      .limit(1)
+      .prepare(),
+  );
+  private readonly attemptsOf = this.prepared(() =>
+    this.db.select().from(t.sendAttempts).where(eq(t.sendAttempts.verificationSid, p("sid"))).orderBy(asc(t.sendAttempts.seq)).prepare(),
+  );
+  private readonly sendsSince = this.prepared(() =>
+    this.db
+      .select({ n: sql<number>`count(*)` })
+      .from(t.sendAttempts)
+      .where(and(eq(t.sendAttempts.serviceSid, p("serviceSid")), eq(t.sendAttempts.to, p("to")), gt(t.sendAttempts.time, p("since"))))
+      .prepare(),
+  );
+  private readonly insertVerification = this.prepared(() =>
+    this.db
+      .insert(t.verifications)
+      .values({
+        sid: p("sid"),
+        serviceSid: p("serviceSid"),
+        to: p("to"),
+        channel: p("channel"),
+        status: "PENDING",
+        codeHash: p("codeHash"),
+        codeSealed: p("codeSealed"),
+        codeLength: p("codeLength"),
+        maxCheckAttempts: p("maxCheckAttempts"),
+        amount: p("amount"),
+        payee: p("payee"),
+        locale: p("locale"),
+        customFriendlyName: p("customFriendlyName"),
+        lookup: p("lookup"),
+        tags: p("tags"),
+        dateCreated: p("now"),
+        dateUpdated: p("now"),
+        expiresAt: p("expiresAt"),
+      })
+      .returning()
+      .prepare(),
+  );
+  private readonly touchForResend = this.prepared(() =>
+    this.db
+      .update(t.verifications)
+      .set({ channel: sql`${p("channel")}`, version: sql`${t.verifications.version} + 1`, dateUpdated: sql`${p("now")}` })
+      .where(eq(t.verifications.sid, p("sid")))
+      .returning()
+      .prepare(),
+  );
+  private readonly insertAttempt = this.prepared(() =>
+    this.db
+      .insert(t.sendAttempts)
+      .values({
+        sid: p("sid"),
+        verificationSid: p("verificationSid"),
+        serviceSid: p("serviceSid"),
+        to: p("to"),
+        channel: p("channel"),
+        status: "QUEUED",
+        time: p("now"),
+      })
+      .prepare(),
+  );
+  private readonly insertJob = this.prepared(() =>
+    this.db.insert(t.outbox).values({ kind: p("kind"), refSid: p("refSid"), runAt: p("now"), createdAt: p("now") }).prepare(),
+  );
+  private readonly insertEventStmt = this.prepared(() =>
+    this.db
+      .insert(t.events)
+      .values({ sid: p("sid"), type: p("type"), serviceSid: p("serviceSid"), resourceSid: p("resourceSid"), occurredAt: p("occurredAt"), data: p("data") })
+      .prepare(),
+  );
+  /** Claims one check attempt atomically: the cap holds however many checks run at once. */
+  private readonly claimCheck = this.prepared(() =>
+    this.db
+      .update(t.verifications)
+      .set({ checkAttempts: sql`${t.verifications.checkAttempts} + 1` })
+      .where(
+        and(
+          eq(t.verifications.sid, p("sid")),
+          eq(t.verifications.status, "PENDING"),
+          lt(t.verifications.checkAttempts, t.verifications.maxCheckAttempts),
+          gt(t.verifications.expiresAt, p("now")),
+        ),
+      )
+      .returning()
+      .prepare(),
+  );
+  /** Moves a pending verification to a final state; the sealed code is destroyed with it. */
+  private readonly settle = this.prepared(() =>
+    this.db
+      .update(t.verifications)
+      .set({ status: sql`${p("status")}`, codeSealed: null, version: sql`${t.verifications.version} + 1`, dateUpdated: sql`${p("now")}` })
+      .where(and(eq(t.verifications.sid, p("sid")), eq(t.verifications.status, "PENDING")))
+      .returning()
+      .prepare(),
+  );
+
+  private event(draft: EventDraft): VerifyEvent {
+    const event: VerifyEvent = {
+      sid: newSid("EV"),
+      type: draft.type,
+      serviceSid: draft.serviceSid,
+      resourceSid: draft.resourceSid,
+      occurredAt: draft.now,
+      data: draft.data as Record<string, unknown>,
+    };
+    this.insertEventStmt().run({ ...event, data: JSON.stringify(event.data) });
+    return event;
+  }
+
+  private view(row: VerificationRow): Verification {
+    return toVerification(row, this.attemptsOf().all({ sid: row.sid }));
+  }
+
+  private verificationEvent(type: string, row: VerificationRow, now: number): { verification: Verification; event: VerifyEvent } {
+    const verification = this.view(row);
+    return { verification, event: this.event({ type, serviceSid: row.serviceSid, resourceSid: row.sid, data: verification, now }) };
+  }
+
+  async getSetting(key: string): Promise<string | null> {
+    return this.db.select().from(t.settings).where(eq(t.settings.key, key)).get()?.value ?? null;
+  }
+
+  async initSetting(key: string, value: string): Promise<string> {
+    this.db.insert(t.settings).values({ key, value }).onConflictDoNothing().run();
+    return (await this.getSetting(key)) as string;
+  }
+
+  async createService(service: Service): Promise<VerifyEvent> {
+    return this.sqlite.transaction(() => {
+      this.db.insert(t.services).values(fromService(service)).run();
+      return this.event({ type: "service.created", serviceSid: service.sid, resourceSid: service.sid, data: service, now: service.dateCreated });
+    })();
+  }
+
+  async updateService(sid: string, patch: Partial<ServiceSettings>, now: number) {
+    return this.sqlite.transaction(() => {
+      const row = this.db
+        .update(t.services)
+        .set({ ...fromSettings(patch), dateUpdated: now })
+        .where(eq(t.services.sid, sid))
+        .returning()
+        .get();
+      if (!row) return null;
+      const service = toService(row);
+      return { service, event: this.event({ type: "service.updated", serviceSid: sid, resourceSid: sid, data: service, now }) };
+    })();
+  }
+
+  async getService(sid: string): Promise<Service | null> {
+    const row = this.serviceBySid().get({ sid });
+    return row ? toService(row) : null;
+  }
+
+  async listServices(page: PageRequest) {
+    const after = decodeCursor(page.after);
+    const rows = this.db
+      .select()
+      .from(t.services)
+      .where(gt(t.services.seq, after))
+      .orderBy(asc(t.services.seq))
+      .limit(page.first + 1)
+      .all();
+    return pageOf(rows, page.first, toService);
+  }
+
+  async countServices(): Promise<number> {
+    return this.db.select({ n: sql<number>`count(*)` }).from(t.services).get()?.n ?? 0;
+  }
+
+  async createApiKey(key: ApiKey, keyHash: string): Promise<VerifyEvent> {
+    return this.sqlite.transaction(() => {
+      this.db.insert(t.apiKeys).values({ ...key, keyHash }).run();
+      return this.event({ type: "api_key.created", serviceSid: key.serviceSid, resourceSid: key.sid, data: key, now: key.dateCreated });
+    })();
+  }
+
+  async findApiKeyByHash(keyHash: string): Promise<ApiKey | null> {
+    const row = this.db.select().from(t.apiKeys).where(eq(t.apiKeys.keyHash, keyHash)).get();
+    return row ? toApiKey(row) : null;
+  }
+
+  async revokeApiKey(sid: string, serviceSid: string | null, now: number) {
+    return this.sqlite.transaction(() => {
+      const scope = serviceSid ? and(eq(t.apiKeys.sid, sid), eq(t.apiKeys.serviceSid, serviceSid)) : eq(t.apiKeys.sid, sid);
+      const current = this.db.select().from(t.apiKeys).where(scope).get();
+      if (!current) return null;
+      if (current.revokedAt !== null) return { apiKey: toApiKey(current), event: null };
+      const row = this.db.update(t.apiKeys).set({ revokedAt: now }).where(eq(t.apiKeys.sid, sid)).returning().get();
+      const apiKey = toApiKey(row as typeof current);
+      return { apiKey, event: this.event({ type: "api_key.revoked", serviceSid: apiKey.serviceSid, resourceSid: sid, data: apiKey, now }) };
+    })();
+  }
+
+  async listApiKeys(serviceSid: string): Promise<ApiKey[]> {
+    return this.db.select().from(t.apiKeys).where(eq(t.apiKeys.serviceSid, serviceSid)).orderBy(asc(t.apiKeys.seq)).all().map(toApiKey);
+  }
+
+  async startVerification(plan: StartPlan): Promise<StartOutcome> {
+    return this.sqlite.transaction((): StartOutcome => {
+      const sends = this.sendsSince().get({ serviceSid: plan.serviceSid, to: plan.to, since: plan.sendWindowStart })?.n ?? 0;
+      if (sends >= plan.maxSendAttempts) return { ok: false, reason: "MAX_SEND_ATTEMPTS_REACHED" };
+      const pending = this.pendingByTo().get({ serviceSid: plan.serviceSid, to: plan.to, now: plan.now });
+      const { fresh } = plan;
+      const row = pending
+        ? (this.touchForResend().get({ sid: pending.sid, channel: plan.channel, now: plan.now }) as VerificationRow)
+        : (this.insertVerification().get({
+            ...fresh,
+            serviceSid: plan.serviceSid,
+            to: plan.to,
+            channel: plan.channel,
+            lookup: fresh.lookup ? JSON.stringify(fresh.lookup) : null,
+            tags: fresh.tags ? JSON.stringify(fresh.tags) : null,
+            now: plan.now,
+          }) as VerificationRow);
+      this.insertAttempt().run({ sid: plan.attemptSid, verificationSid: row.sid, serviceSid: plan.serviceSid, to: plan.to, channel: plan.attemptChannel, now: plan.now });
+      this.insertJob().run({ kind: "delivery", refSid: plan.attemptSid, now: plan.now });
+      const { verification, event } = this.verificationEvent(pending ? "verification.resent" : "verification.started", row, plan.now);
+      return { ok: true, verification, created: !pending, events: [event] };
+    })();
+  }
+
+  async checkVerification(request: CheckRequest, judge: CheckJudge): Promise<CheckOutcome> {
+    return this.sqlite.transaction((): CheckOutcome => {
+      const found = request.sid
+        ? this.verificationBySid().get({ sid: request.sid })
+        : this.latestByTo().get({ serviceSid: request.serviceSid, to: request.to ?? "" });
+      if (!found || found.serviceSid !== request.serviceSid) return { ok: false, reason: "NOT_FOUND", events: [] };
+      if (found.status !== "PENDING") return { ok: false, reason: found.status as VerificationStatus, events: [] };
+      if (found.expiresAt <= request.now) return this.expireOne(found.sid, request.now);
+      const claimed = this.claimCheck().get({ sid: found.sid, now: request.now });
+      if (!claimed) return { ok: false, reason: "MAX_ATTEMPTS_REACHED", events: [] };
+      const valid = judge(claimed);
+      const finalStatus = valid ? "APPROVED" : claimed.checkAttempts >= claimed.maxCheckAttempts ? "MAX_ATTEMPTS_REACHED" : null;
+      if (!finalStatus) {
+        const { verification, event } = this.verificationEvent("verification.check_failed", claimed, request.now);
+        return { ok: true, verification, valid: false, events: [event] };
+      }
+      const settled = this.settle().get({ sid: claimed.sid, status: finalStatus, now: request.now }) as VerificationRow;
+      const { verification, event } = this.verificationEvent(valid ? "verification.approved" : "verification.max_attempts_reached", settled, request.now);
+      return { ok: true, verification, valid, events: [event] };
+    })();
+  }
+
+  private expireOne(sid: string, now: number): CheckOutcome & StatusOutcome {
+    const row = this.settle().get({ sid, status: "EXPIRED", now });
+    const events = row ? [this.verificationEvent("verification.expired", row, now).event] : [];
+    return { ok: false, reason: "EXPIRED", events };
+  }
+
+  async setVerificationStatus(change: StatusChange): Promise<StatusOutcome> {
+    return this.sqlite.transaction((): StatusOutcome => {
+      const found = this.verificationBySid().get({ sid: change.sid });
+      if (!found || (change.serviceSid && found.serviceSid !== change.serviceSid)) return { ok: false, reason: "NOT_FOUND", events: [] };
+      if (found.status !== "PENDING") return { ok: false, reason: found.status as VerificationStatus, events: [] };
+      if (found.expiresAt <= change.now) return this.expireOne(found.sid, change.now);
+      const row = this.settle().get({ sid: found.sid, status: change.status, now: change.now }) as VerificationRow;
+      const { verification, event } = this.verificationEvent(`verification.${change.status.toLowerCase()}`, row, change.now);
+      return { ok: true, verification, events: [event] };
+    })();
+  }
+
+  async expireDue(now: number, limit: number): Promise<VerifyEvent[]> {
+    return this.sqlite.transaction(() => {
+      const due = this.db
+        .select({ sid: t.verifications.sid })
+        .from(t.verifications)
+        .where(and(eq(t.verifications.status, "PENDING"), lte(t.verifications.expiresAt, now)))
+        .limit(limit)
+        .all();
+      return due.flatMap(({ sid }) => this.expireOne(sid, now).events);
+    })();
+  }
+
+  async getVerification(sid: string): Promise<Verification | null> {
+    const row = this.verificationBySid().get({ sid });
+    return row ? this.view(row) : null;
+  }
+
+  async listVerifications(serviceSid: string, filter: VerificationFilter, page: PageRequest) {
+    const v = t.verifications;
+    const rows = this.db
+      .select()
+      .from(v)
+      .where(
+        and(
+          eq(v.serviceSid, serviceSid),
+          lt(v.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER),
+          filter.status ? eq(v.status, filter.status) : undefined,
+          filter.to ? eq(v.to, filter.to) : undefined,
+          filter.channel ? eq(v.channel, filter.channel) : undefined,
+        ),
+      )
+      .orderBy(desc(v.seq))
+      .limit(page.first + 1)
+      .all();
+    return pageOf(rows, page.first, (row) => this.view(row));
+  }
+
+  async claimJobs(now: number, leaseMs: number, limit: number): Promise<OutboxJob[]> {
+    const o = t.outbox;
+    const due = this.db
+      .select({ id: o.id })
+      .from(o)
+      .where(and(lte(o.runAt, now), or(isNull(o.leaseUntil), lte(o.leaseUntil, now))))
+      .orderBy(asc(o.id))
+      .limit(limit);
+    const rows = this.db
+      .update(o)
+      .set({ leaseUntil: now + leaseMs, tries: sql`${o.tries} + 1` })
+      .where(sql`${o.id} in ${due}`)
+      .returning()
+      .all();
+    return rows.map((r) => ({ id: r.id, kind: r.kind as "delivery", refSid: r.refSid, tries: r.tries }));
+  }
+
+  async deliveryContext(attemptSid: string): Promise<DeliveryContext | null> {
+    const attempt = this.db.select().from(t.sendAttempts).where(eq(t.sendAttempts.sid, attemptSid)).get();
+    if (!attempt) return null;
+    const row = this.verificationBySid().get({ sid: attempt.verificationSid });
+    const service = row && this.serviceBySid().get({ sid: row.serviceSid });
+    if (!row || !service) return null;
+    return {
+      verificationSid: row.sid,
+      serviceSid: row.serviceSid,
+      status: row.status as VerificationStatus,
+      to: row.to,
+      channel: attempt.channel as AttemptChannel,
+      codeSealed: row.codeSealed,
+      amount: row.amount,
+      payee: row.payee,
+      locale: row.locale,
+      customFriendlyName: row.customFriendlyName,
+      service: toService(service),
+    };
+  }
+
+  async recordDelivery(result: DeliveryResult): Promise<VerifyEvent | null> {
+    return this.sqlite.transaction(() => {
+      this.db.delete(t.outbox).where(eq(t.outbox.id, result.jobId)).run();
+      const attempt = this.db
+        .update(t.sendAttempts)
+        .set({ status: result.status, providerMessageId: result.providerMessageId, errorCode: result.errorCode })
+        .where(eq(t.sendAttempts.sid, result.attemptSid))
+        .returning()
+        .get();
+      if (!attempt) return null;
+      const row = this.db
+        .update(t.verifications)
+        .set({ version: sql`${t.verifications.version} + 1`, dateUpdated: result.now })
+        .where(eq(t.verifications.sid, attempt.verificationSid))
+        .returning()
+        .get() as VerificationRow;
+      return this.verificationEvent(`delivery.${result.status.toLowerCase()}`, row, result.now).event;
+    })();
+  }
+
+  async retryJob(jobId: number, runAt: number, error: string): Promise<void> {
+    this.db.update(t.outbox).set({ runAt, leaseUntil: null, lastError: error }).where(eq(t.outbox.id, jobId)).run();
+  }
+
+  async dropJob(jobId: number): Promise<void> {
+    this.db.delete(t.outbox).where(eq(t.outbox.id, jobId)).run();
+  }
+
+  async pendingJobCount(): Promise<number> {
+    return this.db.select({ n: sql<number>`count(*)` }).from(t.outbox).get()?.n ?? 0;
+  }
+
+  async addDevMessage(message: OutboxMessage): Promise<void> {
+    this.db.insert(t.devOutbox).values(message).run();
+  }
+
+  async listDevMessages(to: string | null, limit: number) {
+    return this.db
+      .select()
+      .from(t.devOutbox)
+      .where(to ? eq(t.devOutbox.to, to) : undefined)
+      .orderBy(desc(t.devOutbox.seq))
+      .limit(limit)
+      .all()
+      .map(({ seq: _seq, ...m }) => ({ ...m, channel: m.channel as AttemptChannel }));
+  }
+
+  async listEvents(resourceSid: string): Promise<VerifyEvent[]> {
+    return this.db
+      .select()
+      .from(t.events)
+      .where(eq(t.events.resourceSid, resourceSid))
+      .orderBy(asc(t.events.seq))
+      .all()
+      .map(({ seq: _seq, ...e }) => ({ ...e, data: JSON.parse(e.data) }));
+  }
+}
+
+function pageOf<R extends { seq: number }, T>(rows: R[], first: number, map: (row: R) => T) {
+  const hasNextPage = rows.length > first;
+  const kept = hasNextPage ? rows.slice(0, first) : rows;
+  const edges = kept.map((row) => ({ cursor: encodeCursor(row.seq), node: map(row) }));
+  return { edges, hasNextPage, endCursor: edges.at(-1)?.cursor ?? null };
+}
+
+function toService(row: ServiceRow): Service {
+  const { seq: _seq, channels, testNumbers, fraudGuard, ...rest } = row;
+  return {
+    ...rest,
+    channels: JSON.parse(channels) as ChannelName[],
+    testNumbers: JSON.parse(testNumbers),
+    fraudGuard: fraudGuard as Service["fraudGuard"],
+  };
+}
+
+function fromSettings(settings: Partial<ServiceSettings>) {
+  const { channels, testNumbers, ...rest } = settings;
+  return {
+    ...rest,
+    ...(channels ? { channels: JSON.stringify(channels) } : {}),
+    ...(testNumbers ? { testNumbers: JSON.stringify(testNumbers) } : {}),
+  };
+}
+
+function fromService(service: Service) {
+  return { ...fromSettings(service), channels: JSON.stringify(service.channels), testNumbers: JSON.stringify(service.testNumbers) } as typeof t.services.$inferInsert;
+}
+
+function toApiKey(row: typeof t.apiKeys.$inferSelect): ApiKey {
+  return { sid: row.sid, serviceSid: row.serviceSid, name: row.name, dateCreated: row.dateCreated, revokedAt: row.revokedAt };
+}
+
+function toVerification(row: VerificationRow, attempts: AttemptRow[]): Verification {
+  return {
+    sid: row.sid,
+    serviceSid: row.serviceSid,
+    to: row.to,
+    channel: row.channel as ChannelName,
+    status: row.status as VerificationStatus,
+    valid: row.status === "APPROVED",
+    lookup: row.lookup ? JSON.parse(row.lookup) : null,
+    amount: row.amount,
+    payee: row.payee,
+    sendCodeAttempts: attempts.map((a) => ({
+      attemptSid: a.sid,
+      channel: a.channel as AttemptChannel,
+      time: a.time,
+      status: a.status as DeliveryStatus,
+      providerMessageId: a.providerMessageId,
+      errorCode: a.errorCode,
+    })),
+    dateCreated: row.dateCreated,
+    dateUpdated: row.dateUpdated,
+    expiresAt: row.expiresAt,
+    version: row.version,
+  };
+}

@@ -1,0 +1,44 @@
+import type { Logger } from "pino";
+import type { Clock } from "../domain/clock.js";
+import type { EventSink } from "../domain/events.js";
+import type { Store } from "../store/port.js";
+
+/**
+ * Expires pending verifications whose time is up, so subscribers see EXPIRED without anyone asking.
+ * Each expiry is a conditional update, so any number of instances may sweep at once.
+ */
+export class ExpirySweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<number> | null = null;
+
+  constructor(private readonly o: { store: Store; clock: Clock; sink: EventSink; logger: Logger; intervalMs: number }) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      void this.sweep().catch((error) => this.o.logger.error({ err: error }, "expiry sweep failed"));
+    }, this.o.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  /** Expires everything due now; answers how many verifications expired. */
+  async sweep(): Promise<number> {
+    if (this.sweeping) return this.sweeping;
+    this.sweeping = (async () => {
+      let total = 0;
+      for (;;) {
+        const events = await this.o.store.expireDue(this.o.clock.now(), 500);
+        this.o.sink.publish(events);
+        total += events.length;
+        if (events.length < 500) return total;
+      }
+    })().finally(() => {
+      this.sweeping = null;
+    });
+    return this.sweeping;
+  }
+}
