@@ -1,9 +1,9 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
-import { GraphQLError, type GraphQLSchema } from "graphql";
+import { GraphQLError, type GraphQLSchema, type ValidationContext, parse } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { type YogaServerInstance, createYoga, maskError } from "graphql-yoga";
+import { type Plugin, type YogaServerInstance, createYoga, maskError } from "graphql-yoga";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { VerifyError } from "../domain/errors.js";
@@ -30,7 +30,7 @@ interface InitialContext {
 }
 
 /** Domain errors keep their stable code; anything unexpected is logged and masked. */
-function errorMasker(logger: Logger) {
+function errorMasker() {
   return (error: unknown, message: string, isDev?: boolean): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     if (original instanceof VerifyError) {
@@ -46,19 +46,43 @@ function errorMasker(logger: Logger) {
         },
       });
     }
+    if (error instanceof GraphQLError && !error.path && error.message.startsWith('Variable "$')) {
+      // graphql-js reports variables that do not coerce without a code; the ecosystem calls them BAD_USER_INPUT.
+      return new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code: "BAD_USER_INPUT" } });
+    }
     if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return maskError(error, message, isDev);
-    logger.error({ err: original ?? error }, "unexpected error");
+    // Yoga logs the original error (see `logging.error`); the client sees only "Unexpected error.".
     return maskError(error, message, false);
+  };
+}
+
+/** graphql-js stops parsing past `maxTokens`, so a huge document costs little; it is a parse failure. */
+function tokenLimit(maxTokens: number): Plugin {
+  return {
+    onParse({ setParseFn }) {
+      setParseFn((source, options) => parse(source, { ...options, maxTokens }));
+    },
   };
 }
 
 export function buildHttp(options: HttpOptions) {
   const { gateway, auth, logger } = options;
+  // armor throws from inside validation by default (an error without a code); reported as validation
+  // errors instead, they answer GRAPHQL_VALIDATION_FAILED like graphql-js's own rules.
+  const reject = {
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) =>
+        context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ""), { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })),
+    ],
+  };
   const armor = new EnvelopArmor({
-    maxDepth: { n: queryLimits.maxDepth },
-    maxAliases: { n: queryLimits.maxAliases },
-    maxTokens: { n: queryLimits.maxTokens },
-    costLimit: { maxCost: queryLimits.maxCost },
+    maxDepth: { n: queryLimits.maxDepth, ...reject },
+    maxAliases: { n: queryLimits.maxAliases, ...reject },
+    costLimit: { maxCost: queryLimits.maxCost, ...reject },
+    maxDirectives: { ...reject },
+    // graphql-js enforces the token limit itself while parsing (see tokenLimit).
+    maxTokens: { enabled: false },
   });
 
   const yoga: YogaServerInstance<InitialContext, GatewayContext> = createYoga<InitialContext, GatewayContext>({
@@ -67,14 +91,20 @@ export function buildHttp(options: HttpOptions) {
     landingPage: false,
     graphiql: options.graphiql ? { title: "Verigate GraphiQL", subscriptionsProtocol: "WS" } : false,
     renderGraphiQL,
-    maskedErrors: { maskError: errorMasker(logger) },
+    maskedErrors: { maskError: errorMasker() },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(" ")),
       info: (...args) => logger.info(args.map(String).join(" ")),
       warn: (...args) => logger.warn(args.map(String).join(" ")),
-      error: (...args) => logger.error(args.map(String).join(" ")),
+      // Yoga logs every error it masks or converts; a domain error is an answer, not a fault.
+      error: (first: unknown, ...rest) => {
+        const original = first instanceof GraphQLError ? first.originalError : first;
+        if (original instanceof VerifyError) logger.debug({ code: original.code }, original.message);
+        else if (first instanceof Error) logger.error({ err: original ?? first }, "request failed");
+        else logger.error([first, ...rest].map(String).join(" "));
+      },
     },
-    plugins: [...armor.protect().plugins],
+    plugins: [tokenLimit(queryLimits.maxTokens), ...armor.protect().plugins],
     context: async ({ request, principal }): Promise<GatewayContext> => ({
       principal: principal ?? (request ? await auth.resolve(request.headers.get("authorization")) : ANONYMOUS),
       gateway,

@@ -78,6 +78,14 @@ export class Dispatcher {
     }
   }
 
+  /** Resolves once every job due now has been delivered or rescheduled, whoever claimed it. */
+  async idle(): Promise<void> {
+    do {
+      await this.running;
+      await this.drain();
+    } while (this.running);
+  }
+
   private async deliver(job: OutboxJob): Promise<void> {
     const { store, clock, keys, sink } = this.o;
     const context = await store.deliveryContext(job.refSid);

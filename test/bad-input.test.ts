@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHECK, START, type TestGateway, startAndReadCode, startGateway } from "./support/gateway.js";
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startGateway();
+});
+afterAll(async () => gw.close());
+
+/** Runs a request and asserts its stable error code and that no row anywhere changed. */
+async function refusedWithNothingWritten(query: string, variables: Record<string, unknown>, expected: Record<string, unknown>, token?: string | null) {
+  await gw.app.dispatcher.idle();
+  const before = gw.counts();
+  const response = await gw.gql(query, variables, token);
+  expect(response.errors?.[0]?.extensions).toMatchObject(expected);
+  expect(response.data?.startVerification ?? response.data?.checkVerification ?? null).toBeNull();
+  await gw.app.dispatcher.idle();
+  expect(gw.counts()).toEqual(before);
+  return response;
+}
+
+const start = (input: Record<string, unknown>) => ({ input: { serviceSid: gw.defaultServiceSid, channel: "SMS", ...input } });
+
+describe("bad input gets a stable code and writes nothing", () => {
+  it.each([
+    ["no leading +", "4155552671"],
+    ["too short", "+1415"],
+    ["letters", "+1415555ABCD"],
+    ["not a number at all", "hello"],
+    ["an unassigned range", "+19999999999"],
+  ])("invalid phone (%s) → INVALID_PARAMETER on `to`", async (_label, to) => {
+    await refusedWithNothingWritten(START, start({ to }), { code: "INVALID_PARAMETER", field: "to", twilioCode: 60200 });
+  });
+
+  it("an email address on SMS → INVALID_PARAMETER on `to`", async () => {
+    await refusedWithNothingWritten(START, start({ to: "ada@example.com" }), { code: "INVALID_PARAMETER", field: "to" });
+  });
+
+  it.each(["ada", "ada@", "@example.com", "ada@example", "ada@@example.com", "a da@example.com", "ada@exa_mple.com"])(
+    "an invalid email address (%s) on EMAIL → INVALID_PARAMETER on `to`",
+    async (to) => {
+      await refusedWithNothingWritten(START, start({ to, channel: "EMAIL" }), { code: "INVALID_PARAMETER", field: "to" });
+    },
+  );
+
+  it("an unknown or malformed service → NOT_FOUND", async () => {
+    await refusedWithNothingWritten(START, { input: { serviceSid: `VA${"a".repeat(32)}`, to: "+14155552671", channel: "SMS" } }, { code: "NOT_FOUND", twilioCode: 20404 });
+    await refusedWithNothingWritten(START, { input: { serviceSid: "nonsense", to: "+14155552671", channel: "SMS" } }, { code: "NOT_FOUND" });
+    await refusedWithNothingWritten(CHECK, { input: { serviceSid: `VA${"a".repeat(32)}`, to: "+14155552671", code: "123456" } }, { code: "NOT_FOUND" });
+  });
+
+  it("a code of the wrong length → INVALID_PARAMETER on `code`, and it does not count as an attempt", async () => {
+    const { sid, code } = await startAndReadCode(gw, { to: "+14155555001" });
+    for (const bad of ["12345", "1234567", "12", "12345678901", "12 456", "12345!"]) {
+      await refusedWithNothingWritten(CHECK, { input: { serviceSid: gw.defaultServiceSid, verificationSid: sid, code: bad } }, { code: "INVALID_PARAMETER", field: "code" });
+    }
+    const checked = await gw.gql(CHECK, { input: { serviceSid: gw.defaultServiceSid, verificationSid: sid, code } });
+    expect(checked.data?.checkVerification.verification.status).toBe("APPROVED");
+  });
+
+  it("a check without code, or without `to` and verificationSid → INVALID_PARAMETER", async () => {
+    await refusedWithNothingWritten(CHECK, { input: { serviceSid: gw.defaultServiceSid, to: "+14155552671" } }, { code: "INVALID_PARAMETER", field: "code" });
+    await refusedWithNothingWritten(CHECK, { input: { serviceSid: gw.defaultServiceSid, code: "123456" } }, { code: "INVALID_PARAMETER", field: "to" });
+  });
+
+  it("a check for a number with no verification → NOT_FOUND", async () => {
+    await refusedWithNothingWritten(CHECK, { input: { serviceSid: gw.defaultServiceSid, to: "+14155555999", code: "123456" } }, { code: "NOT_FOUND" });
+  });
+
+  it("a missing token → UNAUTHENTICATED", async () => {
+    await refusedWithNothingWritten(START, start({ to: "+14155552671" }), { code: "UNAUTHENTICATED", twilioCode: 20003 }, null);
+  });
+
+  it("SNA and AUTO are refused until their channel exists", async () => {
+    await refusedWithNothingWritten(START, start({ to: "+14155552671", channel: "SNA" }), { code: "CHANNEL_DISABLED" });
+    await refusedWithNothingWritten(START, start({ to: "+14155552671", channel: "AUTO" }), { code: "CHANNEL_DISABLED" });
+  });
+
+  it("bad optional fields name themselves", async () => {
+    await refusedWithNothingWritten(START, start({ to: "+14155552671", locale: "not a locale" }), { code: "INVALID_PARAMETER", field: "locale" });
+    await refusedWithNothingWritten(START, start({ to: "+14155552671", customFriendlyName: "Visit www.scam.com" }), { code: "INVALID_PARAMETER", field: "customFriendlyName" });
+    await refusedWithNothingWritten(START, start({ to: "+14155552671", tags: { a: 1 } }), { code: "INVALID_PARAMETER" });
+    await refusedWithNothingWritten(START, start({ to: "+14155552671", tags: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, "v"])) }), { code: "INVALID_PARAMETER", field: "tags" });
+  });
+
+  it("variables that do not coerce → BAD_USER_INPUT", async () => {
+    await refusedWithNothingWritten(START, start({ to: "+14155552671", channel: "PIGEON" }), { code: "BAD_USER_INPUT" });
+    await refusedWithNothingWritten(START, { input: { to: "+14155552671", channel: "SMS" } }, { code: "BAD_USER_INPUT" });
+  });
+
+  it("a too deep query → GRAPHQL_VALIDATION_FAILED", async () => {
+    // Each inline fragment is a level (armor does not flatten fragments), so real fields are not needed.
+    const deep = `{ ${"... on Query { ".repeat(13)}__typename${" }".repeat(13)} }`;
+    const response = await refusedWithNothingWritten(deep, {}, { code: "GRAPHQL_VALIDATION_FAILED" });
+    expect(response.errors?.[0].message).toMatch(/depth/i);
+  });
+
+  it("too many aliases → GRAPHQL_VALIDATION_FAILED", async () => {
+    const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: services(first: 1) { pageInfo { hasNextPage } }`).join(" ");
+    const response = await refusedWithNothingWritten(`{ ${aliases} }`, {}, { code: "GRAPHQL_VALIDATION_FAILED" });
+    expect(response.errors?.[0].message).toMatch(/alias/i);
+  });
+
+  it("a huge query (past the token limit) → GRAPHQL_PARSE_FAILED", async () => {
+    const huge = `{ ${Array.from({ length: 3001 }, () => "__typename").join(" ")} }`;
+    const response = await refusedWithNothingWritten(huge, {}, { code: "GRAPHQL_PARSE_FAILED" });
+    expect(response.errors?.[0].message).toMatch(/token/i);
+  });
+
+  it("a costly query → GRAPHQL_VALIDATION_FAILED", async () => {
+    const field = `verifications(serviceSid: "${"VA".padEnd(34, "0")}", first: 100) { nodes { sendCodeAttempts { attemptSid status channel time } lookup { countryCode lineType carrier } } }`;
+    const costly = `{ ${Array.from({ length: 25 }, (_, i) => `v${i}: ${field}`).join(" ")} }`;
+    const response = await refusedWithNothingWritten(costly, {}, { code: "GRAPHQL_VALIDATION_FAILED" });
+    expect(response.errors?.[0].message).toMatch(/cost/i);
+  });
+
+  it("a malformed query → GRAPHQL_PARSE_FAILED; an unknown field → GRAPHQL_VALIDATION_FAILED", async () => {
+    await refusedWithNothingWritten("{ services { ", {}, { code: "GRAPHQL_PARSE_FAILED" });
+    await refusedWithNothingWritten("{ nope }", {}, { code: "GRAPHQL_VALIDATION_FAILED" });
+  });
+});
