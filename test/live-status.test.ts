@@ -133,6 +133,26 @@ describe("live status", () => {
     expect(approved.id).toMatch(/^EV[0-9a-f]{32}$/);
   });
 
+  it("serviceEvents also streams over SSE, and a service key of another service cannot listen", async () => {
+    gw = await startGateway();
+    const sse = await subscribeSse(gw.url, SERVICE_EVENTS, { serviceSid: gw.defaultServiceSid }, ADMIN_KEY);
+    await until(() => gw.app.bus.listeners === 1);
+    const { sid } = await startAndReadCode(gw, { to: "+14155552679" });
+    await sse.waitFor(() => sse.events.filter((e) => e.event === "next").length >= 2);
+    const types = sse.events.filter((e) => e.event === "next").map((e) => e.data.data.serviceEvents.type);
+    expect(types).toEqual(["verification.started", "delivery.sent"]);
+    expect(sse.events[0].data.data.serviceEvents.resourceSid).toBe(sid);
+    sse.close();
+    await until(() => gw.app.bus.listeners === 0);
+
+    const other = await gw.gql(`mutation { createService(input: { friendlyName: "Other" }) { sid } }`);
+    const key = await gw.gql(`mutation($s: ID!) { createApiKey(input: { serviceSid: $s }) { key } }`, { s: other.data?.createService.sid });
+    const refused = subscribeWs(gw.wsClient(key.data?.createApiKey.key), SERVICE_EVENTS, { serviceSid: gw.defaultServiceSid });
+    await refused.done;
+    expect(JSON.stringify(refused.errors)).toContain("NOT_FOUND");
+    expect(gw.app.bus.listeners).toBe(0);
+  });
+
   it("events are stored with the change that made them", async () => {
     gw = await startGateway();
     const { sid, code } = await startAndReadCode(gw, { to: "+14155552678" });
