@@ -12,7 +12,11 @@ import type { EventSink } from "./domain/events.js";
 import { ServiceDirectory } from "./domain/service/directory.js";
 import { DEFAULT_SERVICE_NAME } from "./domain/service/settings.js";
 import { VerificationFlow } from "./domain/verification/flow.js";
-import { buildProviders, type ProviderRegistry, usesDevOutbox } from "./providers/registry.js";
+import { CallScript } from "./channels/call/script.js";
+import type { DeliveryChannel } from "./domain/types.js";
+import { buildTransports } from "./providers/registry.js";
+import { callbackRoutes } from "./server/callbacks.js";
+import { ReceiptRecorder } from "./workers/receipts.js";
 import { EventBus, fanOut } from "./realtime/bus.js";
 import type { Gateway } from "./schema/context.js";
 import { gatewaySchema } from "./schema/index.js";
@@ -55,14 +59,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   };
   const sink = fanOut(bus, metrics, wakeDispatcher);
 
-  const providers: ProviderRegistry = buildProviders({ store, clock });
-  const devOutbox = usesDevOutbox(providers);
-  if (devOutbox && config.env === "production") {
-    store.close();
-    throw new ConfigError([
-      "NODE_ENV=production needs a real provider for every enabled channel; this build has only the dev outbox (real transports: see the README)",
-    ]);
-  }
+  const receipts = new ReceiptRecorder({ store, clock, sink, logger });
+  const transports = buildTransports({ config: config.delivery, store, clock, logger, onReceipt: (r) => receipts.record(r) });
+  const devOutbox = transports.devChannels.length > 0;
 
   const services = new ServiceDirectory({ store, clock, sink });
   const verifications = new VerificationFlow({ store, clock, keys, sink, services, addressKind: (channel) => channels[channel].address });
@@ -70,12 +69,29 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
 
   const adminKeyHash = await bootstrapAdminKey(config, store, announce);
   if ((await store.countServices()) === 0) await services.create({ friendlyName: DEFAULT_SERVICE_NAME });
+  if (config.env === "production") await refuseDevOutboxInProduction(store, transports.devChannels);
 
-  dispatcher = new Dispatcher({ store, clock, keys, sink, providers, logger });
+  let listeningUrl = "";
+  const callScript = new CallScript(keys, () => config.publicUrl?.replace(/\/$/, "") ?? listeningUrl);
+  const d = config.delivery;
+  dispatcher = new Dispatcher({
+    store,
+    clock,
+    keys,
+    sink,
+    providers: transports.providers,
+    routing: { rcs: transports.rcs, whatsappFallbackToSms: d.whatsappFallbackToSms },
+    callScript,
+    logger,
+    leaseMs: d.leaseMs,
+    maxTries: d.maxTries,
+    sendTimeoutMs: d.timeoutMs,
+  });
   const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });
   const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash });
   let ready = false;
-  const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, isReady: () => ready });
+  const routes = callbackRoutes({ store, keys, callScript, receipts, httpProviderSecret: d.http.secret });
+  const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, isReady: () => ready, routes });
 
   return {
     gateway,
@@ -83,6 +99,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     store,
     dispatcher,
     sweeper,
+    receipts,
+    callScript,
     metrics,
     devOutbox,
     get url(): string {
@@ -95,12 +113,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
         http.server.once("error", reject);
         http.server.listen(config.port, config.host, () => resolve());
       });
+      listeningUrl = this.url;
       dispatcher.start();
       sweeper.start();
       ready = true;
       logger.info({ url: `${this.url}/graphql` }, "verigate listening");
-      if (devOutbox) {
-        announce(`Every channel (${Object.keys(providers).join(", ")}) delivers into the dev outbox: read messages with the devOutbox query. No message leaves this machine.`);
+      if (transports.devChannels.length === 4) {
+        announce("Every channel (SMS, WHATSAPP, CALL, EMAIL) delivers into the dev outbox: read messages with the devOutbox query. No message leaves this machine.");
+      } else if (devOutbox) {
+        announce(`${transports.devChannels.join(", ")} deliver${transports.devChannels.length === 1 ? "s" : ""} into the dev outbox (read it with the devOutbox query); the other channels use real transports.`);
       }
     },
     async stop(): Promise<void> {
@@ -108,9 +129,25 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       await http.close();
       await dispatcher.stop();
       await sweeper.stop();
+      await receipts.idle();
+      await transports.close();
       store.close();
     },
   };
+}
+
+/** In production every channel a service enables must reach a real transport. */
+async function refuseDevOutboxInProduction(store: SqliteStore, devChannels: DeliveryChannel[]): Promise<void> {
+  const enabled = new Set<string>();
+  for (let page = await store.listServices({ first: 100, after: null }); ; page = await store.listServices({ first: 100, after: page.endCursor })) {
+    for (const { node } of page.edges) for (const c of node.channels) enabled.add(c);
+    if (!page.hasNextPage) break;
+  }
+  const missing = devChannels.filter((c) => enabled.has(c));
+  if (missing.length === 0) return;
+  store.close();
+  const variables: Record<DeliveryChannel, string> = { SMS: "SMPP_URL or HTTP_SMS_URL", WHATSAPP: "WHATSAPP_ACCESS_TOKEN", CALL: "HTTP_CALL_URL", EMAIL: "SMTP_URL" };
+  throw new ConfigError(missing.map((c) => `NODE_ENV=production needs a real provider for ${c} (set ${variables[c]}, or disable ${c} on every service)`));
 }
 
 /** VERIGATE_SECRET, or a secret generated once into DATA_DIR (readable by the owner only). */

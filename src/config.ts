@@ -19,7 +19,57 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   GRAPHIQL: flag.optional(),
+  // Transports (README "Delivery"). Each channel without one delivers into the dev outbox.
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be smtp://user:pass@host:port or smtps://…").optional(),
+  EMAIL_FROM: z.string().min(3).optional(),
+  SMPP_URL: z.string().regex(/^smpp:\/\/[^:@/]+:[^@/]*@[^:/]+(:\d+)?\/?$/, "must be smpp://system_id:password@host:port").optional(),
+  SMS_FROM: z.string().regex(/^(\+?\d{3,15}|[A-Za-z0-9 ]{1,11})$/, "must be a number or an alphanumeric sender id of up to 11 characters").optional(),
+  SMPP_ENQUIRE_LINK_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  HTTP_SMS_URL: z.url().optional(),
+  HTTP_RCS_URL: z.url().optional(),
+  HTTP_CALL_URL: z.url().optional(),
+  HTTP_PROVIDER_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{24,}$/, "must be a Standard Webhooks secret: whsec_ followed by base64").optional(),
+  RCS_CAPABLE_NUMBERS: z.string().optional(),
+  WHATSAPP_ACCESS_TOKEN: z.string().min(1).optional(),
+  WHATSAPP_PHONE_NUMBER_ID: z.string().regex(/^\d+$/, "must be the numeric phone number id").optional(),
+  WHATSAPP_TEMPLATE: z.string().regex(/^[a-z0-9_]+$/, "must be a template name (lower case, digits, _)").default("verification_code"),
+  WHATSAPP_API_URL: z.url().default("https://graph.facebook.com/v21.0"),
+  WHATSAPP_FALLBACK_SMS: flag.default(true),
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  OUTBOX_MAX_TRIES: z.coerce.number().int().min(1).max(50).default(5),
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
+
+type Env = z.output<typeof envSchema>;
+
+/** Settings that only make sense together are checked together, naming the missing variable. */
+function pairs(e: Env): string[] {
+  const problems: string[] = [];
+  const need = (when: unknown, name: keyof Env, because: string) => {
+    if (when && !e[name]) problems.push(`${name}: required with ${because}`);
+  };
+  need(e.SMTP_URL, "EMAIL_FROM", "SMTP_URL");
+  need(e.SMPP_URL, "SMS_FROM", "SMPP_URL");
+  need(e.HTTP_SMS_URL || e.HTTP_RCS_URL || e.HTTP_CALL_URL, "HTTP_PROVIDER_SECRET", "HTTP_SMS_URL, HTTP_RCS_URL or HTTP_CALL_URL");
+  need(e.WHATSAPP_ACCESS_TOKEN, "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_ACCESS_TOKEN");
+  need(e.WHATSAPP_PHONE_NUMBER_ID, "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID");
+  for (const n of (e.RCS_CAPABLE_NUMBERS ?? "").split(",").filter((s) => s.trim())) {
+    if (!/^\+\d{6,15}$/.test(n.trim())) problems.push(`RCS_CAPABLE_NUMBERS: "${n.trim()}" is not an E.164 number`);
+  }
+  return problems;
+}
+
+export interface DeliveryConfig {
+  smtp: { url: string; from: string } | null;
+  smpp: { url: string; from: string; enquireLinkMs: number } | null;
+  http: { sms: string | null; rcs: string | null; call: string | null; secret: string | null; from: string | null };
+  whatsapp: { apiUrl: string; accessToken: string; phoneNumberId: string; template: string } | null;
+  whatsappFallbackToSms: boolean;
+  rcsCapableNumbers: string[];
+  leaseMs: number;
+  maxTries: number;
+  timeoutMs: number;
+}
 
 export interface Config {
   readonly env: "development" | "production" | "test";
@@ -33,6 +83,7 @@ export interface Config {
   readonly logLevel: string;
   readonly sweepIntervalMs: number;
   readonly graphiql: boolean;
+  readonly delivery: DeliveryConfig;
 }
 
 export class ConfigError extends Error {
@@ -48,6 +99,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
   }
   const e = parsed.data;
+  const problems = pairs(e);
+  if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = isAbsolute(e.DATA_DIR) ? e.DATA_DIR : resolve(e.DATA_DIR);
   const sqliteFile = e.DATABASE_URL ? e.DATABASE_URL.replace(/^(sqlite|file):(\/\/)?/, "") : resolve(dataDir, "verigate.db");
   return Object.freeze({
@@ -62,5 +115,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== "production",
+    delivery: {
+      smtp: e.SMTP_URL && e.EMAIL_FROM ? { url: e.SMTP_URL, from: e.EMAIL_FROM } : null,
+      smpp: e.SMPP_URL && e.SMS_FROM ? { url: e.SMPP_URL, from: e.SMS_FROM, enquireLinkMs: e.SMPP_ENQUIRE_LINK_MS } : null,
+      http: { sms: e.HTTP_SMS_URL ?? null, rcs: e.HTTP_RCS_URL ?? null, call: e.HTTP_CALL_URL ?? null, secret: e.HTTP_PROVIDER_SECRET ?? null, from: e.SMS_FROM ?? null },
+      whatsapp:
+        e.WHATSAPP_ACCESS_TOKEN && e.WHATSAPP_PHONE_NUMBER_ID
+          ? { apiUrl: e.WHATSAPP_API_URL, accessToken: e.WHATSAPP_ACCESS_TOKEN, phoneNumberId: e.WHATSAPP_PHONE_NUMBER_ID, template: e.WHATSAPP_TEMPLATE }
+          : null,
+      whatsappFallbackToSms: e.WHATSAPP_FALLBACK_SMS,
+      rcsCapableNumbers: (e.RCS_CAPABLE_NUMBERS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+      leaseMs: e.OUTBOX_LEASE_MS,
+      maxTries: e.OUTBOX_MAX_TRIES,
+      timeoutMs: e.PROVIDER_TIMEOUT_MS,
+    },
   });
 }

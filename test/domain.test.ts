@@ -3,7 +3,7 @@ import { codeMatches, deriveKeyring, generateNumericCode, hashCode, open, seal }
 import { VerifyError } from "../src/domain/errors.js";
 import { friendlyName } from "../src/domain/service/settings.js";
 import { parseEmail, parsePhone } from "../src/domain/verification/address.js";
-import { catalogueFor, fallbackChain } from "../src/i18n/catalogue.js";
+import { fallbackChain, resolveLocale, supportedLocales } from "../src/i18n/catalogue.js";
 import { issueClientToken, Authenticator } from "../src/server/auth.js";
 import { ManualClock } from "../src/domain/clock.js";
 import { decodeCursor, encodeCursor } from "../src/store/cursor.js";
@@ -68,9 +68,28 @@ describe("service names", () => {
 });
 
 describe("locales", () => {
-  it("fall back along their chain to English", () => {
-    expect(fallbackChain("fr-CA")).toEqual(["fr-CA", "fr", "en"]);
-    expect(catalogueFor("xx-YY").locale).toBe("en");
+  it("resolve: explicit locale along its chain → the number's country → the service default → English", () => {
+    expect(fallbackChain("zh-Hant-TW")).toEqual(["zh-Hant-TW", "zh-Hant", "zh"]);
+    expect(resolveLocale("pt-BR", "FR", "de").locale).toBe("pt-BR");
+    expect(resolveLocale("fr-CA", null, "de").locale).toBe("fr");
+    expect(resolveLocale("xx", "BR", "de").locale).toBe("pt-BR");
+    expect(resolveLocale(null, "MX", "de").locale).toBe("es-419");
+    expect(resolveLocale(null, "ZZ", "de").locale).toBe("de");
+    expect(resolveLocale(null, null, "xx").locale).toBe("en");
+    expect(resolveLocale("PT-br", null, "en").locale).toBe("pt-BR");
+  });
+
+  it("at least 30 locales, each with every message filled and its placeholders intact", () => {
+    const all = supportedLocales();
+    expect(all.length).toBeGreaterThanOrEqual(30);
+    for (const tag of all) {
+      const { wording } = resolveLocale(tag, null, "en");
+      expect(wording.code, tag).toContain("{code}");
+      expect(wording.code, tag).toContain("{name}");
+      expect(wording.subject, tag).toContain("{name}");
+      expect(wording.press, tag).toContain("{digit}");
+      for (const text of Object.values(wording)) expect(text.trim().length, tag).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -44,6 +44,8 @@ export interface ServiceSettings {
   channels: ChannelName[];
   fraudGuard: FraudGuardLevel;
   testNumbers: TestNumber[];
+  /** The domain named in the SMS's WebOTP line ("@domain #code") so browsers can autofill the code. */
+  webOtpDomain: string | null;
 }
 
 export interface Service extends ServiceSettings {

@@ -1,42 +1,34 @@
-/**
- * Message catalogues. A locale resolves along its fallback chain (fr-CA → fr → en). Placeholders:
- * {name} (service or custom friendly name), {code}, {amount}, {payee}.
- */
-export interface Catalogue {
-  sms: string;
-  smsPsd2: string;
-  doNotShare: string;
-  whatsapp: string;
-  call: string;
-  emailSubject: string;
-  emailBody: string;
-}
+import { countryLocales, locales, type Wording } from "./locales.js";
 
-const catalogues: Record<string, Catalogue> = {
-  en: {
-    sms: "Your {name} verification code is: {code}",
-    smsPsd2: "Your {name} verification code is: {code}. Amount: {amount}. Payee: {payee}",
-    doNotShare: "Don't share this code with anyone; our employees will never ask for the code.",
-    whatsapp: "*{code}* is your {name} verification code. For your security, do not share this code.",
-    call: "Your {name} verification code is: {code}.",
-    emailSubject: "Your {name} verification code",
-    emailBody: "Your {name} verification code is: {code}\n\nIf you did not ask for this code, you can ignore this message.",
-  },
-};
+export type { Wording };
 
+/** fr-CA → fr; zh-Hant-TW → zh-Hant → zh. */
 export const fallbackChain = (locale: string): string[] => {
   const parts = locale.split("-");
-  const chain = parts.map((_, i) => parts.slice(0, parts.length - i).join("-"));
-  return [...chain, "en"];
+  return parts.map((_, i) => parts.slice(0, parts.length - i).join("-"));
 };
 
-export function catalogueFor(locale: string): { locale: string; catalogue: Catalogue } {
+const canonical = new Map(Object.keys(locales).map((tag) => [tag.toLowerCase(), tag]));
+
+function lookup(locale: string | null | undefined): string | null {
+  if (!locale) return null;
   for (const candidate of fallbackChain(locale)) {
-    const found = catalogues[candidate] ?? catalogues[candidate.toLowerCase()];
-    if (found) return { locale: candidate, catalogue: found };
+    const found = canonical.get(candidate.toLowerCase());
+    if (found) return found;
   }
-  return { locale: "en", catalogue: catalogues.en };
+  return null;
 }
+
+/**
+ * The locale a message is worded in: the explicit one (along its fallback chain), else the phone
+ * number's country, else the service's default, else English.
+ */
+export function resolveLocale(explicit: string | null, country: string | null, serviceDefault: string): { locale: string; wording: Wording } {
+  const locale = lookup(explicit) ?? lookup(country ? countryLocales[country] : null) ?? lookup(serviceDefault) ?? "en";
+  return { locale, wording: locales[locale] };
+}
+
+export const supportedLocales = (): string[] => Object.keys(locales).sort();
 
 export const fill = (template: string, values: Record<string, string>): string =>
   template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);

@@ -5,8 +5,10 @@ export interface OutgoingMessage extends RenderedMessage {
   /** Idempotency key: a retry of ours carries the same attempt sid. */
   attemptSid: string;
   verificationSid: string;
-  /** Only the dev outbox keeps it; real transports have it inside `body` and nowhere else. */
+  /** Real transports carry it only inside the message (or a template parameter); the dev outbox keeps it. */
   code: string;
+  /** For calls: where a TwiML-driven voice platform fetches the script, and its SSML rendering. */
+  voice?: { answerUrl: string; ssmlUrl: string };
 }
 
 export interface SendReceipt {
@@ -14,8 +16,18 @@ export interface SendReceipt {
   providerMessageId: string | null;
 }
 
+/** A provider's later word on a message (SMPP delivery receipt, HTTP status callback). */
+export interface ProviderReceipt {
+  providerMessageId: string;
+  status: "DELIVERED" | "UNDELIVERED";
+  errorCode: string | null;
+}
+
+export type ReceiptListener = (receipt: ProviderReceipt) => void;
+
 /** A provider is a transport: it knows how bytes reach an address, not what they say. */
 export interface Provider {
   readonly name: string;
   send(message: OutgoingMessage): Promise<SendReceipt>;
+  close?(): Promise<void>;
 }

@@ -35,6 +35,7 @@ export const ServiceRef = builder.objectRef<Service>("Service").implement({
     channels: t.field({ type: [ChannelEnum], resolve: (s) => s.channels }),
     fraudGuard: t.field({ type: FraudGuardLevelEnum, resolve: (s) => s.fraudGuard }),
     testNumbers: t.field({ type: [TestNumberRef], resolve: (s) => s.testNumbers }),
+    webOtpDomain: t.exposeString("webOtpDomain", { nullable: true, description: "Domain of the SMS's WebOTP line (@domain #code)" }),
     dateCreated: t.field({ type: "DateTime", resolve: (s) => s.dateCreated }),
     dateUpdated: t.field({ type: "DateTime", resolve: (s) => s.dateUpdated }),
   }),
@@ -73,6 +74,7 @@ const settingsFields = (t: Parameters<Parameters<typeof builder.inputType>[1]["f
   channels: t.field({ type: [ChannelEnum], description: `enabled channels; available: ${enablableChannels.join(", ")}` }),
   fraudGuard: t.field({ type: FraudGuardLevelEnum }),
   testNumbers: t.field({ type: [TestNumberInput] }),
+  webOtpDomain: t.string({ description: "Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code" }),
 });
 
 const CreateServiceInput = builder.inputType("CreateServiceInput", {

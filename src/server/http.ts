@@ -19,6 +19,8 @@ export interface HttpOptions {
   logger: Logger;
   graphiql: boolean;
   isReady: () => boolean;
+  /** Other endpoints (provider callbacks); answers true when it handled the request. */
+  routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
 
 /** API.md defaults: depth 12, 30 aliases, 3,000 tokens, plus a cost ceiling. */
@@ -136,7 +138,17 @@ export function buildHttp(options: HttpOptions) {
       void yoga(req, res);
       return;
     }
-    res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found" }));
+    const notFound = () => {
+      if (!res.headersSent) res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found" }));
+    };
+    if (!options.routes) return notFound();
+    options.routes(req, res, new URL(req.url ?? "/", "http://gateway")).then(
+      (handled) => handled || notFound(),
+      (error: unknown) => {
+        logger.warn({ err: error, path }, "callback failed");
+        if (!res.headersSent) res.writeHead(400).end();
+      },
+    );
   });
 
   const wss = new WebSocketServer({ server, path: "/graphql" });

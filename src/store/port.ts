@@ -45,6 +45,8 @@ export interface Store {
   claimJobs(now: number, leaseMs: number, limit: number): Promise<OutboxJob[]>;
   deliveryContext(attemptSid: string): Promise<DeliveryContext | null>;
   recordDelivery(result: DeliveryResult): Promise<VerifyEvent | null>;
+  /** A provider's later word on a sent message; applies only while the attempt is QUEUED or SENT. */
+  recordReceipt(receipt: DeliveryReceipt): Promise<VerifyEvent | null>;
   retryJob(jobId: number, runAt: number, error: string): Promise<void>;
   /** Drops a job that must not run (its verification is final); no event. */
   dropJob(jobId: number): Promise<void>;
@@ -154,9 +156,18 @@ export interface DeliveryContext {
   service: Service;
 }
 
+export interface DeliveryReceipt {
+  providerMessageId: string;
+  status: "DELIVERED" | "UNDELIVERED";
+  errorCode: string | null;
+  now: number;
+}
+
 export interface DeliveryResult {
   jobId: number;
   attemptSid: string;
+  /** The transport that carried it (RCS, or SMS after an RCS failure…); unchanged when absent. */
+  channel?: AttemptChannel;
   status: DeliveryStatus;
   providerMessageId: string | null;
   errorCode: string | null;

@@ -1,12 +1,23 @@
-import { catalogueFor, fill } from "../../i18n/catalogue.js";
+import { fill } from "../../i18n/catalogue.js";
 import type { Channel } from "../channel.js";
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 
 export const email: Channel = {
   name: "EMAIL",
   address: "email",
   render(input) {
-    const { catalogue } = catalogueFor(input.locale);
+    const w = input.wording;
     const values = { name: input.friendlyName, code: input.code };
-    return { to: input.to, channel: "EMAIL", subject: fill(catalogue.emailSubject, values), body: fill(catalogue.emailBody, values) };
+    const sentence = fill(w.code, values);
+    const warning = input.doNotShareWarning ? w.doNotShare : "";
+    const body = [sentence, warning].filter(Boolean).join("\n\n");
+    const html = `<!doctype html><html lang="${escapeHtml(input.locale)}"><body style="font-family:sans-serif">
+<p>${escapeHtml(fill(w.code, { name: input.friendlyName, code: "" })).trim()}</p>
+<p style="font-size:28px;letter-spacing:6px;font-weight:bold">${escapeHtml(input.code)}</p>
+${warning ? `<p style="color:#555">${escapeHtml(warning)}</p>` : ""}
+</body></html>`;
+    return { to: input.to, channel: "EMAIL", subject: fill(w.subject, values), body, html, locale: input.locale };
   },
 };

@@ -1,14 +1,26 @@
-import { catalogueFor, fill } from "../../i18n/catalogue.js";
-import type { Channel } from "../channel.js";
+import { fill } from "../../i18n/catalogue.js";
+import type { AttemptChannel } from "../../domain/types.js";
+import type { Channel, MessageInput } from "../channel.js";
 
-export const sms: Channel = {
-  name: "SMS",
+/** The text of a code message, shared by SMS and RCS. */
+export function textMessage(input: MessageInput): string {
+  const w = input.wording;
+  let body = fill(w.code, { name: input.friendlyName, code: input.code });
+  if (input.amount !== null) body += `. ${w.amount}: ${input.amount}. ${w.payee}: ${input.payee ?? ""}`;
+  if (input.doNotShareWarning) body += `. ${w.doNotShare}`;
+  // Android's SMS Retriever reads messages that start with <#> and carry the app's hash.
+  if (input.appHash) body = `<#> ${body}\n${input.appHash}`;
+  // WebOTP (browser autofill) reads a last line of the form "@domain #code".
+  if (input.webOtpDomain) body += `\n\n@${input.webOtpDomain} #${input.code}`;
+  return body;
+}
+
+const textChannel = (name: AttemptChannel): Channel => ({
+  name,
   address: "phone",
-  render(input) {
-    const { catalogue } = catalogueFor(input.locale);
-    const values = { name: input.friendlyName, code: input.code, amount: input.amount ?? "", payee: input.payee ?? "" };
-    let body = fill(input.amount !== null ? catalogue.smsPsd2 : catalogue.sms, values);
-    if (input.doNotShareWarning) body += `. ${catalogue.doNotShare}`;
-    return { to: input.to, channel: "SMS", body };
-  },
-};
+  render: (input) => ({ to: input.to, channel: name, body: textMessage(input), locale: input.locale }),
+});
+
+export const sms = textChannel("SMS");
+/** RCS carries the same words as SMS; the transport differs. */
+export const rcs = textChannel("RCS");

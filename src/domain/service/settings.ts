@@ -21,6 +21,7 @@ export const serviceDefaults = (): Omit<ServiceSettings, "friendlyName"> => ({
   channels: [...enablableChannels],
   fraudGuard: "BASIC",
   testNumbers: [],
+  webOtpDomain: null,
 });
 
 const linkPattern = /(https?:\/\/|www\.|[a-z0-9-]+\.(com|net|org|io|info|biz|co|me|ly|app|dev|xyz)\b)/i;
@@ -64,6 +65,10 @@ const settingsShape = {
     .transform((list) => [...new Set(list)]),
   fraudGuard: z.enum(fraudGuardLevels),
   testNumbers: z.array(testNumber).max(100),
+  webOtpDomain: z
+    .string()
+    .toLowerCase()
+    .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a domain name such as example.com"),
 };
 
 /** A GraphQL input leaves omitted fields undefined and may send explicit nulls; both mean "unchanged". */

@@ -25,6 +25,7 @@ export const services = sqliteTable("services", {
   channels: text("channels").notNull(),
   fraudGuard: text("fraud_guard").notNull(),
   testNumbers: text("test_numbers").notNull(),
+  webOtpDomain: text("web_otp_domain"),
   dateCreated: integer("date_created").notNull(),
   dateUpdated: integer("date_updated").notNull(),
 });
@@ -90,7 +91,11 @@ export const sendAttempts = sqliteTable(
     providerMessageId: text("provider_message_id"),
     errorCode: text("error_code"),
   },
-  (t) => [index("send_attempts_verification").on(t.verificationSid), index("send_attempts_to").on(t.serviceSid, t.to, t.time)],
+  (t) => [
+    index("send_attempts_verification").on(t.verificationSid),
+    index("send_attempts_to").on(t.serviceSid, t.to, t.time),
+    index("send_attempts_provider_message").on(t.providerMessageId),
+  ],
 );
 
 /** The durable outbox: every message that leaves the process is a row first (DESIGN.md principle 4). */

@@ -1,11 +1,11 @@
 import Database from "better-sqlite3";
-import { and, asc, desc, eq, gt, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { newSid } from "../../domain/ids.js";
 import type { ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
-import type { CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
+import type { DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
 import * as t from "./schema.js";
 
 type ServiceRow = typeof t.services.$inferSelect;
@@ -400,19 +400,36 @@ export class SqliteStore implements Store {
       this.db.delete(t.outbox).where(eq(t.outbox.id, result.jobId)).run();
       const attempt = this.db
         .update(t.sendAttempts)
-        .set({ status: result.status, providerMessageId: result.providerMessageId, errorCode: result.errorCode })
+        .set({ status: result.status, providerMessageId: result.providerMessageId, errorCode: result.errorCode, ...(result.channel ? { channel: result.channel } : {}) })
         .where(eq(t.sendAttempts.sid, result.attemptSid))
         .returning()
         .get();
-      if (!attempt) return null;
-      const row = this.db
-        .update(t.verifications)
-        .set({ version: sql`${t.verifications.version} + 1`, dateUpdated: result.now })
-        .where(eq(t.verifications.sid, attempt.verificationSid))
-        .returning()
-        .get() as VerificationRow;
-      return this.verificationEvent(`delivery.${result.status.toLowerCase()}`, row, result.now).event;
+      return attempt ? this.attemptChanged(attempt, result.status, result.now) : null;
     })();
+  }
+
+  async recordReceipt(receipt: DeliveryReceipt): Promise<VerifyEvent | null> {
+    return this.sqlite.transaction(() => {
+      const a = t.sendAttempts;
+      const attempt = this.db
+        .update(a)
+        .set({ status: receipt.status, errorCode: receipt.errorCode })
+        .where(and(eq(a.providerMessageId, receipt.providerMessageId), inArray(a.status, ["QUEUED", "SENT"])))
+        .returning()
+        .get();
+      return attempt ? this.attemptChanged(attempt, receipt.status, receipt.now) : null;
+    })();
+  }
+
+  /** A send attempt changed: the verification's version moves and subscribers get its new state. */
+  private attemptChanged(attempt: AttemptRow, status: DeliveryStatus, now: number): VerifyEvent {
+    const row = this.db
+      .update(t.verifications)
+      .set({ version: sql`${t.verifications.version} + 1`, dateUpdated: now })
+      .where(eq(t.verifications.sid, attempt.verificationSid))
+      .returning()
+      .get() as VerificationRow;
+    return this.verificationEvent(`delivery.${status.toLowerCase()}`, row, now).event;
   }
 
   async retryJob(jobId: number, runAt: number, error: string): Promise<void> {

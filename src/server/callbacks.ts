@@ -1,0 +1,85 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { CallScript } from "../channels/call/script.js";
+import { messageInput, openSecret } from "../channels/compose.js";
+import type { Keyring } from "../domain/crypto.js";
+import { verifySigned } from "../providers/http/signing.js";
+import type { ReceiptRecorder } from "../workers/receipts.js";
+import type { Store } from "../store/port.js";
+
+export interface CallbackDeps {
+  store: Store;
+  keys: Keyring;
+  callScript: CallScript;
+  receipts: ReceiptRecorder;
+  httpProviderSecret: string | null;
+}
+
+async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new Error("body too large");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const reply = (res: ServerResponse, status: number, type: string, body: string) => {
+  res.writeHead(status, { "content-type": type });
+  res.end(body);
+};
+
+/**
+ * Endpoints that transports call back: the voice script (TwiML / SSML, signed URLs) and the generic
+ * HTTP provider's delivery-status callback (Standard Webhooks signature). Answers true when it handled.
+ */
+export function callbackRoutes(deps: CallbackDeps) {
+  async function voice(req: IncomingMessage, res: ServerResponse, url: URL, [, , attemptSid, action]: string[]) {
+    if (!deps.callScript.verify(url)) return reply(res, 403, "text/plain", "bad signature");
+    const context = await deps.store.deliveryContext(attemptSid);
+    const secret = context && context.status === "PENDING" ? openSecret(deps.keys, context) : null;
+    if (!context || !secret) {
+      return action === "ssml" ? reply(res, 410, "text/plain", "gone") : reply(res, 200, "text/xml", deps.callScript.hangup());
+    }
+    const input = messageInput(context, secret);
+    const call = { ...input, attemptSid, dtmfRequired: context.service.dtmfInputRequired };
+    if (action === "ssml") return reply(res, 200, "application/ssml+xml", deps.callScript.ssml(call));
+    if (action === "answer") return reply(res, 200, "text/xml", deps.callScript.answer(call));
+    if (action === "gather") {
+      const body = req.method === "POST" ? await readBody(req) : "";
+      const form = req.headers["content-type"]?.includes("json") ? new URLSearchParams(JSON.parse(body || "{}")) : new URLSearchParams(body);
+      const round = Number(url.searchParams.get("round") ?? "1");
+      return reply(res, 200, "text/xml", deps.callScript.gather(call, round, form.get("Digits") ?? ""));
+    }
+    return reply(res, 404, "text/plain", "not found");
+  }
+
+  async function httpStatus(req: IncomingMessage, res: ServerResponse) {
+    if (req.method !== "POST" || !deps.httpProviderSecret) return reply(res, 404, "text/plain", "not found");
+    const body = await readBody(req);
+    try {
+      verifySigned(deps.httpProviderSecret, body, req.headers as Record<string, string>);
+    } catch {
+      return reply(res, 401, "text/plain", "bad signature");
+    }
+    const update = JSON.parse(body) as { messageId?: unknown; status?: unknown; errorCode?: unknown };
+    const status = update.status === "delivered" ? "DELIVERED" : update.status === "undelivered" || update.status === "failed" ? "UNDELIVERED" : null;
+    if (typeof update.messageId !== "string" || !status) return reply(res, 400, "text/plain", "expected { messageId, status: delivered | undelivered | failed }");
+    deps.receipts.record({ providerMessageId: update.messageId, status, errorCode: typeof update.errorCode === "string" ? update.errorCode : null });
+    res.writeHead(204).end();
+  }
+
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+    const segments = url.pathname.split("/");
+    if (segments[1] === "voice" && /^VL[0-9a-f]{32}$/.test(segments[2] ?? "")) {
+      await voice(req, res, url, segments);
+      return true;
+    }
+    if (url.pathname === "/providers/http/status") {
+      await httpStatus(req, res);
+      return true;
+    }
+    return false;
+  };
+}
