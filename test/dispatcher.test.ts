@@ -91,6 +91,19 @@ describe("outbox dispatcher", () => {
     await vi.waitFor(async () => expect((await gw!.gql(ATTEMPTS, { sid: call.data?.startVerification.verification.sid })).data?.verification.sendCodeAttempts[0].status).toBe("SENT"));
   });
 
+  it("a provider that does not answer within PROVIDER_TIMEOUT_MS counts as a failed try and is retried", async () => {
+    const clock = new ManualClock(Date.now());
+    const vendor = await peer((_r, i) => (i === 0 ? new Promise(() => {}) : { status: 200, body: { messageId: "second" } }));
+    gw = await startGateway({ clock, env: { HTTP_SMS_URL: vendor.url, HTTP_PROVIDER_SECRET: HTTP_SECRET, PROVIDER_TIMEOUT_MS: "200" } });
+    const started = await gw.gql(START, { input: { serviceSid: gw.defaultServiceSid, to: "+14155559006", channel: "SMS" } });
+    await gw.app.dispatcher.idle();
+    expect(gw.logs()).toMatch(/timed out after 200 ms/);
+    clock.advance(1000);
+    await gw.app.dispatcher.idle();
+    expect(vendor.requests).toHaveLength(2);
+    expect((await gw.gql(ATTEMPTS, { sid: started.data?.startVerification.verification.sid })).data?.verification.sendCodeAttempts[0].status).toBe("SENT");
+  });
+
   it("a crash mid-send neither loses the message nor records it twice; the resend carries the same idempotency key", async () => {
     // The vendor takes the first request and never answers (the gateway dies meanwhile); it answers the second.
     const vendor = await peer((_r, i) => (i === 0 ? new Promise(() => {}) : { status: 200, body: { messageId: "after-crash" } }));

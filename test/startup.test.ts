@@ -113,6 +113,43 @@ describe("start-up", () => {
     expect(run.errors()).toMatch(/LOG_LEVEL/);
   });
 
+  it("an incomplete or malformed transport configuration stops start-up naming the variable", async () => {
+    const run = serve({ DATA_DIR: dataDir(), SMTP_URL: "smtp://127.0.0.1:2525", SMPP_URL: "smpp://nopassword@127.0.0.1", HTTP_SMS_URL: "http://127.0.0.1:9/sms" });
+    children.push(run.child);
+    expect(await run.exited).toBe(1);
+    expect(run.errors()).toMatch(/SMPP_URL: must be smpp:\/\/system_id:password@host:port/);
+    const second = serve({ DATA_DIR: dataDir(), SMTP_URL: "smtp://127.0.0.1:2525", HTTP_SMS_URL: "http://127.0.0.1:9/sms" });
+    children.push(second.child);
+    expect(await second.exited).toBe(1);
+    expect(second.errors()).toMatch(/EMAIL_FROM: required with SMTP_URL/);
+    expect(second.errors()).toMatch(/HTTP_PROVIDER_SECRET: required with HTTP_SMS_URL/);
+  });
+
+  it("NODE_ENV=production starts once every enabled channel has a real transport, and has no devOutbox", async () => {
+    const run = serve({
+      DATA_DIR: dataDir(),
+      NODE_ENV: "production",
+      VERIGATE_ADMIN_KEY: "vga_my_own_admin_key_for_tests_123",
+      SMTP_URL: "smtp://127.0.0.1:9",
+      EMAIL_FROM: "no-reply@example.com",
+      SMPP_URL: "smpp://u:p@127.0.0.1:9",
+      SMS_FROM: "Verigate",
+      HTTP_CALL_URL: "http://127.0.0.1:9/call",
+      HTTP_PROVIDER_SECRET: `whsec_${Buffer.from("verigate-test-provider-secret-32b!").toString("base64")}`,
+      WHATSAPP_ACCESS_TOKEN: "token",
+      WHATSAPP_PHONE_NUMBER_ID: "123",
+    });
+    children.push(run.child);
+    const url = await run.listening;
+    expect(run.output()).not.toMatch(/dev outbox/);
+    const r = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer vga_my_own_admin_key_for_tests_123" },
+      body: JSON.stringify({ query: "{ devOutbox { code } }" }),
+    });
+    expect((await r.json()).errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+  });
+
   it("NODE_ENV=production refuses to start on the dev outbox", async () => {
     const run = serve({ DATA_DIR: dataDir(), NODE_ENV: "production" });
     children.push(run.child);
