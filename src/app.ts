@@ -15,6 +15,7 @@ import { VerificationFlow } from "./domain/verification/flow.js";
 import { CallScript } from "./channels/call/script.js";
 import type { DeliveryChannel } from "./domain/types.js";
 import { buildTransports } from "./providers/registry.js";
+import { sandboxCarrier } from "./channels/sna/carrier.js";
 import { callbackRoutes } from "./server/callbacks.js";
 import { ReceiptRecorder } from "./workers/receipts.js";
 import { EventBus, fanOut } from "./realtime/bus.js";
@@ -54,7 +55,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   let dispatcher: Dispatcher | undefined;
   const wakeDispatcher: EventSink = {
     publish: (events) => {
-      if (events.some((e) => e.type === "verification.started" || e.type === "verification.resent")) dispatcher?.wake();
+      if (events.some((e) => e.type === "verification.started" || e.type === "verification.resent" || e.type === "verification.fallback")) dispatcher?.wake();
     },
   };
   const sink = fanOut(bus, metrics, wakeDispatcher);
@@ -63,17 +64,27 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const transports = buildTransports({ config: config.delivery, store, clock, logger, onReceipt: (r) => receipts.record(r) });
   const devOutbox = transports.devChannels.length > 0;
 
+  let listeningUrl = "";
+  const publicUrl = () => config.publicUrl?.replace(/\/$/, "") ?? listeningUrl;
   const services = new ServiceDirectory({ store, clock, sink });
-  const verifications = new VerificationFlow({ store, clock, keys, sink, services, addressKind: (channel) => channels[channel].address });
+  const d = config.delivery;
+  const carrier = sandboxCarrier({ ranges: d.sna.ranges, coverage: d.sna.coverage, testHeader: config.env !== "production" });
+  const verifications = new VerificationFlow({
+    store,
+    clock,
+    keys,
+    sink,
+    services,
+    addressKind: (channel) => channels[channel].address,
+    sna: { carrier, publicUrl, fallbackMs: d.sna.fallbackMs },
+  });
   const gateway: Gateway = { store, services, verifications, bus, keys, clock };
 
   const adminKeyHash = await bootstrapAdminKey(config, store, announce);
   if ((await store.countServices()) === 0) await services.create({ friendlyName: DEFAULT_SERVICE_NAME });
   if (config.env === "production") await refuseDevOutboxInProduction(store, transports.devChannels);
 
-  let listeningUrl = "";
-  const callScript = new CallScript(keys, () => config.publicUrl?.replace(/\/$/, "") ?? listeningUrl);
-  const d = config.delivery;
+  const callScript = new CallScript(keys, publicUrl);
   dispatcher = new Dispatcher({
     store,
     clock,
@@ -90,7 +101,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });
   const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash });
   let ready = false;
-  const routes = callbackRoutes({ store, keys, callScript, receipts, httpProviderSecret: d.http.secret });
+  const routes = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: d.http.secret });
   const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, isReady: () => ready, routes });
 
   return {

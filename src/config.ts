@@ -35,6 +35,9 @@ const envSchema = z.object({
   WHATSAPP_TEMPLATE: z.string().regex(/^[a-z0-9_]+$/, "must be a template name (lower case, digits, _)").default("verification_code"),
   WHATSAPP_API_URL: z.url().default("https://graph.facebook.com/v21.0"),
   WHATSAPP_FALLBACK_SMS: flag.default(true),
+  SNA_SANDBOX_RULES: z.string().optional(),
+  SNA_SANDBOX_COVERAGE: z.string().optional(),
+  SNA_FALLBACK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   OUTBOX_MAX_TRIES: z.coerce.number().int().min(1).max(50).default(5),
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -56,8 +59,16 @@ function pairs(e: Env): string[] {
   for (const n of (e.RCS_CAPABLE_NUMBERS ?? "").split(",").filter((s) => s.trim())) {
     if (!/^\+\d{6,15}$/.test(n.trim())) problems.push(`RCS_CAPABLE_NUMBERS: "${n.trim()}" is not an E.164 number`);
   }
+  for (const rule of list(e.SNA_SANDBOX_RULES)) {
+    if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?=\+\d{6,15}$/.test(rule)) problems.push(`SNA_SANDBOX_RULES: "${rule}" is not of the form CIDR=+E164`);
+  }
+  for (const cidr of list(e.SNA_SANDBOX_COVERAGE)) {
+    if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(cidr)) problems.push(`SNA_SANDBOX_COVERAGE: "${cidr}" is not an address range`);
+  }
   return problems;
 }
+
+const list = (value: string | undefined) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 
 export interface DeliveryConfig {
   smtp: { url: string; from: string } | null;
@@ -69,6 +80,7 @@ export interface DeliveryConfig {
   leaseMs: number;
   maxTries: number;
   timeoutMs: number;
+  sna: { ranges: { cidr: string; msisdn: string }[]; coverage: string[]; fallbackMs: number };
 }
 
 export interface Config {
@@ -128,6 +140,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       leaseMs: e.OUTBOX_LEASE_MS,
       maxTries: e.OUTBOX_MAX_TRIES,
       timeoutMs: e.PROVIDER_TIMEOUT_MS,
+      sna: {
+        ranges: list(e.SNA_SANDBOX_RULES).map((rule) => {
+          const [cidr, msisdn] = rule.split("=");
+          return { cidr, msisdn };
+        }),
+        coverage: list(e.SNA_SANDBOX_COVERAGE),
+        fallbackMs: e.SNA_FALLBACK_SECONDS * 1000,
+      },
     },
   });
 }

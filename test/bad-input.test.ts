@@ -59,7 +59,8 @@ describe("bad input gets a stable code and writes nothing", () => {
   });
 
   it("a check without code, or without `to` and verificationSid → INVALID_PARAMETER", async () => {
-    await refusedWithNothingWritten(CHECK, { input: { serviceSid: gw.defaultServiceSid, to: "+14155552671" } }, { code: "INVALID_PARAMETER", field: "code" });
+    await startAndReadCode(gw, { to: "+14155552690" });
+    await refusedWithNothingWritten(CHECK, { input: { serviceSid: gw.defaultServiceSid, to: "+14155552690" } }, { code: "INVALID_PARAMETER", field: "code" });
     await refusedWithNothingWritten(CHECK, { input: { serviceSid: gw.defaultServiceSid, code: "123456" } }, { code: "INVALID_PARAMETER", field: "to" });
   });
 
@@ -71,9 +72,10 @@ describe("bad input gets a stable code and writes nothing", () => {
     await refusedWithNothingWritten(START, start({ to: "+14155552671" }), { code: "UNAUTHENTICATED", twilioCode: 20003 }, null);
   });
 
-  it("SNA and AUTO are refused until their channel exists", async () => {
-    await refusedWithNothingWritten(START, start({ to: "+14155552671", channel: "SNA" }), { code: "CHANNEL_DISABLED" });
-    await refusedWithNothingWritten(START, start({ to: "+14155552671", channel: "AUTO" }), { code: "CHANNEL_DISABLED" });
+  it("SNA to an email address, a bad deviceIp, or a client token on SMS → INVALID_PARAMETER", async () => {
+    await refusedWithNothingWritten(START, start({ to: "ada@example.com", channel: "SNA" }), { code: "INVALID_PARAMETER", field: "to" });
+    await refusedWithNothingWritten(START, start({ to: "+14155552671", channel: "AUTO", deviceIp: "10.0.0.300" }), { code: "INVALID_PARAMETER", field: "deviceIp" });
+    await refusedWithNothingWritten(START, start({ to: "+14155552671", enableSnaClientToken: true }), { code: "INVALID_PARAMETER", field: "enableSnaClientToken" });
   });
 
   it("bad optional fields name themselves", async () => {

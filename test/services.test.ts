@@ -25,7 +25,7 @@ describe("services", () => {
       psd2Enabled: false,
       dtmfInputRequired: true,
       fraudGuard: "BASIC",
-      channels: ["SMS", "WHATSAPP", "CALL", "EMAIL"],
+      channels: ["SMS", "WHATSAPP", "CALL", "EMAIL", "SNA", "AUTO"],
       testNumbers: [],
       defaultLocale: "en",
     });
@@ -55,7 +55,7 @@ describe("services", () => {
     ["ttlSeconds", { friendlyName: "Ok", ttlSeconds: 119 }],
     ["ttlSeconds", { friendlyName: "Ok", ttlSeconds: 86401 }],
     ["defaultLocale", { friendlyName: "Ok", defaultLocale: "english please" }],
-    ["channels", { friendlyName: "Ok", channels: ["SNA"] }],
+    ["channels", { friendlyName: "Ok", channels: ["AUTO", "SMS"] }],
     ["testNumbers.0.code", { friendlyName: "Ok", testNumbers: [{ to: "+14155550000", code: "12" }] }],
   ])("refuses a bad %s with INVALID_PARAMETER naming it, and writes nothing", async (field, input) => {
     const before = gw.counts();

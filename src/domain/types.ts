@@ -89,6 +89,9 @@ export interface Verification {
   amount: string | null;
   payee: string | null;
   sendCodeAttempts: SendAttempt[];
+  sna: { url: string } | null;
+  /** SNA error codes in the order they happened; null when no SNA attempt was made. */
+  snaAttemptsErrorCodes: number[] | null;
   dateCreated: number;
   dateUpdated: number;
   expiresAt: number;

@@ -51,8 +51,13 @@ export const VerificationRef = builder.objectRef<Verification>("Verification").i
     amount: t.exposeString("amount", { nullable: true }),
     payee: t.exposeString("payee", { nullable: true }),
     sendCodeAttempts: t.field({ type: [SendCodeAttemptRef], resolve: (v) => v.sendCodeAttempts }),
-    sna: t.field({ type: SnaRef, nullable: true, description: "SNA only (not yet available on this gateway)", resolve: () => null }),
-    snaAttemptsErrorCodes: t.field({ type: ["Int"], nullable: true, description: "SNA only (not yet available on this gateway)", resolve: () => null }),
+    sna: t.field({ type: SnaRef, nullable: true, description: "SNA: the single-use URL the device opens over mobile data", resolve: (v) => v.sna }),
+    snaAttemptsErrorCodes: t.field({
+      type: ["Int"],
+      nullable: true,
+      description: "SNA error codes (605xx) in the order they happened; null when no SNA attempt was made",
+      resolve: (v) => v.snaAttemptsErrorCodes,
+    }),
     dateCreated: t.field({ type: "DateTime", resolve: (v) => v.dateCreated }),
     dateUpdated: t.field({ type: "DateTime", resolve: (v) => v.dateUpdated }),
     expiresAt: t.field({ type: "DateTime", resolve: (v) => v.expiresAt }),
@@ -80,6 +85,8 @@ const StartVerificationInput = builder.inputType("StartVerificationInput", {
     amount: t.string({ description: "PSD2: needs psd2Enabled" }),
     payee: t.string({ description: "PSD2: needs psd2Enabled" }),
     appHash: t.string({ description: "Android SMS Retriever hash (SMS only)" }),
+    deviceIp: t.string({ description: "AUTO: the device's public IP; SNA is tried only when the carrier can reach it" }),
+    enableSnaClientToken: t.boolean({ description: "SNA/AUTO: opening the SNA URL returns a token the check must echo" }),
     tags: t.field({ type: "JSON", description: "Up to 10 string key/values, echoed in events" }),
   }),
 });
@@ -98,6 +105,7 @@ const CheckVerificationInput = builder.inputType("CheckVerificationInput", {
     code: t.string(),
     amount: t.string(),
     payee: t.string(),
+    snaClientToken: t.string({ description: "SNA with enableSnaClientToken: the token the SNA URL returned" }),
   }),
 });
 const CheckVerificationPayload = builder.objectRef<{ verification: Verification }>("CheckVerificationPayload").implement({

@@ -3,6 +3,7 @@ import type { CallScript } from "../channels/call/script.js";
 import { messageInput, openSecret } from "../channels/compose.js";
 import type { Keyring } from "../domain/crypto.js";
 import { verifySigned } from "../providers/http/signing.js";
+import type { VerificationFlow } from "../domain/verification/flow.js";
 import type { ReceiptRecorder } from "../workers/receipts.js";
 import type { Store } from "../store/port.js";
 
@@ -12,6 +13,7 @@ export interface CallbackDeps {
   callScript: CallScript;
   receipts: ReceiptRecorder;
   httpProviderSecret: string | null;
+  verifications: VerificationFlow;
 }
 
 async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
@@ -74,6 +76,12 @@ export function callbackRoutes(deps: CallbackDeps) {
     const segments = url.pathname.split("/");
     if (segments[1] === "voice" && /^VL[0-9a-f]{32}$/.test(segments[2] ?? "")) {
       await voice(req, res, url, segments);
+      return true;
+    }
+    if (segments[1] === "sna" && segments.length === 3 && (req.method === "GET" || req.method === "POST")) {
+      // The device opens its SNA URL over mobile data; the carrier identifies the session's number.
+      const result = await deps.verifications.openSna(segments[2], { ip: req.socket.remoteAddress ?? "", headers: req.headers });
+      reply(res, result.status, "application/json", JSON.stringify(result.body));
       return true;
     }
     if (url.pathname === "/providers/http/status") {

@@ -42,6 +42,12 @@ export interface Store {
   getVerification(sid: string): Promise<Verification | null>;
   listVerifications(serviceSid: string, filter: VerificationFilter, page: PageRequest): Promise<Page<Verification>>;
 
+  /** Marks an SNA URL opened, once: null for an unknown token, "gone" for a used or expired one. */
+  openSnaSession(tokenHash: string, now: number): Promise<SnaSession | "gone" | null>;
+  recordSnaResult(result: SnaResult): Promise<VerifyEvent[]>;
+  /** AUTO: the SNA attempt was not completed in time; falls back to SMS if still waiting. */
+  snaTimedOut(jobId: number, verificationSid: string, fallbackAttemptSid: string, now: number): Promise<VerifyEvent[]>;
+
   claimJobs(now: number, leaseMs: number, limit: number): Promise<OutboxJob[]>;
   deliveryContext(attemptSid: string): Promise<DeliveryContext | null>;
   recordDelivery(result: DeliveryResult): Promise<VerifyEvent | null>;
@@ -84,6 +90,34 @@ export interface NewVerification {
   expiresAt: number;
 }
 
+/** SNA part of a start: the URL's token hash, and when AUTO falls back to SMS if SNA is not done. */
+export interface SnaPlan {
+  tokenHash: string;
+  url: string;
+  clientTokenRequired: boolean;
+  fallbackAt: number | null;
+}
+
+export interface SnaSession {
+  verificationSid: string;
+  attemptSid: string;
+  to: string;
+  clientTokenRequired: boolean;
+  autoFallback: boolean;
+}
+
+export interface SnaResult {
+  verificationSid: string;
+  attemptSid: string;
+  /** Null when the carrier confirmed the number. */
+  errorCode: number | null;
+  /** Set when the check must echo a client token (enableSnaClientToken). */
+  clientTokenHash: string | null;
+  /** AUTO after a failure: the SMS attempt that takes over. */
+  fallbackAttemptSid: string | null;
+  now: number;
+}
+
 export interface StartPlan {
   serviceSid: string;
   to: string;
@@ -95,6 +129,7 @@ export interface StartPlan {
   sendWindowStart: number;
   maxSendAttempts: number;
   fresh: NewVerification;
+  sna: SnaPlan | null;
 }
 
 export type StartOutcome =
@@ -106,19 +141,28 @@ export interface CheckRequest {
   sid: string | null;
   to: string | null;
   now: number;
+  /** An SNA verification the carrier already approved answers as it is (a check is how clients learn it). */
+  acceptApprovedSna: boolean;
 }
 
 /** What the domain needs to judge a code; the sealed code never leaves the store for a check. */
 export interface CheckSubject {
   sid: string;
+  channel: string;
   codeHash: string;
   codeLength: number;
   amount: string | null;
   payee: string | null;
+  snaState: string | null;
+  snaClientTokenRequired: boolean;
+  snaClientTokenHash: string | null;
 }
 
-/** Runs inside the check's transaction after the attempt is claimed; a throw rolls the claim back. */
-export type CheckJudge = (subject: CheckSubject) => boolean;
+/**
+ * Runs inside the check's transaction, before the attempt is claimed; a throw writes nothing. `true` /
+ * `false` settle a claimed attempt; `{ notYet }` (SNA result not there) claims nothing and records the code.
+ */
+export type CheckJudge = (subject: CheckSubject) => boolean | { notYet: number | null };
 
 export type CheckOutcome =
   | { ok: true; verification: Verification; valid: boolean; events: VerifyEvent[] }
@@ -137,7 +181,7 @@ export type StatusOutcome =
 
 export interface OutboxJob {
   id: number;
-  kind: "delivery";
+  kind: "delivery" | "sna_fallback";
   refSid: string;
   tries: number;
 }

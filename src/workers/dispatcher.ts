@@ -5,6 +5,7 @@ import { channels, type RoutingOptions, route } from "../channels/registry.js";
 import type { Clock } from "../domain/clock.js";
 import type { Keyring } from "../domain/crypto.js";
 import type { EventSink } from "../domain/events.js";
+import { newSid } from "../domain/ids.js";
 import type { DeliveryChannel } from "../domain/types.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import type { OutboxJob, Store } from "../store/port.js";
@@ -106,6 +107,10 @@ export class Dispatcher {
 
   private async deliver(job: OutboxJob): Promise<void> {
     const { store, clock, keys, sink } = this.o;
+    if (job.kind === "sna_fallback") {
+      sink.publish(await store.snaTimedOut(job.id, job.refSid, newSid("VL"), clock.now()));
+      return;
+    }
     const context = await store.deliveryContext(job.refSid);
     const secret = context && context.status === "PENDING" ? openSecret(keys, context) : null;
     if (!context || !secret) {

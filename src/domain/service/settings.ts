@@ -3,8 +3,8 @@ import { channelNames, fraudGuardLevels, type ServiceSettings } from "../types.j
 
 export const DEFAULT_SERVICE_NAME = "Default";
 
-/** Channels a service may enable today; SNA and AUTO join when their issue lands. */
-export const enablableChannels = ["SMS", "WHATSAPP", "CALL", "EMAIL"] as const;
+/** Channels a service may enable (AUTO: SNA first, SMS fallback). */
+export const enablableChannels = ["SMS", "WHATSAPP", "CALL", "EMAIL", "SNA", "AUTO"] as const;
 
 export const serviceDefaults = (): Omit<ServiceSettings, "friendlyName"> => ({
   codeLength: 6,
@@ -62,6 +62,7 @@ const settingsShape = {
     .refine((list) => list.every((c) => (enablableChannels as readonly string[]).includes(c)), {
       message: `only ${enablableChannels.join(", ")} can be enabled on this gateway`,
     })
+    .refine((list) => !list.includes("AUTO") || (list.includes("SNA") && list.includes("SMS")), { message: "AUTO needs SNA and SMS enabled" })
     .transform((list) => [...new Set(list)]),
   fraudGuard: z.enum(fraudGuardLevels),
   testNumbers: z.array(testNumber).max(100),

@@ -1,7 +1,9 @@
 import { z } from "zod";
-import type { CheckOutcome, Store } from "../../store/port.js";
+import { randomBytes } from "node:crypto";
+import { type SnaCarrier, type SnaRequest, snaErrors } from "../../channels/sna/carrier.js";
+import type { CheckOutcome, CheckSubject, SnaPlan, Store } from "../../store/port.js";
 import type { Clock } from "../clock.js";
-import { codeMatches, generateNumericCode, hashCode, type Keyring, seal } from "../crypto.js";
+import { codeMatches, generateNumericCode, hashApiKey, hashCode, type Keyring, safeEqual, seal } from "../crypto.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
 import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
@@ -18,6 +20,13 @@ export interface VerificationFlowDeps {
   /** Which channels this gateway can deliver, and to which kind of address. */
   addressKind: (channel: DeliveryChannel) => "phone" | "email";
   services: { require(sid: string): Promise<Service> };
+  sna: {
+    carrier: SnaCarrier;
+    /** Where SNA URLs point: PUBLIC_URL, else the listening address. */
+    publicUrl: () => string;
+    /** AUTO: how long SNA may take before SMS takes over. */
+    fallbackMs: number;
+  };
 }
 
 const optionalText = (max: number) => z.string().trim().min(1).max(max).nullish();
@@ -32,6 +41,8 @@ const startInput = z.object({
   amount: optionalText(32),
   payee: optionalText(64),
   appHash: z.string().regex(/^[A-Za-z0-9+/]{11}$/, "must be the 11-character SMS Retriever hash").nullish(),
+  deviceIp: z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" }).nullish(),
+  enableSnaClientToken: z.boolean().nullish(),
   tags: z
     .record(z.string().max(128), z.string().max(128))
     .refine((tags) => Object.keys(tags).length <= 10, "at most 10 tags")
@@ -45,9 +56,8 @@ const checkInput = z.object({
   code: z.string().regex(/^[0-9A-Za-z]{4,10}$/, "must be 4 to 10 letters or digits").nullish(),
   amount: optionalText(32),
   payee: optionalText(64),
+  snaClientToken: z.string().max(128).nullish(),
 });
-
-const isDeliveryChannel = (channel: string): channel is DeliveryChannel => ["SMS", "WHATSAPP", "CALL", "EMAIL"].includes(channel);
 
 /** Why a verification cannot be checked or changed, as the error clients see. */
 function refusal(reason: "NOT_FOUND" | VerificationStatus): VerifyError {
@@ -72,12 +82,17 @@ export class VerificationFlow {
   async start(raw: unknown): Promise<Verification> {
     const input = parseInput(startInput, raw);
     const service = await this.deps.services.require(input.serviceSid);
-    const channel = input.channel as ChannelName;
-    if (!isDeliveryChannel(channel)) {
-      throw new VerifyError("CHANNEL_DISABLED", `Channel ${channel} is not available on this gateway.`);
+    const requested = input.channel as ChannelName;
+    if (!service.channels.includes(requested)) throw new VerifyError("CHANNEL_DISABLED", `Channel ${requested} is disabled for this service.`);
+    if (input.enableSnaClientToken && requested !== "SNA" && requested !== "AUTO") {
+      throw invalidParameter("enableSnaClientToken", "Invalid parameter `enableSnaClientToken`: only SNA and AUTO verifications use it.");
     }
-    if (!service.channels.includes(channel)) throw new VerifyError("CHANNEL_DISABLED", `Channel ${channel} is disabled for this service.`);
-    const { to, lookup } = this.address(channel, input.to, service);
+    // AUTO: SNA when the carrier can reach the device's IP, SMS at once otherwise (or for PSD2).
+    const sna = requested === "SNA" || (requested === "AUTO" && !service.psd2Enabled && !!input.deviceIp && (await this.deps.sna.carrier.covers(input.deviceIp)));
+    const channel: DeliveryChannel | "SNA" = sna ? "SNA" : requested === "AUTO" ? "SMS" : (requested as DeliveryChannel);
+    if (requested === "AUTO" && !sna && !service.channels.includes("SMS")) throw new VerifyError("CHANNEL_DISABLED", "AUTO needs SMS for devices SNA cannot reach, and SMS is disabled for this service.");
+    if (channel === "SNA" && service.psd2Enabled) throw invalidParameter("channel", "Invalid parameter `channel`: PSD2 verifications cannot use SNA.");
+    const { to, lookup } = this.address(channel === "SNA" ? "SMS" : channel, input.to, service);
     if (input.customCode && !service.customCodeEnabled) {
       throw invalidParameter("customCode", "Invalid parameter `customCode`: custom codes are not enabled for this service.");
     }
@@ -93,6 +108,7 @@ export class VerificationFlow {
       channel,
       attemptChannel: channel,
       attemptSid: newSid("VL"),
+      sna: sna ? this.snaPlan(input.enableSnaClientToken === true, requested === "AUTO" ? now + this.deps.sna.fallbackMs : null) : null,
       now,
       sendWindowStart: now - service.ttlSeconds * 1000,
       maxSendAttempts: service.maxSendAttempts,
@@ -123,13 +139,14 @@ export class VerificationFlow {
     if (!isSid(input.serviceSid, "VA")) throw notFound("Service");
     if (!input.to && !input.verificationSid) throw invalidParameter("to", "Invalid parameter `to`: give `to` or `verificationSid`.");
     if (input.verificationSid && !isSid(input.verificationSid, "VE")) throw notFound("Verification");
-    if (!input.code) throw invalidParameter("code", "Invalid parameter `code`: a code is required.");
-    const code = input.code;
+    const code = input.code ?? null;
     const to = input.verificationSid ? null : this.anyAddress(input.to as string);
     const keys = this.deps.keys;
     const outcome: CheckOutcome = await this.deps.store.checkVerification(
-      { serviceSid: input.serviceSid, sid: input.verificationSid ?? null, to, now: this.deps.clock.now() },
+      { serviceSid: input.serviceSid, sid: input.verificationSid ?? null, to, now: this.deps.clock.now(), acceptApprovedSna: code === null },
       (subject) => {
+        if (subject.channel === "SNA") return this.judgeSna(subject, code, input.snaClientToken ?? null);
+        if (code === null) throw invalidParameter("code", "Invalid parameter `code`: a code is required.");
         if (code.length !== subject.codeLength) {
           throw invalidParameter("code", `Invalid parameter \`code\`: this verification's code has ${subject.codeLength} characters.`);
         }
@@ -144,6 +161,52 @@ export class VerificationFlow {
     this.deps.sink.publish(outcome.events);
     if (!outcome.ok) throw refusal(outcome.reason);
     return outcome.verification;
+  }
+
+  /**
+   * The carrier has no code to compare: a check learns the SNA result. Before the URL was opened the
+   * result is pending (60519, no attempt counted); with enableSnaClientToken the check must echo the token.
+   */
+  private judgeSna(subject: CheckSubject, code: string | null, clientToken: string | null): boolean | { notYet: number | null } {
+    if (code !== null) throw invalidParameter("code", "Invalid parameter `code`: an SNA verification is approved by the carrier, not by a code.");
+    if (subject.snaState === "confirmed" && subject.snaClientTokenRequired) {
+      if (!clientToken) throw invalidParameter("snaClientToken", "Invalid parameter `snaClientToken`: this verification needs the token its SNA URL returned.");
+      return safeEqual(hashApiKey(clientToken), subject.snaClientTokenHash ?? "");
+    }
+    return { notYet: subject.snaState === "failed" ? null : snaErrors.RESULT_PENDING };
+  }
+
+  /** A new single-use SNA URL; only its token's hash is stored. */
+  private snaPlan(clientTokenRequired: boolean, fallbackAt: number | null): SnaPlan {
+    const token = randomBytes(24).toString("base64url");
+    return { tokenHash: hashApiKey(token), url: `${this.deps.sna.publicUrl()}/sna/${token}`, clientTokenRequired, fallbackAt };
+  }
+
+  /**
+   * The device opened its SNA URL: the carrier says which number owns that data session. A match
+   * approves at once (subscribers see it, no polling), or, with a client token, hands the token to the
+   * device for the check. A failure is recorded; AUTO falls back to SMS, except when the carrier calls
+   * the number invalid (60540: suspected fraud).
+   */
+  async openSna(token: string, request: SnaRequest): Promise<{ status: number; body: Record<string, unknown> }> {
+    const session = await this.deps.store.openSnaSession(hashApiKey(token), this.deps.clock.now());
+    if (session === null) return { status: 404, body: { error: "unknown SNA URL" } };
+    if (session === "gone") return { status: 410, body: { error: "this SNA URL was already used or has expired" } };
+    const identified = await this.deps.sna.carrier.identify(request);
+    const errorCode = "errorCode" in identified ? identified.errorCode : identified.msisdn === session.to ? null : snaErrors.NUMBER_MISMATCH;
+    const clientToken = errorCode === null && session.clientTokenRequired ? randomBytes(24).toString("base64url") : null;
+    const fallback = errorCode !== null && session.autoFallback && errorCode !== snaErrors.NUMBER_INVALID;
+    const events = await this.deps.store.recordSnaResult({
+      verificationSid: session.verificationSid,
+      attemptSid: session.attemptSid,
+      errorCode,
+      clientTokenHash: clientToken ? hashApiKey(clientToken) : null,
+      fallbackAttemptSid: fallback ? newSid("VL") : null,
+      now: this.deps.clock.now(),
+    });
+    this.deps.sink.publish(events);
+    if (errorCode !== null) return { status: 200, body: { status: "failed", errorCode } };
+    return { status: 200, body: clientToken ? { status: "verified", clientToken } : { status: "verified" } };
   }
 
   async setStatus(sid: string, status: "APPROVED" | "CANCELED", serviceScope: string | null): Promise<Verification> {
@@ -172,7 +235,7 @@ export class VerificationFlow {
     return raw.includes("@") ? parseEmail(raw) : parsePhone(raw).e164;
   }
 
-  private psd2(service: Service, channel: DeliveryChannel, amount: string | null, payee: string | null) {
+  private psd2(service: Service, channel: DeliveryChannel | "SNA", amount: string | null, payee: string | null) {
     if (!service.psd2Enabled) {
       if (amount !== null || payee !== null) {
         throw invalidParameter(amount !== null ? "amount" : "payee", "Invalid parameter: `amount` and `payee` need psd2Enabled on the service.");

@@ -65,6 +65,14 @@ export const verifications = sqliteTable(
     customFriendlyName: text("custom_friendly_name"),
     lookup: text("lookup"),
     tags: text("tags"),
+    /** SNA: the URL handed out, the chronological error codes (null = never SNA), the carrier's state. */
+    snaUrl: text("sna_url"),
+    snaErrorCodes: text("sna_error_codes"),
+    snaState: text("sna_state"),
+    snaClientTokenRequired: integer("sna_client_token_required", { mode: "boolean" }).notNull().default(false),
+    snaClientTokenHash: text("sna_client_token_hash"),
+    /** AUTO: an SNA failure or timeout falls back to SMS. */
+    autoFallback: integer("auto_fallback", { mode: "boolean" }).notNull().default(false),
     version: integer("version").notNull().default(1),
     dateCreated: integer("date_created").notNull(),
     dateUpdated: integer("date_updated").notNull(),
@@ -96,6 +104,19 @@ export const sendAttempts = sqliteTable(
     index("send_attempts_to").on(t.serviceSid, t.to, t.time),
     index("send_attempts_provider_message").on(t.providerMessageId),
   ],
+);
+
+/** One SNA URL: single use, valid until the verification expires. Only the token's hash is kept. */
+export const snaSessions = sqliteTable(
+  "sna_sessions",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    verificationSid: text("verification_sid").notNull(),
+    attemptSid: text("attempt_sid").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    openedAt: integer("opened_at"),
+  },
+  (t) => [index("sna_sessions_verification").on(t.verificationSid)],
 );
 
 /** The durable outbox: every message that leaves the process is a row first (DESIGN.md principle 4). */

@@ -5,7 +5,7 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { newSid } from "../../domain/ids.js";
 import type { ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
-import type { DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
+import type { SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
 import * as t from "./schema.js";
 
 type ServiceRow = typeof t.services.$inferSelect;
@@ -274,10 +274,30 @@ export class SqliteStore implements Store {
             now: plan.now,
           }) as VerificationRow);
       this.insertAttempt().run({ sid: plan.attemptSid, verificationSid: row.sid, serviceSid: plan.serviceSid, to: plan.to, channel: plan.attemptChannel, now: plan.now });
-      this.insertJob().run({ kind: "delivery", refSid: plan.attemptSid, now: plan.now });
-      const { verification, event } = this.verificationEvent(pending ? "verification.resent" : "verification.started", row, plan.now);
+      const current = plan.sna ? this.beginSna(row, plan.sna, plan.attemptSid, plan.now) : row;
+      if (!plan.sna) this.insertJob().run({ kind: "delivery", refSid: plan.attemptSid, now: plan.now });
+      const { verification, event } = this.verificationEvent(pending ? "verification.resent" : "verification.started", current, plan.now);
       return { ok: true, verification, created: !pending, events: [event] };
     })();
+  }
+
+  /** An SNA attempt: no message leaves; the URL is the attempt, SENT at once, and AUTO may fall back later. */
+  private beginSna(row: VerificationRow, sna: StartPlan["sna"] & object, attemptSid: string, now: number): VerificationRow {
+    this.db.update(t.sendAttempts).set({ status: "SENT" }).where(eq(t.sendAttempts.sid, attemptSid)).run();
+    this.db.insert(t.snaSessions).values({ tokenHash: sna.tokenHash, verificationSid: row.sid, attemptSid, expiresAt: row.expiresAt }).run();
+    if (sna.fallbackAt !== null) this.db.insert(t.outbox).values({ kind: "sna_fallback", refSid: row.sid, runAt: sna.fallbackAt, createdAt: now }).run();
+    return this.db
+      .update(t.verifications)
+      .set({
+        snaUrl: sna.url,
+        snaState: "awaiting",
+        snaErrorCodes: sql`coalesce(${t.verifications.snaErrorCodes}, '[]')`,
+        snaClientTokenRequired: sna.clientTokenRequired,
+        autoFallback: sna.fallbackAt !== null,
+      })
+      .where(eq(t.verifications.sid, row.sid))
+      .returning()
+      .get() as VerificationRow;
   }
 
   async checkVerification(request: CheckRequest, judge: CheckJudge): Promise<CheckOutcome> {
@@ -286,11 +306,21 @@ export class SqliteStore implements Store {
         ? this.verificationBySid().get({ sid: request.sid })
         : this.latestByTo().get({ serviceSid: request.serviceSid, to: request.to ?? "" });
       if (!found || found.serviceSid !== request.serviceSid) return { ok: false, reason: "NOT_FOUND", events: [] };
+      if (found.status === "APPROVED" && found.channel === "SNA" && request.acceptApprovedSna) {
+        return { ok: true, verification: this.view(found), valid: true, events: [] };
+      }
       if (found.status !== "PENDING") return { ok: false, reason: found.status as VerificationStatus, events: [] };
       if (found.expiresAt <= request.now) return this.expireOne(found.sid, request.now);
+      const verdict = judge(found);
+      if (typeof verdict === "object") {
+        if (verdict.notYet === null) return { ok: true, verification: this.view(found), valid: false, events: [] };
+        const row = this.appendSnaError(found.sid, verdict.notYet, request.now);
+        const { verification, event } = this.verificationEvent("verification.sna_pending", row, request.now);
+        return { ok: true, verification, valid: false, events: [event] };
+      }
       const claimed = this.claimCheck().get({ sid: found.sid, now: request.now });
       if (!claimed) return { ok: false, reason: "MAX_ATTEMPTS_REACHED", events: [] };
-      const valid = judge(claimed);
+      const valid = verdict;
       const finalStatus = valid ? "APPROVED" : claimed.checkAttempts >= claimed.maxCheckAttempts ? "MAX_ATTEMPTS_REACHED" : null;
       if (!finalStatus) {
         const { verification, event } = this.verificationEvent("verification.check_failed", claimed, request.now);
@@ -329,6 +359,93 @@ export class SqliteStore implements Store {
         .limit(limit)
         .all();
       return due.flatMap(({ sid }) => this.expireOne(sid, now).events);
+    })();
+  }
+
+  private appendSnaError(sid: string, code: number, now: number, changes: Partial<typeof t.verifications.$inferInsert> = {}): VerificationRow {
+    const v = t.verifications;
+    return this.db
+      .update(v)
+      .set({ ...changes, snaErrorCodes: sql`json_insert(coalesce(${v.snaErrorCodes}, '[]'), '$[#]', ${code})`, version: sql`${v.version} + 1`, dateUpdated: now })
+      .where(eq(v.sid, sid))
+      .returning()
+      .get() as VerificationRow;
+  }
+
+  async openSnaSession(tokenHash: string, now: number) {
+    return this.sqlite.transaction(() => {
+      const s = t.snaSessions;
+      const session = this.db.select().from(s).where(eq(s.tokenHash, tokenHash)).get();
+      if (!session) return null;
+      const claimed = this.db
+        .update(s)
+        .set({ openedAt: now })
+        .where(and(eq(s.tokenHash, tokenHash), isNull(s.openedAt), gt(s.expiresAt, now)))
+        .returning()
+        .get();
+      const row = claimed && this.verificationBySid().get({ sid: claimed.verificationSid });
+      if (!row || row.status !== "PENDING" || row.channel !== "SNA") return "gone" as const;
+      return { verificationSid: row.sid, attemptSid: session.attemptSid, to: row.to, clientTokenRequired: row.snaClientTokenRequired, autoFallback: row.autoFallback };
+    })();
+  }
+
+  async recordSnaResult(result: SnaResult): Promise<VerifyEvent[]> {
+    return this.sqlite.transaction(() => {
+      const found = this.verificationBySid().get({ sid: result.verificationSid });
+      if (!found || found.status !== "PENDING") return [];
+      const { errorCode, now } = result;
+      this.db
+        .update(t.sendAttempts)
+        .set({ status: errorCode === null ? "DELIVERED" : "UNDELIVERED", errorCode: errorCode === null ? null : String(errorCode) })
+        .where(eq(t.sendAttempts.sid, result.attemptSid))
+        .run();
+      if (errorCode === null && !result.clientTokenHash) {
+        this.db.update(t.verifications).set({ snaState: "confirmed" }).where(eq(t.verifications.sid, found.sid)).run();
+        const approved = this.settle().get({ sid: found.sid, status: "APPROVED", now }) as VerificationRow;
+        return [this.verificationEvent("verification.approved", approved, now).event];
+      }
+      if (errorCode === null) {
+        const row = this.db
+          .update(t.verifications)
+          .set({ snaState: "confirmed", snaClientTokenHash: result.clientTokenHash, version: sql`${t.verifications.version} + 1`, dateUpdated: now })
+          .where(eq(t.verifications.sid, found.sid))
+          .returning()
+          .get() as VerificationRow;
+        return [this.verificationEvent("verification.sna_confirmed", row, now).event];
+      }
+      const failed = this.appendSnaError(found.sid, errorCode, now, { snaState: "failed" });
+      if (!result.fallbackAttemptSid) return [this.verificationEvent("verification.sna_failed", failed, now).event];
+      return [this.fallBackToSms(failed, result.fallbackAttemptSid, now)];
+    })();
+  }
+
+  /** AUTO: the same verification continues over SMS, with a new send attempt and a delivery job. */
+  private fallBackToSms(row: VerificationRow, attemptSid: string, now: number): VerifyEvent {
+    this.db.delete(t.outbox).where(and(eq(t.outbox.kind, "sna_fallback"), eq(t.outbox.refSid, row.sid))).run();
+    this.insertAttempt().run({ sid: attemptSid, verificationSid: row.sid, serviceSid: row.serviceSid, to: row.to, channel: "SMS", now });
+    this.insertJob().run({ kind: "delivery", refSid: attemptSid, now });
+    const switched = this.db
+      .update(t.verifications)
+      .set({ channel: "SMS", version: sql`${t.verifications.version} + 1`, dateUpdated: now })
+      .where(eq(t.verifications.sid, row.sid))
+      .returning()
+      .get() as VerificationRow;
+    return this.verificationEvent("verification.fallback", switched, now).event;
+  }
+
+  async snaTimedOut(jobId: number, verificationSid: string, fallbackAttemptSid: string, now: number): Promise<VerifyEvent[]> {
+    return this.sqlite.transaction(() => {
+      this.db.delete(t.outbox).where(eq(t.outbox.id, jobId)).run();
+      const found = this.verificationBySid().get({ sid: verificationSid });
+      if (!found || found.status !== "PENDING" || found.channel !== "SNA" || found.snaState !== "awaiting") return [];
+      // The SNA attempt that never completed: the result is still pending (60519) when SMS takes over.
+      this.db
+        .update(t.sendAttempts)
+        .set({ status: "UNDELIVERED", errorCode: "60519" })
+        .where(and(eq(t.sendAttempts.verificationSid, verificationSid), eq(t.sendAttempts.channel, "SNA"), eq(t.sendAttempts.status, "SENT")))
+        .run();
+      const failed = this.appendSnaError(verificationSid, 60519, now, { snaState: "failed" });
+      return [this.fallBackToSms(failed, fallbackAttemptSid, now)];
     })();
   }
 
@@ -371,7 +488,7 @@ export class SqliteStore implements Store {
       .where(sql`${o.id} in ${due}`)
       .returning()
       .all();
-    return rows.map((r) => ({ id: r.id, kind: r.kind as "delivery", refSid: r.refSid, tries: r.tries }));
+    return rows.map((r) => ({ id: r.id, kind: r.kind as OutboxJob["kind"], refSid: r.refSid, tries: r.tries }));
   }
 
   async deliveryContext(attemptSid: string): Promise<DeliveryContext | null> {
@@ -523,6 +640,8 @@ function toVerification(row: VerificationRow, attempts: AttemptRow[]): Verificat
       providerMessageId: a.providerMessageId,
       errorCode: a.errorCode,
     })),
+    sna: row.channel === "SNA" && row.snaUrl ? { url: row.snaUrl } : null,
+    snaAttemptsErrorCodes: row.snaErrorCodes ? (JSON.parse(row.snaErrorCodes) as number[]) : null,
     dateCreated: row.dateCreated,
     dateUpdated: row.dateUpdated,
     expiresAt: row.expiresAt,
