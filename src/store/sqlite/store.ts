@@ -394,6 +394,8 @@ export class SqliteStore implements Store {
       const found = this.verificationBySid().get({ sid: result.verificationSid });
       if (!found || found.status !== "PENDING") return [];
       const { errorCode, now } = result;
+      // The carrier answered: the AUTO timeout has nothing left to do.
+      this.db.delete(t.outbox).where(and(eq(t.outbox.kind, "sna_fallback"), eq(t.outbox.refSid, found.sid))).run();
       this.db
         .update(t.sendAttempts)
         .set({ status: errorCode === null ? "DELIVERED" : "UNDELIVERED", errorCode: errorCode === null ? null : String(errorCode) })
@@ -421,7 +423,6 @@ export class SqliteStore implements Store {
 
   /** AUTO: the same verification continues over SMS, with a new send attempt and a delivery job. */
   private fallBackToSms(row: VerificationRow, attemptSid: string, now: number): VerifyEvent {
-    this.db.delete(t.outbox).where(and(eq(t.outbox.kind, "sna_fallback"), eq(t.outbox.refSid, row.sid))).run();
     this.insertAttempt().run({ sid: attemptSid, verificationSid: row.sid, serviceSid: row.serviceSid, to: row.to, channel: "SMS", now });
     this.insertJob().run({ kind: "delivery", refSid: attemptSid, now });
     const switched = this.db
