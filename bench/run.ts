@@ -1,0 +1,266 @@
+/**
+ * `npm run bench` (add `-- --smoke` for CI's short run): the gateway and a bare-yoga floor each run in
+ * their own process; this process is the load generator (autocannon, graphql-ws clients) on loopback.
+ * Results are printed and written to BENCHMARKS.md. Ratios to the floor are measured in the same run.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon, { type Result } from "autocannon";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { startSmppServer, startSmtpServer } from "../test/support/peers.js";
+
+const smoke = process.argv.includes("--smoke");
+const DURATION = smoke ? 2 : 10;
+const CONNECTIONS = 32;
+const SUBSCRIPTIONS = smoke ? 200 : 10_000;
+const DELIVERIES = smoke ? 100 : 2_000;
+const ADMIN = "vga_bench_admin_key_0123456789abcdef";
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+function spawnServer(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (d) => {
+      out += d;
+      const match = /listening on (http:\/\/\S+)\/graphql/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}`)));
+  });
+}
+
+async function gateway(extraEnv: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "verigate-bench-"));
+  dirs.push(dir);
+  return spawnServer(["src/main.ts", "serve"], { PORT: "0", DATA_DIR: dir, VERIGATE_ADMIN_KEY: ADMIN, LOG_LEVEL: "warn", ...extraEnv });
+}
+
+const gql = async (url: string, query: string, variables: Record<string, unknown> = {}) => {
+  const response = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ query, variables }) });
+  const body = (await response.json()) as { data?: any; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+};
+
+/** Distinct valid US numbers: +1 415 2xx-xxxx and up. */
+const phone = (n: number) => `+1415${200 + Math.floor(n / 10_000)}${String(n % 10_000).padStart(4, "0")}`;
+
+const START = "mutation($i: StartVerificationInput!) { startVerification(input: $i) { verification { sid } } }";
+const CHECK = "mutation($i: CheckVerificationInput!) { checkVerification(input: $i) { verification { status } } }";
+
+interface Row {
+  name: string;
+  rate: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  note?: string;
+}
+
+async function load(name: string, url: string, options: { body: (n: number, ctx: Record<string, unknown>) => string; amount?: number; overallRate?: number; token?: boolean; pairs?: (ctx: Record<string, unknown>) => string }): Promise<Row> {
+  let n = 0;
+  let errors = 0;
+  const headers = { "content-type": "application/json", ...(options.token === false ? {} : { authorization: `Bearer ${ADMIN}` }) };
+  const onResponse = (status: number, body: string) => {
+    if (status !== 200 || body.includes('"errors"')) errors++;
+  };
+  const requests = options.pairs
+    ? [
+        { method: "POST" as const, headers, setupRequest: (req: any, ctx: any) => ({ ...req, body: options.body(n++, ctx) }), onResponse },
+        { method: "POST" as const, headers, setupRequest: (req: any, ctx: any) => ({ ...req, body: options.pairs!(ctx) }), onResponse },
+      ]
+    : [{ method: "POST" as const, headers, setupRequest: (req: any, ctx: any) => ({ ...req, body: options.body(n++, ctx) }), onResponse }];
+  const result: Result = await autocannon({
+    url: `${url}/graphql`,
+    connections: CONNECTIONS,
+    ...(options.amount ? { amount: options.amount } : { duration: DURATION }),
+    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+    requests,
+  });
+  const rate = options.pairs ? result.requests.average / 2 : result.requests.average;
+  return { name, rate, p50: result.latency.p50, p99: result.latency.p99, errors: errors + result.non2xx + result.errors };
+}
+
+async function rss(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^verigate_process_resident_memory_bytes (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+async function fanOut(url: string, serviceSid: string) {
+  // Pending verifications to watch, each with the known custom code.
+  let n = 0;
+  await autocannon({
+    url: `${url}/graphql`,
+    connections: CONNECTIONS,
+    amount: SUBSCRIPTIONS,
+    requests: [{ method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` }, setupRequest: (req: any) => ({ ...req, body: JSON.stringify({ query: START, variables: { i: { serviceSid, to: phone(500_000 + n++), channel: "SMS", customCode: "123456" } } }) }) }],
+  });
+  const list = await gql(url, `query($s: ID!) { verifications(serviceSid: $s, first: 1) { nodes { sid } } }`, { s: serviceSid });
+  if (!list.verifications.nodes.length) throw new Error("no verifications to watch");
+  const sids: { sid: string; to: string }[] = [];
+  for (let after: string | null = null; ; ) {
+    const page: any = await gql(url, `query($s: ID!, $a: String) { verifications(serviceSid: $s, first: 100, after: $a, filter: { status: PENDING }) { nodes { sid to } pageInfo { hasNextPage endCursor } } }`, { s: serviceSid, a: after });
+    sids.push(...page.verifications.nodes);
+    if (!page.verifications.pageInfo.hasNextPage || sids.length >= SUBSCRIPTIONS) break;
+    after = page.verifications.pageInfo.endCursor;
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const before = await rss(url);
+  const perSocket = 100;
+  const clients = Array.from({ length: Math.ceil(sids.length / perSocket) }, () =>
+    createClient({ url: `${url.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN}` }, lazy: false, retryAttempts: 0 }),
+  );
+  const ready = new Map<string, true>();
+  const approvedAt = new Map<string, number>();
+  await Promise.all(
+    sids.map(
+      ({ sid, to }, i) =>
+        new Promise<void>((resolve) => {
+          clients[Math.floor(i / perSocket)].subscribe(
+            { query: "subscription($sid: ID!) { verificationUpdated(sid: $sid) { status } }", variables: { sid } },
+            {
+              next: (value: any) => {
+                if (!ready.has(sid)) {
+                  ready.set(sid, true);
+                  resolve();
+                }
+                if (value.data?.verificationUpdated.status === "APPROVED") approvedAt.set(to, performance.now());
+              },
+              error: () => resolve(),
+              complete: () => {},
+            },
+          );
+        }),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 2000));
+  const after = await rss(url);
+  const respondedAt = new Map<string, number>();
+  let k = 0;
+  await autocannon({
+    url: `${url}/graphql`,
+    connections: CONNECTIONS,
+    amount: sids.length,
+    overallRate: 1000,
+    requests: [
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
+        setupRequest: (req: any, ctx: any) => {
+          ctx.to = sids[k++ % sids.length].to;
+          return { ...req, body: JSON.stringify({ query: CHECK, variables: { i: { serviceSid, to: ctx.to, code: "123456" } } }) };
+        },
+        onResponse: (_s: number, _b: string, ctx: any) => {
+          respondedAt.set(ctx.to, performance.now());
+        },
+      },
+    ],
+  });
+  await new Promise((r) => setTimeout(r, 2000));
+  const latencies = sids.filter(({ to }) => approvedAt.has(to) && respondedAt.has(to)).map(({ to }) => Math.max(0, (approvedAt.get(to) as number) - (respondedAt.get(to) as number)));
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  await Promise.all(clients.map((c) => c.dispose()));
+  return { subscriptions: ready.size, rssPerSubKiB: (after - before) / 1024 / Math.max(1, ready.size), p50: pct(50), p99: pct(99), lost: sids.length - approvedAt.size };
+}
+
+async function delivery(kind: "SMS" | "EMAIL") {
+  const peer = kind === "SMS" ? await startSmppServer({ systemId: "bench", password: "pw" }) : await startSmtpServer();
+  const env: Record<string, string> = kind === "SMS" ? { SMPP_URL: `smpp://bench:pw@127.0.0.1:${peer.port}`, SMS_FROM: "Verigate" } : { SMTP_URL: `smtp://127.0.0.1:${peer.port}`, EMAIL_FROM: "bench@example.com" };
+  const url = await gateway(env);
+  const serviceSid = (await gql(url, "{ services { nodes { sid } } }")).services.nodes[0].sid;
+  await gql(url, `mutation($s: ID!) { updateService(input: { sid: $s, maxSendAttempts: 20 }) { sid } }`, { s: serviceSid });
+  const received = () => ("submitted" in peer ? peer.submitted.length : peer.mails.length);
+  let n = 0;
+  const t0 = performance.now();
+  await autocannon({
+    url: `${url}/graphql`,
+    connections: CONNECTIONS,
+    amount: DELIVERIES,
+    requests: [
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
+        setupRequest: (req: any) => {
+          const i = n++;
+          const to = kind === "SMS" ? phone(800_000 + i) : `user${i}@example.com`;
+          return { ...req, body: JSON.stringify({ query: START, variables: { i: { serviceSid, to, channel: kind } } }) };
+        },
+      },
+    ],
+  });
+  while (received() < DELIVERIES && performance.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 20));
+  const seconds = (performance.now() - t0) / 1000;
+  await peer.close();
+  return { kind, delivered: received(), perSecond: received() / seconds };
+}
+
+const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "–");
+
+async function main() {
+  const floorUrl = await spawnServer(["bench/floor.ts"]);
+  const url = await gateway();
+  const serviceSid = (await gql(url, "{ services { nodes { sid } } }")).services.nodes[0].sid;
+  await gql(url, `mutation($s: ID!) { updateService(input: { sid: $s, customCodeEnabled: true, maxSendAttempts: 20 }) { sid } }`, { s: serviceSid });
+  const body = (query: string, i: Record<string, unknown>) => JSON.stringify({ query, variables: { i } });
+
+  // Warm both up (JIT, prepared statements), then measure.
+  await load("warm-up", floorUrl, { body: () => '{"query":"{ __typename }"}', amount: 2000, token: false });
+  await load("warm-up", url, { body: (n) => body(START, { serviceSid, to: phone(900_000 + n), channel: "SMS", customCode: "123456" }), amount: 2000 });
+
+  const floor = await load("floor: yoga { __typename }", floorUrl, { body: () => '{"query":"{ __typename }"}', token: false });
+  let started = 0;
+  const start = await load("startVerification", url, { body: (n) => ((started = n + 1), body(START, { serviceSid, to: phone(n), channel: "SMS", customCode: "123456" })) });
+  const check = await load("checkVerification (right code)", url, { body: (n) => body(CHECK, { serviceSid, to: phone(n), code: "123456" }), amount: started });
+  const pairs = await load("start + check pairs", url, {
+    body: (n, ctx) => {
+      ctx.to = phone(200_000 + n);
+      return body(START, { serviceSid, to: ctx.to, channel: "SMS", customCode: "123456" });
+    },
+    pairs: (ctx) => body(CHECK, { serviceSid, to: ctx.to, code: "123456" }),
+  });
+  const halfRate = Math.max(10, Math.floor(start.rate / 2));
+  const half = await load(`startVerification at half of peak (${halfRate}/s)`, url, { body: (n) => body(START, { serviceSid, to: phone(300_000 + n), channel: "SMS", customCode: "123456" }), overallRate: halfRate });
+  const fan = await fanOut(url, serviceSid);
+  const sms = await delivery("SMS");
+  const email = await delivery("EMAIL");
+
+  const rows = [floor, start, check, pairs, half];
+  const table = [
+    "| measure | per second | × floor | p50 ms | p99 ms | errors |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...rows.map((r) => `| ${r.name} | ${fmt(r.rate)} | ${fmt(r.rate / floor.rate, 2)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} |`),
+  ].join("\n");
+  const extra = [
+    "| measure | value |",
+    "|---|---:|",
+    `| live subscriptions held | ${fan.subscriptions} |`,
+    `| RSS per idle subscription | ${fmt(fan.rssPerSubKiB, 1)} KiB |`,
+    `| approval → subscriber p50 / p99 (1,000 checks/s) | ${fmt(fan.p50, 1)} / ${fmt(fan.p99, 1)} ms |`,
+    `| events lost | ${fan.lost} |`,
+    `| SMS through the outbox to a local SMPP server | ${fmt(sms.perSecond)} msg/s (${sms.delivered} sent) |`,
+    `| email through the outbox to a local SMTP server | ${fmt(email.perSecond)} msg/s (${email.delivered} sent) |`,
+  ].join("\n");
+  const report = `# Benchmarks\n\n${smoke ? "**Smoke run** (CI): too short to read numbers from.\n\n" : ""}Run: \`npm run bench\` on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. ${CONNECTIONS} connections, ${DURATION} s per measure; the gateway, the floor and the load generator are three processes on one machine.\n\n${table}\n\n${extra}\n`;
+  process.stdout.write(`${report}\n`);
+  if (!smoke) writeFileSync("BENCHMARKS.md", report);
+  const failed = rows.slice(1).some((r) => r.errors > 0) || fan.lost > 0 || sms.delivered < DELIVERIES || email.delivered < DELIVERIES;
+  if (failed) throw new Error("bench: some requests failed, events were lost or messages were not delivered");
+}
+
+main()
+  .catch((error) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : error}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const c of children) c.kill("SIGKILL");
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    setTimeout(() => process.exit(), 200).unref();
+  });
