@@ -415,16 +415,6 @@ export const locales: Record<string, Wording> = {
     wrongKey: "按键不正确。",
     goodbye: "再见。",
   },
-  "zh-HK": {
-    code: "您的{name}驗證碼是：{code}",
-    doNotShare: "請勿與任何人分享此驗證碼；我們的員工絕不會向您索取驗證碼。",
-    amount: "金額",
-    payee: "收款人",
-    subject: "您的{name}驗證碼",
-    press: "請按{digit}收聽您的驗證碼。",
-    wrongKey: "按鍵不正確。",
-    goodbye: "再見。",
-  },
   "zh-TW": {
     code: "您的{name}驗證碼是：{code}",
     doNotShare: "請勿與任何人分享此驗證碼；我們的員工絕不會向您索取驗證碼。",
@@ -436,6 +426,9 @@ export const locales: Record<string, Wording> = {
     goodbye: "再見。",
   },
 };
+
+// Hong Kong reads the same Traditional Chinese wording as Taiwan.
+locales["zh-HK"] = locales["zh-TW"];
 
 /** The language most people in a country read, for numbers whose locale nobody chose. */
 export const countryLocales: Record<string, string> = {
