@@ -1,14 +1,31 @@
 import { defineConfig } from "vitest/config";
 
+// Every API-level suite runs on the embedded store, and again on PostgreSQL when TEST_PG_URL is set
+// (CI sets it): one contract, two stores. Store-independent suites run once.
+const pgUrl = process.env.TEST_PG_URL;
+if (!pgUrl) {
+  if (process.env.CI === "true") throw new Error("CI=true but TEST_PG_URL is not set: the PostgreSQL suites must run in CI");
+  console.log("TEST_PG_URL is not set: the PostgreSQL store suites and the scale-out suite are skipped (set TEST_PG_URL=postgres://postgres@127.0.0.1:5432/test)");
+}
+const storeIndependent = ["test/startup.test.ts", "test/schema.test.ts", "test/domain.test.ts", "test/dispatcher.test.ts", "test/scale-out.test.ts"];
+
 export default defineConfig({
   resolve: {
     // graphql 16 must load once, or "another module or realm" errors appear when a test imports it.
     alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }],
   },
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    projects: [
+      { extends: true, test: { name: "sqlite", include: ["test/**/*.test.ts"], exclude: ["test/scale-out.test.ts"] } },
+      ...(pgUrl
+        ? [
+            { extends: true as const, test: { name: "pg", include: ["test/**/*.test.ts"], exclude: storeIndependent, env: { VERIGATE_TEST_STORE: "pg" } } },
+            { extends: true as const, test: { name: "scale-out", include: ["test/scale-out.test.ts"] } },
+          ]
+        : []),
+    ],
   },
 });

@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import pino, { type Logger } from "pino";
 import { channels } from "./channels/registry.js";
 import { type Config, ConfigError } from "./config.js";
@@ -24,12 +23,13 @@ import { gatewaySchema } from "./schema/index.js";
 import { Authenticator } from "./server/auth.js";
 import { buildHttp } from "./server/http.js";
 import { Metrics } from "./server/metrics.js";
-import { SqliteStore } from "./store/sqlite/store.js";
+import { Redis } from "ioredis";
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import type { Store } from "./store/port.js";
+import { openStore } from "./store/open.js";
 import { Dispatcher } from "./workers/dispatcher.js";
 import { ExpirySweeper } from "./workers/sweeper.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const sqliteMigrations = join(root, "drizzle", "sqlite");
 
 export interface AppOverrides {
   clock?: Clock;
@@ -48,9 +48,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
 
   mkdirSync(config.dataDir, { recursive: true });
   const keys = deriveKeyring(config.secret ?? loadOrCreateSecret(config.dataDir));
-  const store = new SqliteStore(config.sqliteFile, sqliteMigrations);
+  const store = await openStore(config.database);
 
-  const bus = new EventBus();
+  // Between instances, Redis carries the events; alone, an in-memory EventTarget does.
+  const redis = config.redisUrl ? { publish: new Redis(config.redisUrl), subscribe: new Redis(config.redisUrl) } : null;
+  const bus = new EventBus(redis ? createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) : undefined);
   const metrics = new Metrics(() => bus.listeners);
   let dispatcher: Dispatcher | undefined;
   const wakeDispatcher: EventSink = {
@@ -142,13 +144,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       await sweeper.stop();
       await receipts.idle();
       await transports.close();
-      store.close();
+      await store.close();
+      redis?.publish.disconnect();
+      redis?.subscribe.disconnect();
     },
   };
 }
 
 /** In production every channel a service enables must reach a real transport. */
-async function refuseDevOutboxInProduction(store: SqliteStore, devChannels: DeliveryChannel[]): Promise<void> {
+async function refuseDevOutboxInProduction(store: Store, devChannels: DeliveryChannel[]): Promise<void> {
   const enabled = new Set<string>();
   for (let page = await store.listServices({ first: 100, after: null }); ; page = await store.listServices({ first: 100, after: page.endCursor })) {
     for (const { node } of page.edges) for (const c of node.channels) enabled.add(c);
@@ -156,7 +160,7 @@ async function refuseDevOutboxInProduction(store: SqliteStore, devChannels: Deli
   }
   const missing = devChannels.filter((c) => enabled.has(c));
   if (missing.length === 0) return;
-  store.close();
+  await store.close();
   const variables: Record<DeliveryChannel, string> = { SMS: "SMPP_URL or HTTP_SMS_URL", WHATSAPP: "WHATSAPP_ACCESS_TOKEN", CALL: "HTTP_CALL_URL", EMAIL: "SMTP_URL" };
   throw new ConfigError(missing.map((c) => `NODE_ENV=production needs a real provider for ${c} (set ${variables[c]}, or disable ${c} on every service)`));
 }
@@ -169,7 +173,7 @@ function loadOrCreateSecret(dataDir: string): string {
 }
 
 /** The admin key: from VERIGATE_ADMIN_KEY, or generated on the first start and printed exactly once. */
-async function bootstrapAdminKey(config: Config, store: SqliteStore, announce: (line: string) => void): Promise<string> {
+async function bootstrapAdminKey(config: Config, store: Store, announce: (line: string) => void): Promise<string> {
   if (config.adminKey) return hashApiKey(config.adminKey);
   const existing = await store.getSetting("admin_key_hash");
   if (existing) return existing;

@@ -9,10 +9,9 @@ const envSchema = z.object({
   PORT: port.default(4000),
   HOST: z.string().min(1).default("127.0.0.1"),
   DATA_DIR: z.string().min(1).default("./.verigate"),
-  DATABASE_URL: z
-    .string()
-    .refine((v) => !/^postgres(ql)?:\/\//.test(v), "PostgreSQL is not supported by this build yet; leave DATABASE_URL unset or point it at a SQLite file")
-    .optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a plain PostgreSQL schema name").optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be redis://host:port or rediss://…").optional(),
   VERIGATE_ADMIN_KEY: z.string().min(24, "must be at least 24 characters").optional(),
   VERIGATE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   PUBLIC_URL: z.url().optional(),
@@ -88,7 +87,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
-  readonly sqliteFile: string;
+  readonly database: { kind: "sqlite"; file: string } | { kind: "pg"; url: string; schema: string | null };
+  readonly redisUrl: string | null;
   readonly adminKey: string | null;
   readonly secret: string | null;
   readonly publicUrl: string | null;
@@ -114,13 +114,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const problems = pairs(e);
   if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = isAbsolute(e.DATA_DIR) ? e.DATA_DIR : resolve(e.DATA_DIR);
-  const sqliteFile = e.DATABASE_URL ? e.DATABASE_URL.replace(/^(sqlite|file):(\/\/)?/, "") : resolve(dataDir, "verigate.db");
+  const postgres = e.DATABASE_URL && /^postgres(ql)?:\/\//.test(e.DATABASE_URL);
+  const database: Config["database"] = postgres
+    ? { kind: "pg", url: e.DATABASE_URL as string, schema: e.DATABASE_SCHEMA ?? null }
+    : { kind: "sqlite", file: e.DATABASE_URL ? e.DATABASE_URL.replace(/^(sqlite|file):(\/\/)?/, "") : resolve(dataDir, "verigate.db") };
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
     dataDir,
-    sqliteFile,
+    database,
+    redisUrl: e.REDIS_URL ?? null,
     adminKey: e.VERIGATE_ADMIN_KEY ?? null,
     secret: e.VERIGATE_SECRET ?? null,
     publicUrl: e.PUBLIC_URL ?? null,

@@ -1,12 +1,10 @@
 #!/usr/bin/env node
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { buildApp, sqliteMigrations } from "./app.js";
+import { buildApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { printedSchema } from "./schema/index.js";
-import { SqliteStore } from "./store/sqlite/store.js";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { openStore } from "./store/open.js";
 
 /** The only place that reads process.env. Commands: serve (default) | migrate | schema. */
 async function main(command: string): Promise<void> {
@@ -19,9 +17,8 @@ async function main(command: string): Promise<void> {
     }
     case "migrate": {
       const config = loadConfig(process.env);
-      mkdirSync(dirname(config.sqliteFile), { recursive: true });
-      new SqliteStore(config.sqliteFile, sqliteMigrations).close();
-      process.stdout.write(`migrated ${config.sqliteFile}\n`);
+      await (await openStore(config.database)).close();
+      process.stdout.write(`migrated the ${config.database.kind === "pg" ? "PostgreSQL" : "SQLite"} store\n`);
       return;
     }
     case "serve": {

@@ -10,12 +10,12 @@ afterAll(async () => gw.close());
 /** Runs a request and asserts its stable error code and that no row anywhere changed. */
 async function refusedWithNothingWritten(query: string, variables: Record<string, unknown>, expected: Record<string, unknown>, token?: string | null) {
   await gw.app.dispatcher.idle();
-  const before = gw.counts();
+  const before = await gw.counts();
   const response = await gw.gql(query, variables, token);
   expect(response.errors?.[0]?.extensions).toMatchObject(expected);
   expect(response.data?.startVerification ?? response.data?.checkVerification ?? null).toBeNull();
   await gw.app.dispatcher.idle();
-  expect(gw.counts()).toEqual(before);
+  expect(await gw.counts()).toEqual(before);
   return response;
 }
 

@@ -69,15 +69,12 @@ describe("codes stay secret", () => {
 
   it("the code rests as a keyed hash and a sealed copy, never in clear, and the sealed copy is destroyed at a final state", async () => {
     const { sid, code } = await startAndReadCode(gw, { to: "+14155554004" });
-    const Database = (await import("better-sqlite3")).default;
-    const db = new Database(`${gw.dataDir}/verigate.db`, { readonly: true });
-    const row = () => db.prepare("select * from verifications where sid = ?").get(sid) as Record<string, string | null>;
-    expect(JSON.stringify(row())).not.toContain(code);
-    expect(row().code_hash).toMatch(/^k1:/);
-    expect(row().code_sealed).toMatch(/^k1:/);
+    const row = async () => (await gw.sql<Record<string, string | null>>("select * from verifications where sid = ?", [sid]))[0];
+    expect(JSON.stringify(await row())).not.toContain(code);
+    expect((await row()).code_hash).toMatch(/^k1:/);
+    expect((await row()).code_sealed).toMatch(/^k1:/);
     await gw.gql(CHECK, { input: { serviceSid: gw.defaultServiceSid, verificationSid: sid, code } });
-    expect(row().code_sealed).toBeNull();
-    db.close();
+    expect((await row()).code_sealed).toBeNull();
   });
 });
 
@@ -163,11 +160,7 @@ describe("tokens", () => {
     expect(key).toMatch(/^vgk_[A-Za-z0-9_-]{43}$/);
     const listed = await gw.gql(`query($s: ID!) { apiKeys(serviceSid: $s) { sid name revokedAt } }`, { s: service });
     expect(JSON.stringify(listed)).not.toContain(key);
-    const Database = (await import("better-sqlite3")).default;
-    const db = new Database(`${gw.dataDir}/verigate.db`, { readonly: true });
-    const dump = JSON.stringify(db.prepare("select * from api_keys").all());
-    db.close();
-    expect(dump).not.toContain(key);
+    expect(JSON.stringify(await gw.sql("select * from api_keys"))).not.toContain(key);
   });
 
   it("a bad token closes a graphql-ws connection with 4403", async () => {

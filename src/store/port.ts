@@ -18,7 +18,7 @@ import type {
  * transaction and returns them, so the caller publishes after commit. Adapters: sqlite/ (embedded).
  */
 export interface Store {
-  close(): void;
+  close(): Promise<void>;
 
   getSetting(key: string): Promise<string | null>;
   /** Sets the value only if the key is absent; answers the value that is stored afterwards. */

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { createClient, type Client } from "graphql-ws";
 import pino from "pino";
 import WebSocket from "ws";
@@ -25,8 +27,10 @@ export interface TestGateway {
   /** Everything the server logged, as text. */
   logs: () => string;
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
-  /** Row counts straight from the database file, to prove that nothing was written. */
-  counts(): Record<string, number>;
+  /** Row counts straight from the database, to prove that nothing was written. */
+  counts(): Promise<Record<string, number>>;
+  /** A read-only SQL query straight against the store (`?` placeholders), whichever store it is. */
+  sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
   wsClient(token?: string | null): Client;
   close(): Promise<void>;
 }
@@ -34,7 +38,8 @@ export interface TestGateway {
 /** The real server on port 0 with its own data directory; only the clock may be swapped. */
 export async function startGateway(options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), "verigate-test-"));
-  const config = loadConfig({ PORT: "0", DATA_DIR: dataDir, VERIGATE_ADMIN_KEY: ADMIN_KEY, SWEEP_INTERVAL_MS: "50", NODE_ENV: "test", ...options.env });
+  const db = await testDatabase(dataDir);
+  const config = loadConfig({ PORT: "0", DATA_DIR: dataDir, VERIGATE_ADMIN_KEY: ADMIN_KEY, SWEEP_INTERVAL_MS: "50", NODE_ENV: "test", ...db.env, ...options.env });
   let logText = "";
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -65,15 +70,13 @@ export async function startGateway(options: { clock?: Clock; env?: Record<string
     defaultServiceSid,
     logs: () => logText,
     gql,
-    counts() {
-      const db = new Database(config.sqliteFile, { readonly: true });
-      try {
-        const tables = ["services", "api_keys", "verifications", "send_attempts", "outbox", "events", "dev_outbox"];
-        return Object.fromEntries(tables.map((t) => [t, (db.prepare(`select count(*) as n from ${t}`).get() as { n: number }).n]));
-      } finally {
-        db.close();
-      }
+    async counts() {
+      const tables = ["services", "api_keys", "verifications", "send_attempts", "outbox", "events", "dev_outbox"];
+      const counts: Record<string, number> = {};
+      for (const table of tables) counts[table] = Number((await db.sql<{ n: number }>(`select count(*) as n from ${table}`))[0].n);
+      return counts;
     },
+    sql: (query, params) => db.sql(query, params),
     wsClient(token = ADMIN_KEY) {
       const client = createClient({
         url: `${url.replace("http", "ws")}/graphql`,
@@ -88,7 +91,46 @@ export async function startGateway(options: { clock?: Clock; env?: Record<string
     async close() {
       await Promise.all(clients.map((c) => c.dispose()));
       await app.stop();
+      await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The database a test gateway runs on: the embedded store in its data directory, or, when the suite
+ * runs as the `pg` project, a fresh schema of its own in TEST_PG_URL (dropped afterwards).
+ */
+async function testDatabase(dataDir: string) {
+  if (process.env.VERIGATE_TEST_STORE !== "pg") {
+    return {
+      env: {},
+      async sql<T>(query: string, params: unknown[] = []): Promise<T[]> {
+        const db = new Database(join(dataDir, "verigate.db"), { readonly: true });
+        try {
+          return db.prepare(query).all(...params) as T[];
+        } finally {
+          db.close();
+        }
+      },
+      drop: async () => {},
+    };
+  }
+  const url = process.env.TEST_PG_URL as string;
+  const schema = `gw_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.query(`set search_path to ${schema}`);
+  return {
+    env: { DATABASE_URL: url, DATABASE_SCHEMA: schema },
+    async sql<T>(query: string, params: unknown[] = []): Promise<T[]> {
+      let i = 0;
+      return (await admin.query(query.replace(/\?/g, () => `$${++i}`), params)).rows as T[];
+    },
+    async drop() {
+      await admin.query(`drop schema ${schema} cascade`);
+      await admin.end();
     },
   };
 }

@@ -4,13 +4,11 @@ import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { newSid } from "../../domain/ids.js";
 import type { ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
-import { decodeCursor, encodeCursor } from "../cursor.js";
+import { decodeCursor } from "../cursor.js";
+import { type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification } from "../rows.js";
 import type { SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
 import * as t from "./schema.js";
 
-type ServiceRow = typeof t.services.$inferSelect;
-type VerificationRow = typeof t.verifications.$inferSelect;
-type AttemptRow = typeof t.sendAttempts.$inferSelect;
 type EventDraft = { type: string; serviceSid: string; resourceSid: string; data: object; now: number };
 
 const p = sql.placeholder;
@@ -32,7 +30,7 @@ export class SqliteStore implements Store {
     migrate(this.db, { migrationsFolder });
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.sqlite.close();
   }
 
@@ -588,64 +586,3 @@ export class SqliteStore implements Store {
   }
 }
 
-function pageOf<R extends { seq: number }, T>(rows: R[], first: number, map: (row: R) => T) {
-  const hasNextPage = rows.length > first;
-  const kept = hasNextPage ? rows.slice(0, first) : rows;
-  const edges = kept.map((row) => ({ cursor: encodeCursor(row.seq), node: map(row) }));
-  return { edges, hasNextPage, endCursor: edges.at(-1)?.cursor ?? null };
-}
-
-function toService(row: ServiceRow): Service {
-  const { seq: _seq, channels, testNumbers, fraudGuard, ...rest } = row;
-  return {
-    ...rest,
-    channels: JSON.parse(channels) as ChannelName[],
-    testNumbers: JSON.parse(testNumbers),
-    fraudGuard: fraudGuard as Service["fraudGuard"],
-  };
-}
-
-function fromSettings(settings: Partial<ServiceSettings>) {
-  const { channels, testNumbers, ...rest } = settings;
-  return {
-    ...rest,
-    ...(channels ? { channels: JSON.stringify(channels) } : {}),
-    ...(testNumbers ? { testNumbers: JSON.stringify(testNumbers) } : {}),
-  };
-}
-
-function fromService(service: Service) {
-  return { ...fromSettings(service), channels: JSON.stringify(service.channels), testNumbers: JSON.stringify(service.testNumbers) } as typeof t.services.$inferInsert;
-}
-
-function toApiKey(row: typeof t.apiKeys.$inferSelect): ApiKey {
-  return { sid: row.sid, serviceSid: row.serviceSid, name: row.name, dateCreated: row.dateCreated, revokedAt: row.revokedAt };
-}
-
-function toVerification(row: VerificationRow, attempts: AttemptRow[]): Verification {
-  return {
-    sid: row.sid,
-    serviceSid: row.serviceSid,
-    to: row.to,
-    channel: row.channel as ChannelName,
-    status: row.status as VerificationStatus,
-    valid: row.status === "APPROVED",
-    lookup: row.lookup ? JSON.parse(row.lookup) : null,
-    amount: row.amount,
-    payee: row.payee,
-    sendCodeAttempts: attempts.map((a) => ({
-      attemptSid: a.sid,
-      channel: a.channel as AttemptChannel,
-      time: a.time,
-      status: a.status as DeliveryStatus,
-      providerMessageId: a.providerMessageId,
-      errorCode: a.errorCode,
-    })),
-    sna: row.channel === "SNA" && row.snaUrl ? { url: row.snaUrl } : null,
-    snaAttemptsErrorCodes: row.snaErrorCodes ? (JSON.parse(row.snaErrorCodes) as number[]) : null,
-    dateCreated: row.dateCreated,
-    dateUpdated: row.dateUpdated,
-    expiresAt: row.expiresAt,
-    version: row.version,
-  };
-}

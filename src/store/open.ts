@@ -1,0 +1,16 @@
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Config } from "../config.js";
+import { PgStore } from "./pg/store.js";
+import type { Store } from "./port.js";
+import { SqliteStore } from "./sqlite/store.js";
+
+const migrations = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "drizzle");
+
+/** The store the configuration names, migrated: embedded SQLite by default, PostgreSQL for postgres:// URLs. */
+export async function openStore(database: Config["database"]): Promise<Store> {
+  if (database.kind === "pg") return PgStore.open(database.url, join(migrations, "pg"), { searchPath: database.schema ?? undefined });
+  mkdirSync(dirname(database.file), { recursive: true });
+  return new SqliteStore(database.file, join(migrations, "sqlite"));
+}

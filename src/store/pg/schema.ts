@@ -1,0 +1,161 @@
+import { bigint, bigserial, boolean, index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+
+// The PostgreSQL twin of ../sqlite/schema.ts: same tables, same columns. Times are epoch milliseconds.
+const ms = (name: string) => bigint(name, { mode: "number" });
+
+export const settings = pgTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
+export const services = pgTable("services", {
+  seq: bigserial("seq", { mode: "number" }).primaryKey(),
+  sid: text("sid").notNull().unique(),
+  friendlyName: text("friendly_name").notNull(),
+  codeLength: integer("code_length").notNull(),
+  ttlSeconds: integer("ttl_seconds").notNull(),
+  maxCheckAttempts: integer("max_check_attempts").notNull(),
+  maxSendAttempts: integer("max_send_attempts").notNull(),
+  customCodeEnabled: boolean("custom_code_enabled").notNull(),
+  psd2Enabled: boolean("psd2_enabled").notNull(),
+  doNotShareWarningEnabled: boolean("do_not_share_warning_enabled").notNull(),
+  dtmfInputRequired: boolean("dtmf_input_required").notNull(),
+  lookupEnabled: boolean("lookup_enabled").notNull(),
+  skipSmsToLandlines: boolean("skip_sms_to_landlines").notNull(),
+  defaultLocale: text("default_locale").notNull(),
+  channels: text("channels").notNull(),
+  fraudGuard: text("fraud_guard").notNull(),
+  testNumbers: text("test_numbers").notNull(),
+  webOtpDomain: text("web_otp_domain"),
+  dateCreated: ms("date_created").notNull(),
+  dateUpdated: ms("date_updated").notNull(),
+});
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    name: text("name").notNull(),
+    keyHash: text("key_hash").notNull(),
+    dateCreated: ms("date_created").notNull(),
+    revokedAt: ms("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash").on(t.keyHash), index("api_keys_service").on(t.serviceSid)],
+);
+
+export const verifications = pgTable(
+  "verifications",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    to: text("to").notNull(),
+    channel: text("channel").notNull(),
+    status: text("status").notNull(),
+    codeHash: text("code_hash").notNull(),
+    codeSealed: text("code_sealed"),
+    codeLength: integer("code_length").notNull(),
+    checkAttempts: integer("check_attempts").notNull().default(0),
+    maxCheckAttempts: integer("max_check_attempts").notNull(),
+    amount: text("amount"),
+    payee: text("payee"),
+    locale: text("locale"),
+    customFriendlyName: text("custom_friendly_name"),
+    lookup: text("lookup"),
+    tags: text("tags"),
+    snaUrl: text("sna_url"),
+    snaErrorCodes: text("sna_error_codes"),
+    snaState: text("sna_state"),
+    snaClientTokenRequired: boolean("sna_client_token_required").notNull().default(false),
+    snaClientTokenHash: text("sna_client_token_hash"),
+    autoFallback: boolean("auto_fallback").notNull().default(false),
+    version: integer("version").notNull().default(1),
+    dateCreated: ms("date_created").notNull(),
+    dateUpdated: ms("date_updated").notNull(),
+    expiresAt: ms("expires_at").notNull(),
+  },
+  (t) => [
+    index("verifications_to").on(t.serviceSid, t.to, t.status),
+    index("verifications_due").on(t.status, t.expiresAt),
+    index("verifications_service").on(t.serviceSid, t.seq),
+  ],
+);
+
+export const sendAttempts = pgTable(
+  "send_attempts",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    sid: text("sid").notNull().unique(),
+    verificationSid: text("verification_sid").notNull(),
+    serviceSid: text("service_sid").notNull(),
+    to: text("to").notNull(),
+    channel: text("channel").notNull(),
+    status: text("status").notNull(),
+    time: ms("time").notNull(),
+    providerMessageId: text("provider_message_id"),
+    errorCode: text("error_code"),
+  },
+  (t) => [
+    index("send_attempts_verification").on(t.verificationSid),
+    index("send_attempts_to").on(t.serviceSid, t.to, t.time),
+    index("send_attempts_provider_message").on(t.providerMessageId),
+  ],
+);
+
+export const snaSessions = pgTable(
+  "sna_sessions",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    verificationSid: text("verification_sid").notNull(),
+    attemptSid: text("attempt_sid").notNull(),
+    expiresAt: ms("expires_at").notNull(),
+    openedAt: ms("opened_at"),
+  },
+  (t) => [index("sna_sessions_verification").on(t.verificationSid)],
+);
+
+export const outbox = pgTable(
+  "outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    kind: text("kind").notNull(),
+    refSid: text("ref_sid").notNull(),
+    runAt: ms("run_at").notNull(),
+    leaseUntil: ms("lease_until"),
+    tries: integer("tries").notNull().default(0),
+    lastError: text("last_error"),
+    createdAt: ms("created_at").notNull(),
+  },
+  (t) => [index("outbox_due").on(t.runAt)],
+);
+
+export const events = pgTable(
+  "events",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    sid: text("sid").notNull().unique(),
+    type: text("type").notNull(),
+    serviceSid: text("service_sid").notNull(),
+    resourceSid: text("resource_sid").notNull(),
+    occurredAt: ms("occurred_at").notNull(),
+    data: text("data").notNull(),
+  },
+  (t) => [index("events_service").on(t.serviceSid, t.seq), index("events_resource").on(t.resourceSid)],
+);
+
+export const devOutbox = pgTable(
+  "dev_outbox",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    to: text("to").notNull(),
+    channel: text("channel").notNull(),
+    body: text("body").notNull(),
+    code: text("code"),
+    verificationSid: text("verification_sid"),
+    attemptSid: text("attempt_sid"),
+    createdAt: ms("created_at").notNull(),
+  },
+  (t) => [index("dev_outbox_to").on(t.to, t.seq)],
+);

@@ -1,0 +1,499 @@
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { type NodePgDatabase, drizzle } from "drizzle-orm/node-postgres";
+import { migrate } from "drizzle-orm/node-postgres/migrator";
+import pg from "pg";
+import { newSid } from "../../domain/ids.js";
+import type { ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
+import { decodeCursor } from "../cursor.js";
+import type {
+  CheckJudge,
+  CheckOutcome,
+  CheckRequest,
+  DeliveryContext,
+  DeliveryReceipt,
+  DeliveryResult,
+  OutboxJob,
+  PageRequest,
+  SnaResult,
+  StartOutcome,
+  StartPlan,
+  StatusChange,
+  StatusOutcome,
+  Store,
+  VerificationFilter,
+} from "../port.js";
+import { type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification } from "../rows.js";
+import * as t from "./schema.js";
+
+type Db = NodePgDatabase<typeof t>;
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+type Q = Db | Tx;
+type EventDraft = { type: string; serviceSid: string; resourceSid: string; data: object; now: number };
+
+/**
+ * The PostgreSQL store, for several gateway instances on one database. Same port, same rules as the
+ * SQLite store; what SQLite gets from one writer, this gets from row locks (`FOR UPDATE`), conditional
+ * updates, an advisory lock per (service, to) for the send cap, and `FOR UPDATE SKIP LOCKED` claims.
+ */
+export class PgStore implements Store {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly db: Db,
+  ) {}
+
+  static async open(url: string, migrationsFolder: string, options: { searchPath?: string; poolSize?: number } = {}): Promise<PgStore> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+    });
+    const db = drizzle(pool, { schema: t });
+    // One instance migrates at a time; the others wait on the same advisory lock and find nothing to do.
+    const client = await pool.connect();
+    try {
+      await client.query("select pg_advisory_lock(727274)");
+      await migrate(drizzle(client, { schema: t }), { migrationsFolder, migrationsSchema: options.searchPath ?? "drizzle" });
+    } finally {
+      await client.query("select pg_advisory_unlock(727274)").catch(() => {});
+      client.release();
+    }
+    return new PgStore(pool, db);
+  }
+
+  private closed = false;
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private async event(q: Q, draft: EventDraft): Promise<VerifyEvent> {
+    const event: VerifyEvent = { sid: newSid("EV"), type: draft.type, serviceSid: draft.serviceSid, resourceSid: draft.resourceSid, occurredAt: draft.now, data: draft.data as Record<string, unknown> };
+    await q.insert(t.events).values({ ...event, data: JSON.stringify(event.data) });
+    return event;
+  }
+
+  private async view(q: Q, row: VerificationRow): Promise<Verification> {
+    const attempts = await q.select().from(t.sendAttempts).where(eq(t.sendAttempts.verificationSid, row.sid)).orderBy(asc(t.sendAttempts.seq));
+    return toVerification(row, attempts);
+  }
+
+  private async verificationEvent(q: Q, type: string, row: VerificationRow, now: number) {
+    const verification = await this.view(q, row);
+    return { verification, event: await this.event(q, { type, serviceSid: row.serviceSid, resourceSid: row.sid, data: verification, now }) };
+  }
+
+  private async locked(q: Q, sid: string): Promise<VerificationRow | undefined> {
+    const [row] = await q.select().from(t.verifications).where(eq(t.verifications.sid, sid)).for("update");
+    return row;
+  }
+
+  private async settle(q: Q, sid: string, status: string, now: number): Promise<VerificationRow | undefined> {
+    const v = t.verifications;
+    const [row] = await q
+      .update(v)
+      .set({ status, codeSealed: null, version: sql`${v.version} + 1`, dateUpdated: now })
+      .where(and(eq(v.sid, sid), eq(v.status, "PENDING")))
+      .returning();
+    return row;
+  }
+
+  async getSetting(key: string): Promise<string | null> {
+    const [row] = await this.db.select().from(t.settings).where(eq(t.settings.key, key));
+    return row?.value ?? null;
+  }
+
+  async initSetting(key: string, value: string): Promise<string> {
+    await this.db.insert(t.settings).values({ key, value }).onConflictDoNothing();
+    return (await this.getSetting(key)) as string;
+  }
+
+  async createService(service: Service): Promise<VerifyEvent> {
+    return this.db.transaction(async (tx) => {
+      await tx.insert(t.services).values(fromService(service));
+      return this.event(tx, { type: "service.created", serviceSid: service.sid, resourceSid: service.sid, data: service, now: service.dateCreated });
+    });
+  }
+
+  async updateService(sid: string, patch: Partial<ServiceSettings>, now: number) {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.update(t.services).set({ ...fromSettings(patch), dateUpdated: now }).where(eq(t.services.sid, sid)).returning();
+      if (!row) return null;
+      const service = toService(row);
+      return { service, event: await this.event(tx, { type: "service.updated", serviceSid: sid, resourceSid: sid, data: service, now }) };
+    });
+  }
+
+  async getService(sid: string): Promise<Service | null> {
+    const [row] = await this.db.select().from(t.services).where(eq(t.services.sid, sid));
+    return row ? toService(row) : null;
+  }
+
+  async listServices(page: PageRequest) {
+    const rows = await this.db.select().from(t.services).where(gt(t.services.seq, decodeCursor(page.after))).orderBy(asc(t.services.seq)).limit(page.first + 1);
+    return pageOf(rows, page.first, toService);
+  }
+
+  async countServices(): Promise<number> {
+    const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(t.services);
+    return row?.n ?? 0;
+  }
+
+  async createApiKey(key: ApiKey, keyHash: string): Promise<VerifyEvent> {
+    return this.db.transaction(async (tx) => {
+      await tx.insert(t.apiKeys).values({ ...key, keyHash });
+      return this.event(tx, { type: "api_key.created", serviceSid: key.serviceSid, resourceSid: key.sid, data: key, now: key.dateCreated });
+    });
+  }
+
+  async findApiKeyByHash(keyHash: string): Promise<ApiKey | null> {
+    const [row] = await this.db.select().from(t.apiKeys).where(eq(t.apiKeys.keyHash, keyHash));
+    return row ? toApiKey(row) : null;
+  }
+
+  async revokeApiKey(sid: string, serviceSid: string | null, now: number) {
+    return this.db.transaction(async (tx) => {
+      const scope = serviceSid ? and(eq(t.apiKeys.sid, sid), eq(t.apiKeys.serviceSid, serviceSid)) : eq(t.apiKeys.sid, sid);
+      const [current] = await tx.select().from(t.apiKeys).where(scope).for("update");
+      if (!current) return null;
+      if (current.revokedAt !== null) return { apiKey: toApiKey(current), event: null };
+      const [row] = await tx.update(t.apiKeys).set({ revokedAt: now }).where(eq(t.apiKeys.sid, sid)).returning();
+      const apiKey = toApiKey(row);
+      return { apiKey, event: await this.event(tx, { type: "api_key.revoked", serviceSid: apiKey.serviceSid, resourceSid: sid, data: apiKey, now }) };
+    });
+  }
+
+  async listApiKeys(serviceSid: string): Promise<ApiKey[]> {
+    return (await this.db.select().from(t.apiKeys).where(eq(t.apiKeys.serviceSid, serviceSid)).orderBy(asc(t.apiKeys.seq))).map(toApiKey);
+  }
+
+  async startVerification(plan: StartPlan): Promise<StartOutcome> {
+    return this.db.transaction(async (tx): Promise<StartOutcome> => {
+      // Starts for one recipient are serialised across instances, so the send cap and the reuse of a
+      // pending verification hold exactly.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${plan.serviceSid}:${plan.to}`}))`);
+      const a = t.sendAttempts;
+      const [{ n }] = await tx
+        .select({ n: sql<number>`count(*)::int` })
+        .from(a)
+        .where(and(eq(a.serviceSid, plan.serviceSid), eq(a.to, plan.to), gt(a.time, plan.sendWindowStart)));
+      if (n >= plan.maxSendAttempts) return { ok: false, reason: "MAX_SEND_ATTEMPTS_REACHED" };
+      const v = t.verifications;
+      const [pending] = await tx
+        .select()
+        .from(v)
+        .where(and(eq(v.serviceSid, plan.serviceSid), eq(v.to, plan.to), eq(v.status, "PENDING"), gt(v.expiresAt, plan.now)))
+        .orderBy(desc(v.seq))
+        .limit(1)
+        .for("update");
+      const { fresh } = plan;
+      const [row] = pending
+        ? await tx.update(v).set({ channel: plan.channel, version: sql`${v.version} + 1`, dateUpdated: plan.now }).where(eq(v.sid, pending.sid)).returning()
+        : await tx
+            .insert(v)
+            .values({
+              ...fresh,
+              serviceSid: plan.serviceSid,
+              to: plan.to,
+              channel: plan.channel,
+              status: "PENDING",
+              lookup: fresh.lookup ? JSON.stringify(fresh.lookup) : null,
+              tags: fresh.tags ? JSON.stringify(fresh.tags) : null,
+              dateCreated: plan.now,
+              dateUpdated: plan.now,
+            })
+            .returning();
+      await tx.insert(a).values({ sid: plan.attemptSid, verificationSid: row.sid, serviceSid: plan.serviceSid, to: plan.to, channel: plan.attemptChannel, status: plan.sna ? "SENT" : "QUEUED", time: plan.now });
+      let current = row;
+      if (plan.sna) {
+        const sna = plan.sna;
+        await tx.insert(t.snaSessions).values({ tokenHash: sna.tokenHash, verificationSid: row.sid, attemptSid: plan.attemptSid, expiresAt: row.expiresAt });
+        if (sna.fallbackAt !== null) await tx.insert(t.outbox).values({ kind: "sna_fallback", refSid: row.sid, runAt: sna.fallbackAt, createdAt: plan.now });
+        [current] = await tx
+          .update(v)
+          .set({ snaUrl: sna.url, snaState: "awaiting", snaErrorCodes: sql`coalesce(${v.snaErrorCodes}, '[]')`, snaClientTokenRequired: sna.clientTokenRequired, autoFallback: sna.fallbackAt !== null })
+          .where(eq(v.sid, row.sid))
+          .returning();
+      } else {
+        await tx.insert(t.outbox).values({ kind: "delivery", refSid: plan.attemptSid, runAt: plan.now, createdAt: plan.now });
+      }
+      const { verification, event } = await this.verificationEvent(tx, pending ? "verification.resent" : "verification.started", current, plan.now);
+      return { ok: true, verification, created: !pending, events: [event] };
+    });
+  }
+
+  async checkVerification(request: CheckRequest, judge: CheckJudge): Promise<CheckOutcome> {
+    return this.db.transaction(async (tx): Promise<CheckOutcome> => {
+      const v = t.verifications;
+      const [found] = request.sid
+        ? await tx.select().from(v).where(eq(v.sid, request.sid)).for("update")
+        : await tx
+            .select()
+            .from(v)
+            .where(and(eq(v.serviceSid, request.serviceSid), eq(v.to, request.to ?? "")))
+            .orderBy(desc(v.seq))
+            .limit(1)
+            .for("update");
+      if (!found || found.serviceSid !== request.serviceSid) return { ok: false, reason: "NOT_FOUND", events: [] };
+      if (found.status === "APPROVED" && found.channel === "SNA" && request.acceptApprovedSna) {
+        return { ok: true, verification: await this.view(tx, found), valid: true, events: [] };
+      }
+      if (found.status !== "PENDING") return { ok: false, reason: found.status as VerificationStatus, events: [] };
+      if (found.expiresAt <= request.now) return this.expireOne(tx, found.sid, request.now);
+      const verdict = judge(found);
+      if (typeof verdict === "object") {
+        if (verdict.notYet === null) return { ok: true, verification: await this.view(tx, found), valid: false, events: [] };
+        const row = await this.appendSnaError(tx, found.sid, verdict.notYet, request.now);
+        const { verification, event } = await this.verificationEvent(tx, "verification.sna_pending", row, request.now);
+        return { ok: true, verification, valid: false, events: [event] };
+      }
+      // The same conditional claim as the embedded store; the row lock above already serialises checks.
+      const [claimed] = await tx
+        .update(v)
+        .set({ checkAttempts: sql`${v.checkAttempts} + 1` })
+        .where(and(eq(v.sid, found.sid), eq(v.status, "PENDING"), lt(v.checkAttempts, v.maxCheckAttempts), gt(v.expiresAt, request.now)))
+        .returning();
+      if (!claimed) return { ok: false, reason: "MAX_ATTEMPTS_REACHED", events: [] };
+      const valid = verdict;
+      const finalStatus = valid ? "APPROVED" : claimed.checkAttempts >= claimed.maxCheckAttempts ? "MAX_ATTEMPTS_REACHED" : null;
+      if (!finalStatus) {
+        const { verification, event } = await this.verificationEvent(tx, "verification.check_failed", claimed, request.now);
+        return { ok: true, verification, valid: false, events: [event] };
+      }
+      const settled = (await this.settle(tx, claimed.sid, finalStatus, request.now)) as VerificationRow;
+      const { verification, event } = await this.verificationEvent(tx, valid ? "verification.approved" : "verification.max_attempts_reached", settled, request.now);
+      return { ok: true, verification, valid, events: [event] };
+    });
+  }
+
+  private async expireOne(q: Q, sid: string, now: number): Promise<CheckOutcome & StatusOutcome> {
+    const row = await this.settle(q, sid, "EXPIRED", now);
+    const events = row ? [(await this.verificationEvent(q, "verification.expired", row, now)).event] : [];
+    return { ok: false, reason: "EXPIRED", events };
+  }
+
+  async setVerificationStatus(change: StatusChange): Promise<StatusOutcome> {
+    return this.db.transaction(async (tx): Promise<StatusOutcome> => {
+      const found = await this.locked(tx, change.sid);
+      if (!found || (change.serviceSid && found.serviceSid !== change.serviceSid)) return { ok: false, reason: "NOT_FOUND", events: [] };
+      if (found.status !== "PENDING") return { ok: false, reason: found.status as VerificationStatus, events: [] };
+      if (found.expiresAt <= change.now) return this.expireOne(tx, found.sid, change.now);
+      const row = (await this.settle(tx, found.sid, change.status, change.now)) as VerificationRow;
+      const { verification, event } = await this.verificationEvent(tx, `verification.${change.status.toLowerCase()}`, row, change.now);
+      return { ok: true, verification, events: [event] };
+    });
+  }
+
+  async expireDue(now: number, limit: number): Promise<VerifyEvent[]> {
+    return this.db.transaction(async (tx) => {
+      const v = t.verifications;
+      // Several instances sweep at once: each takes the rows nobody else holds.
+      const due = await tx.select({ sid: v.sid }).from(v).where(and(eq(v.status, "PENDING"), lte(v.expiresAt, now))).limit(limit).for("update", { skipLocked: true });
+      const events: VerifyEvent[] = [];
+      for (const { sid } of due) events.push(...(await this.expireOne(tx, sid, now)).events);
+      return events;
+    });
+  }
+
+  private async appendSnaError(q: Q, sid: string, code: number, now: number, changes: Partial<typeof t.verifications.$inferInsert> = {}): Promise<VerificationRow> {
+    const v = t.verifications;
+    const [row] = await q
+      .update(v)
+      .set({ ...changes, snaErrorCodes: sql`(coalesce(${v.snaErrorCodes}, '[]')::jsonb || to_jsonb(${code}::int))::text`, version: sql`${v.version} + 1`, dateUpdated: now })
+      .where(eq(v.sid, sid))
+      .returning();
+    return row;
+  }
+
+  async openSnaSession(tokenHash: string, now: number) {
+    return this.db.transaction(async (tx) => {
+      const s = t.snaSessions;
+      const [session] = await tx.select().from(s).where(eq(s.tokenHash, tokenHash));
+      if (!session) return null;
+      const [claimed] = await tx.update(s).set({ openedAt: now }).where(and(eq(s.tokenHash, tokenHash), isNull(s.openedAt), gt(s.expiresAt, now))).returning();
+      const row = claimed && (await this.locked(tx, claimed.verificationSid));
+      if (!row || row.status !== "PENDING" || row.channel !== "SNA") return "gone" as const;
+      return { verificationSid: row.sid, attemptSid: session.attemptSid, to: row.to, clientTokenRequired: row.snaClientTokenRequired, autoFallback: row.autoFallback };
+    });
+  }
+
+  async recordSnaResult(result: SnaResult): Promise<VerifyEvent[]> {
+    return this.db.transaction(async (tx) => {
+      const found = await this.locked(tx, result.verificationSid);
+      if (!found || found.status !== "PENDING") return [];
+      const { errorCode, now } = result;
+      await tx.delete(t.outbox).where(and(eq(t.outbox.kind, "sna_fallback"), eq(t.outbox.refSid, found.sid)));
+      await tx
+        .update(t.sendAttempts)
+        .set({ status: errorCode === null ? "DELIVERED" : "UNDELIVERED", errorCode: errorCode === null ? null : String(errorCode) })
+        .where(eq(t.sendAttempts.sid, result.attemptSid));
+      const v = t.verifications;
+      if (errorCode === null && !result.clientTokenHash) {
+        await tx.update(v).set({ snaState: "confirmed" }).where(eq(v.sid, found.sid));
+        const approved = (await this.settle(tx, found.sid, "APPROVED", now)) as VerificationRow;
+        return [(await this.verificationEvent(tx, "verification.approved", approved, now)).event];
+      }
+      if (errorCode === null) {
+        const [row] = await tx
+          .update(v)
+          .set({ snaState: "confirmed", snaClientTokenHash: result.clientTokenHash, version: sql`${v.version} + 1`, dateUpdated: now })
+          .where(eq(v.sid, found.sid))
+          .returning();
+        return [(await this.verificationEvent(tx, "verification.sna_confirmed", row, now)).event];
+      }
+      const failed = await this.appendSnaError(tx, found.sid, errorCode, now, { snaState: "failed" });
+      if (!result.fallbackAttemptSid) return [(await this.verificationEvent(tx, "verification.sna_failed", failed, now)).event];
+      return [await this.fallBackToSms(tx, failed, result.fallbackAttemptSid, now)];
+    });
+  }
+
+  private async fallBackToSms(q: Q, row: VerificationRow, attemptSid: string, now: number): Promise<VerifyEvent> {
+    await q.insert(t.sendAttempts).values({ sid: attemptSid, verificationSid: row.sid, serviceSid: row.serviceSid, to: row.to, channel: "SMS", status: "QUEUED", time: now });
+    await q.insert(t.outbox).values({ kind: "delivery", refSid: attemptSid, runAt: now, createdAt: now });
+    const v = t.verifications;
+    const [switched] = await q.update(v).set({ channel: "SMS", version: sql`${v.version} + 1`, dateUpdated: now }).where(eq(v.sid, row.sid)).returning();
+    return (await this.verificationEvent(q, "verification.fallback", switched, now)).event;
+  }
+
+  async snaTimedOut(jobId: number, verificationSid: string, fallbackAttemptSid: string, now: number): Promise<VerifyEvent[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.delete(t.outbox).where(eq(t.outbox.id, jobId));
+      const found = await this.locked(tx, verificationSid);
+      if (!found || found.status !== "PENDING" || found.channel !== "SNA" || found.snaState !== "awaiting") return [];
+      const a = t.sendAttempts;
+      await tx
+        .update(a)
+        .set({ status: "UNDELIVERED", errorCode: "60519" })
+        .where(and(eq(a.verificationSid, verificationSid), eq(a.channel, "SNA"), eq(a.status, "SENT")));
+      const failed = await this.appendSnaError(tx, verificationSid, 60519, now, { snaState: "failed" });
+      return [await this.fallBackToSms(tx, failed, fallbackAttemptSid, now)];
+    });
+  }
+
+  async getVerification(sid: string): Promise<Verification | null> {
+    const [row] = await this.db.select().from(t.verifications).where(eq(t.verifications.sid, sid));
+    return row ? this.view(this.db, row) : null;
+  }
+
+  async listVerifications(serviceSid: string, filter: VerificationFilter, page: PageRequest) {
+    const v = t.verifications;
+    const rows = await this.db
+      .select()
+      .from(v)
+      .where(
+        and(
+          eq(v.serviceSid, serviceSid),
+          lt(v.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER),
+          filter.status ? eq(v.status, filter.status) : undefined,
+          filter.to ? eq(v.to, filter.to) : undefined,
+          filter.channel ? eq(v.channel, filter.channel) : undefined,
+        ),
+      )
+      .orderBy(desc(v.seq))
+      .limit(page.first + 1);
+    const views = await Promise.all(rows.map((row) => this.view(this.db, row)));
+    return pageOf(rows.map((row, i) => ({ ...row, view: views[i] })), page.first, (row) => row.view);
+  }
+
+  async claimJobs(now: number, leaseMs: number, limit: number): Promise<OutboxJob[]> {
+    const o = t.outbox;
+    // Many instances claim at once; SKIP LOCKED hands each job to exactly one of them.
+    const due = this.db
+      .select({ id: o.id })
+      .from(o)
+      .where(and(lte(o.runAt, now), or(isNull(o.leaseUntil), lte(o.leaseUntil, now))))
+      .orderBy(asc(o.id))
+      .limit(limit)
+      .for("update", { skipLocked: true });
+    const rows = await this.db
+      .update(o)
+      .set({ leaseUntil: now + leaseMs, tries: sql`${o.tries} + 1` })
+      .where(inArray(o.id, due))
+      .returning();
+    return rows.map((r) => ({ id: r.id, kind: r.kind as OutboxJob["kind"], refSid: r.refSid, tries: r.tries }));
+  }
+
+  async deliveryContext(attemptSid: string): Promise<DeliveryContext | null> {
+    const [attempt] = await this.db.select().from(t.sendAttempts).where(eq(t.sendAttempts.sid, attemptSid));
+    if (!attempt) return null;
+    const [row] = await this.db.select().from(t.verifications).where(eq(t.verifications.sid, attempt.verificationSid));
+    const [service] = row ? await this.db.select().from(t.services).where(eq(t.services.sid, row.serviceSid)) : [];
+    if (!row || !service) return null;
+    return {
+      verificationSid: row.sid,
+      serviceSid: row.serviceSid,
+      status: row.status as VerificationStatus,
+      to: row.to,
+      channel: attempt.channel as AttemptChannel,
+      codeSealed: row.codeSealed,
+      amount: row.amount,
+      payee: row.payee,
+      locale: row.locale,
+      customFriendlyName: row.customFriendlyName,
+      service: toService(service),
+    };
+  }
+
+  async recordDelivery(result: DeliveryResult): Promise<VerifyEvent | null> {
+    return this.db.transaction(async (tx) => {
+      await tx.delete(t.outbox).where(eq(t.outbox.id, result.jobId));
+      const [attempt] = await tx
+        .update(t.sendAttempts)
+        .set({ status: result.status, providerMessageId: result.providerMessageId, errorCode: result.errorCode, ...(result.channel ? { channel: result.channel } : {}) })
+        .where(eq(t.sendAttempts.sid, result.attemptSid))
+        .returning();
+      return attempt ? this.attemptChanged(tx, attempt, result.status, result.now) : null;
+    });
+  }
+
+  async recordReceipt(receipt: DeliveryReceipt): Promise<VerifyEvent | null> {
+    return this.db.transaction(async (tx) => {
+      const a = t.sendAttempts;
+      const [attempt] = await tx
+        .update(a)
+        .set({ status: receipt.status, errorCode: receipt.errorCode })
+        .where(and(eq(a.providerMessageId, receipt.providerMessageId), inArray(a.status, ["QUEUED", "SENT"])))
+        .returning();
+      return attempt ? this.attemptChanged(tx, attempt, receipt.status, receipt.now) : null;
+    });
+  }
+
+  private async attemptChanged(q: Q, attempt: AttemptRow, status: DeliveryStatus, now: number): Promise<VerifyEvent> {
+    const v = t.verifications;
+    const [row] = await q.update(v).set({ version: sql`${v.version} + 1`, dateUpdated: now }).where(eq(v.sid, attempt.verificationSid)).returning();
+    return (await this.verificationEvent(q, `delivery.${status.toLowerCase()}`, row, now)).event;
+  }
+
+  async retryJob(jobId: number, runAt: number, error: string): Promise<void> {
+    await this.db.update(t.outbox).set({ runAt, leaseUntil: null, lastError: error }).where(eq(t.outbox.id, jobId));
+  }
+
+  async dropJob(jobId: number): Promise<void> {
+    await this.db.delete(t.outbox).where(eq(t.outbox.id, jobId));
+  }
+
+  async pendingJobCount(): Promise<number> {
+    const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(t.outbox);
+    return row?.n ?? 0;
+  }
+
+  async addDevMessage(message: OutboxMessage): Promise<void> {
+    await this.db.insert(t.devOutbox).values(message);
+  }
+
+  async listDevMessages(to: string | null, limit: number) {
+    const rows = await this.db
+      .select()
+      .from(t.devOutbox)
+      .where(to ? eq(t.devOutbox.to, to) : undefined)
+      .orderBy(desc(t.devOutbox.seq))
+      .limit(limit);
+    return rows.map(({ seq: _seq, ...m }) => ({ ...m, channel: m.channel as AttemptChannel }));
+  }
+
+  async listEvents(resourceSid: string): Promise<VerifyEvent[]> {
+    const rows = await this.db.select().from(t.events).where(eq(t.events.resourceSid, resourceSid)).orderBy(asc(t.events.seq));
+    return rows.map(({ seq: _seq, ...e }) => ({ ...e, data: JSON.parse(e.data) }));
+  }
+}

@@ -1,0 +1,72 @@
+import type { ApiKey, AttemptChannel, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus } from "../domain/types.js";
+import { encodeCursor } from "./cursor.js";
+import type * as t from "./sqlite/schema.js";
+
+// Row shapes are the same in both dialects (the PostgreSQL schema mirrors the SQLite one column for
+// column), so one set of mappers serves both stores.
+export type ServiceRow = typeof t.services.$inferSelect;
+export type VerificationRow = typeof t.verifications.$inferSelect;
+export type AttemptRow = typeof t.sendAttempts.$inferSelect;
+export type ApiKeyRow = typeof t.apiKeys.$inferSelect;
+
+export function pageOf<R extends { seq: number }, T>(rows: R[], first: number, map: (row: R) => T) {
+  const hasNextPage = rows.length > first;
+  const kept = hasNextPage ? rows.slice(0, first) : rows;
+  const edges = kept.map((row) => ({ cursor: encodeCursor(row.seq), node: map(row) }));
+  return { edges, hasNextPage, endCursor: edges.at(-1)?.cursor ?? null };
+}
+
+export function toService(row: ServiceRow): Service {
+  const { seq: _seq, channels, testNumbers, fraudGuard, ...rest } = row;
+  return {
+    ...rest,
+    channels: JSON.parse(channels) as ChannelName[],
+    testNumbers: JSON.parse(testNumbers),
+    fraudGuard: fraudGuard as Service["fraudGuard"],
+  };
+}
+
+export function fromSettings(settings: Partial<ServiceSettings>) {
+  const { channels, testNumbers, ...rest } = settings;
+  return {
+    ...rest,
+    ...(channels ? { channels: JSON.stringify(channels) } : {}),
+    ...(testNumbers ? { testNumbers: JSON.stringify(testNumbers) } : {}),
+  };
+}
+
+export function fromService(service: Service) {
+  return { ...fromSettings(service), channels: JSON.stringify(service.channels), testNumbers: JSON.stringify(service.testNumbers) } as typeof t.services.$inferInsert;
+}
+
+export function toApiKey(row: ApiKeyRow): ApiKey {
+  return { sid: row.sid, serviceSid: row.serviceSid, name: row.name, dateCreated: row.dateCreated, revokedAt: row.revokedAt };
+}
+
+export function toVerification(row: VerificationRow, attempts: AttemptRow[]): Verification {
+  return {
+    sid: row.sid,
+    serviceSid: row.serviceSid,
+    to: row.to,
+    channel: row.channel as ChannelName,
+    status: row.status as VerificationStatus,
+    valid: row.status === "APPROVED",
+    lookup: row.lookup ? JSON.parse(row.lookup) : null,
+    amount: row.amount,
+    payee: row.payee,
+    sendCodeAttempts: attempts.map((a) => ({
+      attemptSid: a.sid,
+      channel: a.channel as AttemptChannel,
+      time: a.time,
+      status: a.status as DeliveryStatus,
+      providerMessageId: a.providerMessageId,
+      errorCode: a.errorCode,
+    })),
+    sna: row.channel === "SNA" && row.snaUrl ? { url: row.snaUrl } : null,
+    snaAttemptsErrorCodes: row.snaErrorCodes ? (JSON.parse(row.snaErrorCodes) as number[]) : null,
+    dateCreated: row.dateCreated,
+    dateUpdated: row.dateUpdated,
+    expiresAt: row.expiresAt,
+    version: row.version,
+  };
+}
