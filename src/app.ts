@@ -83,7 +83,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const gateway: Gateway = { store, services, verifications, bus, keys, clock };
 
   const adminKeyHash = await bootstrapAdminKey(config, store, announce);
-  if ((await store.countServices()) === 0) await services.create({ friendlyName: DEFAULT_SERVICE_NAME });
+  // The first start of an empty store creates "Default"; instances starting together elect one creator.
+  if ((await store.countServices()) === 0) {
+    const ticket = randomBytes(16).toString("hex");
+    if ((await store.initSetting("default_service_creator", ticket)) === ticket) await services.create({ friendlyName: DEFAULT_SERVICE_NAME });
+  }
   if (config.env === "production") await refuseDevOutboxInProduction(store, transports.devChannels);
 
   const callScript = new CallScript(keys, publicUrl);

@@ -54,6 +54,8 @@ export interface Store {
   /** A provider's later word on a sent message; applies only while the attempt is QUEUED or SENT. */
   recordReceipt(receipt: DeliveryReceipt): Promise<VerifyEvent | null>;
   retryJob(jobId: number, runAt: number, error: string): Promise<void>;
+  /** Keeps the lease of jobs still in flight, so only a dead worker's jobs are taken over. */
+  extendLeases(jobIds: number[], until: number): Promise<void>;
   /** Drops a job that must not run (its verification is final); no event. */
   dropJob(jobId: number): Promise<void>;
   pendingJobCount(): Promise<number>;

@@ -40,6 +40,8 @@ export class Dispatcher {
   private again = false;
   private stopped = true;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlightJobs = new Set<number>();
+  private heartbeat: NodeJS.Timeout | undefined;
   private readonly o: Required<DispatcherOptions>;
 
   constructor(options: DispatcherOptions) {
@@ -50,12 +52,19 @@ export class Dispatcher {
     this.stopped = false;
     this.timer = setInterval(() => this.wake(), this.o.pollMs);
     this.timer.unref();
+    // A slow delivery keeps its lease while this worker lives; a dead worker's leases run out.
+    this.heartbeat = setInterval(() => {
+      if (this.inFlightJobs.size === 0) return;
+      this.o.store.extendLeases([...this.inFlightJobs], this.o.clock.now() + this.o.leaseMs).catch((error) => this.o.logger.error({ err: error }, "lease extension failed"));
+    }, Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    this.heartbeat.unref();
     this.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.heartbeat);
     await this.running;
     await Promise.all(this.inFlight);
   }
@@ -94,10 +103,12 @@ export class Dispatcher {
       const jobs = await this.o.store.claimJobs(this.o.clock.now(), this.o.leaseMs, Math.min(room, 64));
       if (jobs.length === 0) return;
       for (const job of jobs) {
+        this.inFlightJobs.add(job.id);
         const delivery: Promise<void> = this.deliver(job)
           .catch((error) => this.o.logger.error({ err: error, attemptSid: job.refSid }, "delivery crashed"))
           .finally(() => {
             this.inFlight.delete(delivery);
+            this.inFlightJobs.delete(job.id);
             this.wake();
           });
         this.inFlight.add(delivery);

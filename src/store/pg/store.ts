@@ -469,6 +469,10 @@ export class PgStore implements Store {
     await this.db.update(t.outbox).set({ runAt, leaseUntil: null, lastError: error }).where(eq(t.outbox.id, jobId));
   }
 
+  async extendLeases(jobIds: number[], until: number): Promise<void> {
+    if (jobIds.length > 0) await this.db.update(t.outbox).set({ leaseUntil: until }).where(inArray(t.outbox.id, jobIds));
+  }
+
   async dropJob(jobId: number): Promise<void> {
     await this.db.delete(t.outbox).where(eq(t.outbox.id, jobId));
   }

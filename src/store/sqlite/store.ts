@@ -552,6 +552,10 @@ export class SqliteStore implements Store {
     this.db.update(t.outbox).set({ runAt, leaseUntil: null, lastError: error }).where(eq(t.outbox.id, jobId)).run();
   }
 
+  async extendLeases(jobIds: number[], until: number): Promise<void> {
+    if (jobIds.length > 0) this.db.update(t.outbox).set({ leaseUntil: until }).where(inArray(t.outbox.id, jobIds)).run();
+  }
+
   async dropJob(jobId: number): Promise<void> {
     this.db.delete(t.outbox).where(eq(t.outbox.id, jobId)).run();
   }
