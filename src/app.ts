@@ -11,6 +11,7 @@ import type { EventSink } from "./domain/events.js";
 import { ServiceDirectory } from "./domain/service/directory.js";
 import { DEFAULT_SERVICE_NAME } from "./domain/service/settings.js";
 import { VerificationFlow } from "./domain/verification/flow.js";
+import { PasskeyFlow } from "./domain/factor/passkeys.js";
 import { CallScript } from "./channels/call/script.js";
 import type { DeliveryChannel } from "./domain/types.js";
 import { buildTransports } from "./providers/registry.js";
@@ -80,7 +81,23 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     addressKind: (channel) => channels[channel].address,
     sna: { carrier, publicUrl, fallbackMs: d.sna.fallbackMs },
   });
-  const gateway: Gateway = { store, services, verifications, bus, keys, clock };
+  const passkeys = new PasskeyFlow({
+    store,
+    clock,
+    sink,
+    services,
+    relyingParty: {
+      rpId: () => config.webauthn.rpId ?? (config.publicUrl ? new URL(config.publicUrl).hostname : "localhost"),
+      origins: () => {
+        if (config.webauthn.origins.length > 0) return config.webauthn.origins;
+        if (config.publicUrl) return [new URL(config.publicUrl).origin];
+        // Browsers treat localhost as a secure context; the demo page is opened there.
+        const port = listeningUrl ? new URL(listeningUrl).port : String(config.port);
+        return [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+      },
+    },
+  });
+  const gateway: Gateway = { store, services, verifications, passkeys, bus, keys, clock };
 
   const adminKeyHash = await bootstrapAdminKey(config, store, announce);
   // The first start of an empty store creates "Default"; instances starting together elect one creator.

@@ -15,6 +15,8 @@ const envSchema = z.object({
   VERIGATE_ADMIN_KEY: z.string().min(24, "must be at least 24 characters").optional(),
   VERIGATE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   PUBLIC_URL: z.url().optional(),
+  WEBAUTHN_RP_ID: z.string().regex(/^(localhost|([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/, "must be a domain name such as example.com").optional(),
+  WEBAUTHN_ORIGINS: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   GRAPHIQL: flag.optional(),
@@ -61,6 +63,9 @@ function pairs(e: Env): string[] {
   for (const rule of list(e.SNA_SANDBOX_RULES)) {
     if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?=\+\d{6,15}$/.test(rule)) problems.push(`SNA_SANDBOX_RULES: "${rule}" is not of the form CIDR=+E164`);
   }
+  for (const origin of list(e.WEBAUTHN_ORIGINS)) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`WEBAUTHN_ORIGINS: "${origin}" is not an origin such as https://example.com`);
+  }
   for (const cidr of list(e.SNA_SANDBOX_COVERAGE)) {
     if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(cidr)) problems.push(`SNA_SANDBOX_COVERAGE: "${cidr}" is not an address range`);
   }
@@ -92,6 +97,7 @@ export interface Config {
   readonly adminKey: string | null;
   readonly secret: string | null;
   readonly publicUrl: string | null;
+  readonly webauthn: { rpId: string | null; origins: string[] };
   readonly logLevel: string;
   readonly sweepIntervalMs: number;
   readonly graphiql: boolean;
@@ -128,6 +134,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminKey: e.VERIGATE_ADMIN_KEY ?? null,
     secret: e.VERIGATE_SECRET ?? null,
     publicUrl: e.PUBLIC_URL ?? null,
+    webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: list(e.WEBAUTHN_ORIGINS) },
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== "production",

@@ -30,6 +30,8 @@ export type ErrorCode = keyof typeof errorCodes;
 export interface VerifyErrorDetails {
   field?: string;
   retryAfterSeconds?: number;
+  /** Where Twilio uses another number for the same condition (TOO_MANY_ATTEMPTS: 60310 factors, 60308 challenges). */
+  twilioCode?: number;
 }
 
 export class VerifyError extends Error {
@@ -41,7 +43,7 @@ export class VerifyError extends Error {
     super(message);
     this.name = "VerifyError";
     this.code = code;
-    this.twilioCode = errorCodes[code];
+    this.twilioCode = details.twilioCode ?? errorCodes[code];
     this.details = details;
   }
 }

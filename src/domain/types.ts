@@ -46,6 +46,17 @@ export interface ServiceSettings {
   testNumbers: TestNumber[];
   /** The domain named in the SMS's WebOTP line ("@domain #code") so browsers can autofill the code. */
   webOtpDomain: string | null;
+  /** The service's WebAuthn relying party; unset fields fall back to WEBAUTHN_RP_ID / WEBAUTHN_ORIGINS / PUBLIC_URL. */
+  passkeys: PasskeySettings;
+}
+
+export interface PasskeySettings {
+  rpId: string | null;
+  rpName: string | null;
+  origins: string[];
+  authenticatorAttachment: "PLATFORM" | "CROSS_PLATFORM" | "ANY";
+  residentKey: "REQUIRED" | "PREFERRED" | "DISCOURAGED";
+  userVerification: "REQUIRED" | "PREFERRED" | "DISCOURAGED";
 }
 
 export interface Service extends ServiceSettings {
@@ -122,4 +133,56 @@ export interface Page<T> {
   edges: { cursor: string; node: T }[];
   hasNextPage: boolean;
   endCursor: string | null;
+}
+
+export type FactorType = "PUSH" | "TOTP" | "PASSKEY";
+export type FactorStatus = "UNVERIFIED" | "VERIFIED";
+export type ChallengeStatus = "PENDING" | "APPROVED" | "DENIED" | "EXPIRED";
+
+export interface Entity {
+  sid: string;
+  serviceSid: string;
+  identity: string;
+  /** Random, opaque: what an authenticator stores as the user handle (never the identity itself). */
+  userHandle: string;
+}
+
+export interface Factor {
+  sid: string;
+  serviceSid: string;
+  entitySid: string;
+  identity: string;
+  factorType: FactorType;
+  status: FactorStatus;
+  friendlyName: string;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+/** The stored credential of a passkey factor (not shown to clients). */
+export interface PasskeyCredential {
+  credentialId: string;
+  publicKey: string;
+  counter: number;
+  transports: string[];
+}
+
+export interface ChallengeDetails {
+  message: string;
+  fields: { label: string; value: string }[];
+}
+
+export interface Challenge {
+  sid: string;
+  serviceSid: string;
+  factorSid: string | null;
+  identity: string | null;
+  factorType: FactorType;
+  status: ChallengeStatus;
+  details: ChallengeDetails | null;
+  hiddenDetails: Record<string, unknown> | null;
+  dateCreated: number;
+  expiresAt: number;
+  dateResponded: number | null;
+  version: number;
 }

@@ -2,6 +2,7 @@ import type { Clock } from "../domain/clock.js";
 import type { Keyring } from "../domain/crypto.js";
 import type { ServiceDirectory } from "../domain/service/directory.js";
 import type { VerificationFlow } from "../domain/verification/flow.js";
+import type { PasskeyFlow } from "../domain/factor/passkeys.js";
 import type { EventBus } from "../realtime/bus.js";
 import type { Principal } from "../server/auth.js";
 import type { Store } from "../store/port.js";
@@ -11,6 +12,7 @@ export interface Gateway {
   store: Store;
   services: ServiceDirectory;
   verifications: VerificationFlow;
+  passkeys: PasskeyFlow;
   bus: EventBus;
   keys: Keyring;
   clock: Clock;

@@ -4,6 +4,7 @@ import "./service.js";
 import "./verification.js";
 import "./events.js";
 import "./dev.js";
+import "./factor.js";
 
 const fullSchema = builder.toSchema();
 

@@ -1,6 +1,6 @@
 import { notFound } from "../domain/errors.js";
 import { enablableChannels } from "../domain/service/settings.js";
-import { type ApiKey, type Service, type TestNumber, channelNames, fraudGuardLevels } from "../domain/types.js";
+import { type ApiKey, type PasskeySettings, type Service, type TestNumber, channelNames, fraudGuardLevels } from "../domain/types.js";
 import { requireAdmin, requireAuthenticated, requireServiceAccess, serviceScope, forbidden } from "../server/auth.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize } from "./connection.js";
@@ -36,8 +36,32 @@ export const ServiceRef = builder.objectRef<Service>("Service").implement({
     fraudGuard: t.field({ type: FraudGuardLevelEnum, resolve: (s) => s.fraudGuard }),
     testNumbers: t.field({ type: [TestNumberRef], resolve: (s) => s.testNumbers }),
     webOtpDomain: t.exposeString("webOtpDomain", { nullable: true, description: "Domain of the SMS's WebOTP line (@domain #code)" }),
+    passkeys: t.field({ type: PasskeySettingsRef, resolve: (s) => s.passkeys }),
     dateCreated: t.field({ type: "DateTime", resolve: (s) => s.dateCreated }),
     dateUpdated: t.field({ type: "DateTime", resolve: (s) => s.dateUpdated }),
+  }),
+});
+
+const PasskeySettingsRef = builder.objectRef<PasskeySettings>("PasskeySettings").implement({
+  description: "The service's WebAuthn relying party; null fields use WEBAUTHN_RP_ID / WEBAUTHN_ORIGINS / PUBLIC_URL",
+  fields: (t) => ({
+    rpId: t.exposeString("rpId", { nullable: true }),
+    rpName: t.exposeString("rpName", { nullable: true, description: "default: the service's friendly name" }),
+    origins: t.exposeStringList("origins"),
+    authenticatorAttachment: t.exposeString("authenticatorAttachment", { description: "PLATFORM, CROSS_PLATFORM or ANY" }),
+    residentKey: t.exposeString("residentKey", { description: "REQUIRED, PREFERRED or DISCOURAGED" }),
+    userVerification: t.exposeString("userVerification", { description: "REQUIRED, PREFERRED or DISCOURAGED" }),
+  }),
+});
+
+const PasskeySettingsInput = builder.inputType("PasskeySettingsInput", {
+  fields: (t) => ({
+    rpId: t.string(),
+    rpName: t.string(),
+    origins: t.stringList(),
+    authenticatorAttachment: t.string({ description: "PLATFORM, CROSS_PLATFORM or ANY" }),
+    residentKey: t.string({ description: "REQUIRED, PREFERRED or DISCOURAGED" }),
+    userVerification: t.string({ description: "REQUIRED, PREFERRED or DISCOURAGED" }),
   }),
 });
 
@@ -75,6 +99,7 @@ const settingsFields = (t: Parameters<Parameters<typeof builder.inputType>[1]["f
   fraudGuard: t.field({ type: FraudGuardLevelEnum }),
   testNumbers: t.field({ type: [TestNumberInput] }),
   webOtpDomain: t.string({ description: "Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code" }),
+  passkeys: t.field({ type: PasskeySettingsInput }),
 });
 
 const CreateServiceInput = builder.inputType("CreateServiceInput", {

@@ -1,4 +1,8 @@
 import type {
+  Challenge,
+  Entity,
+  Factor,
+  PasskeyCredential,
   ApiKey,
   AttemptChannel,
   ChannelName,
@@ -60,9 +64,56 @@ export interface Store {
   dropJob(jobId: number): Promise<void>;
   pendingJobCount(): Promise<number>;
 
+  /** The entity of an identity, created on first use (the given one is inserted only if none exists). */
+  ensureEntity(entity: Entity, now: number): Promise<Entity>;
+  createFactor(factor: NewFactor): Promise<VerifyEvent>;
+  getFactor(sid: string): Promise<FactorRecord | null>;
+  /** Verified passkeys of an identity (for excludeCredentials / allowCredentials). */
+  listPasskeys(serviceSid: string, identity: string): Promise<FactorRecord[]>;
+  findPasskey(serviceSid: string, credentialId: string): Promise<FactorRecord | null>;
+  /** UNVERIFIED → VERIFIED with its credential, once. */
+  verifyFactor(sid: string, credential: PasskeyCredential, now: number): Promise<{ factor: Factor; event: VerifyEvent } | null>;
+  /** Counts a failed verification; answers the count after it. */
+  failFactor(sid: string, now: number): Promise<number>;
+  deleteFactor(sid: string, now: number): Promise<{ factor: Factor; event: VerifyEvent } | null>;
+  createChallenge(challenge: Challenge, webauthnChallenge: string | null): Promise<VerifyEvent>;
+  getChallenge(sid: string): Promise<ChallengeRecord | null>;
+  /**
+   * Settles a PENDING, unexpired challenge once; with `counter`, the passkey's signature counter moves
+   * forward in the same transaction only if it still holds the value the assertion was checked against.
+   */
+  respondChallenge(response: ChallengeResponse): Promise<{ ok: true; challenge: Challenge; events: VerifyEvent[] } | { ok: false; reason: "RESPONDED" | "EXPIRED" | "CLONED" }>;
+  failChallenge(sid: string, now: number): Promise<number>;
+
   addDevMessage(message: OutboxMessage): Promise<void>;
   listDevMessages(to: string | null, limit: number): Promise<OutboxMessage[]>;
   listEvents(resourceSid: string): Promise<VerifyEvent[]>;
+}
+
+export interface FactorRecord extends Factor {
+  credential: PasskeyCredential | null;
+  pendingChallenge: string | null;
+  failedAttempts: number;
+  userHandle: string;
+}
+
+export interface NewFactor extends Factor {
+  pendingChallenge: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface ChallengeRecord extends Challenge {
+  webauthnChallenge: string | null;
+  failedAttempts: number;
+}
+
+export interface ChallengeResponse {
+  sid: string;
+  status: "APPROVED" | "DENIED";
+  factorSid: string;
+  identity: string;
+  counter: { from: number; to: number } | null;
+  now: number;
 }
 
 export interface PageRequest {

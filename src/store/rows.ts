@@ -1,5 +1,7 @@
-import type { ApiKey, AttemptChannel, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus } from "../domain/types.js";
+import type { ChallengeStatus, Factor, FactorStatus, FactorType, Challenge, ApiKey, AttemptChannel, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus } from "../domain/types.js";
+import { serviceDefaults } from "../domain/service/settings.js";
 import { encodeCursor } from "./cursor.js";
+import type { ChallengeRecord, FactorRecord } from "./port.js";
 import type * as t from "./sqlite/schema.js";
 
 // Row shapes are the same in both dialects (the PostgreSQL schema mirrors the SQLite one column for
@@ -17,21 +19,23 @@ export function pageOf<R extends { seq: number }, T>(rows: R[], first: number, m
 }
 
 export function toService(row: ServiceRow): Service {
-  const { seq: _seq, channels, testNumbers, fraudGuard, ...rest } = row;
+  const { seq: _seq, channels, testNumbers, fraudGuard, passkeys, ...rest } = row;
   return {
     ...rest,
     channels: JSON.parse(channels) as ChannelName[],
     testNumbers: JSON.parse(testNumbers),
     fraudGuard: fraudGuard as Service["fraudGuard"],
+    passkeys: passkeys ? JSON.parse(passkeys) : serviceDefaults().passkeys,
   };
 }
 
 export function fromSettings(settings: Partial<ServiceSettings>) {
-  const { channels, testNumbers, ...rest } = settings;
+  const { channels, testNumbers, passkeys, ...rest } = settings;
   return {
     ...rest,
     ...(channels ? { channels: JSON.stringify(channels) } : {}),
     ...(testNumbers ? { testNumbers: JSON.stringify(testNumbers) } : {}),
+    ...(passkeys ? { passkeys: JSON.stringify(passkeys) } : {}),
   };
 }
 
@@ -70,3 +74,48 @@ export function toVerification(row: VerificationRow, attempts: AttemptRow[]): Ve
     version: row.version,
   };
 }
+
+export type FactorRow = typeof t.factors.$inferSelect;
+export type ChallengeRow = typeof t.challenges.$inferSelect;
+
+export function toFactorRecord(row: FactorRow, userHandle: string): FactorRecord {
+  return {
+    sid: row.sid,
+    serviceSid: row.serviceSid,
+    entitySid: row.entitySid,
+    identity: row.identity,
+    factorType: row.factorType as FactorType,
+    status: row.status as FactorStatus,
+    friendlyName: row.friendlyName,
+    dateCreated: row.dateCreated,
+    dateUpdated: row.dateUpdated,
+    credential: row.credentialId && row.publicKey ? { credentialId: row.credentialId, publicKey: row.publicKey, counter: row.counter, transports: row.transports ? JSON.parse(row.transports) : [] } : null,
+    pendingChallenge: row.pendingChallenge,
+    failedAttempts: row.failedAttempts,
+    userHandle,
+  };
+}
+
+/** What clients see of a factor: no credential, no challenge. */
+export const publicFactor = ({ credential: _c, pendingChallenge: _p, failedAttempts: _f, userHandle: _u, ...factor }: FactorRecord): Factor => factor;
+
+export function toChallengeRecord(row: ChallengeRow): ChallengeRecord {
+  return {
+    sid: row.sid,
+    serviceSid: row.serviceSid,
+    factorSid: row.factorSid,
+    identity: row.identity,
+    factorType: row.factorType as FactorType,
+    status: row.status as ChallengeStatus,
+    details: row.details ? JSON.parse(row.details) : null,
+    hiddenDetails: row.hiddenDetails ? JSON.parse(row.hiddenDetails) : null,
+    dateCreated: row.dateCreated,
+    expiresAt: row.expiresAt,
+    dateResponded: row.dateResponded,
+    version: row.version,
+    webauthnChallenge: row.webauthnChallenge,
+    failedAttempts: row.failedAttempts,
+  };
+}
+
+export const publicChallenge = ({ webauthnChallenge: _w, failedAttempts: _f, ...challenge }: ChallengeRecord): Challenge => challenge;

@@ -6,7 +6,7 @@ import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { ApiKey, Service } from "../types.js";
 import { parseInput } from "../validation.js";
-import { createServiceInput, serviceDefaults, updateServiceInput } from "./settings.js";
+import { createServiceInput, mergePasskeys, serviceDefaults, updateServiceInput } from "./settings.js";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 
@@ -25,14 +25,17 @@ export class ServiceDirectory {
   async create(input: unknown): Promise<Service> {
     const settings = parseInput(createServiceInput, input);
     const now = this.deps.clock.now();
-    const service: Service = { ...serviceDefaults(), ...settings, sid: newSid("VA"), dateCreated: now, dateUpdated: now };
+    const defaults = serviceDefaults();
+    const passkeys = mergePasskeys(defaults.passkeys, settings.passkeys);
+    const service: Service = { ...defaults, ...settings, passkeys, sid: newSid("VA"), dateCreated: now, dateUpdated: now };
     this.deps.sink.publish([await this.deps.store.createService(service)]);
     return service;
   }
 
   async update(sid: string, input: unknown): Promise<Service> {
-    const patch = parseInput(updateServiceInput, input);
-    const updated = await this.deps.store.updateService(sid, patch, this.deps.clock.now());
+    const { passkeys: passkeysPatch, ...patch } = parseInput(updateServiceInput, input);
+    const passkeys = passkeysPatch ? mergePasskeys((await this.require(sid)).passkeys, passkeysPatch) : undefined;
+    const updated = await this.deps.store.updateService(sid, { ...patch, ...(passkeys ? { passkeys } : {}) }, this.deps.clock.now());
     if (!updated) throw notFound("Service");
     this.deps.sink.publish([updated.event]);
     return updated.service;

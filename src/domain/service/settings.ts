@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { channelNames, fraudGuardLevels, type ServiceSettings } from "../types.js";
+import { channelNames, fraudGuardLevels, type PasskeySettings, type ServiceSettings } from "../types.js";
 
 export const DEFAULT_SERVICE_NAME = "Default";
 
@@ -22,6 +22,7 @@ export const serviceDefaults = (): Omit<ServiceSettings, "friendlyName"> => ({
   fraudGuard: "BASIC",
   testNumbers: [],
   webOtpDomain: null,
+  passkeys: { rpId: null, rpName: null, origins: [], authenticatorAttachment: "ANY", residentKey: "PREFERRED", userVerification: "PREFERRED" },
 });
 
 const linkPattern = /(https?:\/\/|www\.|[a-z0-9-]+\.(com|net|org|io|info|biz|co|me|ly|app|dev|xyz)\b)/i;
@@ -70,6 +71,21 @@ const settingsShape = {
     .string()
     .toLowerCase()
     .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a domain name such as example.com"),
+  passkeys: z.object({
+    rpId: z
+      .string()
+      .toLowerCase()
+      .regex(/^(localhost|([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/, "must be a domain name (the relying party id), such as example.com")
+      .nullish(),
+    rpName: z.string().trim().min(1).max(64).nullish(),
+    origins: z
+      .array(z.string().regex(/^https?:\/\/[^/\s]+$/, "must be origins such as https://example.com (scheme and host, no path)"))
+      .max(20)
+      .nullish(),
+    authenticatorAttachment: z.enum(["PLATFORM", "CROSS_PLATFORM", "ANY"]).nullish(),
+    residentKey: z.enum(["REQUIRED", "PREFERRED", "DISCOURAGED"]).nullish(),
+    userVerification: z.enum(["REQUIRED", "PREFERRED", "DISCOURAGED"]).nullish(),
+  }),
 };
 
 /** A GraphQL input leaves omitted fields undefined and may send explicit nulls; both mean "unchanged". */
@@ -84,3 +100,19 @@ export const updateServiceInput = z.preprocess(
   (v) => dropNulls(v as Record<string, unknown>),
   z.object(settingsShape).partial(),
 );
+
+/** Passkey settings given in an input, laid over the current ones; a field sent as null resets it. */
+export function mergePasskeys(current: PasskeySettings, patch: Partial<Record<keyof PasskeySettings, unknown>> | undefined): PasskeySettings {
+  if (!patch) return current;
+  const defaults = serviceDefaults().passkeys;
+  const pick = <K extends keyof PasskeySettings>(key: K): PasskeySettings[K] =>
+    patch[key] === undefined ? current[key] : patch[key] === null ? defaults[key] : (patch[key] as PasskeySettings[K]);
+  return {
+    rpId: pick("rpId"),
+    rpName: pick("rpName"),
+    origins: pick("origins"),
+    authenticatorAttachment: pick("authenticatorAttachment"),
+    residentKey: pick("residentKey"),
+    userVerification: pick("userVerification"),
+  };
+}

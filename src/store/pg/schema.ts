@@ -27,6 +27,7 @@ export const services = pgTable("services", {
   fraudGuard: text("fraud_guard").notNull(),
   testNumbers: text("test_numbers").notNull(),
   webOtpDomain: text("web_otp_domain"),
+  passkeys: text("passkeys"),
   dateCreated: ms("date_created").notNull(),
   dateUpdated: ms("date_updated").notNull(),
 });
@@ -158,4 +159,64 @@ export const devOutbox = pgTable(
     createdAt: ms("created_at").notNull(),
   },
   (t) => [index("dev_outbox_to").on(t.to, t.seq)],
+);
+
+export const entities = pgTable(
+  "entities",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    identity: text("identity").notNull(),
+    userHandle: text("user_handle").notNull(),
+    dateCreated: ms("date_created").notNull(),
+  },
+  (t) => [uniqueIndex("entities_identity").on(t.serviceSid, t.identity), uniqueIndex("entities_handle").on(t.serviceSid, t.userHandle)],
+);
+
+export const factors = pgTable(
+  "factors",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    entitySid: text("entity_sid").notNull(),
+    identity: text("identity").notNull(),
+    factorType: text("factor_type").notNull(),
+    status: text("status").notNull(),
+    friendlyName: text("friendly_name").notNull(),
+    credentialId: text("credential_id"),
+    publicKey: text("public_key"),
+    counter: bigint("counter", { mode: "number" }).notNull().default(0),
+    transports: text("transports"),
+    pendingChallenge: text("pending_challenge"),
+    failedAttempts: integer("failed_attempts").notNull().default(0),
+    metadata: text("metadata"),
+    dateCreated: ms("date_created").notNull(),
+    dateUpdated: ms("date_updated").notNull(),
+  },
+  (t) => [index("factors_entity").on(t.serviceSid, t.identity), uniqueIndex("factors_credential").on(t.serviceSid, t.credentialId)],
+);
+
+export const challenges = pgTable(
+  "challenges",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    factorSid: text("factor_sid"),
+    identity: text("identity"),
+    factorType: text("factor_type").notNull(),
+    status: text("status").notNull(),
+    details: text("details"),
+    hiddenDetails: text("hidden_details"),
+    webauthnChallenge: text("webauthn_challenge"),
+    failedAttempts: integer("failed_attempts").notNull().default(0),
+    version: integer("version").notNull().default(1),
+    expiresAt: ms("expires_at").notNull(),
+    dateCreated: ms("date_created").notNull(),
+    dateUpdated: ms("date_updated").notNull(),
+    dateResponded: ms("date_responded"),
+  },
+  (t) => [index("challenges_factor").on(t.factorSid, t.seq)],
 );

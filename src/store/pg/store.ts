@@ -3,9 +3,13 @@ import { type NodePgDatabase, drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { newSid } from "../../domain/ids.js";
-import type { ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
+import type { Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
 import type {
+  ChallengeRecord,
+  ChallengeResponse,
+  FactorRecord,
+  NewFactor,
   CheckJudge,
   CheckOutcome,
   CheckRequest,
@@ -22,7 +26,7 @@ import type {
   Store,
   VerificationFilter,
 } from "../port.js";
-import { type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification } from "../rows.js";
+import { type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification } from "../rows.js";
 import * as t from "./schema.js";
 
 type Db = NodePgDatabase<typeof t>;
@@ -480,6 +484,127 @@ export class PgStore implements Store {
   async pendingJobCount(): Promise<number> {
     const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(t.outbox);
     return row?.n ?? 0;
+  }
+
+  private async factorRecord(q: Q, row: FactorRow): Promise<FactorRecord> {
+    const [entity] = await q.select({ userHandle: t.entities.userHandle }).from(t.entities).where(eq(t.entities.sid, row.entitySid));
+    return toFactorRecord(row, entity?.userHandle ?? "");
+  }
+
+  async ensureEntity(entity: Entity, now: number): Promise<Entity> {
+    const e = t.entities;
+    await this.db.insert(e).values({ ...entity, dateCreated: now }).onConflictDoNothing();
+    const [row] = await this.db.select().from(e).where(and(eq(e.serviceSid, entity.serviceSid), eq(e.identity, entity.identity)));
+    return { sid: row.sid, serviceSid: row.serviceSid, identity: row.identity, userHandle: row.userHandle };
+  }
+
+  async createFactor(factor: NewFactor): Promise<VerifyEvent> {
+    return this.db.transaction(async (tx) => {
+      const { metadata, ...rest } = factor;
+      await tx.insert(t.factors).values({ ...rest, metadata: metadata ? JSON.stringify(metadata) : null });
+      const data = publicFactor(toFactorRecord({ ...factor, seq: 0, credentialId: null, publicKey: null, counter: 0, transports: null, failedAttempts: 0, metadata: null }, ""));
+      return this.event(tx, { type: "factor.created", serviceSid: factor.serviceSid, resourceSid: factor.sid, data, now: factor.dateCreated });
+    });
+  }
+
+  async getFactor(sid: string): Promise<FactorRecord | null> {
+    const [row] = await this.db.select().from(t.factors).where(eq(t.factors.sid, sid));
+    return row ? this.factorRecord(this.db, row) : null;
+  }
+
+  async listPasskeys(serviceSid: string, identity: string): Promise<FactorRecord[]> {
+    const f = t.factors;
+    const rows = await this.db
+      .select()
+      .from(f)
+      .where(and(eq(f.serviceSid, serviceSid), eq(f.identity, identity), eq(f.factorType, "PASSKEY"), eq(f.status, "VERIFIED")))
+      .orderBy(asc(f.seq));
+    return Promise.all(rows.map((row) => this.factorRecord(this.db, row)));
+  }
+
+  async findPasskey(serviceSid: string, credentialId: string): Promise<FactorRecord | null> {
+    const f = t.factors;
+    const [row] = await this.db.select().from(f).where(and(eq(f.serviceSid, serviceSid), eq(f.credentialId, credentialId), eq(f.status, "VERIFIED")));
+    return row ? this.factorRecord(this.db, row) : null;
+  }
+
+  async verifyFactor(sid: string, credential: PasskeyCredential, now: number) {
+    return this.db.transaction(async (tx) => {
+      const f = t.factors;
+      const [row] = await tx
+        .update(f)
+        .set({ status: "VERIFIED", credentialId: credential.credentialId, publicKey: credential.publicKey, counter: credential.counter, transports: JSON.stringify(credential.transports), pendingChallenge: null, dateUpdated: now })
+        .where(and(eq(f.sid, sid), eq(f.status, "UNVERIFIED")))
+        .returning();
+      if (!row) return null;
+      const factor = publicFactor(await this.factorRecord(tx, row));
+      return { factor, event: await this.event(tx, { type: "factor.verified", serviceSid: factor.serviceSid, resourceSid: sid, data: factor, now }) };
+    });
+  }
+
+  async failFactor(sid: string, now: number): Promise<number> {
+    const f = t.factors;
+    const [row] = await this.db.update(f).set({ failedAttempts: sql`${f.failedAttempts} + 1`, dateUpdated: now }).where(eq(f.sid, sid)).returning();
+    return row?.failedAttempts ?? 0;
+  }
+
+  async deleteFactor(sid: string, now: number) {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.delete(t.factors).where(eq(t.factors.sid, sid)).returning();
+      if (!row) return null;
+      const factor = publicFactor(await this.factorRecord(tx, row));
+      return { factor, event: await this.event(tx, { type: "factor.deleted", serviceSid: factor.serviceSid, resourceSid: sid, data: factor, now }) };
+    });
+  }
+
+  async createChallenge(challenge: Challenge, webauthnChallenge: string | null): Promise<VerifyEvent> {
+    return this.db.transaction(async (tx) => {
+      await tx.insert(t.challenges).values({
+        ...challenge,
+        details: challenge.details ? JSON.stringify(challenge.details) : null,
+        hiddenDetails: challenge.hiddenDetails ? JSON.stringify(challenge.hiddenDetails) : null,
+        webauthnChallenge,
+        dateUpdated: challenge.dateCreated,
+      });
+      return this.event(tx, { type: "challenge.created", serviceSid: challenge.serviceSid, resourceSid: challenge.sid, data: challenge, now: challenge.dateCreated });
+    });
+  }
+
+  async getChallenge(sid: string): Promise<ChallengeRecord | null> {
+    const [row] = await this.db.select().from(t.challenges).where(eq(t.challenges.sid, sid));
+    return row ? toChallengeRecord(row) : null;
+  }
+
+  async respondChallenge(response: ChallengeResponse) {
+    return this.db.transaction(async (tx) => {
+      const c = t.challenges;
+      const [current] = await tx.select().from(c).where(eq(c.sid, response.sid)).for("update");
+      if (!current || current.status !== "PENDING") return { ok: false as const, reason: "RESPONDED" as const };
+      if (current.expiresAt <= response.now) return { ok: false as const, reason: "EXPIRED" as const };
+      if (response.counter) {
+        const f = t.factors;
+        const [moved] = await tx
+          .update(f)
+          .set({ counter: response.counter.to, dateUpdated: response.now })
+          .where(and(eq(f.sid, response.factorSid), eq(f.counter, response.counter.from)))
+          .returning();
+        if (!moved) return { ok: false as const, reason: "CLONED" as const };
+      }
+      const [row] = await tx
+        .update(c)
+        .set({ status: response.status, factorSid: response.factorSid, identity: response.identity, dateResponded: response.now, dateUpdated: response.now, version: sql`${c.version} + 1` })
+        .where(and(eq(c.sid, response.sid), eq(c.status, "PENDING")))
+        .returning();
+      const challenge = publicChallenge(toChallengeRecord(row));
+      const event = await this.event(tx, { type: `challenge.${response.status.toLowerCase()}`, serviceSid: challenge.serviceSid, resourceSid: challenge.sid, data: challenge, now: response.now });
+      return { ok: true as const, challenge, events: [event] };
+    });
+  }
+
+  async failChallenge(sid: string, now: number): Promise<number> {
+    const c = t.challenges;
+    const [row] = await this.db.update(c).set({ failedAttempts: sql`${c.failedAttempts} + 1`, dateUpdated: now }).where(eq(c.sid, sid)).returning();
+    return row?.failedAttempts ?? 0;
   }
 
   async addDevMessage(message: OutboxMessage): Promise<void> {

@@ -26,6 +26,7 @@ export const services = sqliteTable("services", {
   fraudGuard: text("fraud_guard").notNull(),
   testNumbers: text("test_numbers").notNull(),
   webOtpDomain: text("web_otp_domain"),
+  passkeys: text("passkeys"),
   dateCreated: integer("date_created").notNull(),
   dateUpdated: integer("date_updated").notNull(),
 });
@@ -162,4 +163,68 @@ export const devOutbox = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("dev_outbox_to").on(t.to, t.seq)],
+);
+
+/** A user of a service, by the service's opaque identity; its user handle names it to authenticators. */
+export const entities = sqliteTable(
+  "entities",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    identity: text("identity").notNull(),
+    userHandle: text("user_handle").notNull(),
+    dateCreated: integer("date_created").notNull(),
+  },
+  (t) => [uniqueIndex("entities_identity").on(t.serviceSid, t.identity), uniqueIndex("entities_handle").on(t.serviceSid, t.userHandle)],
+);
+
+/** A device key or a passkey of an entity. */
+export const factors = sqliteTable(
+  "factors",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    entitySid: text("entity_sid").notNull(),
+    identity: text("identity").notNull(),
+    factorType: text("factor_type").notNull(),
+    status: text("status").notNull(),
+    friendlyName: text("friendly_name").notNull(),
+    credentialId: text("credential_id"),
+    publicKey: text("public_key"),
+    counter: integer("counter").notNull().default(0),
+    transports: text("transports"),
+    /** The registration challenge while the factor is unverified. */
+    pendingChallenge: text("pending_challenge"),
+    failedAttempts: integer("failed_attempts").notNull().default(0),
+    metadata: text("metadata"),
+    dateCreated: integer("date_created").notNull(),
+    dateUpdated: integer("date_updated").notNull(),
+  },
+  (t) => [index("factors_entity").on(t.serviceSid, t.identity), uniqueIndex("factors_credential").on(t.serviceSid, t.credentialId)],
+);
+
+/** One approval asked of a factor (or, username-less, of whichever passkey answers). */
+export const challenges = sqliteTable(
+  "challenges",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    factorSid: text("factor_sid"),
+    identity: text("identity"),
+    factorType: text("factor_type").notNull(),
+    status: text("status").notNull(),
+    details: text("details"),
+    hiddenDetails: text("hidden_details"),
+    webauthnChallenge: text("webauthn_challenge"),
+    failedAttempts: integer("failed_attempts").notNull().default(0),
+    version: integer("version").notNull().default(1),
+    expiresAt: integer("expires_at").notNull(),
+    dateCreated: integer("date_created").notNull(),
+    dateUpdated: integer("date_updated").notNull(),
+    dateResponded: integer("date_responded"),
+  },
+  (t) => [index("challenges_factor").on(t.factorSid, t.seq)],
 );

@@ -3,10 +3,10 @@ import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizz
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { newSid } from "../../domain/ids.js";
-import type { ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
+import type { Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
-import { type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification } from "../rows.js";
-import type { SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
+import { type ChallengeRow, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification } from "../rows.js";
+import type { ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
 import * as t from "./schema.js";
 
 type EventDraft = { type: string; serviceSid: string; resourceSid: string; data: object; now: number };
@@ -562,6 +562,133 @@ export class SqliteStore implements Store {
 
   async pendingJobCount(): Promise<number> {
     return this.db.select({ n: sql<number>`count(*)` }).from(t.outbox).get()?.n ?? 0;
+  }
+
+  private factorRecord(row: FactorRow): FactorRecord {
+    const entity = this.db.select({ userHandle: t.entities.userHandle }).from(t.entities).where(eq(t.entities.sid, row.entitySid)).get();
+    return toFactorRecord(row, entity?.userHandle ?? "");
+  }
+
+  async ensureEntity(entity: Entity, now: number): Promise<Entity> {
+    const e = t.entities;
+    this.db.insert(e).values({ ...entity, dateCreated: now }).onConflictDoNothing().run();
+    const row = this.db.select().from(e).where(and(eq(e.serviceSid, entity.serviceSid), eq(e.identity, entity.identity))).get() as typeof e.$inferSelect;
+    return { sid: row.sid, serviceSid: row.serviceSid, identity: row.identity, userHandle: row.userHandle };
+  }
+
+  async createFactor(factor: NewFactor): Promise<VerifyEvent> {
+    return this.sqlite.transaction(() => {
+      const { metadata, ...rest } = factor;
+      this.db.insert(t.factors).values({ ...rest, metadata: metadata ? JSON.stringify(metadata) : null }).run();
+      return this.event({ type: "factor.created", serviceSid: factor.serviceSid, resourceSid: factor.sid, data: publicFactor(toFactorRecord({ ...factor, seq: 0, credentialId: null, publicKey: null, counter: 0, transports: null, failedAttempts: 0, metadata: null }, "")), now: factor.dateCreated });
+    })();
+  }
+
+  async getFactor(sid: string): Promise<FactorRecord | null> {
+    const row = this.db.select().from(t.factors).where(eq(t.factors.sid, sid)).get();
+    return row ? this.factorRecord(row) : null;
+  }
+
+  async listPasskeys(serviceSid: string, identity: string): Promise<FactorRecord[]> {
+    const f = t.factors;
+    return this.db
+      .select()
+      .from(f)
+      .where(and(eq(f.serviceSid, serviceSid), eq(f.identity, identity), eq(f.factorType, "PASSKEY"), eq(f.status, "VERIFIED")))
+      .orderBy(asc(f.seq))
+      .all()
+      .map((row) => this.factorRecord(row));
+  }
+
+  async findPasskey(serviceSid: string, credentialId: string): Promise<FactorRecord | null> {
+    const f = t.factors;
+    const row = this.db.select().from(f).where(and(eq(f.serviceSid, serviceSid), eq(f.credentialId, credentialId), eq(f.status, "VERIFIED"))).get();
+    return row ? this.factorRecord(row) : null;
+  }
+
+  async verifyFactor(sid: string, credential: PasskeyCredential, now: number) {
+    return this.sqlite.transaction(() => {
+      const f = t.factors;
+      const row = this.db
+        .update(f)
+        .set({ status: "VERIFIED", credentialId: credential.credentialId, publicKey: credential.publicKey, counter: credential.counter, transports: JSON.stringify(credential.transports), pendingChallenge: null, dateUpdated: now })
+        .where(and(eq(f.sid, sid), eq(f.status, "UNVERIFIED")))
+        .returning()
+        .get();
+      if (!row) return null;
+      const factor = publicFactor(this.factorRecord(row));
+      return { factor, event: this.event({ type: "factor.verified", serviceSid: factor.serviceSid, resourceSid: sid, data: factor, now }) };
+    })();
+  }
+
+  async failFactor(sid: string, now: number): Promise<number> {
+    const f = t.factors;
+    const row = this.db.update(f).set({ failedAttempts: sql`${f.failedAttempts} + 1`, dateUpdated: now }).where(eq(f.sid, sid)).returning().get();
+    return row?.failedAttempts ?? 0;
+  }
+
+  async deleteFactor(sid: string, now: number) {
+    return this.sqlite.transaction(() => {
+      const row = this.db.delete(t.factors).where(eq(t.factors.sid, sid)).returning().get();
+      if (!row) return null;
+      const factor = publicFactor(this.factorRecord(row));
+      return { factor, event: this.event({ type: "factor.deleted", serviceSid: factor.serviceSid, resourceSid: sid, data: factor, now }) };
+    })();
+  }
+
+  async createChallenge(challenge: Challenge, webauthnChallenge: string | null): Promise<VerifyEvent> {
+    return this.sqlite.transaction(() => {
+      this.db
+        .insert(t.challenges)
+        .values({
+          ...challenge,
+          details: challenge.details ? JSON.stringify(challenge.details) : null,
+          hiddenDetails: challenge.hiddenDetails ? JSON.stringify(challenge.hiddenDetails) : null,
+          webauthnChallenge,
+          dateUpdated: challenge.dateCreated,
+        })
+        .run();
+      return this.event({ type: "challenge.created", serviceSid: challenge.serviceSid, resourceSid: challenge.sid, data: challenge, now: challenge.dateCreated });
+    })();
+  }
+
+  async getChallenge(sid: string): Promise<ChallengeRecord | null> {
+    const row = this.db.select().from(t.challenges).where(eq(t.challenges.sid, sid)).get();
+    return row ? toChallengeRecord(row) : null;
+  }
+
+  async respondChallenge(response: ChallengeResponse) {
+    return this.sqlite.transaction(() => {
+      const c = t.challenges;
+      const current = this.db.select().from(c).where(eq(c.sid, response.sid)).get();
+      if (!current || current.status !== "PENDING") return { ok: false as const, reason: "RESPONDED" as const };
+      if (current.expiresAt <= response.now) return { ok: false as const, reason: "EXPIRED" as const };
+      if (response.counter) {
+        const f = t.factors;
+        const moved = this.db
+          .update(f)
+          .set({ counter: response.counter.to, dateUpdated: response.now })
+          .where(and(eq(f.sid, response.factorSid), eq(f.counter, response.counter.from)))
+          .returning()
+          .get();
+        if (!moved) return { ok: false as const, reason: "CLONED" as const };
+      }
+      const row = this.db
+        .update(c)
+        .set({ status: response.status, factorSid: response.factorSid, identity: response.identity, dateResponded: response.now, dateUpdated: response.now, version: sql`${c.version} + 1` })
+        .where(and(eq(c.sid, response.sid), eq(c.status, "PENDING")))
+        .returning()
+        .get() as ChallengeRow;
+      const challenge = publicChallenge(toChallengeRecord(row));
+      const event = this.event({ type: `challenge.${response.status.toLowerCase()}`, serviceSid: challenge.serviceSid, resourceSid: challenge.sid, data: challenge, now: response.now });
+      return { ok: true as const, challenge, events: [event] };
+    })();
+  }
+
+  async failChallenge(sid: string, now: number): Promise<number> {
+    const c = t.challenges;
+    const row = this.db.update(c).set({ failedAttempts: sql`${c.failedAttempts} + 1`, dateUpdated: now }).where(eq(c.sid, sid)).returning().get();
+    return row?.failedAttempts ?? 0;
   }
 
   async addDevMessage(message: OutboxMessage): Promise<void> {
