@@ -17,6 +17,8 @@ import type { DeliveryChannel } from "./domain/types.js";
 import { buildTransports } from "./providers/registry.js";
 import { sandboxCarrier } from "./channels/sna/carrier.js";
 import { callbackRoutes } from "./server/callbacks.js";
+import { demoRoutes } from "./server/demo/routes.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { ReceiptRecorder } from "./workers/receipts.js";
 import { EventBus, fanOut } from "./realtime/bus.js";
 import type { Gateway } from "./schema/context.js";
@@ -124,7 +126,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });
   const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash });
   let ready = false;
-  const routes = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: d.http.secret });
+  const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: d.http.secret });
+  const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) =>
+    (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
   const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, isReady: () => ready, routes });
 
   return {

@@ -29,7 +29,7 @@ export interface TestGateway {
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
   /** Row counts straight from the database, to prove that nothing was written. */
   counts(): Promise<Record<string, number>>;
-  /** A read-only SQL query straight against the store (`?` placeholders), whichever store it is. */
+  /** SQL straight against the store (`?` placeholders), whichever store it is; for checks and for playing a tampering attacker. */
   sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
   wsClient(token?: string | null): Client;
   close(): Promise<void>;
@@ -106,9 +106,10 @@ async function testDatabase(dataDir: string) {
     return {
       env: {},
       async sql<T>(query: string, params: unknown[] = []): Promise<T[]> {
-        const db = new Database(join(dataDir, "verigate.db"), { readonly: true });
+        const db = new Database(join(dataDir, "verigate.db"));
         try {
-          return db.prepare(query).all(...params) as T[];
+          const statement = db.prepare(query);
+          return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[];
         } finally {
           db.close();
         }
