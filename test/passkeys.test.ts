@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { type Browser, type BrowserContext, type CDPSession, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/domain/clock.js";
-import { ADMIN_KEY, type TestGateway, errorCode, startGateway } from "./support/gateway.js";
+import { ADMIN_KEY, type TestGateway, errorCode, startGateway, subscribeWs } from "./support/gateway.js";
 
 // Debian's chromium with a virtual WebAuthn authenticator (Chrome DevTools Protocol), driving the
 // gateway's own demo page at http://localhost:<port>/demo — a secure context, so WebAuthn works on http.
@@ -91,6 +91,16 @@ describe.skipIf(!available)("passkeys in a real browser", () => {
   it("does not register the same authenticator twice (excludeCredentials)", async () => {
     await click("register", "passkey-status", /^Failed: /);
     expect(await gw.sql("select sid from factors where identity = 'alice' and status = 'VERIFIED'")).toHaveLength(1);
+  });
+
+  it("challengeUpdated streams the challenge to its client token until it is answered", async () => {
+    const created = (await gw.gql(CREATE_CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, identity: "alice" } })).data?.createChallenge;
+    const updates = subscribeWs(gw.wsClient(created.clientToken), `subscription($sid: ID!) { challengeUpdated(sid: $sid) { status identity } }`, { sid: created.challenge.sid });
+    await updates.waitFor(1);
+    const assertion = await assertInBrowser(created.passkeyRequestOptions);
+    await gw.gql(UPDATE_CHALLENGE, { input: { sid: created.challenge.sid, passkeyResponse: assertion } }, created.clientToken);
+    await updates.done;
+    expect(updates.values.map((v) => v.challengeUpdated.status)).toEqual(["PENDING", "APPROVED"]);
   });
 
   it("a challenge is single use, and expires", async () => {

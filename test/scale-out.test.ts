@@ -38,7 +38,7 @@ async function instance(name: string): Promise<string> {
       REDIS_URL: REDIS,
       HTTP_SMS_URL: vendor.url,
       HTTP_PROVIDER_SECRET: HTTP_SECRET,
-      OUTBOX_LEASE_MS: "1500",
+      OUTBOX_LEASE_MS: "5000",
     },
     stdio: ["ignore", "pipe", "inherit"],
   });

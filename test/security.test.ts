@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_KEY, CHECK, START, type TestGateway, errorCode, startAndReadCode, startGateway } from "./support/gateway.js";
+import { ADMIN_KEY, CHECK, START, type TestGateway, errorCode, startAndReadCode, startGateway, subscribeWs } from "./support/gateway.js";
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -161,6 +161,32 @@ describe("tokens", () => {
     const listed = await gw.gql(`query($s: ID!) { apiKeys(serviceSid: $s) { sid name revokedAt } }`, { s: service });
     expect(JSON.stringify(listed)).not.toContain(key);
     expect(JSON.stringify(await gw.sql("select * from api_keys"))).not.toContain(key);
+  });
+
+  it("a key revoked while its WebSocket is open stops working on that socket at once", async () => {
+    const { service, key, keySid } = await serviceWithKey("Echo");
+    const client = gw.wsClient(key);
+    const first = subscribeWs(client, `subscription($s: ID!) { serviceEvents(serviceSid: $s) { type } }`, { s: service });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(first.errors).toEqual([]);
+    await gw.gql(`mutation($sid: ID!) { revokeApiKey(sid: $sid) { sid } }`, { sid: keySid });
+    const second = subscribeWs(client, `subscription($s: ID!) { serviceEvents(serviceSid: $s) { type } }`, { s: service });
+    await second.done;
+    expect(JSON.stringify(second.errors)).toContain("UNAUTHENTICATED");
+  });
+
+  it("a request target the URL parser refuses does not take the server down", async () => {
+    const { connect } = await import("node:net");
+    const { port } = new URL(gw.url);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(port), "127.0.0.1", () => socket.write("GET //% HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+      let data = "";
+      socket.on("data", (d) => (data += d));
+      socket.on("close", () => resolve(data));
+      socket.on("error", () => resolve(data));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 (400|404)/);
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
   });
 
   it("a bad token closes a graphql-ws connection with 4403", async () => {

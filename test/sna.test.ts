@@ -49,6 +49,17 @@ describe("Silent Network Auth", () => {
     expect((await gw.gql(OUTBOX, { to: "+14155550101" })).data?.devOutbox).toEqual([]);
   });
 
+  it("the carrier's approval cannot be replayed once the verification has expired", async () => {
+    const clock = new ManualClock(Date.now());
+    await gw?.close();
+    gw = await startGateway({ clock });
+    const v = await startSna({ to: "+14155550112" });
+    await openUrl(v.sna.url, "+14155550112");
+    expect((await gw.gql(SNA_CHECK, { input: { serviceSid: gw.defaultServiceSid, to: "+14155550112" } })).data?.checkVerification.verification.status).toBe("APPROVED");
+    clock.advance(600_001);
+    expect(errorCode(await gw.gql(SNA_CHECK, { input: { serviceSid: gw.defaultServiceSid, to: "+14155550112" } }))).toBe("VERIFICATION_ALREADY_APPROVED");
+  });
+
   it("mismatch: another number's session leaves it PENDING with 60500", async () => {
     gw = await startGateway();
     const v = await startSna({ to: "+14155550102" });
@@ -90,14 +101,14 @@ describe("Silent Network Auth", () => {
     expect(errorCode(await gw.gql(SNA_CHECK, { input: { serviceSid: gw.defaultServiceSid, to: "+14155550107" } }))).toBe("VERIFICATION_EXPIRED");
   });
 
-  it("a check before the URL was opened stays PENDING with 60519 and counts no attempt", async () => {
+  it("a check before the URL was opened stays PENDING with 60519 (recorded once however often it polls) and counts no attempt", async () => {
     gw = await startGateway();
     const v = await startSna({ to: "+14155550108" });
     for (let i = 0; i < 6; i++) {
       const early = await gw.gql(SNA_CHECK, { input: { serviceSid: gw.defaultServiceSid, to: "+14155550108" } });
       expect(early.data?.checkVerification.verification.status).toBe("PENDING");
     }
-    expect((await gw.gql(READ, { sid: v.sid })).data?.verification.snaAttemptsErrorCodes).toEqual([60519, 60519, 60519, 60519, 60519, 60519]);
+    expect((await gw.gql(READ, { sid: v.sid })).data?.verification.snaAttemptsErrorCodes).toEqual([60519]);
     // Six early checks did not lock it: the carrier can still approve.
     expect((await openUrl(v.sna.url, "+14155550108")).body).toEqual({ status: "verified" });
     expect((await gw.gql(READ, { sid: v.sid })).data?.verification.status).toBe("APPROVED");
@@ -191,6 +202,16 @@ describe("AUTO channel selection", () => {
     expect(read.sendCodeAttempts.map((a: { channel: string; status: string }) => `${a.channel}:${a.status}`)).toEqual(["SNA:UNDELIVERED", "SMS:SENT"]);
     // The late device finds its URL gone.
     expect((await openUrl(v.sna.url, "+14155550124")).status).toBe(410);
+  });
+
+  it("AUTO keeps an SMS-only appHash for its fallback, and a service cannot enable AUTO without SNA", async () => {
+    gw = await startGateway({ env });
+    const withHash = await startSna({ to: "+14155550126", channel: "AUTO", deviceIp: "100.64.1.6", appHash: "He42w354ol9" });
+    expect(withHash.channel).toBe("SNA");
+    const onlySms = (await gw.gql(`mutation { createService(input: { friendlyName: "Sms only" }) { sid } }`)).data?.createService.sid;
+    // AUTO needs SNA and SMS enabled; with SNA off the service cannot enable AUTO at all.
+    const refused = await gw.gql(`mutation($s: ID!) { updateService(input: { sid: $s, channels: [SMS, AUTO] }) { sid } }`, { s: onlySms });
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "channels" });
   });
 
   it("does not fall back after 60540 (the carrier calls the number invalid: suspected fraud)", async () => {

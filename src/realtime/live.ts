@@ -23,7 +23,7 @@ export function liveState<T extends Versioned>(opts: {
     const offer = (state: T | null) => {
       if (!state || state.version <= seen) return;
       seen = state.version;
-      void push(state);
+      if (!pushOrStop(push, stop, state)) return;
       if (opts.isFinal(state)) stop();
     };
     const detach = opts.bus.listen(opts.topic, (event) => offer(opts.fromEvent(event)));
@@ -41,8 +41,22 @@ export function liveState<T extends Versioned>(opts: {
 /** Every event on a topic, for as long as the client listens. */
 export function eventStream(bus: EventBus, topic: string): AsyncIterable<VerifyEvent> {
   return new Repeater<VerifyEvent>(async (push, stop) => {
-    const detach = bus.listen(topic, (event) => void push(event));
+    const detach = bus.listen(topic, (event) => void pushOrStop(push, stop, event));
     await stop;
     detach();
   });
+}
+
+/**
+ * A subscriber that stops reading lets pushes pile up; past the Repeater's limit push throws, and a
+ * throw inside an event listener would take the process down. That subscriber's stream ends instead.
+ */
+function pushOrStop<T>(push: (value: T) => Promise<unknown>, stop: (error?: Error) => void, value: T): boolean {
+  try {
+    void push(value).catch(() => {});
+    return true;
+  } catch {
+    stop(new Error("subscriber too slow: the stream was closed"));
+    return false;
+  }
 }

@@ -142,7 +142,14 @@ export function buildHttp(options: HttpOptions) {
       if (!res.headersSent) res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found" }));
     };
     if (!options.routes) return notFound();
-    options.routes(req, res, new URL(req.url ?? "/", "http://gateway")).then(
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://gateway");
+    } catch {
+      // Node accepts request targets that the URL parser refuses ("//%"); they name nothing here.
+      return notFound();
+    }
+    options.routes(req, res, url).then(
       (handled) => handled || notFound(),
       (error: unknown) => {
         logger.warn({ err: error, path }, "callback failed");
@@ -152,13 +159,14 @@ export function buildHttp(options: HttpOptions) {
   });
 
   const wss = new WebSocketServer({ server, path: "/graphql" });
-  const ws = useServer<Record<string, unknown>, { principal: Principal }>(
+  const ws = useServer<Record<string, unknown>, { authorization: string | null }>(
     {
       // A bad token closes the socket with 4403 (Forbidden); no token leaves the connection anonymous.
       onConnect: async (ctx) => {
         const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        ctx.extra.authorization = typeof header === "string" ? header : null;
         try {
-          ctx.extra.principal = await auth.resolve(typeof header === "string" ? header : null);
+          await auth.resolve(ctx.extra.authorization);
           return true;
         } catch {
           return false;
@@ -167,10 +175,15 @@ export function buildHttp(options: HttpOptions) {
       execute: (args) => (args.rootValue as { execute: (a: unknown) => never }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: (a: unknown) => never }).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          principal: ctx.extra.principal ?? ANONYMOUS,
-          params,
-        });
+        // Resolved again for every operation, so a key revoked (or a token expired) since the socket
+        // opened stops working at once.
+        let principal: Principal;
+        try {
+          principal = await auth.resolve(ctx.extra.authorization ?? null);
+        } catch (error) {
+          return [new GraphQLError((error as Error).message, { extensions: { code: "UNAUTHENTICATED", twilioCode: 20003 } })];
+        }
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal, params });
         let document;
         try {
           document = parse(params.query);

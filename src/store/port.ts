@@ -207,6 +207,7 @@ export interface CheckSubject {
   amount: string | null;
   payee: string | null;
   snaState: string | null;
+  snaErrorCodes: string | null;
   snaClientTokenRequired: boolean;
   snaClientTokenHash: string | null;
 }

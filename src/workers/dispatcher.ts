@@ -7,6 +7,7 @@ import type { Keyring } from "../domain/crypto.js";
 import type { EventSink } from "../domain/events.js";
 import { newSid } from "../domain/ids.js";
 import type { DeliveryChannel } from "../domain/types.js";
+import type { SendReceipt } from "../providers/provider.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import type { OutboxJob, Store } from "../store/port.js";
 
@@ -104,9 +105,7 @@ export class Dispatcher {
       if (jobs.length === 0) return;
       for (const job of jobs) {
         this.inFlightJobs.add(job.id);
-        const delivery: Promise<void> = this.deliver(job)
-          .catch((error) => this.o.logger.error({ err: error, attemptSid: job.refSid }, "delivery crashed"))
-          .finally(() => {
+        const delivery: Promise<void> = this.deliver(job).finally(() => {
             this.inFlight.delete(delivery);
             this.inFlightJobs.delete(job.id);
             this.wake();
@@ -117,6 +116,17 @@ export class Dispatcher {
   }
 
   private async deliver(job: OutboxJob): Promise<void> {
+    try {
+      await this.attempt(job);
+    } catch (error) {
+      // Not a transport's answer (a store error, a code that no longer opens…): it still counts as a try.
+      const reason = error instanceof Error ? error.message : String(error);
+      this.o.logger.error({ err: error, attemptSid: job.refSid }, "delivery crashed");
+      await this.retryOrFail(job, `internal: ${reason}`).catch((e) => this.o.logger.error({ err: e }, "could not reschedule a delivery"));
+    }
+  }
+
+  private async attempt(job: OutboxJob): Promise<void> {
     const { store, clock, keys, sink } = this.o;
     if (job.kind === "sna_fallback") {
       sink.publish(await store.snaTimedOut(job.id, job.refSid, newSid("VL"), clock.now()));
@@ -135,8 +145,9 @@ export class Dispatcher {
       const provider = this.o.providers[channel];
       const renderer = channels[channel];
       if (!provider || !renderer) continue;
+      let receipt: SendReceipt;
       try {
-        const receipt = await withTimeout(
+        receipt = await withTimeout(
           provider.send({
             ...renderer.render(input),
             code: secret.code,
@@ -146,29 +157,42 @@ export class Dispatcher {
           }),
           this.o.sendTimeoutMs,
         );
-        const event = await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, channel, status: receipt.status, providerMessageId: receipt.providerMessageId, errorCode: null, now: clock.now() });
-        if (event) sink.publish([event]);
-        return;
       } catch (error) {
         failures.push(`${channel} via ${provider.name}: ${error instanceof Error ? error.message : String(error)}`);
+        // A provider that timed out may still send: trying the next transport now could deliver twice.
+        // The retry goes to the same provider with the same attempt sid (its idempotency key).
+        if (error instanceof SendTimeout) break;
+        continue;
       }
+      // Recorded outside the send's try: a store failure here must not look like a failed send.
+      const event = await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, channel, status: receipt.status, providerMessageId: receipt.providerMessageId, errorCode: null, now: clock.now() });
+      if (event) sink.publish([event]);
+      return;
     }
     const reason = failures.join("; ").slice(0, 300) || "no transport for this channel";
     this.o.logger.warn({ attemptSid: job.refSid, tries: job.tries, reason }, "delivery failed");
+    await this.retryOrFail(job, reason);
+  }
+
+  /** Exponential backoff with jitter; past maxTries the attempt is FAILED and subscribers hear it. */
+  private async retryOrFail(job: OutboxJob, reason: string): Promise<void> {
+    const { store, clock, sink } = this.o;
     if (job.tries >= this.o.maxTries) {
-      const event = await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, status: "FAILED", providerMessageId: null, errorCode: reason, now: clock.now() });
+      const event = await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, status: "FAILED", providerMessageId: null, errorCode: reason.slice(0, 300), now: clock.now() });
       if (event) sink.publish([event]);
-    } else {
-      const backoff = Math.min(60_000, 1000 * 2 ** (job.tries - 1));
-      await store.retryJob(job.id, clock.now() + backoff / 2 + Math.random() * (backoff / 2), reason);
+      return;
     }
+    const backoff = Math.min(60_000, 1000 * 2 ** (job.tries - 1));
+    await store.retryJob(job.id, clock.now() + backoff / 2 + Math.random() * (backoff / 2), reason.slice(0, 300));
   }
 }
+
+class SendTimeout extends Error {}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new SendTimeout(`timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -88,7 +88,9 @@ export class VerificationFlow {
       throw invalidParameter("enableSnaClientToken", "Invalid parameter `enableSnaClientToken`: only SNA and AUTO verifications use it.");
     }
     // AUTO: SNA when the carrier can reach the device's IP, SMS at once otherwise (or for PSD2).
-    const sna = requested === "SNA" || (requested === "AUTO" && !service.psd2Enabled && !!input.deviceIp && (await this.deps.sna.carrier.covers(input.deviceIp)));
+    const sna =
+      requested === "SNA" ||
+      (requested === "AUTO" && service.channels.includes("SNA") && !service.psd2Enabled && !!input.deviceIp && (await this.deps.sna.carrier.covers(input.deviceIp)));
     const channel: DeliveryChannel | "SNA" = sna ? "SNA" : requested === "AUTO" ? "SMS" : (requested as DeliveryChannel);
     if (requested === "AUTO" && !sna && !service.channels.includes("SMS")) throw new VerifyError("CHANNEL_DISABLED", "AUTO needs SMS for devices SNA cannot reach, and SMS is disabled for this service.");
     if (channel === "SNA" && service.psd2Enabled) throw invalidParameter("channel", "Invalid parameter `channel`: PSD2 verifications cannot use SNA.");
@@ -96,7 +98,7 @@ export class VerificationFlow {
     if (input.customCode && !service.customCodeEnabled) {
       throw invalidParameter("customCode", "Invalid parameter `customCode`: custom codes are not enabled for this service.");
     }
-    if (input.appHash && channel !== "SMS") throw invalidParameter("appHash", "Invalid parameter `appHash`: only SMS carries an app hash.");
+    if (input.appHash && requested !== "SMS" && requested !== "AUTO") throw invalidParameter("appHash", "Invalid parameter `appHash`: only SMS carries an app hash.");
     const psd2 = this.psd2(service, channel, input.amount ?? null, input.payee ?? null);
 
     const now = this.deps.clock.now();
@@ -173,7 +175,10 @@ export class VerificationFlow {
       if (!clientToken) throw invalidParameter("snaClientToken", "Invalid parameter `snaClientToken`: this verification needs the token its SNA URL returned.");
       return safeEqual(hashApiKey(clientToken), subject.snaClientTokenHash ?? "");
     }
-    return { notYet: subject.snaState === "failed" ? null : snaErrors.RESULT_PENDING };
+    // Polling before the URL is opened records "pending" once, not once per poll.
+    const codes: number[] = subject.snaErrorCodes ? JSON.parse(subject.snaErrorCodes) : [];
+    const alreadyPending = codes.at(-1) === snaErrors.RESULT_PENDING;
+    return { notYet: subject.snaState === "failed" || alreadyPending ? null : snaErrors.RESULT_PENDING };
   }
 
   /** A new single-use SNA URL; only its token's hash is stored. */

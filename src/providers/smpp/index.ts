@@ -137,10 +137,9 @@ export function smppProvider(options: SmppOptions): Provider {
       const source = address(options.from);
       const destination = address(message.to);
       const reference = randomInt(256);
-      const ids: string[] = [];
+      let first: string | null = null;
       for (const [i, text] of pieces.entries()) {
-        ids.push(
-          await submit(session, {
+        const id = await submit(session, {
             source_addr: source.addr,
             source_addr_ton: source.ton,
             source_addr_npi: source.npi,
@@ -151,13 +150,18 @@ export function smppProvider(options: SmppOptions): Provider {
             registered_delivery: 1,
             data_coding: dataCoding(encoding),
             short_message: pieces.length === 1 ? text : { udh: concatUdh(reference, pieces.length, i + 1), message: text },
-          }),
-        );
+        });
+        // Known as soon as each part is accepted: a part's receipt can overtake the next submit.
+        if (first === null) {
+          first = id;
+          if (pieces.length > 1) pending.set(first, pieces.length);
+        } else {
+          parts.set(id, first);
+        }
       }
-      const [first, ...rest] = ids;
-      for (const id of rest) parts.set(id, first);
-      if (ids.length > 1) pending.set(first, ids.length);
-      if (parts.size > 10_000) parts.delete(parts.keys().next().value as string);
+      // Receipts that never come must not grow these maps without bound.
+      while (parts.size > 10_000) parts.delete(parts.keys().next().value as string);
+      while (pending.size > 10_000) pending.delete(pending.keys().next().value as string);
       return { status: "SENT", providerMessageId: first };
     },
     async close() {

@@ -240,7 +240,7 @@ export class PgStore implements Store {
             .limit(1)
             .for("update");
       if (!found || found.serviceSid !== request.serviceSid) return { ok: false, reason: "NOT_FOUND", events: [] };
-      if (found.status === "APPROVED" && found.channel === "SNA" && request.acceptApprovedSna) {
+      if (found.status === "APPROVED" && found.channel === "SNA" && request.acceptApprovedSna && found.expiresAt > request.now) {
         return { ok: true, verification: await this.view(tx, found), valid: true, events: [] };
       }
       if (found.status !== "PENDING") return { ok: false, reason: found.status as VerificationStatus, events: [] };
@@ -327,6 +327,11 @@ export class PgStore implements Store {
       const found = await this.locked(tx, result.verificationSid);
       if (!found || found.status !== "PENDING") return [];
       const { errorCode, now } = result;
+      if (found.channel !== "SNA" || found.snaState !== "awaiting") {
+        // AUTO already fell back (the timeout won the race): the late result only completes its attempt.
+        await tx.update(t.sendAttempts).set({ status: errorCode === null ? "DELIVERED" : "UNDELIVERED", errorCode: errorCode === null ? null : String(errorCode) }).where(eq(t.sendAttempts.sid, result.attemptSid));
+        return [];
+      }
       await tx.delete(t.outbox).where(and(eq(t.outbox.kind, "sna_fallback"), eq(t.outbox.refSid, found.sid)));
       await tx
         .update(t.sendAttempts)

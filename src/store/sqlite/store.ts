@@ -304,7 +304,7 @@ export class SqliteStore implements Store {
         ? this.verificationBySid().get({ sid: request.sid })
         : this.latestByTo().get({ serviceSid: request.serviceSid, to: request.to ?? "" });
       if (!found || found.serviceSid !== request.serviceSid) return { ok: false, reason: "NOT_FOUND", events: [] };
-      if (found.status === "APPROVED" && found.channel === "SNA" && request.acceptApprovedSna) {
+      if (found.status === "APPROVED" && found.channel === "SNA" && request.acceptApprovedSna && found.expiresAt > request.now) {
         return { ok: true, verification: this.view(found), valid: true, events: [] };
       }
       if (found.status !== "PENDING") return { ok: false, reason: found.status as VerificationStatus, events: [] };
@@ -392,6 +392,11 @@ export class SqliteStore implements Store {
       const found = this.verificationBySid().get({ sid: result.verificationSid });
       if (!found || found.status !== "PENDING") return [];
       const { errorCode, now } = result;
+      if (found.channel !== "SNA" || found.snaState !== "awaiting") {
+        // AUTO already fell back (the timeout won the race): the late result only completes its attempt.
+        this.db.update(t.sendAttempts).set({ status: errorCode === null ? "DELIVERED" : "UNDELIVERED", errorCode: errorCode === null ? null : String(errorCode) }).where(eq(t.sendAttempts.sid, result.attemptSid)).run();
+        return [];
+      }
       // The carrier answered: the AUTO timeout has nothing left to do.
       this.db.delete(t.outbox).where(and(eq(t.outbox.kind, "sna_fallback"), eq(t.outbox.refSid, found.sid))).run();
       this.db
