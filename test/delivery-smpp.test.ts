@@ -34,6 +34,8 @@ describe("SMS over SMPP", () => {
     expect(code).toMatch(/^\d{6}$/);
 
     await gw.app.dispatcher.idle();
+    // The subscriber holds its current state before the receipt comes.
+    await updates.waitFor(1);
     smsc.receipt(sms, "DELIVRD");
     await vi.waitFor(async () => {
       const read = await gw.gql(ATTEMPTS, { sid });

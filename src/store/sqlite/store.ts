@@ -153,6 +153,52 @@ export class SqliteStore implements Store {
       .prepare(),
   );
 
+  // The dispatcher's path runs once per message: prepared as well.
+  private readonly claimDue = this.prepared(() => {
+    const o = t.outbox;
+    const due = this.db
+      .select({ id: o.id })
+      .from(o)
+      .where(and(lte(o.runAt, p("now")), or(isNull(o.leaseUntil), lte(o.leaseUntil, p("now")))))
+      .orderBy(asc(o.id))
+      .limit(p("limit"));
+    return this.db
+      .update(o)
+      .set({ leaseUntil: sql`${p("until")}`, tries: sql`${o.tries} + 1` })
+      .where(sql`${o.id} in ${due}`)
+      .returning()
+      .prepare();
+  });
+  private readonly attemptBySid = this.prepared(() => this.db.select().from(t.sendAttempts).where(eq(t.sendAttempts.sid, p("sid"))).prepare());
+  private readonly deleteJob = this.prepared(() => this.db.delete(t.outbox).where(eq(t.outbox.id, p("id"))).prepare());
+  private readonly recordAttempt = this.prepared(() =>
+    this.db
+      .update(t.sendAttempts)
+      .set({
+        status: sql`${p("status")}`,
+        providerMessageId: sql`${p("providerMessageId")}`,
+        errorCode: sql`${p("errorCode")}`,
+        channel: sql`coalesce(${p("channel")}, ${t.sendAttempts.channel})`,
+      })
+      .where(eq(t.sendAttempts.sid, p("sid")))
+      .returning()
+      .prepare(),
+  );
+  private readonly bumpVersion = this.prepared(() =>
+    this.db
+      .update(t.verifications)
+      .set({ version: sql`${t.verifications.version} + 1`, dateUpdated: sql`${p("now")}` })
+      .where(eq(t.verifications.sid, p("sid")))
+      .returning()
+      .prepare(),
+  );
+  private readonly insertDevMessage = this.prepared(() =>
+    this.db
+      .insert(t.devOutbox)
+      .values({ to: p("to"), channel: p("channel"), body: p("body"), code: p("code"), verificationSid: p("verificationSid"), attemptSid: p("attemptSid"), createdAt: p("createdAt") })
+      .prepare(),
+  );
+
   private event(draft: EventDraft): VerifyEvent {
     const event: VerifyEvent = {
       sid: newSid("EV"),
@@ -479,24 +525,12 @@ export class SqliteStore implements Store {
   }
 
   async claimJobs(now: number, leaseMs: number, limit: number): Promise<OutboxJob[]> {
-    const o = t.outbox;
-    const due = this.db
-      .select({ id: o.id })
-      .from(o)
-      .where(and(lte(o.runAt, now), or(isNull(o.leaseUntil), lte(o.leaseUntil, now))))
-      .orderBy(asc(o.id))
-      .limit(limit);
-    const rows = this.db
-      .update(o)
-      .set({ leaseUntil: now + leaseMs, tries: sql`${o.tries} + 1` })
-      .where(sql`${o.id} in ${due}`)
-      .returning()
-      .all();
+    const rows = this.claimDue().all({ now, until: now + leaseMs, limit });
     return rows.map((r) => ({ id: r.id, kind: r.kind as OutboxJob["kind"], refSid: r.refSid, tries: r.tries }));
   }
 
   async deliveryContext(attemptSid: string): Promise<DeliveryContext | null> {
-    const attempt = this.db.select().from(t.sendAttempts).where(eq(t.sendAttempts.sid, attemptSid)).get();
+    const attempt = this.attemptBySid().get({ sid: attemptSid });
     if (!attempt) return null;
     const row = this.verificationBySid().get({ sid: attempt.verificationSid });
     const service = row && this.serviceBySid().get({ sid: row.serviceSid });
@@ -518,13 +552,14 @@ export class SqliteStore implements Store {
 
   async recordDelivery(result: DeliveryResult): Promise<VerifyEvent | null> {
     return this.sqlite.transaction(() => {
-      this.db.delete(t.outbox).where(eq(t.outbox.id, result.jobId)).run();
-      const attempt = this.db
-        .update(t.sendAttempts)
-        .set({ status: result.status, providerMessageId: result.providerMessageId, errorCode: result.errorCode, ...(result.channel ? { channel: result.channel } : {}) })
-        .where(eq(t.sendAttempts.sid, result.attemptSid))
-        .returning()
-        .get();
+      this.deleteJob().run({ id: result.jobId });
+      const attempt = this.recordAttempt().get({
+        sid: result.attemptSid,
+        status: result.status,
+        providerMessageId: result.providerMessageId,
+        errorCode: result.errorCode,
+        channel: result.channel ?? null,
+      });
       return attempt ? this.attemptChanged(attempt, result.status, result.now) : null;
     })();
   }
@@ -544,12 +579,7 @@ export class SqliteStore implements Store {
 
   /** A send attempt changed: the verification's version moves and subscribers get its new state. */
   private attemptChanged(attempt: AttemptRow, status: DeliveryStatus, now: number): VerifyEvent {
-    const row = this.db
-      .update(t.verifications)
-      .set({ version: sql`${t.verifications.version} + 1`, dateUpdated: now })
-      .where(eq(t.verifications.sid, attempt.verificationSid))
-      .returning()
-      .get() as VerificationRow;
+    const row = this.bumpVersion().get({ sid: attempt.verificationSid, now }) as VerificationRow;
     return this.verificationEvent(`delivery.${status.toLowerCase()}`, row, now).event;
   }
 
@@ -562,7 +592,7 @@ export class SqliteStore implements Store {
   }
 
   async dropJob(jobId: number): Promise<void> {
-    this.db.delete(t.outbox).where(eq(t.outbox.id, jobId)).run();
+    this.deleteJob().run({ id: jobId });
   }
 
   async pendingJobCount(): Promise<number> {
@@ -697,7 +727,7 @@ export class SqliteStore implements Store {
   }
 
   async addDevMessage(message: OutboxMessage): Promise<void> {
-    this.db.insert(t.devOutbox).values(message).run();
+    this.insertDevMessage().run({ ...message });
   }
 
   async listDevMessages(to: string | null, limit: number) {
