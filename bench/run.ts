@@ -4,7 +4,7 @@
  * Results are printed and written to BENCHMARKS.md. Ratios to the floor are measured in the same run.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon, { type Result } from "autocannon";
@@ -249,7 +249,12 @@ async function main() {
   ].join("\n");
   const report = `# Benchmarks\n\n${smoke ? "**Smoke run** (CI): too short to read numbers from.\n\n" : ""}Run: \`npm run bench\` on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. ${CONNECTIONS} connections, ${DURATION} s per measure; the gateway, the floor and the load generator are three processes on one machine.\n\n${table}\n\n${extra}\n`;
   process.stdout.write(`${report}\n`);
-  if (!smoke) writeFileSync("BENCHMARKS.md", report);
+  if (!smoke) {
+    // The hand-written analysis below the numbers survives a new run.
+    const previous = existsSync("BENCHMARKS.md") ? readFileSync("BENCHMARKS.md", "utf8") : "";
+    const analysis = previous.indexOf("\n## Targets");
+    writeFileSync("BENCHMARKS.md", analysis >= 0 ? `${report}${previous.slice(analysis)}` : report);
+  }
   const failed = rows.slice(1).some((r) => r.errors > 0) || fan.lost > 0 || sms.delivered < DELIVERIES || email.delivered < DELIVERIES;
   if (failed) throw new Error("bench: some requests failed, events were lost or messages were not delivered");
 }
