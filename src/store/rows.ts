@@ -1,7 +1,7 @@
 import type { ChallengeStatus, Factor, FactorStatus, FactorType, Challenge, ApiKey, AttemptChannel, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus } from "../domain/types.js";
 import { serviceDefaults } from "../domain/service/settings.js";
 import { encodeCursor } from "./cursor.js";
-import type { ChallengeRecord, FactorRecord } from "./port.js";
+import type { ChallengeRecord, DeliveryContext, FactorRecord } from "./port.js";
 import type * as t from "./sqlite/schema.js";
 
 // Row shapes are the same in both dialects (the PostgreSQL schema mirrors the SQLite one column for
@@ -119,3 +119,20 @@ export function toChallengeRecord(row: ChallengeRow): ChallengeRecord {
 }
 
 export const publicChallenge = ({ webauthnChallenge: _w, failedAttempts: _f, ...challenge }: ChallengeRecord): Challenge => challenge;
+
+/** What the dispatcher needs to word and send one attempt. */
+export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, service: ServiceRow): DeliveryContext {
+  return {
+    verificationSid: row.sid,
+    serviceSid: row.serviceSid,
+    status: row.status as VerificationStatus,
+    to: row.to,
+    channel: attempt.channel as AttemptChannel,
+    codeSealed: row.codeSealed,
+    amount: row.amount,
+    payee: row.payee,
+    locale: row.locale,
+    customFriendlyName: row.customFriendlyName,
+    service: toService(service),
+  };
+}

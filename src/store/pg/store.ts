@@ -26,7 +26,7 @@ import type {
   Store,
   VerificationFilter,
 } from "../port.js";
-import { type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification } from "../rows.js";
+import { type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
 import * as t from "./schema.js";
 
 type Db = NodePgDatabase<typeof t>;
@@ -429,19 +429,7 @@ export class PgStore implements Store {
     const [row] = await this.db.select().from(t.verifications).where(eq(t.verifications.sid, attempt.verificationSid));
     const [service] = row ? await this.db.select().from(t.services).where(eq(t.services.sid, row.serviceSid)) : [];
     if (!row || !service) return null;
-    return {
-      verificationSid: row.sid,
-      serviceSid: row.serviceSid,
-      status: row.status as VerificationStatus,
-      to: row.to,
-      channel: attempt.channel as AttemptChannel,
-      codeSealed: row.codeSealed,
-      amount: row.amount,
-      payee: row.payee,
-      locale: row.locale,
-      customFriendlyName: row.customFriendlyName,
-      service: toService(service),
-    };
+    return toDeliveryContext(row, attempt, service);
   }
 
   async recordDelivery(result: DeliveryResult): Promise<VerifyEvent | null> {

@@ -5,7 +5,7 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { newSid } from "../../domain/ids.js";
 import type { Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
-import { type ChallengeRow, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification } from "../rows.js";
+import { type ChallengeRow, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
 import type { ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
 import * as t from "./schema.js";
 
@@ -535,19 +535,7 @@ export class SqliteStore implements Store {
     const row = this.verificationBySid().get({ sid: attempt.verificationSid });
     const service = row && this.serviceBySid().get({ sid: row.serviceSid });
     if (!row || !service) return null;
-    return {
-      verificationSid: row.sid,
-      serviceSid: row.serviceSid,
-      status: row.status as VerificationStatus,
-      to: row.to,
-      channel: attempt.channel as AttemptChannel,
-      codeSealed: row.codeSealed,
-      amount: row.amount,
-      payee: row.payee,
-      locale: row.locale,
-      customFriendlyName: row.customFriendlyName,
-      service: toService(service),
-    };
+    return toDeliveryContext(row, attempt, service);
   }
 
   async recordDelivery(result: DeliveryResult): Promise<VerifyEvent | null> {
