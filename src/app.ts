@@ -12,6 +12,11 @@ import { ServiceDirectory } from "./domain/service/directory.js";
 import { DEFAULT_SERVICE_NAME } from "./domain/service/settings.js";
 import { VerificationFlow } from "./domain/verification/flow.js";
 import { PasskeyFlow } from "./domain/factor/passkeys.js";
+import { FactorFlow, pushConfig } from "./domain/factor/factors.js";
+import { VerifyError } from "./domain/errors.js";
+import { parseEmail, parsePhone } from "./domain/verification/address.js";
+import { PushNotifier, loadVapidKeys } from "./providers/push/notifier.js";
+import { publicChallenge } from "./store/rows.js";
 import { CallScript } from "./channels/call/script.js";
 import type { DeliveryChannel } from "./domain/types.js";
 import { buildTransports } from "./providers/registry.js";
@@ -60,10 +65,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   let dispatcher: Dispatcher | undefined;
   const wakeDispatcher: EventSink = {
     publish: (events) => {
-      if (events.some((e) => e.type === "verification.started" || e.type === "verification.resent" || e.type === "verification.fallback")) dispatcher?.wake();
+      if (events.some((e) => e.type === "verification.started" || e.type === "verification.resent" || e.type === "verification.fallback" || e.type === "challenge.created")) dispatcher?.wake();
     },
   };
-  const sink = fanOut(bus, metrics, wakeDispatcher);
+  // A silent challenge's fallback verification, once approved, approves its challenge.
+  let factorsRef: FactorFlow | undefined;
+  const fallbackApprovals: EventSink = {
+    publish: (events) => {
+      for (const e of events) {
+        if (e.type === "verification.approved") factorsRef?.fallbackApproved(e.resourceSid).catch((error) => logger.error({ err: error }, "could not settle a fallback challenge"));
+      }
+    },
+  };
+  const sink = fanOut(bus, metrics, wakeDispatcher, fallbackApprovals);
 
   const receipts = new ReceiptRecorder({ store, clock, sink, logger });
   const transports = buildTransports({ config: config.delivery, store, clock, logger, onReceipt: (r) => receipts.record(r) });
@@ -99,7 +113,27 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       },
     },
   });
-  const gateway: Gateway = { store, services, verifications, passkeys, bus, keys, clock };
+  const factors = new FactorFlow({
+    store,
+    clock,
+    keys,
+    sink,
+    services,
+    passkeys,
+    startVerification: (input) => verifications.start(input),
+    validateFallback: (channel, to) => {
+      try {
+        if (channels[channel as DeliveryChannel].address === "email") parseEmail(to);
+        else parsePhone(to);
+      } catch (error) {
+        if (error instanceof VerifyError) throw new VerifyError(error.code, error.message.replace("`to`", "`fallback.to`"), { field: "fallback.to" });
+        throw error;
+      }
+    },
+  });
+  factorsRef = factors;
+  const notifier = new PushNotifier({ vapid: await loadVapidKeys({ configured: config.webPush, store, keys }), subject: config.webPush.subject, caFile: config.webPush.caFile, logger });
+  const gateway: Gateway = { store, services, verifications, passkeys, factors, notifier, bus, keys, clock };
 
   const adminKeyHash = await bootstrapAdminKey(config, store, announce);
   // The first start of an empty store creates "Default"; instances starting together elect one creator.
@@ -122,9 +156,28 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     leaseMs: d.leaseMs,
     maxTries: d.maxTries,
     sendTimeoutMs: d.timeoutMs,
+    handlers: {
+      push_notify: async (job) => {
+        const challenge = await store.getChallenge(job.refSid);
+        const factor = challenge?.factorSid ? await store.getFactor(challenge.factorSid) : null;
+        if (!challenge || !factor || challenge.status !== "PENDING" || challenge.expiresAt <= clock.now()) return { done: true };
+        const result = await notifier.notify(pushConfig(factor), publicChallenge(challenge), clock.now());
+        return result.sent ? { done: true } : { done: false, retry: result.retry, reason: result.reason };
+      },
+      challenge_fallback: async (job) => {
+        try {
+          await factors.runFallback(job.refSid);
+          return { done: true };
+        } catch (error) {
+          // A refusal (send cap, disabled channel…) will not change by retrying; anything else may.
+          const refused = error instanceof VerifyError;
+          return { done: false, retry: !refused, reason: error instanceof Error ? error.message : String(error) };
+        }
+      },
+    },
   });
   const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });
-  const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash });
+  const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash, deviceKey: (sid) => factors.deviceKey(sid) });
   let ready = false;
   const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: d.http.secret });
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) =>

@@ -17,6 +17,11 @@ const envSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   WEBAUTHN_RP_ID: z.string().regex(/^(localhost|([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/, "must be a domain name such as example.com").optional(),
   WEBAUTHN_ORIGINS: z.string().optional(),
+  // Push factors (README "Push approval"): Web Push's VAPID keys; generated once into the store when absent.
+  VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{80,90}$/, "must be the base64url P-256 public key web-push generates").optional(),
+  VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{40,46}$/, "must be the base64url P-256 private key web-push generates").optional(),
+  VAPID_SUBJECT: z.string().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, "must be a mailto: address or an https: URL").default("mailto:verigate@localhost"),
+  PUSH_TLS_CA_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   GRAPHIQL: flag.optional(),
@@ -57,6 +62,8 @@ function pairs(e: Env): string[] {
   need(e.HTTP_SMS_URL || e.HTTP_RCS_URL || e.HTTP_CALL_URL, "HTTP_PROVIDER_SECRET", "HTTP_SMS_URL, HTTP_RCS_URL or HTTP_CALL_URL");
   need(e.WHATSAPP_ACCESS_TOKEN, "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_ACCESS_TOKEN");
   need(e.WHATSAPP_PHONE_NUMBER_ID, "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID");
+  need(e.VAPID_PUBLIC_KEY, "VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY");
+  need(e.VAPID_PRIVATE_KEY, "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY");
   for (const n of (e.RCS_CAPABLE_NUMBERS ?? "").split(",").filter((s) => s.trim())) {
     if (!/^\+\d{6,15}$/.test(n.trim())) problems.push(`RCS_CAPABLE_NUMBERS: "${n.trim()}" is not an E.164 number`);
   }
@@ -98,6 +105,7 @@ export interface Config {
   readonly secret: string | null;
   readonly publicUrl: string | null;
   readonly webauthn: { rpId: string | null; origins: string[] };
+  readonly webPush: { publicKey: string | null; privateKey: string | null; subject: string; caFile: string | null };
   readonly logLevel: string;
   readonly sweepIntervalMs: number;
   readonly graphiql: boolean;
@@ -135,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     secret: e.VERIGATE_SECRET ?? null,
     publicUrl: e.PUBLIC_URL ?? null,
     webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: list(e.WEBAUTHN_ORIGINS) },
+    webPush: { publicKey: e.VAPID_PUBLIC_KEY ?? null, privateKey: e.VAPID_PRIVATE_KEY ?? null, subject: e.VAPID_SUBJECT, caFile: e.PUSH_TLS_CA_FILE ?? null },
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== "production",

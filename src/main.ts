@@ -6,9 +6,14 @@ import { ConfigError, loadConfig } from "./config.js";
 import { printedSchema } from "./schema/index.js";
 import { openStore } from "./store/open.js";
 
-/** The only place that reads process.env. Commands: serve (default) | migrate | schema. */
+/** The only place that reads process.env. Commands: serve (default) | migrate | schema | device. */
 async function main(command: string): Promise<void> {
   switch (command) {
+    case "device": {
+      const { deviceCommand } = await import("./device/cli.js");
+      await deviceCommand(process.argv.slice(3));
+      return;
+    }
     case "schema": {
       const file = resolve("schema.graphql");
       writeFileSync(file, printedSchema());
@@ -36,7 +41,7 @@ async function main(command: string): Promise<void> {
       return;
     }
     default:
-      throw new Error(`unknown command "${command}"; use serve, migrate or schema`);
+      throw new Error(`unknown command "${command}"; use serve, migrate, schema or device`);
   }
 }
 

@@ -48,6 +48,17 @@ export interface ServiceSettings {
   webOtpDomain: string | null;
   /** The service's WebAuthn relying party; unset fields fall back to WEBAUTHN_RP_ID / WEBAUTHN_ORIGINS / PUBLIC_URL. */
   passkeys: PasskeySettings;
+  totp: TotpServiceSettings;
+}
+
+/** TOTP defaults of a service's new factors; a factor may choose its own. */
+export interface TotpServiceSettings {
+  /** The issuer shown by authenticator apps; null: the service's friendly name. */
+  issuer: string | null;
+  timeStep: number;
+  codeLength: number;
+  skew: number;
+  algorithm: "SHA1" | "SHA256" | "SHA512";
 }
 
 export interface PasskeySettings {
@@ -184,5 +195,37 @@ export interface Challenge {
   dateCreated: number;
   expiresAt: number;
   dateResponded: number | null;
+  /** Answered by a trusted device in the background, without asking the user. */
+  silent: boolean;
+  /** The OTP verification started when a silent challenge went unanswered. */
+  fallbackVerificationSid: string | null;
   version: number;
+}
+
+/** Where an unanswered silent challenge falls back to. */
+export interface ChallengeFallback {
+  channel: "SMS" | "WHATSAPP" | "CALL" | "EMAIL";
+  to: string;
+  afterSeconds: number;
+}
+
+export type TotpAlgorithm = "SHA1" | "SHA256" | "SHA512";
+export interface TotpConfig {
+  timeStep: number;
+  codeLength: number;
+  skew: number;
+  algorithm: TotpAlgorithm;
+}
+
+export type NotificationPlatform = "WEBPUSH" | "FCM" | "APN" | "NONE";
+export interface WebPushSubscription {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+}
+export interface PushConfig {
+  alg: "ES256";
+  notificationPlatform: NotificationPlatform;
+  notificationToken: string | null;
+  webPushSubscription: WebPushSubscription | null;
+  silentApproval: boolean;
 }

@@ -3,6 +3,8 @@ import type { Keyring } from "../domain/crypto.js";
 import type { ServiceDirectory } from "../domain/service/directory.js";
 import type { VerificationFlow } from "../domain/verification/flow.js";
 import type { PasskeyFlow } from "../domain/factor/passkeys.js";
+import type { FactorFlow } from "../domain/factor/factors.js";
+import type { PushNotifier } from "../providers/push/notifier.js";
 import type { EventBus } from "../realtime/bus.js";
 import type { Principal } from "../server/auth.js";
 import type { Store } from "../store/port.js";
@@ -13,6 +15,8 @@ export interface Gateway {
   services: ServiceDirectory;
   verifications: VerificationFlow;
   passkeys: PasskeyFlow;
+  factors: FactorFlow;
+  notifier: PushNotifier;
   bus: EventBus;
   keys: Keyring;
   clock: Clock;

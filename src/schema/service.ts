@@ -1,6 +1,6 @@
 import { notFound } from "../domain/errors.js";
 import { enablableChannels } from "../domain/service/settings.js";
-import { type ApiKey, type PasskeySettings, type Service, type TestNumber, channelNames, fraudGuardLevels } from "../domain/types.js";
+import { type ApiKey, type PasskeySettings, type TotpServiceSettings, type Service, type TestNumber, channelNames, fraudGuardLevels } from "../domain/types.js";
 import { requireAdmin, requireAuthenticated, requireServiceAccess, serviceScope, forbidden } from "../server/auth.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize } from "./connection.js";
@@ -37,6 +37,7 @@ export const ServiceRef = builder.objectRef<Service>("Service").implement({
     testNumbers: t.field({ type: [TestNumberRef], resolve: (s) => s.testNumbers }),
     webOtpDomain: t.exposeString("webOtpDomain", { nullable: true, description: "Domain of the SMS's WebOTP line (@domain #code)" }),
     passkeys: t.field({ type: PasskeySettingsRef, resolve: (s) => s.passkeys }),
+    totp: t.field({ type: TotpSettingsRef, resolve: (s) => s.totp }),
     dateCreated: t.field({ type: "DateTime", resolve: (s) => s.dateCreated }),
     dateUpdated: t.field({ type: "DateTime", resolve: (s) => s.dateUpdated }),
   }),
@@ -62,6 +63,27 @@ const PasskeySettingsInput = builder.inputType("PasskeySettingsInput", {
     authenticatorAttachment: t.string({ description: "PLATFORM, CROSS_PLATFORM or ANY" }),
     residentKey: t.string({ description: "REQUIRED, PREFERRED or DISCOURAGED" }),
     userVerification: t.string({ description: "REQUIRED, PREFERRED or DISCOURAGED" }),
+  }),
+});
+
+export const TotpAlgorithmEnum = builder.enumType("TotpAlgorithm", { values: ["SHA1", "SHA256", "SHA512"] as const });
+const TotpSettingsRef = builder.objectRef<TotpServiceSettings>("TotpSettings").implement({
+  description: "Defaults of the service's new TOTP factors",
+  fields: (t) => ({
+    issuer: t.exposeString("issuer", { nullable: true, description: "shown by authenticator apps; default: the service's friendly name" }),
+    timeStep: t.exposeInt("timeStep", { description: "seconds, 20–60, default 30" }),
+    codeLength: t.exposeInt("codeLength", { description: "3–8, default 6" }),
+    skew: t.exposeInt("skew", { description: "steps accepted either side of now, 0–2, default 1" }),
+    algorithm: t.field({ type: TotpAlgorithmEnum, resolve: (s) => s.algorithm }),
+  }),
+});
+export const TotpSettingsInput = builder.inputType("TotpSettingsInput", {
+  fields: (t) => ({
+    issuer: t.string(),
+    timeStep: t.int({ description: "20–60" }),
+    codeLength: t.int({ description: "3–8" }),
+    skew: t.int({ description: "0–2" }),
+    algorithm: t.field({ type: TotpAlgorithmEnum }),
   }),
 });
 
@@ -100,6 +122,7 @@ const settingsFields = (t: Parameters<Parameters<typeof builder.inputType>[1]["f
   testNumbers: t.field({ type: [TestNumberInput] }),
   webOtpDomain: t.string({ description: "Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code" }),
   passkeys: t.field({ type: PasskeySettingsInput }),
+  totp: t.field({ type: TotpSettingsInput, description: "Defaults of new TOTP factors; the issuer authenticator apps show" }),
 });
 
 const CreateServiceInput = builder.inputType("CreateServiceInput", {

@@ -45,6 +45,7 @@ function errorMasker() {
           twilioCode: original.twilioCode,
           ...(original.details.field ? { field: original.details.field } : {}),
           ...(original.details.retryAfterSeconds !== undefined ? { retryAfterSeconds: original.details.retryAfterSeconds } : {}),
+          ...(original.details.driftSteps !== undefined ? { driftSteps: original.details.driftSteps } : {}),
         },
       });
     }

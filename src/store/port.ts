@@ -1,5 +1,8 @@
 import type {
   Challenge,
+  ChallengeFallback,
+  ChallengeStatus,
+  FactorType,
   Entity,
   Factor,
   PasskeyCredential,
@@ -71,18 +74,28 @@ export interface Store {
   /** Verified passkeys of an identity (for excludeCredentials / allowCredentials). */
   listPasskeys(serviceSid: string, identity: string): Promise<FactorRecord[]>;
   findPasskey(serviceSid: string, credentialId: string): Promise<FactorRecord | null>;
-  /** UNVERIFIED → VERIFIED with its credential, once. */
-  verifyFactor(sid: string, credential: PasskeyCredential, now: number): Promise<{ factor: Factor; event: VerifyEvent } | null>;
+  /** The identity's newest verified factor of a type (a challenge's default factor). */
+  newestVerifiedFactor(serviceSid: string, identity: string, factorType: FactorType): Promise<FactorRecord | null>;
+  /** Expires PENDING challenges past their expiry (conditional, so instances may race); one event each. */
+  expireChallenges(now: number, limit: number): Promise<VerifyEvent[]>;
+  /** UNVERIFIED → VERIFIED, once: with a passkey's credential, or with the TOTP step that proved it (its replay floor). */
+  verifyFactor(sid: string, proof: { credential?: PasskeyCredential; counter?: number }, now: number): Promise<{ factor: Factor; event: VerifyEvent } | null>;
   /** Counts a failed verification; answers the count after it. */
   failFactor(sid: string, now: number): Promise<number>;
   deleteFactor(sid: string, now: number): Promise<{ factor: Factor; event: VerifyEvent } | null>;
-  createChallenge(challenge: Challenge, webauthnChallenge: string | null): Promise<VerifyEvent>;
+  /** Inserts the challenge with its outbox jobs (push notification, silent fallback) in one transaction. */
+  createChallenge(challenge: Challenge, extra: { webauthnChallenge?: string | null; fallback?: ChallengeFallback | null; jobs?: { kind: OutboxJob["kind"]; runAt: number }[] }): Promise<VerifyEvent>;
   getChallenge(sid: string): Promise<ChallengeRecord | null>;
+  /** A factor's challenges, newest first. */
+  listChallenges(factorSid: string, status: ChallengeStatus | null, page: PageRequest): Promise<Page<ChallengeRecord>>;
+  /** Records the fallback verification of a PENDING challenge, once (a new version subscribers see). */
+  linkChallengeFallback(sid: string, verificationSid: string, now: number): Promise<{ challenge: Challenge; event: VerifyEvent } | null>;
+  findChallengeByFallback(verificationSid: string): Promise<ChallengeRecord | null>;
   /**
    * Settles a PENDING, unexpired challenge once; with `counter`, the passkey's signature counter moves
    * forward in the same transaction only if it still holds the value the assertion was checked against.
    */
-  respondChallenge(response: ChallengeResponse): Promise<{ ok: true; challenge: Challenge; events: VerifyEvent[] } | { ok: false; reason: "RESPONDED" | "EXPIRED" | "CLONED" }>;
+  respondChallenge(response: ChallengeResponse): Promise<{ ok: true; challenge: Challenge; events: VerifyEvent[] } | { ok: false; reason: "RESPONDED" | "EXPIRED" | "CLONED" | "REPLAY" }>;
   failChallenge(sid: string, now: number): Promise<number>;
 
   addDevMessage(message: OutboxMessage): Promise<void>;
@@ -92,6 +105,12 @@ export interface Store {
 
 export interface FactorRecord extends Factor {
   credential: PasskeyCredential | null;
+  /** PUSH: the device's public key (base64 DER SPKI). */
+  publicKey: string | null;
+  /** PASSKEY: the signature counter; TOTP: the last time step accepted (the replay floor). */
+  counter: number;
+  config: Record<string, unknown> | null;
+  secretSealed: string | null;
   pendingChallenge: string | null;
   failedAttempts: number;
   userHandle: string;
@@ -99,11 +118,15 @@ export interface FactorRecord extends Factor {
 
 export interface NewFactor extends Factor {
   pendingChallenge: string | null;
+  publicKey: string | null;
+  config: Record<string, unknown> | null;
+  secretSealed: string | null;
   metadata: Record<string, unknown> | null;
 }
 
 export interface ChallengeRecord extends Challenge {
   webauthnChallenge: string | null;
+  fallback: ChallengeFallback | null;
   failedAttempts: number;
 }
 
@@ -113,6 +136,8 @@ export interface ChallengeResponse {
   factorSid: string;
   identity: string;
   counter: { from: number; to: number } | null;
+  /** TOTP: the code's time step; refused (REPLAY) unless it is past the factor's last accepted step. */
+  totpStep?: number;
   now: number;
 }
 
@@ -235,7 +260,7 @@ export type StatusOutcome =
 
 export interface OutboxJob {
   id: number;
-  kind: "delivery" | "sna_fallback";
+  kind: "delivery" | "sna_fallback" | "push_notify" | "challenge_fallback";
   refSid: string;
   tries: number;
 }

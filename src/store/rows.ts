@@ -19,23 +19,25 @@ export function pageOf<R extends { seq: number }, T>(rows: R[], first: number, m
 }
 
 export function toService(row: ServiceRow): Service {
-  const { seq: _seq, channels, testNumbers, fraudGuard, passkeys, ...rest } = row;
+  const { seq: _seq, channels, testNumbers, fraudGuard, passkeys, totp, ...rest } = row;
   return {
     ...rest,
     channels: JSON.parse(channels) as ChannelName[],
     testNumbers: JSON.parse(testNumbers),
     fraudGuard: fraudGuard as Service["fraudGuard"],
     passkeys: passkeys ? JSON.parse(passkeys) : serviceDefaults().passkeys,
+    totp: totp ? JSON.parse(totp) : serviceDefaults().totp,
   };
 }
 
 export function fromSettings(settings: Partial<ServiceSettings>) {
-  const { channels, testNumbers, passkeys, ...rest } = settings;
+  const { channels, testNumbers, passkeys, totp, ...rest } = settings;
   return {
     ...rest,
     ...(channels ? { channels: JSON.stringify(channels) } : {}),
     ...(testNumbers ? { testNumbers: JSON.stringify(testNumbers) } : {}),
     ...(passkeys ? { passkeys: JSON.stringify(passkeys) } : {}),
+    ...(totp ? { totp: JSON.stringify(totp) } : {}),
   };
 }
 
@@ -89,7 +91,11 @@ export function toFactorRecord(row: FactorRow, userHandle: string): FactorRecord
     friendlyName: row.friendlyName,
     dateCreated: row.dateCreated,
     dateUpdated: row.dateUpdated,
-    credential: row.credentialId && row.publicKey ? { credentialId: row.credentialId, publicKey: row.publicKey, counter: row.counter, transports: row.transports ? JSON.parse(row.transports) : [] } : null,
+    credential: row.factorType === "PASSKEY" && row.credentialId && row.publicKey ? { credentialId: row.credentialId, publicKey: row.publicKey, counter: row.counter, transports: row.transports ? JSON.parse(row.transports) : [] } : null,
+    publicKey: row.factorType === "PUSH" ? row.publicKey : null,
+    counter: row.counter,
+    config: row.config ? JSON.parse(row.config) : null,
+    secretSealed: row.secret,
     pendingChallenge: row.pendingChallenge,
     failedAttempts: row.failedAttempts,
     userHandle,
@@ -97,7 +103,7 @@ export function toFactorRecord(row: FactorRow, userHandle: string): FactorRecord
 }
 
 /** What clients see of a factor: no credential, no challenge. */
-export const publicFactor = ({ credential: _c, pendingChallenge: _p, failedAttempts: _f, userHandle: _u, ...factor }: FactorRecord): Factor => factor;
+export const publicFactor = ({ credential: _c, publicKey: _k, counter: _n, config: _g, secretSealed: _s, pendingChallenge: _p, failedAttempts: _f, userHandle: _u, ...factor }: FactorRecord): Factor => factor;
 
 export function toChallengeRecord(row: ChallengeRow): ChallengeRecord {
   return {
@@ -112,13 +118,16 @@ export function toChallengeRecord(row: ChallengeRow): ChallengeRecord {
     dateCreated: row.dateCreated,
     expiresAt: row.expiresAt,
     dateResponded: row.dateResponded,
+    silent: row.silent === 1,
+    fallbackVerificationSid: row.fallbackVerificationSid,
     version: row.version,
     webauthnChallenge: row.webauthnChallenge,
+    fallback: row.fallback ? JSON.parse(row.fallback) : null,
     failedAttempts: row.failedAttempts,
   };
 }
 
-export const publicChallenge = ({ webauthnChallenge: _w, failedAttempts: _f, ...challenge }: ChallengeRecord): Challenge => challenge;
+export const publicChallenge = ({ webauthnChallenge: _w, failedAttempts: _f, fallback: _b, ...challenge }: ChallengeRecord): Challenge => challenge;
 
 /** What the dispatcher needs to word and send one attempt. */
 export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, service: ServiceRow): DeliveryContext {

@@ -11,6 +11,8 @@ import type { SendReceipt } from "../providers/provider.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import type { OutboxJob, Store } from "../store/port.js";
 
+export type JobHandler = (job: OutboxJob) => Promise<{ done: true } | { done: false; retry: boolean; reason: string }>;
+
 export interface DispatcherOptions {
   store: Store;
   clock: Clock;
@@ -25,6 +27,8 @@ export interface DispatcherOptions {
   leaseMs?: number;
   maxTries?: number;
   sendTimeoutMs?: number;
+  /** Jobs other than message deliveries (push notices, silent-approval fallbacks): done, or retry with a reason. */
+  handlers?: Partial<Record<OutboxJob["kind"], JobHandler>>;
   /** Deliveries in flight at once; each runs on its own, so a hanging provider holds back nobody else. */
   maxInFlight?: number;
 }
@@ -46,7 +50,7 @@ export class Dispatcher {
   private readonly o: Required<DispatcherOptions>;
 
   constructor(options: DispatcherOptions) {
-    this.o = { pollMs: 1000, leaseMs: 30_000, maxTries: 5, sendTimeoutMs: 10_000, maxInFlight: 256, ...options };
+    this.o = { pollMs: 1000, leaseMs: 30_000, maxTries: 5, sendTimeoutMs: 10_000, maxInFlight: 256, handlers: {}, ...options };
   }
 
   start(): void {
@@ -130,6 +134,18 @@ export class Dispatcher {
     const { store, clock, keys, sink } = this.o;
     if (job.kind === "sna_fallback") {
       sink.publish(await store.snaTimedOut(job.id, job.refSid, newSid("VL"), clock.now()));
+      return;
+    }
+    const handler = this.o.handlers[job.kind];
+    if (handler) {
+      const outcome = await handler(job);
+      if (outcome.done || !outcome.retry || job.tries >= this.o.maxTries) {
+        if (!outcome.done) this.o.logger.warn({ kind: job.kind, ref: job.refSid, tries: job.tries, reason: outcome.reason }, "outbox job given up");
+        await store.dropJob(job.id);
+        return;
+      }
+      const backoff = Math.min(60_000, 1000 * 2 ** (job.tries - 1));
+      await store.retryJob(job.id, clock.now() + backoff / 2 + Math.random() * (backoff / 2), outcome.reason.slice(0, 300));
       return;
     }
     const context = await store.deliveryContext(job.refSid);

@@ -31,10 +31,12 @@ export class ExpirySweeper {
     this.sweeping = (async () => {
       let total = 0;
       for (;;) {
-        const events = await this.o.store.expireDue(this.o.clock.now(), 500);
-        this.o.sink.publish(events);
+        const now = this.o.clock.now();
+        const events = await this.o.store.expireDue(now, 500);
+        const challenges = await this.o.store.expireChallenges(now, 500);
+        this.o.sink.publish([...events, ...challenges]);
         total += events.length;
-        if (events.length < 500) return total;
+        if (events.length < 500 && challenges.length < 500) return total;
       }
     })().finally(() => {
       this.sweeping = null;

@@ -88,9 +88,6 @@ export class PasskeyFlow {
 
   async createFactor(raw: unknown): Promise<{ factor: Factor; passkeyCreationOptions: unknown }> {
     const input = parseInput(createFactorInput, raw);
-    if (input.factorType !== "PASSKEY") {
-      throw invalidParameter("factorType", `Invalid parameter \`factorType\`: ${input.factorType} factors are not available on this gateway yet; PASSKEY is.`);
-    }
     const service = await this.deps.services.require(input.serviceSid);
     const rp = this.relyingParty(service);
     const now = this.deps.clock.now();
@@ -126,7 +123,7 @@ export class PasskeyFlow {
       dateCreated: now,
       dateUpdated: now,
     };
-    this.deps.sink.publish([await this.deps.store.createFactor({ ...factor, pendingChallenge: options.challenge, metadata: input.metadata ?? null })]);
+    this.deps.sink.publish([await this.deps.store.createFactor({ ...factor, pendingChallenge: options.challenge, metadata: input.metadata ?? null, publicKey: null, config: null, secretSealed: null })]);
     return { factor, passkeyCreationOptions: options };
   }
 
@@ -135,11 +132,6 @@ export class PasskeyFlow {
     const factor = isSid(sid, "YF") ? await this.deps.store.getFactor(sid) : null;
     if (!factor || (serviceScope && factor.serviceSid !== serviceScope)) throw notFound("Factor");
     return factor;
-  }
-
-  async getFactor(sid: string): Promise<Factor | null> {
-    const factor = isSid(sid, "YF") ? await this.deps.store.getFactor(sid) : null;
-    return factor ? publicFactor(factor) : null;
   }
 
   /** The registration: the authenticator's response to the creation options proves the new key. */
@@ -171,7 +163,7 @@ export class PasskeyFlow {
     if (await this.deps.store.findPasskey(factor.serviceSid, credential.id)) return fail("this authenticator is already registered");
     const verified = await this.deps.store.verifyFactor(
       sid,
-      { credentialId: credential.id, publicKey: Buffer.from(credential.publicKey).toString("base64url"), counter: credential.counter, transports: credential.transports ?? [] },
+      { credential: { credentialId: credential.id, publicKey: Buffer.from(credential.publicKey).toString("base64url"), counter: credential.counter, transports: credential.transports ?? [] } },
       this.deps.clock.now(),
     );
     if (!verified) return publicFactor((await this.deps.store.getFactor(sid)) as FactorRecord);
@@ -179,20 +171,9 @@ export class PasskeyFlow {
     return verified.factor;
   }
 
-  async deleteFactor(sid: string, serviceScope: string | null): Promise<Factor> {
-    await this.requireFactor(sid, serviceScope);
-    const deleted = await this.deps.store.deleteFactor(sid, this.deps.clock.now());
-    if (!deleted) throw notFound("Factor");
-    this.deps.sink.publish([deleted.event]);
-    return deleted.factor;
-  }
-
   /** A sign-in: for one identity's passkeys, one factor, or (no identity) whichever discoverable passkey answers. */
   async createChallenge(raw: unknown): Promise<{ challenge: Challenge; passkeyRequestOptions: unknown }> {
     const input = parseInput(createChallengeInput, raw);
-    if (input.factorType && input.factorType !== "PASSKEY") {
-      throw invalidParameter("factorType", `Invalid parameter \`factorType\`: ${input.factorType} challenges are not available on this gateway yet; PASSKEY is.`);
-    }
     const service = await this.deps.services.require(input.serviceSid);
     const rp = this.relyingParty(service);
     let allowed: FactorRecord[] = [];
@@ -225,21 +206,12 @@ export class PasskeyFlow {
       dateCreated: now,
       expiresAt: now + expiresInSeconds * 1000,
       dateResponded: null,
+      silent: false,
+      fallbackVerificationSid: null,
       version: 1,
     };
-    this.deps.sink.publish([await this.deps.store.createChallenge(challenge, options.challenge)]);
+    this.deps.sink.publish([await this.deps.store.createChallenge(challenge, { webauthnChallenge: options.challenge })]);
     return { challenge, passkeyRequestOptions: options };
-  }
-
-  async getChallenge(sid: string): Promise<Challenge | null> {
-    const record = isSid(sid, "YC") ? await this.deps.store.getChallenge(sid) : null;
-    return record ? this.current(record) : null;
-  }
-
-  /** A challenge past its expiry is EXPIRED, whether or not anything has written that down yet. */
-  private current(record: ChallengeRecord): Challenge {
-    const challenge = publicChallenge(record);
-    return challenge.status === "PENDING" && challenge.expiresAt <= this.deps.clock.now() ? { ...challenge, status: "EXPIRED" } : challenge;
   }
 
   /** The assertion: single use, signature and counter checked against the stored credential. */
@@ -247,8 +219,8 @@ export class PasskeyFlow {
     const record = isSid(sid, "YC") ? await this.deps.store.getChallenge(sid) : null;
     if (!record || (serviceScope && record.serviceSid !== serviceScope)) throw notFound("Challenge");
     const now = this.deps.clock.now();
-    if (record.status !== "PENDING") throw new VerifyError("CHALLENGE_ALREADY_RESPONDED", "This challenge was already answered.");
-    if (record.expiresAt <= now) throw new VerifyError("CHALLENGE_EXPIRED", "This challenge has expired; create a new one.");
+    if (record.status !== "PENDING" && record.status !== "EXPIRED") throw new VerifyError("CHALLENGE_ALREADY_RESPONDED", "This challenge was already answered.");
+    if (record.status === "EXPIRED" || record.expiresAt <= now) throw new VerifyError("CHALLENGE_EXPIRED", "This challenge has expired; create a new one.");
     if (record.failedAttempts >= MAX_FAILURES) throw new VerifyError("TOO_MANY_ATTEMPTS", "Too many failed answers for this challenge.", { twilioCode: 60308 });
     const response = passkeyResponse as AuthenticationResponseJSON | null;
     if (!response || typeof response !== "object" || typeof response.id !== "string") {

@@ -6,7 +6,7 @@ import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { ApiKey, Service } from "../types.js";
 import { parseInput } from "../validation.js";
-import { createServiceInput, mergePasskeys, serviceDefaults, updateServiceInput } from "./settings.js";
+import { createServiceInput, mergeNested, mergePasskeys, serviceDefaults, updateServiceInput } from "./settings.js";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 
@@ -27,15 +27,18 @@ export class ServiceDirectory {
     const now = this.deps.clock.now();
     const defaults = serviceDefaults();
     const passkeys = mergePasskeys(defaults.passkeys, settings.passkeys);
-    const service: Service = { ...defaults, ...settings, passkeys, sid: newSid("VA"), dateCreated: now, dateUpdated: now };
+    const totp = mergeNested(defaults.totp, defaults.totp, settings.totp);
+    const service: Service = { ...defaults, ...settings, passkeys, totp, sid: newSid("VA"), dateCreated: now, dateUpdated: now };
     this.deps.sink.publish([await this.deps.store.createService(service)]);
     return service;
   }
 
   async update(sid: string, input: unknown): Promise<Service> {
-    const { passkeys: passkeysPatch, ...patch } = parseInput(updateServiceInput, input);
-    const passkeys = passkeysPatch ? mergePasskeys((await this.require(sid)).passkeys, passkeysPatch) : undefined;
-    const updated = await this.deps.store.updateService(sid, { ...patch, ...(passkeys ? { passkeys } : {}) }, this.deps.clock.now());
+    const { passkeys: passkeysPatch, totp: totpPatch, ...patch } = parseInput(updateServiceInput, input);
+    const current = passkeysPatch || totpPatch ? await this.require(sid) : null;
+    const passkeys = passkeysPatch && current ? mergePasskeys(current.passkeys, passkeysPatch) : undefined;
+    const totp = totpPatch && current ? mergeNested(current.totp, serviceDefaults().totp, totpPatch) : undefined;
+    const updated = await this.deps.store.updateService(sid, { ...patch, ...(passkeys ? { passkeys } : {}), ...(totp ? { totp } : {}) }, this.deps.clock.now());
     if (!updated) throw notFound("Service");
     this.deps.sink.publish([updated.event]);
     return updated.service;

@@ -23,6 +23,7 @@ export const serviceDefaults = (): Omit<ServiceSettings, "friendlyName"> => ({
   testNumbers: [],
   webOtpDomain: null,
   passkeys: { rpId: null, rpName: null, origins: [], authenticatorAttachment: "ANY", residentKey: "PREFERRED", userVerification: "PREFERRED" },
+  totp: { issuer: null, timeStep: 30, codeLength: 6, skew: 1, algorithm: "SHA1" },
 });
 
 const linkPattern = /(https?:\/\/|www\.|[a-z0-9-]+\.(com|net|org|io|info|biz|co|me|ly|app|dev|xyz)\b)/i;
@@ -86,6 +87,13 @@ const settingsShape = {
     residentKey: z.enum(["REQUIRED", "PREFERRED", "DISCOURAGED"]).nullish(),
     userVerification: z.enum(["REQUIRED", "PREFERRED", "DISCOURAGED"]).nullish(),
   }),
+  totp: z.object({
+    issuer: z.string().trim().min(1).max(64).refine((v) => !v.includes(":"), "must not contain a colon").nullish(),
+    timeStep: z.number().int().min(20, "must be between 20 and 60").max(60, "must be between 20 and 60").nullish(),
+    codeLength: z.number().int().min(3, "must be between 3 and 8").max(8, "must be between 3 and 8").nullish(),
+    skew: z.number().int().min(0, "must be between 0 and 2").max(2, "must be between 0 and 2").nullish(),
+    algorithm: z.enum(["SHA1", "SHA256", "SHA512"]).nullish(),
+  }),
 };
 
 /** A GraphQL input leaves omitted fields undefined and may send explicit nulls; both mean "unchanged". */
@@ -100,6 +108,16 @@ export const updateServiceInput = z.preprocess(
   (v) => dropNulls(v as Record<string, unknown>),
   z.object(settingsShape).partial(),
 );
+
+/** Nested settings given in an input, laid over the current ones; a field sent as null resets it to the default. */
+export function mergeNested<T extends object>(current: T, defaults: T, patch: Partial<Record<keyof T, unknown>> | undefined): T {
+  if (!patch) return current;
+  const merged = { ...current };
+  for (const key of Object.keys(defaults) as (keyof T)[]) {
+    if (patch[key] !== undefined) merged[key] = (patch[key] === null ? defaults[key] : patch[key]) as T[keyof T];
+  }
+  return merged;
+}
 
 /** Passkey settings given in an input, laid over the current ones; a field sent as null resets it. */
 export function mergePasskeys(current: PasskeySettings, patch: Partial<Record<keyof PasskeySettings, unknown>> | undefined): PasskeySettings {

@@ -28,6 +28,8 @@ export const services = pgTable("services", {
   testNumbers: text("test_numbers").notNull(),
   webOtpDomain: text("web_otp_domain"),
   passkeys: text("passkeys"),
+  /** TOTP defaults (JSON); null: the built-in ones. */
+  totp: text("totp"),
   dateCreated: ms("date_created").notNull(),
   dateUpdated: ms("date_updated").notNull(),
 });
@@ -192,6 +194,10 @@ export const factors = pgTable(
     pendingChallenge: text("pending_challenge"),
     failedAttempts: integer("failed_attempts").notNull().default(0),
     metadata: text("metadata"),
+    /** Per-type settings: TOTP step/digits/skew/algorithm; push notification platform and silent approval. */
+    config: text("config"),
+    /** A TOTP seed, sealed with AES-256-GCM (never stored or logged in the clear). */
+    secret: text("secret"),
     dateCreated: ms("date_created").notNull(),
     dateUpdated: ms("date_updated").notNull(),
   },
@@ -217,6 +223,11 @@ export const challenges = pgTable(
     dateCreated: ms("date_created").notNull(),
     dateUpdated: ms("date_updated").notNull(),
     dateResponded: ms("date_responded"),
+    /** 1 when a trusted device may answer without asking the user. */
+    silent: integer("silent").notNull().default(0),
+    /** Where an unanswered silent challenge falls back to: { channel, to, afterSeconds }. */
+    fallback: text("fallback"),
+    fallbackVerificationSid: text("fallback_verification_sid"),
   },
-  (t) => [index("challenges_factor").on(t.factorSid, t.seq)],
+  (t) => [index("challenges_factor").on(t.factorSid, t.seq), index("challenges_fallback").on(t.fallbackVerificationSid)],
 );

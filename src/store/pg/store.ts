@@ -3,7 +3,7 @@ import { type NodePgDatabase, drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { newSid } from "../../domain/ids.js";
-import type { Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
+import type { Challenge, ChallengeFallback, ChallengeStatus, FactorType, Entity, PasskeyCredential, ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
 import type {
   ChallengeRecord,
@@ -493,9 +493,9 @@ export class PgStore implements Store {
 
   async createFactor(factor: NewFactor): Promise<VerifyEvent> {
     return this.db.transaction(async (tx) => {
-      const { metadata, ...rest } = factor;
-      await tx.insert(t.factors).values({ ...rest, metadata: metadata ? JSON.stringify(metadata) : null });
-      const data = publicFactor(toFactorRecord({ ...factor, seq: 0, credentialId: null, publicKey: null, counter: 0, transports: null, failedAttempts: 0, metadata: null }, ""));
+      const { metadata, secretSealed, config, ...columns } = factor;
+      await tx.insert(t.factors).values({ ...columns, secret: secretSealed, config: config ? JSON.stringify(config) : null, metadata: metadata ? JSON.stringify(metadata) : null });
+      const data = publicFactor(toFactorRecord({ ...columns, seq: 0, credentialId: null, counter: 0, transports: null, failedAttempts: 0, metadata: null, config: null, secret: null }, ""));
       return this.event(tx, { type: "factor.created", serviceSid: factor.serviceSid, resourceSid: factor.sid, data, now: factor.dateCreated });
     });
   }
@@ -521,12 +521,49 @@ export class PgStore implements Store {
     return row ? this.factorRecord(this.db, row) : null;
   }
 
-  async verifyFactor(sid: string, credential: PasskeyCredential, now: number) {
+  async newestVerifiedFactor(serviceSid: string, identity: string, factorType: FactorType): Promise<FactorRecord | null> {
+    const f = t.factors;
+    const [row] = await this.db
+      .select()
+      .from(f)
+      .where(and(eq(f.serviceSid, serviceSid), eq(f.identity, identity), eq(f.factorType, factorType), eq(f.status, "VERIFIED")))
+      .orderBy(desc(f.seq))
+      .limit(1);
+    return row ? this.factorRecord(this.db, row) : null;
+  }
+
+  async expireChallenges(now: number, limit: number): Promise<VerifyEvent[]> {
+    return this.db.transaction(async (tx) => {
+      const c = t.challenges;
+      const due = await tx.select({ sid: c.sid }).from(c).where(and(eq(c.status, "PENDING"), lte(c.expiresAt, now))).limit(limit).for("update", { skipLocked: true });
+      const events: VerifyEvent[] = [];
+      for (const { sid } of due) {
+        const [row] = await tx
+          .update(c)
+          .set({ status: "EXPIRED", dateUpdated: now, version: sql`${c.version} + 1` })
+          .where(and(eq(c.sid, sid), eq(c.status, "PENDING")))
+          .returning();
+        if (!row) continue;
+        const challenge = publicChallenge(toChallengeRecord(row));
+        events.push(await this.event(tx, { type: "challenge.expired", serviceSid: challenge.serviceSid, resourceSid: sid, data: challenge, now }));
+      }
+      return events;
+    });
+  }
+
+  async verifyFactor(sid: string, proof: { credential?: PasskeyCredential; counter?: number }, now: number) {
     return this.db.transaction(async (tx) => {
       const f = t.factors;
+      const { credential } = proof;
       const [row] = await tx
         .update(f)
-        .set({ status: "VERIFIED", credentialId: credential.credentialId, publicKey: credential.publicKey, counter: credential.counter, transports: JSON.stringify(credential.transports), pendingChallenge: null, dateUpdated: now })
+        .set({
+          status: "VERIFIED",
+          ...(credential ? { credentialId: credential.credentialId, publicKey: credential.publicKey, counter: credential.counter, transports: JSON.stringify(credential.transports) } : {}),
+          ...(proof.counter !== undefined ? { counter: proof.counter } : {}),
+          pendingChallenge: null,
+          dateUpdated: now,
+        })
         .where(and(eq(f.sid, sid), eq(f.status, "UNVERIFIED")))
         .returning();
       if (!row) return null;
@@ -550,15 +587,18 @@ export class PgStore implements Store {
     });
   }
 
-  async createChallenge(challenge: Challenge, webauthnChallenge: string | null): Promise<VerifyEvent> {
+  async createChallenge(challenge: Challenge, extra: { webauthnChallenge?: string | null; fallback?: ChallengeFallback | null; jobs?: { kind: OutboxJob["kind"]; runAt: number }[] }): Promise<VerifyEvent> {
     return this.db.transaction(async (tx) => {
       await tx.insert(t.challenges).values({
         ...challenge,
+        silent: challenge.silent ? 1 : 0,
         details: challenge.details ? JSON.stringify(challenge.details) : null,
         hiddenDetails: challenge.hiddenDetails ? JSON.stringify(challenge.hiddenDetails) : null,
-        webauthnChallenge,
+        webauthnChallenge: extra.webauthnChallenge ?? null,
+        fallback: extra.fallback ? JSON.stringify(extra.fallback) : null,
         dateUpdated: challenge.dateCreated,
       });
+      for (const job of extra.jobs ?? []) await tx.insert(t.outbox).values({ kind: job.kind, refSid: challenge.sid, runAt: job.runAt, createdAt: challenge.dateCreated });
       return this.event(tx, { type: "challenge.created", serviceSid: challenge.serviceSid, resourceSid: challenge.sid, data: challenge, now: challenge.dateCreated });
     });
   }
@@ -568,12 +608,42 @@ export class PgStore implements Store {
     return row ? toChallengeRecord(row) : null;
   }
 
+  async listChallenges(factorSid: string, status: ChallengeStatus | null, page: PageRequest) {
+    const c = t.challenges;
+    const rows = await this.db
+      .select()
+      .from(c)
+      .where(and(eq(c.factorSid, factorSid), lt(c.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), status ? eq(c.status, status) : undefined))
+      .orderBy(desc(c.seq))
+      .limit(page.first + 1);
+    return pageOf(rows, page.first, toChallengeRecord);
+  }
+
+  async linkChallengeFallback(sid: string, verificationSid: string, now: number) {
+    return this.db.transaction(async (tx) => {
+      const c = t.challenges;
+      const [row] = await tx
+        .update(c)
+        .set({ fallbackVerificationSid: verificationSid, dateUpdated: now, version: sql`${c.version} + 1` })
+        .where(and(eq(c.sid, sid), eq(c.status, "PENDING"), isNull(c.fallbackVerificationSid)))
+        .returning();
+      if (!row) return null;
+      const challenge = publicChallenge(toChallengeRecord(row));
+      return { challenge, event: await this.event(tx, { type: "challenge.fallback_started", serviceSid: challenge.serviceSid, resourceSid: sid, data: challenge, now }) };
+    });
+  }
+
+  async findChallengeByFallback(verificationSid: string) {
+    const [row] = await this.db.select().from(t.challenges).where(eq(t.challenges.fallbackVerificationSid, verificationSid));
+    return row ? toChallengeRecord(row) : null;
+  }
+
   async respondChallenge(response: ChallengeResponse) {
     return this.db.transaction(async (tx) => {
       const c = t.challenges;
       const [current] = await tx.select().from(c).where(eq(c.sid, response.sid)).for("update");
-      if (!current || current.status !== "PENDING") return { ok: false as const, reason: "RESPONDED" as const };
-      if (current.expiresAt <= response.now) return { ok: false as const, reason: "EXPIRED" as const };
+      if (!current || (current.status !== "PENDING" && current.status !== "EXPIRED")) return { ok: false as const, reason: "RESPONDED" as const };
+      if (current.status === "EXPIRED" || current.expiresAt <= response.now) return { ok: false as const, reason: "EXPIRED" as const };
       if (response.counter) {
         const f = t.factors;
         const [moved] = await tx
@@ -582,6 +652,16 @@ export class PgStore implements Store {
           .where(and(eq(f.sid, response.factorSid), eq(f.counter, response.counter.from)))
           .returning();
         if (!moved) return { ok: false as const, reason: "CLONED" as const };
+      }
+      if (response.totpStep !== undefined) {
+        const f = t.factors;
+        // A code's time step is accepted once: parallel answers with the same code queue on this row.
+        const [moved] = await tx
+          .update(f)
+          .set({ counter: response.totpStep, dateUpdated: response.now })
+          .where(and(eq(f.sid, response.factorSid), lt(f.counter, response.totpStep)))
+          .returning({ sid: f.sid });
+        if (!moved) return { ok: false as const, reason: "REPLAY" as const };
       }
       const [row] = await tx
         .update(c)

@@ -6,6 +6,7 @@ import { newSid } from "../../domain/ids.js";
 import type { Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
 import { type ChallengeRow, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
+import type { ChallengeFallback, ChallengeStatus, FactorType } from "../../domain/types.js";
 import type { ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
 import * as t from "./schema.js";
 
@@ -602,8 +603,9 @@ export class SqliteStore implements Store {
   async createFactor(factor: NewFactor): Promise<VerifyEvent> {
     return this.sqlite.transaction(() => {
       const { metadata, ...rest } = factor;
-      this.db.insert(t.factors).values({ ...rest, metadata: metadata ? JSON.stringify(metadata) : null }).run();
-      return this.event({ type: "factor.created", serviceSid: factor.serviceSid, resourceSid: factor.sid, data: publicFactor(toFactorRecord({ ...factor, seq: 0, credentialId: null, publicKey: null, counter: 0, transports: null, failedAttempts: 0, metadata: null }, "")), now: factor.dateCreated });
+      const { secretSealed, config, ...columns } = rest;
+      this.db.insert(t.factors).values({ ...columns, secret: secretSealed, config: config ? JSON.stringify(config) : null, metadata: metadata ? JSON.stringify(metadata) : null }).run();
+      return this.event({ type: "factor.created", serviceSid: factor.serviceSid, resourceSid: factor.sid, data: publicFactor(toFactorRecord({ ...columns, seq: 0, credentialId: null, counter: 0, transports: null, failedAttempts: 0, metadata: null, config: null, secret: null }, "")), now: factor.dateCreated });
     })();
   }
 
@@ -629,12 +631,51 @@ export class SqliteStore implements Store {
     return row ? this.factorRecord(row) : null;
   }
 
-  async verifyFactor(sid: string, credential: PasskeyCredential, now: number) {
+  async newestVerifiedFactor(serviceSid: string, identity: string, factorType: FactorType): Promise<FactorRecord | null> {
+    const f = t.factors;
+    const row = this.db
+      .select()
+      .from(f)
+      .where(and(eq(f.serviceSid, serviceSid), eq(f.identity, identity), eq(f.factorType, factorType), eq(f.status, "VERIFIED")))
+      .orderBy(desc(f.seq))
+      .limit(1)
+      .get();
+    return row ? this.factorRecord(row) : null;
+  }
+
+  async expireChallenges(now: number, limit: number): Promise<VerifyEvent[]> {
+    return this.sqlite.transaction(() => {
+      const c = t.challenges;
+      const due = this.db.select({ sid: c.sid }).from(c).where(and(eq(c.status, "PENDING"), lte(c.expiresAt, now))).limit(limit).all();
+      const events: VerifyEvent[] = [];
+      for (const { sid } of due) {
+        const row = this.db
+          .update(c)
+          .set({ status: "EXPIRED", dateUpdated: now, version: sql`${c.version} + 1` })
+          .where(and(eq(c.sid, sid), eq(c.status, "PENDING")))
+          .returning()
+          .get();
+        if (!row) continue;
+        const challenge = publicChallenge(toChallengeRecord(row));
+        events.push(this.event({ type: "challenge.expired", serviceSid: challenge.serviceSid, resourceSid: sid, data: challenge, now }));
+      }
+      return events;
+    })();
+  }
+
+  async verifyFactor(sid: string, proof: { credential?: PasskeyCredential; counter?: number }, now: number) {
     return this.sqlite.transaction(() => {
       const f = t.factors;
+      const { credential } = proof;
       const row = this.db
         .update(f)
-        .set({ status: "VERIFIED", credentialId: credential.credentialId, publicKey: credential.publicKey, counter: credential.counter, transports: JSON.stringify(credential.transports), pendingChallenge: null, dateUpdated: now })
+        .set({
+          status: "VERIFIED",
+          ...(credential ? { credentialId: credential.credentialId, publicKey: credential.publicKey, counter: credential.counter, transports: JSON.stringify(credential.transports) } : {}),
+          ...(proof.counter !== undefined ? { counter: proof.counter } : {}),
+          pendingChallenge: null,
+          dateUpdated: now,
+        })
         .where(and(eq(f.sid, sid), eq(f.status, "UNVERIFIED")))
         .returning()
         .get();
@@ -659,18 +700,21 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async createChallenge(challenge: Challenge, webauthnChallenge: string | null): Promise<VerifyEvent> {
+  async createChallenge(challenge: Challenge, extra: { webauthnChallenge?: string | null; fallback?: ChallengeFallback | null; jobs?: { kind: OutboxJob["kind"]; runAt: number }[] }): Promise<VerifyEvent> {
     return this.sqlite.transaction(() => {
       this.db
         .insert(t.challenges)
         .values({
           ...challenge,
+          silent: challenge.silent ? 1 : 0,
           details: challenge.details ? JSON.stringify(challenge.details) : null,
           hiddenDetails: challenge.hiddenDetails ? JSON.stringify(challenge.hiddenDetails) : null,
-          webauthnChallenge,
+          webauthnChallenge: extra.webauthnChallenge ?? null,
+          fallback: extra.fallback ? JSON.stringify(extra.fallback) : null,
           dateUpdated: challenge.dateCreated,
         })
         .run();
+      for (const job of extra.jobs ?? []) this.db.insert(t.outbox).values({ kind: job.kind, refSid: challenge.sid, runAt: job.runAt, createdAt: challenge.dateCreated }).run();
       return this.event({ type: "challenge.created", serviceSid: challenge.serviceSid, resourceSid: challenge.sid, data: challenge, now: challenge.dateCreated });
     })();
   }
@@ -680,12 +724,44 @@ export class SqliteStore implements Store {
     return row ? toChallengeRecord(row) : null;
   }
 
+  async listChallenges(factorSid: string, status: ChallengeStatus | null, page: PageRequest) {
+    const c = t.challenges;
+    const rows = this.db
+      .select()
+      .from(c)
+      .where(and(eq(c.factorSid, factorSid), lt(c.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), status ? eq(c.status, status) : undefined))
+      .orderBy(desc(c.seq))
+      .limit(page.first + 1)
+      .all();
+    return pageOf(rows, page.first, toChallengeRecord);
+  }
+
+  async linkChallengeFallback(sid: string, verificationSid: string, now: number) {
+    return this.sqlite.transaction(() => {
+      const c = t.challenges;
+      const row = this.db
+        .update(c)
+        .set({ fallbackVerificationSid: verificationSid, dateUpdated: now, version: sql`${c.version} + 1` })
+        .where(and(eq(c.sid, sid), eq(c.status, "PENDING"), isNull(c.fallbackVerificationSid)))
+        .returning()
+        .get();
+      if (!row) return null;
+      const challenge = publicChallenge(toChallengeRecord(row));
+      return { challenge, event: this.event({ type: "challenge.fallback_started", serviceSid: challenge.serviceSid, resourceSid: sid, data: challenge, now }) };
+    })();
+  }
+
+  async findChallengeByFallback(verificationSid: string) {
+    const row = this.db.select().from(t.challenges).where(eq(t.challenges.fallbackVerificationSid, verificationSid)).get();
+    return row ? toChallengeRecord(row) : null;
+  }
+
   async respondChallenge(response: ChallengeResponse) {
     return this.sqlite.transaction(() => {
       const c = t.challenges;
       const current = this.db.select().from(c).where(eq(c.sid, response.sid)).get();
-      if (!current || current.status !== "PENDING") return { ok: false as const, reason: "RESPONDED" as const };
-      if (current.expiresAt <= response.now) return { ok: false as const, reason: "EXPIRED" as const };
+      if (!current || (current.status !== "PENDING" && current.status !== "EXPIRED")) return { ok: false as const, reason: "RESPONDED" as const };
+      if (current.status === "EXPIRED" || current.expiresAt <= response.now) return { ok: false as const, reason: "EXPIRED" as const };
       if (response.counter) {
         const f = t.factors;
         const moved = this.db
@@ -695,6 +771,17 @@ export class SqliteStore implements Store {
           .returning()
           .get();
         if (!moved) return { ok: false as const, reason: "CLONED" as const };
+      }
+      if (response.totpStep !== undefined) {
+        const f = t.factors;
+        // A code's time step is accepted once: parallel answers with the same code race for this row.
+        const moved = this.db
+          .update(f)
+          .set({ counter: response.totpStep, dateUpdated: response.now })
+          .where(and(eq(f.sid, response.factorSid), lt(f.counter, response.totpStep)))
+          .returning({ sid: f.sid })
+          .get();
+        if (!moved) return { ok: false as const, reason: "REPLAY" as const };
       }
       const row = this.db
         .update(c)

@@ -1,0 +1,83 @@
+import { readFileSync } from "node:fs";
+import { Agent } from "node:https";
+import { rootCertificates } from "node:tls";
+import type { Logger } from "pino";
+import webpush from "web-push";
+import { type Keyring, open, seal } from "../../domain/crypto.js";
+import type { Challenge, PushConfig } from "../../domain/types.js";
+import type { Store } from "../../store/port.js";
+
+/** What a device is told about a new challenge; it then reads the challenge itself with its device token. */
+export interface ChallengeNotice {
+  type: "verigate.challenge";
+  challengeSid: string;
+  factorSid: string;
+  serviceSid: string;
+  message: string;
+  silent: boolean;
+  expiresAt: string;
+}
+
+export type NotifyResult = { sent: true } | { sent: false; retry: boolean; reason: string };
+
+export interface VapidKeys {
+  publicKey: string;
+  privateKey: string;
+}
+
+/**
+ * Sends challenge notices through the factor's platform. Web Push is real (RFC 8291 encryption and VAPID
+ * through the web-push library); FCM and APN need vendor credentials this gateway does not have yet, so
+ * their devices poll `challenges(factorSid)` like NONE devices do.
+ */
+export class PushNotifier {
+  private readonly agent: Agent | undefined;
+
+  constructor(private readonly o: { vapid: VapidKeys; subject: string; caFile: string | null; logger: Logger; timeoutMs?: number }) {
+    // A private push service (or a test's) may be signed by an extra CA; the public roots stay trusted.
+    this.agent = o.caFile ? new Agent({ ca: [...rootCertificates, readFileSync(o.caFile, "utf8")], keepAlive: true }) : undefined;
+  }
+
+  get vapidPublicKey(): string {
+    return this.o.vapid.publicKey;
+  }
+
+  async notify(config: PushConfig, challenge: Challenge, now: number): Promise<NotifyResult> {
+    const notice: ChallengeNotice = {
+      type: "verigate.challenge",
+      challengeSid: challenge.sid,
+      factorSid: challenge.factorSid as string,
+      serviceSid: challenge.serviceSid,
+      message: challenge.details?.message ?? "",
+      silent: challenge.silent,
+      expiresAt: new Date(challenge.expiresAt).toISOString(),
+    };
+    if (config.notificationPlatform === "WEBPUSH" && config.webPushSubscription) {
+      try {
+        await webpush.sendNotification(config.webPushSubscription, JSON.stringify(notice), {
+          vapidDetails: { subject: this.o.subject, publicKey: this.o.vapid.publicKey, privateKey: this.o.vapid.privateKey },
+          TTL: Math.max(0, Math.floor((challenge.expiresAt - now) / 1000)),
+          urgency: "high",
+          topic: challenge.sid.slice(-32),
+          timeout: this.o.timeoutMs ?? 10_000,
+          ...(this.agent ? { agent: this.agent } : {}),
+        });
+        return { sent: true };
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        // 404/410: the subscription is gone for good; other answers may pass.
+        return { sent: false, retry: status !== 404 && status !== 410 && status !== 400, reason: status ? `push service answered ${status}` : (error as Error).message };
+      }
+    }
+    return { sent: false, retry: false, reason: `${config.notificationPlatform} notifications are not configured on this gateway; the device polls` };
+  }
+}
+
+/** VAPID keys: from the environment, or generated once and kept in the store (sealed) so instances share them. */
+export async function loadVapidKeys(o: { configured: { publicKey: string | null; privateKey: string | null }; store: Store; keys: Keyring }): Promise<VapidKeys> {
+  if (o.configured.publicKey && o.configured.privateKey) return { publicKey: o.configured.publicKey, privateKey: o.configured.privateKey };
+  const fresh = webpush.generateVAPIDKeys();
+  const stored = await o.store.initSetting("vapid_keys", JSON.stringify({ publicKey: fresh.publicKey, privateKey: seal(o.keys, fresh.privateKey, "vapid") }));
+  const parsed = JSON.parse(stored) as { publicKey: string; privateKey: string };
+  return { publicKey: parsed.publicKey, privateKey: open(o.keys, parsed.privateKey, "vapid") };
+}

@@ -1,0 +1,182 @@
+import * as OTPAuth from "otpauth";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ManualClock } from "../src/domain/clock.js";
+import { ADMIN_KEY, type TestGateway, errorCode, startGateway, subscribeWs } from "./support/gateway.js";
+
+// Codes come from `otpauth`, another RFC 6238 implementation than the gateway's (otplib): what an
+// authenticator app computes is what the gateway accepts.
+const CREATE = /* GraphQL */ `
+  mutation($input: CreateFactorInput!) {
+    createFactor(input: $input) { factor { sid status factorType identity friendlyName } totp { secret uri qrCodeSvg } }
+  }`;
+const VERIFY = `mutation($input: VerifyFactorInput!) { verifyFactor(input: $input) { sid status } }`;
+const CHALLENGE = `mutation($input: CreateChallengeInput!) { createChallenge(input: $input) { challenge { sid status factorSid factorType signedFields } clientToken } }`;
+const ANSWER = `mutation($input: UpdateChallengeInput!) { updateChallenge(input: $input) { sid status dateResponded } }`;
+
+let gw: TestGateway;
+const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
+
+function app(secret: string, o: { algorithm?: string; digits?: number; period?: number } = {}) {
+  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), algorithm: o.algorithm ?? "SHA1", digits: o.digits ?? 6, period: o.period ?? 30 });
+}
+const codeAt = (totp: OTPAuth.TOTP, ms: number) => totp.generate({ timestamp: ms });
+
+async function enrol(identity: string, totp?: Record<string, unknown>) {
+  const created = await gw.gql(CREATE, { input: { serviceSid: gw.defaultServiceSid, identity, friendlyName: `${identity}'s phone`, factorType: "TOTP", ...(totp ? { totp } : {}) } });
+  expect(created.errors).toBeUndefined();
+  return created.data!.createFactor as { factor: { sid: string; status: string }; totp: { secret: string; uri: string; qrCodeSvg: string } };
+}
+
+async function verifiedFactor(identity: string) {
+  const { factor, totp } = await enrol(identity);
+  const device = app(totp.secret);
+  const verified = await gw.gql(VERIFY, { input: { sid: factor.sid, code: codeAt(device, clock.now()) } });
+  expect(verified.data?.verifyFactor.status).toBe("VERIFIED");
+  clock.advance(60_000); // the enrolment code's step is spent; the one after it is fresh
+  return { sid: factor.sid, device };
+}
+
+beforeAll(async () => {
+  gw = await startGateway({ clock });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+describe("TOTP factors", () => {
+  it("createFactor returns the base32 secret, an otpauth URI (issuer = service name, label = friendly name) and an SVG QR code", async () => {
+    const { factor, totp } = await enrol("alice");
+    expect(factor.status).toBe("UNVERIFIED");
+    expect(totp.secret).toMatch(/^[A-Z2-7]{32}$/);
+    const parsed = OTPAuth.URI.parse(totp.uri) as OTPAuth.TOTP;
+    expect(parsed.issuer).toBe("Default");
+    expect(parsed.label).toBe("alice's phone");
+    expect(parsed.secret.base32).toBe(totp.secret);
+    expect([parsed.digits, parsed.period, parsed.algorithm]).toEqual([6, 30, "SHA1"]);
+    expect(totp.qrCodeSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    // The secret is shown once: the stored copy is sealed, and reads never return it.
+    const rows = await gw.sql<{ secret: string }>("select secret from factors where sid = ?", [factor.sid]);
+    expect(rows[0].secret).not.toContain(totp.secret);
+    expect(JSON.stringify(await gw.gql(`{ factor(sid: "${factor.sid}") { sid status } }`))).not.toContain(totp.secret);
+    expect(gw.logs()).not.toContain(totp.secret);
+  });
+
+  it("per-factor settings: SHA512, 8 digits, 60 s steps — the app computing with them is accepted", async () => {
+    const { factor, totp } = await enrol("bob", { algorithm: "SHA512", codeLength: 8, timeStep: 60, skew: 0 });
+    const parsed = OTPAuth.URI.parse(totp.uri) as OTPAuth.TOTP;
+    expect([parsed.digits, parsed.period, parsed.algorithm]).toEqual([8, 60, "SHA512"]);
+    expect(OTPAuth.Secret.fromBase32(totp.secret).bytes.length).toBe(64);
+    const device = app(totp.secret, { algorithm: "SHA512", digits: 8, period: 60 });
+    expect((await gw.gql(VERIFY, { input: { sid: factor.sid, code: codeAt(device, clock.now()) } })).data?.verifyFactor.status).toBe("VERIFIED");
+  });
+
+  it("service defaults apply to new factors; settings out of range are refused with the field", async () => {
+    const svc = await gw.gql(`mutation { createService(input: { friendlyName: "Bank", totp: { issuer: "Acme Bank", codeLength: 7, algorithm: SHA256 } }) { sid totp { issuer codeLength timeStep skew algorithm } } }`);
+    expect(svc.data?.createService.totp).toEqual({ issuer: "Acme Bank", codeLength: 7, timeStep: 30, skew: 1, algorithm: "SHA256" });
+    const created = await gw.gql(CREATE, { input: { serviceSid: svc.data!.createService.sid, identity: "carol", friendlyName: "carol", factorType: "TOTP" } });
+    const parsed = OTPAuth.URI.parse(created.data!.createFactor.totp.uri) as OTPAuth.TOTP;
+    expect([parsed.issuer, parsed.digits, parsed.algorithm]).toEqual(["Acme Bank", 7, "SHA256"]);
+    for (const [totp, field] of [
+      [{ timeStep: 10 }, "totp.timeStep"],
+      [{ codeLength: 9 }, "totp.codeLength"],
+      [{ skew: 3 }, "totp.skew"],
+    ] as const) {
+      const r = await gw.gql(CREATE, { input: { serviceSid: gw.defaultServiceSid, identity: "x", friendlyName: "x", factorType: "TOTP", totp } });
+      expect(r.errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field });
+    }
+  });
+
+  it("a wrong first code → FACTOR_VERIFICATION_FAILED; the fifth locks the factor (TOO_MANY_ATTEMPTS 60310), even for the right code", async () => {
+    const { factor, totp } = await enrol("dave");
+    const device = app(totp.secret);
+    const wrong = String((Number(codeAt(device, clock.now())) + 1) % 1_000_000).padStart(6, "0");
+    for (let i = 0; i < 4; i++) expect((await gw.gql(VERIFY, { input: { sid: factor.sid, code: wrong } })).errors?.[0].extensions).toMatchObject({ code: "FACTOR_VERIFICATION_FAILED", twilioCode: 60311 });
+    expect((await gw.gql(VERIFY, { input: { sid: factor.sid, code: wrong } })).errors?.[0].extensions).toMatchObject({ code: "TOO_MANY_ATTEMPTS", twilioCode: 60310 });
+    expect((await gw.gql(VERIFY, { input: { sid: factor.sid, code: codeAt(device, clock.now()) } })).errors?.[0].extensions).toMatchObject({ code: "TOO_MANY_ATTEMPTS" });
+    expect((await gw.gql(`{ factor(sid: "${factor.sid}") { status } }`)).data?.factor.status).toBe("UNVERIFIED");
+  });
+
+  it("a challenge on an unverified factor → FACTOR_NOT_VERIFIED", async () => {
+    const { factor } = await enrol("erin");
+    expect((await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: factor.sid } })).errors?.[0].extensions).toMatchObject({ code: "FACTOR_NOT_VERIFIED", twilioCode: 60318 });
+  });
+
+  it("a code approves its challenge; a subscriber sees PENDING then APPROVED; the same code again is refused (replay)", async () => {
+    const { sid, device } = await verifiedFactor("frank");
+    const first = await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, identity: "frank", factorType: "TOTP" } });
+    const challenge = first.data!.createChallenge.challenge;
+    expect(challenge).toMatchObject({ status: "PENDING", factorSid: sid, factorType: "TOTP", signedFields: [] });
+    const live = subscribeWs(gw.wsClient(first.data!.createChallenge.clientToken), `subscription($sid: ID!) { challengeUpdated(sid: $sid) { status } }`, { sid: challenge.sid });
+    await live.waitFor(1);
+    const code = codeAt(device, clock.now());
+    const approved = await gw.gql(ANSWER, { input: { sid: challenge.sid, code } }, first.data!.createChallenge.clientToken);
+    expect(approved.data?.updateChallenge.status).toBe("APPROVED");
+    await live.done;
+    expect(live.values.map((v) => v.challengeUpdated.status)).toEqual(["PENDING", "APPROVED"]);
+    expect(errorCode(await gw.gql(ANSWER, { input: { sid: challenge.sid, code } }))).toBe("CHALLENGE_ALREADY_RESPONDED");
+
+    const second = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } })).data!.createChallenge.challenge;
+    const replay = await gw.gql(ANSWER, { input: { sid: second.sid, code } });
+    expect(replay.errors?.[0].extensions).toMatchObject({ code: "CHALLENGE_VERIFICATION_FAILED", twilioCode: 60324 });
+    expect(replay.errors?.[0].message).toMatch(/already used/);
+    clock.advance(30_000);
+    expect((await gw.gql(ANSWER, { input: { sid: second.sid, code: codeAt(device, clock.now()) } })).data?.updateChallenge.status).toBe("APPROVED");
+  });
+
+  it("replay protection holds under parallel requests: one code, 10 challenges at once → exactly one APPROVED", async () => {
+    const { sid, device } = await verifiedFactor("grace");
+    const challenges = await Promise.all(
+      Array.from({ length: 10 }, async () => (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } })).data!.createChallenge.challenge.sid as string),
+    );
+    const code = codeAt(device, clock.now());
+    const answers = await Promise.all(challenges.map((c) => gw.gql(ANSWER, { input: { sid: c, code } })));
+    expect(answers.filter((a) => a.data?.updateChallenge.status === "APPROVED")).toHaveLength(1);
+    expect(answers.filter((a) => errorCode(a) === "CHALLENGE_VERIFICATION_FAILED")).toHaveLength(9);
+  });
+
+  it("skew: a code one step old is accepted; one from three steps away is refused with a drift hint", async () => {
+    const { sid, device } = await verifiedFactor("heidi");
+    const c1 = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } })).data!.createChallenge.challenge.sid;
+    expect((await gw.gql(ANSWER, { input: { sid: c1, code: codeAt(device, clock.now() - 30_000) } })).data?.updateChallenge.status).toBe("APPROVED");
+    clock.advance(30_000);
+    const c2 = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } })).data!.createChallenge.challenge.sid;
+    // The device's clock runs 90 s slow: its code belongs to three steps ago.
+    const slow = await gw.gql(ANSWER, { input: { sid: c2, code: codeAt(device, clock.now() - 90_000) } });
+    expect(slow.errors?.[0].extensions).toMatchObject({ code: "CHALLENGE_VERIFICATION_FAILED", driftSteps: -3 });
+    expect(slow.errors?.[0].message).toMatch(/3 time steps behind/);
+    const fast = await gw.gql(ANSWER, { input: { sid: c2, code: codeAt(device, clock.now() + 120_000) } });
+    expect(fast.errors?.[0].extensions).toMatchObject({ code: "CHALLENGE_VERIFICATION_FAILED", driftSteps: 4 });
+    expect((await gw.gql(`{ challenge(sid: "${c2}") { status } }`)).data?.challenge.status).toBe("PENDING");
+  });
+
+  it("five wrong codes deny the challenge (TOO_MANY_ATTEMPTS 60308) and subscribers see DENIED", async () => {
+    const { sid } = await verifiedFactor("ivan");
+    const created = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } })).data!.createChallenge;
+    const live = subscribeWs(gw.wsClient(ADMIN_KEY), `subscription($sid: ID!) { challengeUpdated(sid: $sid) { status } }`, { sid: created.challenge.sid });
+    await live.waitFor(1);
+    const codes = await Promise.all(Array.from({ length: 5 }, () => gw.gql(ANSWER, { input: { sid: created.challenge.sid, code: "000000" } })));
+    expect(codes.map(errorCode).sort()).toEqual(["CHALLENGE_VERIFICATION_FAILED", "CHALLENGE_VERIFICATION_FAILED", "CHALLENGE_VERIFICATION_FAILED", "CHALLENGE_VERIFICATION_FAILED", "TOO_MANY_ATTEMPTS"]);
+    await live.done;
+    expect(live.values.at(-1)?.challengeUpdated.status).toBe("DENIED");
+  });
+
+  it("an unanswered challenge expires: subscribers see EXPIRED; a late code → CHALLENGE_EXPIRED", async () => {
+    const { sid, device } = await verifiedFactor("judy");
+    const created = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid, expiresInSeconds: 60 } })).data!.createChallenge;
+    const live = subscribeWs(gw.wsClient(ADMIN_KEY), `subscription($sid: ID!) { challengeUpdated(sid: $sid) { status } }`, { sid: created.challenge.sid });
+    await live.waitFor(1);
+    clock.advance(61_000);
+    await live.done;
+    expect(live.values.map((v) => v.challengeUpdated.status)).toEqual(["PENDING", "EXPIRED"]);
+    expect(errorCode(await gw.gql(ANSWER, { input: { sid: created.challenge.sid, code: codeAt(device, clock.now()) } }))).toBe("CHALLENGE_EXPIRED");
+  });
+
+  it("bad input: a code of letters → INVALID_PARAMETER code; no code → INVALID_PARAMETER; a deleted factor's challenges cannot be answered", async () => {
+    const { sid, device } = await verifiedFactor("mallory");
+    const c = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } })).data!.createChallenge.challenge.sid;
+    expect((await gw.gql(ANSWER, { input: { sid: c, code: "12ab56" } })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "code" });
+    expect((await gw.gql(ANSWER, { input: { sid: c } })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "code" });
+    expect((await gw.gql(`mutation { deleteFactor(sid: "${sid}") { sid } }`)).data?.deleteFactor.sid).toBe(sid);
+    expect(errorCode(await gw.gql(ANSWER, { input: { sid: c, code: codeAt(device, clock.now()) } }))).toBe("CHALLENGE_VERIFICATION_FAILED");
+  });
+});
