@@ -1,0 +1,292 @@
+import { execFileSync, spawn } from "node:child_process";
+import { createECDH, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type Server, createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import ece from "http_ece";
+import { CompactSign, decodeJwt } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ChallengeView, DeviceClient, deviceToken, generateDeviceKey, signAnswer } from "../src/device/kit.js";
+import { ADMIN_KEY, type TestGateway, errorCode, startGateway, subscribeWs } from "./support/gateway.js";
+
+// A real push service stand-in over HTTPS (its own certificate, trusted through PUSH_TLS_CA_FILE): the
+// gateway's Web Push message is decrypted with the subscription's keys (RFC 8291) as a browser would.
+let gw: TestGateway;
+let pushService: Server;
+let pushUrl: string;
+const tls = mkdtempSync(join(tmpdir(), "verigate-push-"));
+const received: { path: string; headers: Record<string, string | string[] | undefined>; body: Buffer }[] = [];
+let onPush: (() => void) | undefined;
+
+const ACCESS = `mutation($input: CreateAccessTokenInput!) { createAccessToken(input: $input) { token expiresAt } }`;
+const CREATE = `mutation($input: CreateFactorInput!) { createFactor(input: $input) { factor { sid status factorType identity } } }`;
+const VERIFY = `mutation($input: VerifyFactorInput!) { verifyFactor(input: $input) { sid status } }`;
+const CHALLENGE = `mutation($input: CreateChallengeInput!) { createChallenge(input: $input) { challenge { sid status signedFields silent } clientToken } }`;
+const ANSWER = `mutation($input: UpdateChallengeInput!) { updateChallenge(input: $input) { sid status dateResponded } }`;
+const READ = `query($sid: ID!) { challenge(sid: $sid) { sid factorSid serviceSid status silent details { message fields { label value } } hiddenDetails dateCreated expiresAt signedFields fallbackVerificationSid } }`;
+
+beforeAll(async () => {
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(tls, "key.pem"), "-out", join(tls, "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+  pushService = createServer({ key: readFileSync(join(tls, "key.pem")), cert: readFileSync(join(tls, "cert.pem")) }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(201).end();
+      onPush?.();
+    });
+  });
+  await new Promise<void>((r) => pushService.listen(0, "127.0.0.1", r));
+  pushUrl = `https://127.0.0.1:${(pushService.address() as AddressInfo).port}`;
+  gw = await startGateway({ env: { PUSH_TLS_CA_FILE: join(tls, "cert.pem") } });
+});
+afterAll(async () => {
+  await gw?.close();
+  pushService?.close();
+  rmSync(tls, { recursive: true, force: true });
+});
+
+async function enrolled(identity: string, o: { silentApproval?: boolean; webPushSubscription?: unknown } = {}) {
+  const access = await gw.gql(ACCESS, { input: { serviceSid: gw.defaultServiceSid, identity, factorType: "PUSH", ttlSeconds: 120 } });
+  return DeviceClient.enroll({ url: gw.url, token: access.data!.createAccessToken.token, serviceSid: gw.defaultServiceSid, identity, friendlyName: `${identity}'s phone`, ...o });
+}
+
+async function challengeFor(device: DeviceClient, extra: Record<string, unknown> = {}) {
+  const r = await gw.gql(CHALLENGE, {
+    input: {
+      serviceSid: gw.defaultServiceSid,
+      factorSid: device.factorSid,
+      details: { message: "Sign in from Firefox on Linux?", fields: [{ label: "Location", value: "Lisbon" }, { label: "IP", value: "192.0.2.7" }] },
+      hiddenDetails: { ip: "192.0.2.7", session: "s-1" },
+      ...extra,
+    },
+  });
+  expect(r.errors).toBeUndefined();
+  return r.data!.createChallenge as { challenge: { sid: string; signedFields: string[] }; clientToken: string };
+}
+
+describe("push factors: enrolment and device tokens", () => {
+  it("a device app enrols with an access token (its identity and type only) and proves its key", async () => {
+    const access = await gw.gql(ACCESS, { input: { serviceSid: gw.defaultServiceSid, identity: "alice", factorType: "PUSH" } });
+    const token = access.data!.createAccessToken.token as string;
+    const key = await generateDeviceKey();
+    const other = await gw.gql(CREATE, { input: { serviceSid: gw.defaultServiceSid, identity: "bob", friendlyName: "x", factorType: "PUSH", push: { publicKey: key.publicKey } } }, token);
+    expect(errorCode(other)).toBe("FORBIDDEN");
+    expect(errorCode(await gw.gql(`mutation { startVerification(input: { serviceSid: "${gw.defaultServiceSid}", to: "+15005550006", channel: SMS }) { clientToken } }`, {}, token))).toBe("FORBIDDEN");
+    const created = await gw.gql(CREATE, { input: { serviceSid: gw.defaultServiceSid, identity: "alice", friendlyName: "Alice's phone", factorType: "PUSH", push: { publicKey: key.publicKey } } }, token);
+    const factor = created.data!.createFactor.factor;
+    expect(factor).toMatchObject({ status: "UNVERIFIED", factorType: "PUSH", identity: "alice" });
+    // A proof by another key is refused; the device's own key verifies the factor.
+    const stranger = await generateDeviceKey();
+    expect((await gw.gql(VERIFY, { input: { sid: factor.sid, authPayload: await deviceToken(factor.sid, stranger) } }, ADMIN_KEY)).errors?.[0].extensions).toMatchObject({ code: "FACTOR_VERIFICATION_FAILED", twilioCode: 60311 });
+    const own = await deviceToken(factor.sid, key);
+    expect((await gw.gql(VERIFY, { input: { sid: factor.sid, authPayload: own } }, own)).data?.verifyFactor.status).toBe("VERIFIED");
+  });
+
+  it("access tokens: ttl 60–300 s, service keys or admin only", async () => {
+    expect((await gw.gql(ACCESS, { input: { serviceSid: gw.defaultServiceSid, identity: "a", factorType: "PUSH", ttlSeconds: 30 } })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "ttlSeconds" });
+    expect(errorCode(await gw.gql(ACCESS, { input: { serviceSid: gw.defaultServiceSid, identity: "a", factorType: "PUSH" } }, null))).toBe("UNAUTHENTICATED");
+    expect((await gw.gql(ACCESS, { input: { serviceSid: gw.defaultServiceSid, identity: "a", factorType: "PUSH", ttlSeconds: 300 } })).data?.createAccessToken.token).toMatch(/^vgt_/);
+  });
+
+  it("bad keys are refused with the field: not base64 DER, not P-256", async () => {
+    const rsa = execFileSync("openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"]).toString();
+    const rsaDer = execFileSync("openssl", ["pkey", "-pubout", "-outform", "DER"], { input: rsa }).toString("base64");
+    for (const publicKey of ["not a key", rsaDer]) {
+      const r = await gw.gql(CREATE, { input: { serviceSid: gw.defaultServiceSid, identity: "x", friendlyName: "x", factorType: "PUSH", push: { publicKey } } });
+      expect(r.errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "push.publicKey" });
+    }
+  });
+
+  it("device tokens: only its own factor and challenges; expired or long-lived tokens are refused", async () => {
+    const a = await enrolled("carol");
+    const b = await enrolled("dave");
+    const { challenge } = await challengeFor(b);
+    // A's token sees nothing of B: unknown and out of scope look the same.
+    expect((await a.request<{ challenge: unknown }>(READ, { sid: challenge.sid })).challenge).toBeNull();
+    expect((await a.request<{ challenges: { nodes: unknown[] } }>(`query($f: ID!) { challenges(factorSid: $f) { nodes { sid } } }`, { f: b.factorSid })).challenges.nodes).toEqual([]);
+    const view = (await b.request<{ challenge: ChallengeView }>(READ, { sid: challenge.sid })).challenge;
+    await expect(a.request(ANSWER, { input: { sid: challenge.sid, authPayload: await signAnswer(view, "approved", a.key) } })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(a.request(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: a.factorSid, details: { message: "x" } } })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    const expired = await deviceToken(a.factorSid, a.key, { now: Date.now() - 3_600_000 });
+    expect(errorCode(await gw.gql(`{ factor(sid: "${a.factorSid}") { sid } }`, {}, expired))).toBe("UNAUTHENTICATED");
+    const tooLong = await deviceToken(a.factorSid, a.key, { ttlSeconds: 3600 });
+    expect(errorCode(await gw.gql(`{ factor(sid: "${a.factorSid}") { sid } }`, {}, tooLong))).toBe("UNAUTHENTICATED");
+    const forged = await deviceToken(a.factorSid, b.key);
+    expect(errorCode(await gw.gql(`{ factor(sid: "${a.factorSid}") { sid } }`, {}, forged))).toBe("UNAUTHENTICATED");
+    expect((await gw.gql(`{ factor(sid: "${a.factorSid}") { sid } }`, {}, await deviceToken(a.factorSid, a.key))).data?.factor.sid).toBe(a.factorSid);
+  });
+});
+
+describe("push challenges", () => {
+  it("the device lists, reads and approves; subscribers see PENDING → APPROVED; a second answer → CHALLENGE_ALREADY_RESPONDED", async () => {
+    const device = await enrolled("erin");
+    const { challenge, clientToken } = await challengeFor(device);
+    expect(challenge.signedFields).toEqual(["sid", "factorSid", "serviceSid", "details", "hiddenDetails", "dateCreated", "expiresAt"]);
+    const live = subscribeWs(gw.wsClient(clientToken), `subscription($sid: ID!) { challengeUpdated(sid: $sid) { status } }`, { sid: challenge.sid });
+    await live.waitFor(1);
+    const pending = await device.pendingChallenges();
+    expect(pending.map((c) => c.sid)).toEqual([challenge.sid]);
+    expect(pending[0]).toMatchObject({ details: { message: "Sign in from Firefox on Linux?" }, hiddenDetails: { ip: "192.0.2.7", session: "s-1" } });
+    expect(await device.answer(pending[0], "approved")).toBe("APPROVED");
+    await live.done;
+    expect(live.values.map((v) => v.challengeUpdated.status)).toEqual(["PENDING", "APPROVED"]);
+    await expect(device.answer(pending[0], "denied")).rejects.toMatchObject({ code: "CHALLENGE_ALREADY_RESPONDED" });
+    expect(await device.pendingChallenges()).toEqual([]);
+  });
+
+  it("the device denies → DENIED", async () => {
+    const device = await enrolled("frank");
+    const { challenge } = await challengeFor(device);
+    expect(await device.answer((await device.challenge(challenge.sid))!, "denied")).toBe("DENIED");
+    expect((await gw.gql(READ, { sid: challenge.sid })).data?.challenge.status).toBe("DENIED");
+  });
+
+  it("signed values are compared parsed: other key order and another ISO form of a date are accepted; a changed value is refused", async () => {
+    const device = await enrolled("grace");
+    const { challenge } = await challengeFor(device);
+    const view = (await device.challenge(challenge.sid))!;
+    const tampered = await signAnswer({ ...view, details: { ...(view.details as object), message: "Pay 1 EUR?" } }, "approved", device.key);
+    const refused = await gw.gql(ANSWER, { input: { sid: challenge.sid, authPayload: tampered } });
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: "CHALLENGE_VERIFICATION_FAILED", twilioCode: 60324 });
+    expect(refused.errors?.[0].message).toMatch(/details/);
+    const stranger = await generateDeviceKey();
+    expect(errorCode(await gw.gql(ANSWER, { input: { sid: challenge.sid, authPayload: await signAnswer(view, "approved", stranger) } }))).toBe("CHALLENGE_VERIFICATION_FAILED");
+    // Same values, different spelling: keys reordered, the date with an explicit offset.
+    const reordered = { ...view, hiddenDetails: { session: "s-1", ip: "192.0.2.7" }, dateCreated: String(view.dateCreated).replace("Z", "+00:00") };
+    expect((await gw.gql(ANSWER, { input: { sid: challenge.sid, authPayload: await signAnswer(reordered, "approved", device.key) } })).data?.updateChallenge.status).toBe("APPROVED");
+  });
+
+  it("an answer without status, or unsigned, is refused; five refusals deny the challenge", async () => {
+    const device = await enrolled("heidi");
+    const { challenge } = await challengeFor(device);
+    const view = (await device.challenge(challenge.sid))!;
+    const noStatus = await new CompactSign(new TextEncoder().encode(JSON.stringify({ sid: view.sid }))).setProtectedHeader({ alg: "ES256", typ: "JWT" }).sign(device.key.privateKey);
+    for (const payload of [noStatus, "e30.e30.", "not-a-jws"]) {
+      expect(errorCode(await gw.gql(ANSWER, { input: { sid: challenge.sid, authPayload: payload } }))).toBe("CHALLENGE_VERIFICATION_FAILED");
+    }
+    expect(errorCode(await gw.gql(ANSWER, { input: { sid: challenge.sid, authPayload: "x.y.z" } }))).toBe("CHALLENGE_VERIFICATION_FAILED");
+    expect(errorCode(await gw.gql(ANSWER, { input: { sid: challenge.sid, authPayload: "x.y.z" } }))).toBe("TOO_MANY_ATTEMPTS");
+    expect((await gw.gql(READ, { sid: challenge.sid })).data?.challenge.status).toBe("DENIED");
+  });
+
+  it("a late answer → CHALLENGE_EXPIRED", async () => {
+    const device = await enrolled("ivan");
+    const { challenge } = await challengeFor(device, { expiresInSeconds: 1 });
+    const view = (await device.challenge(challenge.sid))!;
+    await new Promise((r) => setTimeout(r, 1100));
+    await expect(device.answer(view, "approved")).rejects.toMatchObject({ code: "CHALLENGE_EXPIRED" });
+  });
+
+  it("bad input: a push challenge needs details; at most 20 fields; expiry at most 3600 s", async () => {
+    const device = await enrolled("judy");
+    const base = { serviceSid: gw.defaultServiceSid, factorSid: device.factorSid };
+    expect((await gw.gql(CHALLENGE, { input: base })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "details" });
+    const fields = Array.from({ length: 21 }, (_, i) => ({ label: `l${i}`, value: "v" }));
+    expect((await gw.gql(CHALLENGE, { input: { ...base, details: { message: "m", fields } } })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "details.fields" });
+    expect((await gw.gql(CHALLENGE, { input: { ...base, details: { message: "m" }, expiresInSeconds: 3601 } })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "expiresInSeconds" });
+  });
+});
+
+describe("Web Push delivery", () => {
+  it("a real Web Push round trip: the push service gets a VAPID-signed, RFC 8291-encrypted notice; the device decrypts it and approves", async () => {
+    const vapidKey = (await gw.gql(`{ webPushPublicKey }`)).data?.webPushPublicKey as string;
+    expect(Buffer.from(vapidKey, "base64url")).toHaveLength(65);
+    // The browser side of PushManager.subscribe: a P-256 key pair and an auth secret.
+    const browserKeys = createECDH("prime256v1");
+    browserKeys.generateKeys();
+    const auth = randomBytes(16);
+    const subscription = { endpoint: `${pushUrl}/push/sub-1`, keys: { p256dh: browserKeys.getPublicKey().toString("base64url"), auth: auth.toString("base64url") } };
+    const device = await enrolled("kim", { webPushSubscription: subscription });
+    const arrived = new Promise<void>((r) => (onPush = r));
+    const { challenge } = await challengeFor(device);
+    await arrived;
+    const push = received.at(-1)!;
+    expect(push.path).toBe("/push/sub-1");
+    expect(push.headers["content-encoding"]).toBe("aes128gcm");
+    expect(Number(push.headers.ttl)).toBeGreaterThan(250);
+    // VAPID: the JWT is signed for the push service's origin, with the key the gateway publishes.
+    const [, jwt, k] = /^vapid t=([^,]+), k=(.+)$/.exec(String(push.headers.authorization))!;
+    expect(k).toBe(vapidKey);
+    expect(decodeJwt(jwt).aud).toBe(pushUrl);
+    const notice = JSON.parse(ece.decrypt(push.body, { version: "aes128gcm", privateKey: browserKeys, authSecret: auth.toString("base64url") }).toString());
+    expect(notice).toMatchObject({ type: "verigate.challenge", challengeSid: challenge.sid, factorSid: device.factorSid, message: "Sign in from Firefox on Linux?", silent: false });
+    const view = (await device.challenge(notice.challengeSid))!;
+    expect(await device.answer(view, "approved")).toBe("APPROVED");
+  });
+});
+
+describe("silent device approval", () => {
+  const runCli = (args: string[]) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "device", ...args], { cwd: process.cwd(), env: { ...process.env, NODE_ENV: "test" } });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on("exit", r));
+    return { child, output: () => out, exited };
+  };
+
+  it("silent challenges need a factor enrolled with silentApproval", async () => {
+    const device = await enrolled("leo");
+    const r = await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: device.factorSid, details: { message: "m" }, silent: true } });
+    expect(r.errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "silent" });
+  });
+
+  it("the simulator (`verigate device`) enrols, then answers a silent challenge by itself while a prompted one is denied", async () => {
+    const state = join(tls, "device.json");
+    const access = (await gw.gql(ACCESS, { input: { serviceSid: gw.defaultServiceSid, identity: "mona", factorType: "PUSH" } })).data!.createAccessToken.token;
+    const enrol = runCli(["enroll", "--url", gw.url, "--token", access, "--service", gw.defaultServiceSid, "--identity", "mona", "--silent", "--state", state]);
+    expect(await enrol.exited).toBe(0);
+    const factorSid = /Enrolled factor (YF[0-9a-f]{32})/.exec(enrol.output())?.[1] as string;
+    expect(factorSid).toBeTruthy();
+    const listen = runCli(["listen", "--auto", "deny", "--interval", "200", "--state", state]);
+    try {
+      const silent = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid, details: { message: "Background check" }, silent: true } })).data!.createChallenge;
+      const prompted = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid, details: { message: "Sign in?" } } })).data!.createChallenge;
+      expect(silent.challenge.silent).toBe(true);
+      const watch = subscribeWs(gw.wsClient(silent.clientToken), `subscription($sid: ID!) { challengeUpdated(sid: $sid) { status } }`, { sid: silent.challenge.sid });
+      await watch.done;
+      expect(watch.values.at(-1)?.challengeUpdated.status).toBe("APPROVED");
+      const other = subscribeWs(gw.wsClient(prompted.clientToken), `subscription($sid: ID!) { challengeUpdated(sid: $sid) { status } }`, { sid: prompted.challenge.sid });
+      await other.done;
+      expect(other.values.at(-1)?.challengeUpdated.status).toBe("DENIED");
+      expect(listen.output()).toMatch(new RegExp(`${silent.challenge.sid}: APPROVED \\(silently\\)`));
+    } finally {
+      listen.child.kill("SIGINT");
+      await listen.exited;
+    }
+  }, 60_000);
+
+  it("unanswered in time, a silent challenge falls back to an OTP verification; its approval approves the challenge", async () => {
+    const device = await enrolled("nina", { silentApproval: true }); // enrolled, but not listening
+    const to = "+14155550111";
+    const created = await gw.gql(CHALLENGE, {
+      input: { serviceSid: gw.defaultServiceSid, factorSid: device.factorSid, details: { message: "Background check" }, silent: true, fallback: { channel: "SMS", to, afterSeconds: 1 } },
+    });
+    const { challenge, clientToken } = created.data!.createChallenge;
+    const live = subscribeWs(gw.wsClient(clientToken), `subscription($sid: ID!) { challengeUpdated(sid: $sid) { status fallbackVerificationSid } }`, { sid: challenge.sid });
+    await live.waitFor(2);
+    const verificationSid = live.values[1].challengeUpdated.fallbackVerificationSid as string;
+    expect(verificationSid).toMatch(/^VE[0-9a-f]{32}$/);
+    expect(live.values[1].challengeUpdated.status).toBe("PENDING");
+    const message = (await gw.gql(`query($to: String) { devOutbox(to: $to, first: 1) { code verificationSid } }`, { to })).data?.devOutbox[0];
+    expect(message.verificationSid).toBe(verificationSid);
+    const checked = await gw.gql(`mutation($input: CheckVerificationInput!) { checkVerification(input: $input) { verification { status } } }`, {
+      input: { serviceSid: gw.defaultServiceSid, verificationSid, code: message.code },
+    });
+    expect(checked.data?.checkVerification.verification.status).toBe("APPROVED");
+    await live.done;
+    expect(live.values.at(-1)?.challengeUpdated.status).toBe("APPROVED");
+  });
+
+  it("a bad fallback is refused at creation, with the field", async () => {
+    const device = await enrolled("oscar", { silentApproval: true });
+    const base = { serviceSid: gw.defaultServiceSid, factorSid: device.factorSid, details: { message: "m" } };
+    expect((await gw.gql(CHALLENGE, { input: { ...base, silent: true, fallback: { channel: "SMS", to: "not a number" } } })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "fallback.to" });
+    expect((await gw.gql(CHALLENGE, { input: { ...base, fallback: { channel: "SMS", to: "+14155550111" } } })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "fallback" });
+  });
+});
+
+
