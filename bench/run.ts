@@ -10,7 +10,9 @@ import { join } from "node:path";
 import autocannon, { type Result } from "autocannon";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { generateSync } from "otplib";
 import { startSmppServer, startSmtpServer } from "../test/support/peers.js";
+import { SoftAuthenticator } from "./authenticator.js";
 
 const smoke = process.argv.includes("--smoke");
 const DURATION = smoke ? 2 : 10;
@@ -63,16 +65,39 @@ interface Row {
   note?: string;
 }
 
-async function load(name: string, url: string, options: { body: (n: number, ctx: Record<string, unknown>) => string; amount?: number; overallRate?: number; token?: boolean; pairs?: (ctx: Record<string, unknown>) => string }): Promise<Row> {
+async function load(
+  name: string,
+  url: string,
+  options: {
+    body: (n: number, ctx: Record<string, unknown>) => string;
+    amount?: number;
+    overallRate?: number;
+    token?: boolean;
+    pairs?: (ctx: Record<string, unknown>) => string;
+    /** Reads the first request's answer into the context the second one is built from. */
+    capture?: (body: string, ctx: Record<string, unknown>) => void;
+  },
+): Promise<Row> {
   let n = 0;
   let errors = 0;
   const headers = { "content-type": "application/json", ...(options.token === false ? {} : { authorization: `Bearer ${ADMIN}` }) };
   const onResponse = (status: number, body: string) => {
-    if (status !== 200 || body.includes('"errors"')) errors++;
+    if (status !== 200 || body.includes('"errors"')) {
+      errors++;
+      if (process.env.BENCH_DEBUG && errors < 4) process.stderr.write(`${name}: ${body.slice(0, 300)}\n`);
+    }
   };
   const requests = options.pairs
     ? [
-        { method: "POST" as const, headers, setupRequest: (req: any, ctx: any) => ({ ...req, body: options.body(n++, ctx) }), onResponse },
+        {
+          method: "POST" as const,
+          headers,
+          setupRequest: (req: any, ctx: any) => ({ ...req, body: options.body(n++, ctx) }),
+          onResponse: (status: number, body: string, ctx: any) => {
+            onResponse(status, body);
+            options.capture?.(body, ctx);
+          },
+        },
         { method: "POST" as const, headers, setupRequest: (req: any, ctx: any) => ({ ...req, body: options.pairs!(ctx) }), onResponse },
       ]
     : [{ method: "POST" as const, headers, setupRequest: (req: any, ctx: any) => ({ ...req, body: options.body(n++, ctx) }), onResponse }];
@@ -201,6 +226,73 @@ async function delivery(kind: "SMS" | "EMAIL") {
   return { kind, delivered: received(), perSecond: received() / seconds };
 }
 
+const CHALLENGE = "mutation($i: CreateChallengeInput!) { createChallenge(input: $i) { challenge { sid } passkeyRequestOptions } }";
+const ANSWER = "mutation($i: UpdateChallengeInput!) { updateChallenge(input: $i) { status } }";
+
+/** In parallel, at most `width` at a time. */
+async function pool<T>(count: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await task(i);
+    }
+  }));
+  return results;
+}
+
+/**
+ * TOTP: createChallenge + updateChallenge(code) pairs, one per factor (a factor accepts a time step once:
+ * each was verified with the previous step's code, so the current one is fresh).
+ */
+async function totpChecks(url: string, serviceSid: string): Promise<Row> {
+  const count = smoke ? 100 : 3000;
+  // Spares: autocannon may start a few pairs past `amount` as connections finish.
+  const factors = await pool(count + 64, 16, async (i) => {
+    const created = await gql(url, `mutation($i: CreateFactorInput!) { createFactor(input: $i) { factor { sid } totp { secret } } }`, {
+      i: { serviceSid, identity: `bench-totp-${i}`, friendlyName: "bench", factorType: "TOTP" },
+    });
+    const { sid } = created.createFactor.factor;
+    const secret = created.createFactor.totp.secret as string;
+    await gql(url, `mutation($i: VerifyFactorInput!) { verifyFactor(input: $i) { status } }`, { i: { sid, code: generateSync({ secret, epoch: Math.floor(Date.now() / 1000) - 30 }) } });
+    return { sid, secret };
+  });
+  return load("TOTP challenge + code pairs", url, {
+    amount: count * 2,
+    body: (n, ctx) => {
+      ctx.factor = factors[n % factors.length];
+      return JSON.stringify({ query: CHALLENGE, variables: { i: { serviceSid, factorSid: (ctx.factor as { sid: string }).sid } } });
+    },
+    capture: (body, ctx) => {
+      ctx.sid = /"sid":"(YC[0-9a-f]{32})"/.exec(body)?.[1];
+    },
+    pairs: (ctx) => {
+      const factor = ctx.factor as { secret: string };
+      return JSON.stringify({ query: ANSWER, variables: { i: { sid: ctx.sid, code: generateSync({ secret: factor.secret }) } } });
+    },
+  });
+}
+
+/** Passkeys: createChallenge + updateChallenge(assertion) pairs from a software authenticator. */
+async function passkeyAssertions(url: string, serviceSid: string): Promise<Row> {
+  const authenticator = new SoftAuthenticator(new URL(url).hostname === "127.0.0.1" ? "localhost" : new URL(url).hostname, url);
+  const created = await gql(url, `mutation($i: CreateFactorInput!) { createFactor(input: $i) { factor { sid } passkeyCreationOptions } }`, {
+    i: { serviceSid, identity: "bench-passkey", friendlyName: "bench", factorType: "PASSKEY" },
+  });
+  await gql(url, `mutation($i: VerifyFactorInput!) { verifyFactor(input: $i) { status } }`, {
+    i: { sid: created.createFactor.factor.sid, passkeyResponse: authenticator.register(created.createFactor.passkeyCreationOptions) },
+  });
+  return load("passkey challenge + assertion pairs", url, {
+    body: () => JSON.stringify({ query: CHALLENGE, variables: { i: { serviceSid, identity: "bench-passkey" } } }),
+    capture: (body, ctx) => {
+      ctx.sid = /"sid":"(YC[0-9a-f]{32})"/.exec(body)?.[1];
+      ctx.challenge = /"challenge":"([A-Za-z0-9_-]+)"/.exec(body)?.[1];
+    },
+    pairs: (ctx) => JSON.stringify({ query: ANSWER, variables: { i: { sid: ctx.sid, passkeyResponse: authenticator.assert(ctx.challenge as string) } } }),
+  });
+}
+
 const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "–");
 
 async function main() {
@@ -227,11 +319,13 @@ async function main() {
   });
   const halfRate = Math.max(10, Math.floor(start.rate / 2));
   const half = await load(`startVerification at half of peak (${halfRate}/s)`, url, { body: (n) => body(START, { serviceSid, to: phone(300_000 + n), channel: "SMS", customCode: "123456" }), overallRate: halfRate });
+  const totp = await totpChecks(url, serviceSid);
+  const passkey = await passkeyAssertions(url, serviceSid);
   const fan = await fanOut(url, serviceSid);
   const sms = await delivery("SMS");
   const email = await delivery("EMAIL");
 
-  const rows = [floor, start, check, pairs, half];
+  const rows = [floor, start, check, pairs, half, totp, passkey];
   const table = [
     "| measure | per second | × floor | p50 ms | p99 ms | errors |",
     "|---|---:|---:|---:|---:|---:|",
