@@ -3,6 +3,7 @@ import type { Keyring } from "../domain/crypto.js";
 import type { ServiceDirectory } from "../domain/service/directory.js";
 import type { VerificationFlow } from "../domain/verification/flow.js";
 import type { PasskeyFlow } from "../domain/factor/passkeys.js";
+import type { WebhookDirectory } from "../domain/webhook/directory.js";
 import type { EventBus } from "../realtime/bus.js";
 import type { Principal } from "../server/auth.js";
 import type { Store } from "../store/port.js";
@@ -13,6 +14,7 @@ export interface Gateway {
   services: ServiceDirectory;
   verifications: VerificationFlow;
   passkeys: PasskeyFlow;
+  webhooks: WebhookDirectory;
   bus: EventBus;
   keys: Keyring;
   clock: Clock;

@@ -6,7 +6,7 @@ import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { ApiKey, Service } from "../types.js";
 import { parseInput } from "../validation.js";
-import { createServiceInput, mergePasskeys, serviceDefaults, updateServiceInput } from "./settings.js";
+import { createServiceInput, mergePasskeys, mergeRateLimits, serviceDefaults, updateServiceInput } from "./settings.js";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 
@@ -27,15 +27,18 @@ export class ServiceDirectory {
     const now = this.deps.clock.now();
     const defaults = serviceDefaults();
     const passkeys = mergePasskeys(defaults.passkeys, settings.passkeys);
-    const service: Service = { ...defaults, ...settings, passkeys, sid: newSid("VA"), dateCreated: now, dateUpdated: now };
+    const rateLimits = mergeRateLimits(defaults.rateLimits, settings.rateLimits);
+    const service: Service = { ...defaults, ...settings, passkeys, rateLimits, sid: newSid("VA"), dateCreated: now, dateUpdated: now };
     this.deps.sink.publish([await this.deps.store.createService(service)]);
     return service;
   }
 
   async update(sid: string, input: unknown): Promise<Service> {
-    const { passkeys: passkeysPatch, ...patch } = parseInput(updateServiceInput, input);
-    const passkeys = passkeysPatch ? mergePasskeys((await this.require(sid)).passkeys, passkeysPatch) : undefined;
-    const updated = await this.deps.store.updateService(sid, { ...patch, ...(passkeys ? { passkeys } : {}) }, this.deps.clock.now());
+    const { passkeys: passkeysPatch, rateLimits: rateLimitsPatch, ...patch } = parseInput(updateServiceInput, input);
+    const current = passkeysPatch || rateLimitsPatch ? await this.require(sid) : null;
+    const passkeys = current && passkeysPatch ? mergePasskeys(current.passkeys, passkeysPatch) : undefined;
+    const rateLimits = current && rateLimitsPatch ? mergeRateLimits(current.rateLimits, rateLimitsPatch) : undefined;
+    const updated = await this.deps.store.updateService(sid, { ...patch, ...(passkeys ? { passkeys } : {}), ...(rateLimits ? { rateLimits } : {}) }, this.deps.clock.now());
     if (!updated) throw notFound("Service");
     this.deps.sink.publish([updated.event]);
     return updated.service;
