@@ -208,7 +208,8 @@ export class Dispatcher {
     try {
       const response = await fetch(work.webhook.url, {
         method: "POST",
-        headers: { "content-type": "application/json", "user-agent": WEBHOOK_USER_AGENT, ...signedHeaders(secret, work.event.sid, body, new Date(clock.now())) },
+        // The wall clock, not the injected one: receivers check webhook-timestamp against their own clocks.
+        headers: { "content-type": "application/json", "user-agent": WEBHOOK_USER_AGENT, ...signedHeaders(secret, work.event.sid, body, new Date()) },
         body,
         redirect: "manual",
         signal: AbortSignal.timeout(this.o.sendTimeoutMs),
@@ -230,7 +231,7 @@ export class Dispatcher {
       return;
     }
     const backoff = Math.min(3_600_000, 1000 * 2 ** (job.tries - 1));
-    await store.recordWebhookAttempt({ ...base, outcome: "RETRY", statusCode, error, runAt: now + backoff / 2 + Math.random() * (backoff / 2), now });
+    await store.recordWebhookAttempt({ ...base, outcome: "RETRY", statusCode, error, runAt: Math.round(now + backoff / 2 + Math.random() * (backoff / 2)), now });
   }
 
   /** Exponential backoff with jitter; past maxTries the attempt is FAILED and subscribers hear it. */
@@ -242,7 +243,8 @@ export class Dispatcher {
       return;
     }
     const backoff = Math.min(60_000, 1000 * 2 ** (job.tries - 1));
-    await store.retryJob(job.id, clock.now() + backoff / 2 + Math.random() * (backoff / 2), reason.slice(0, 300));
+    // Whole milliseconds: PostgreSQL keeps times in bigint columns.
+    await store.retryJob(job.id, Math.round(clock.now() + backoff / 2 + Math.random() * (backoff / 2)), reason.slice(0, 300));
   }
 }
 
