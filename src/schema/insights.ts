@@ -140,7 +140,8 @@ builder.queryFields((t) => ({
     },
     resolve: async (_, args, { principal, gateway }) => {
       if (requireServiceAccess(principal, args.serviceSid) === "out-of-scope" || !(await gateway.services.get(args.serviceSid))) return null;
-      const to = ms(args.dateCreatedBefore, "dateCreatedBefore") ?? gateway.clock.now();
+      // Up to now, inclusive: [from, to) with to just past now.
+      const to = ms(args.dateCreatedBefore, "dateCreatedBefore") ?? gateway.clock.now() + 1;
       const from = ms(args.dateCreatedAfter, "dateCreatedAfter") ?? to - 30 * DAY_MS;
       if (from > to) throw invalidParameter("dateCreatedAfter", "Invalid parameter `dateCreatedAfter`: after dateCreatedBefore.");
       const stats = await gateway.store.verificationStats(args.serviceSid, { from, to, channel: args.channel ?? null, country: args.country ? args.country.toUpperCase() : null });
