@@ -79,8 +79,8 @@ describe("verificationAttempts", () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const r = await gw.gql(ATTEMPTS, { s: serviceSid, first: 3, after });
-      const page = r.data!.verificationAttempts;
+      const r: { data?: any } = await gw.gql(ATTEMPTS, { s: serviceSid, first: 3, after });
+      const page: { edges: any[]; pageInfo: { hasNextPage: boolean; endCursor: string } } = r.data!.verificationAttempts;
       seen.push(...page.edges.map((e: any) => e.node.attemptSid));
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor;
