@@ -36,6 +36,10 @@ import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import type { Store } from "./store/port.js";
 import { openStore } from "./store/open.js";
 import { Dispatcher } from "./workers/dispatcher.js";
+import { RateLimiterRedis } from "rate-limiter-flexible";
+import { RateLimits } from "./domain/policy/limits.js";
+import { WebhookDirectory } from "./domain/webhook/directory.js";
+import { httpCarrierLookup, noCarrierLookup } from "./domain/policy/lookup.js";
 import { ExpirySweeper } from "./workers/sweeper.js";
 
 
@@ -63,11 +67,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const bus = new EventBus(redis ? createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) : undefined);
   const metrics = new Metrics(() => bus.listeners);
   let dispatcher: Dispatcher | undefined;
-  const wakeDispatcher: EventSink = {
-    publish: (events) => {
-      if (events.some((e) => e.type === "verification.started" || e.type === "verification.resent" || e.type === "verification.fallback" || e.type === "challenge.created")) dispatcher?.wake();
-    },
-  };
+  // Any event may have queued webhook deliveries with it (and starts queue messages): wake the outbox.
+  const wakeDispatcher: EventSink = { publish: () => dispatcher?.wake() };
   // A silent challenge's fallback verification, once approved, approves its challenge.
   let factorsRef: FactorFlow | undefined;
   const fallbackApprovals: EventSink = {
@@ -88,12 +89,22 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const services = new ServiceDirectory({ store, clock, sink });
   const d = config.delivery;
   const carrier = sandboxCarrier({ ranges: d.sna.ranges, coverage: d.sna.coverage, testHeader: config.env !== "production" });
+  // Rate-limit counters live in Redis when there is one, else in the store's own table: either way they
+  // hold across restarts and across instances.
+  const rateLimits = new RateLimits(
+    redis ? (options) => new RateLimiterRedis({ ...options, storeClient: redis.publish }) : (options) => store.rateLimiter(options),
+    (error) => logger.error({ err: error }, "rate-limit store unavailable; the request was let through"),
+  );
+  const carrierLookup = config.lookup.url ? httpCarrierLookup(config.lookup.url, config.lookup.timeoutMs, (error) => logger.warn({ err: error }, "carrier lookup failed")) : noCarrierLookup;
   const verifications = new VerificationFlow({
     store,
     clock,
     keys,
     sink,
     services,
+    rateLimits,
+    carrierLookup,
+    onBlocked: (reason) => metrics.blocked(reason),
     addressKind: (channel) => channels[channel].address,
     sna: { carrier, publicUrl, fallbackMs: d.sna.fallbackMs },
   });
@@ -133,7 +144,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   });
   factorsRef = factors;
   const notifier = new PushNotifier({ vapid: await loadVapidKeys({ configured: config.webPush, store, keys }), subject: config.webPush.subject, caFile: config.webPush.caFile, logger });
-  const gateway: Gateway = { store, services, verifications, passkeys, factors, notifier, bus, keys, clock };
+  const webhooks = new WebhookDirectory({ store, clock, keys, sink, services });
+  const gateway: Gateway = { store, services, verifications, passkeys, factors, notifier, webhooks, bus, keys, clock };
 
   const adminKeyHash = await bootstrapAdminKey(config, store, announce);
   // The first start of an empty store creates "Default"; instances starting together elect one creator.
@@ -175,6 +187,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
         }
       },
     },
+    testProvider: transports.devOutbox,
+    webhookMaxTries: config.webhookMaxTries,
+    onDelivered: (channel, latencyMs) => metrics.delivered(channel, latencyMs),
   });
   const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });
   const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash, deviceKey: (sid) => factors.deviceKey(sid) });

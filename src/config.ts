@@ -44,6 +44,9 @@ const envSchema = z.object({
   SNA_SANDBOX_RULES: z.string().optional(),
   SNA_SANDBOX_COVERAGE: z.string().optional(),
   SNA_FALLBACK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  LOOKUP_URL: z.url().optional(),
+  LOOKUP_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1500),
+  WEBHOOK_MAX_TRIES: z.coerce.number().int().min(1).max(30).default(10),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   OUTBOX_MAX_TRIES: z.coerce.number().int().min(1).max(50).default(5),
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -110,6 +113,9 @@ export interface Config {
   readonly sweepIntervalMs: number;
   readonly graphiql: boolean;
   readonly delivery: DeliveryConfig;
+  /** Carrier lookup service (none by default) and webhook retries. */
+  readonly lookup: { url: string | null; timeoutMs: number };
+  readonly webhookMaxTries: number;
 }
 
 export class ConfigError extends Error {
@@ -147,6 +153,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== "production",
+    lookup: { url: e.LOOKUP_URL ?? null, timeoutMs: e.LOOKUP_TIMEOUT_MS },
+    webhookMaxTries: e.WEBHOOK_MAX_TRIES,
     delivery: {
       smtp: e.SMTP_URL && e.EMAIL_FROM ? { url: e.SMTP_URL, from: e.EMAIL_FROM } : null,
       smpp: e.SMPP_URL && e.SMS_FROM ? { url: e.SMPP_URL, from: e.SMS_FROM, enquireLinkMs: e.SMPP_ENQUIRE_LINK_MS } : null,

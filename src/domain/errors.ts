@@ -34,6 +34,8 @@ export interface VerifyErrorDetails {
   driftSteps?: number;
   /** Where Twilio uses another number for the same condition (TOO_MANY_ATTEMPTS: 60310 factors, 60308 challenges). */
   twilioCode?: number;
+  /** A protection refused the request (metrics: blocks by reason); never shown to clients. */
+  blockReason?: "premium_number";
 }
 
 export class VerifyError extends Error {

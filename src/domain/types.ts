@@ -28,6 +28,39 @@ export interface TestNumber {
   code: string;
 }
 
+/** A Twilio-style bucket: at most `max` requests per `interval` seconds. */
+export interface RateLimitBucket {
+  max: number;
+  interval: number;
+}
+
+/** A programmable rate limit: `startVerification(rateLimits: { <uniqueName>: value })` counts per value. */
+export interface NamedRateLimit {
+  uniqueName: string;
+  description: string | null;
+  buckets: RateLimitBucket[];
+}
+
+export interface RateLimitSettings {
+  /** Starts per recipient. */
+  perTo: RateLimitBucket[];
+  /** Starts per end-user IP (the `deviceIp` the backend passes). */
+  perIp: RateLimitBucket[];
+  /** Starts per service, all recipients together. */
+  perService: RateLimitBucket[];
+  named: NamedRateLimit[];
+}
+
+/** Channels whose destinations geo permissions restrict. */
+export const geoChannels = ["SMS", "CALL", "WHATSAPP"] as const;
+export type GeoChannel = (typeof geoChannels)[number];
+
+/** Countries (ISO 3166-1 alpha-2) a channel may reach; a channel without an entry reaches every country. */
+export interface GeoPermission {
+  channel: GeoChannel;
+  allowedCountries: string[];
+}
+
 export interface ServiceSettings {
   friendlyName: string;
   codeLength: number;
@@ -44,6 +77,12 @@ export interface ServiceSettings {
   channels: ChannelName[];
   fraudGuard: FraudGuardLevel;
   testNumbers: TestNumber[];
+  rateLimits: RateLimitSettings;
+  geoPermissions: GeoPermission[];
+  /** Numbers that skip Fraud Guard and geo permissions (E.164). */
+  safeList: string[];
+  /** Refuse premium-rate and shared-cost numbers (toll fraud). */
+  blockPremiumNumbers: boolean;
   /** The domain named in the SMS's WebOTP line ("@domain #code") so browsers can autofill the code. */
   webOtpDomain: string | null;
   /** The service's WebAuthn relying party; unset fields fall back to WEBAUTHN_RP_ID / WEBAUTHN_ORIGINS / PUBLIC_URL. */
@@ -128,6 +167,77 @@ export interface VerifyEvent {
   resourceSid: string;
   occurredAt: number;
   data: Record<string, unknown>;
+}
+
+export interface FraudBlock {
+  sid: string;
+  serviceSid: string;
+  /** The destination prefix: E.164 without its last digits. */
+  prefix: string;
+  reason: string;
+  severity: number;
+  level: FraudGuardLevel;
+  blockedUntil: number;
+  dateCreated: number;
+}
+
+export const webhookDeliveryStatuses = ["PENDING", "DELIVERED", "FAILED", "CANCELED"] as const;
+export type WebhookDeliveryStatus = (typeof webhookDeliveryStatuses)[number];
+
+export interface Webhook {
+  sid: string;
+  serviceSid: string;
+  url: string;
+  eventTypes: string[];
+  enabled: boolean;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+export interface WebhookDelivery {
+  id: number;
+  webhookSid: string;
+  serviceSid: string;
+  eventSid: string;
+  eventType: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  dateCreated: number;
+  dateUpdated: number;
+  deliveredAt: number | null;
+}
+
+/** One send attempt as the attempts log shows it (Twilio's Verification Attempts). */
+export interface VerificationAttempt {
+  attemptSid: string;
+  verificationSid: string;
+  serviceSid: string;
+  to: string;
+  channel: AttemptChannel;
+  country: string | null;
+  status: DeliveryStatus;
+  errorCode: string | null;
+  /** The verification was approved. */
+  converted: boolean;
+  verificationStatus: VerificationStatus;
+  testMode: boolean;
+  dateCreated: number;
+}
+
+export interface ConversionGroup {
+  key: string;
+  total: number;
+  converted: number;
+}
+
+export interface VerificationStats {
+  total: number;
+  converted: number;
+  byChannel: ConversionGroup[];
+  byCountry: ConversionGroup[];
+  attempts: Record<DeliveryStatus, number>;
 }
 
 export interface OutboxMessage {

@@ -18,6 +18,8 @@ export interface Transports {
   rcs: RcsCapability | null;
   /** Channels still delivering into the dev outbox. */
   devChannels: DeliveryChannel[];
+  /** The dev outbox itself: where test numbers' messages go, whatever the channel's transport. */
+  devOutbox: Provider;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export function buildTransports(deps: { config: DeliveryConfig; store: Store; cl
     providers,
     rcs: rcsProvider ? staticRcsCapability(config.rcsCapableNumbers) : null,
     devChannels,
+    devOutbox: dev,
     async close() {
       await Promise.all(Object.values(providers).map((p) => p?.close?.()));
     },

@@ -5,6 +5,7 @@ import type { VerificationFlow } from "../domain/verification/flow.js";
 import type { PasskeyFlow } from "../domain/factor/passkeys.js";
 import type { FactorFlow } from "../domain/factor/factors.js";
 import type { PushNotifier } from "../providers/push/notifier.js";
+import type { WebhookDirectory } from "../domain/webhook/directory.js";
 import type { EventBus } from "../realtime/bus.js";
 import type { Principal } from "../server/auth.js";
 import type { Store } from "../store/port.js";
@@ -17,6 +18,7 @@ export interface Gateway {
   passkeys: PasskeyFlow;
   factors: FactorFlow;
   notifier: PushNotifier;
+  webhooks: WebhookDirectory;
   bus: EventBus;
   keys: Keyring;
   clock: Clock;

@@ -5,6 +5,8 @@ import "./verification.js";
 import "./events.js";
 import "./dev.js";
 import "./factor.js";
+import "./webhook.js";
+import "./insights.js";
 
 const fullSchema = builder.toSchema();
 

@@ -1,6 +1,6 @@
 import { notFound } from "../domain/errors.js";
 import { enablableChannels } from "../domain/service/settings.js";
-import { type ApiKey, type PasskeySettings, type TotpServiceSettings, type Service, type TestNumber, channelNames, fraudGuardLevels } from "../domain/types.js";
+import { type TotpServiceSettings, type ApiKey, type GeoPermission, type NamedRateLimit, type PasskeySettings, type RateLimitBucket, type RateLimitSettings, type Service, type TestNumber, channelNames, fraudGuardLevels, geoChannels } from "../domain/types.js";
 import { requireAdmin, requireAuthenticated, requireServiceAccess, serviceScope, forbidden } from "../server/auth.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize } from "./connection.js";
@@ -13,6 +13,36 @@ export const FraudGuardLevelEnum = builder.enumType("FraudGuardLevel", { values:
 
 const TestNumberRef = builder.objectRef<TestNumber>("TestNumber").implement({
   fields: (t) => ({ to: t.exposeString("to"), code: t.exposeString("code") }),
+});
+
+const RateLimitBucketRef = builder.objectRef<RateLimitBucket>("RateLimitBucket").implement({
+  description: "At most `max` starts per `interval` seconds",
+  fields: (t) => ({ max: t.exposeInt("max"), interval: t.exposeInt("interval", { description: "seconds" }) }),
+});
+const NamedRateLimitRef = builder.objectRef<NamedRateLimit>("NamedRateLimit").implement({
+  description: "A programmable rate limit: startVerification(rateLimits: { <uniqueName>: value }) counts starts per value",
+  fields: (t) => ({
+    uniqueName: t.exposeString("uniqueName"),
+    description: t.exposeString("description", { nullable: true }),
+    buckets: t.field({ type: [RateLimitBucketRef], resolve: (l) => l.buckets }),
+  }),
+});
+const RateLimitsRef = builder.objectRef<RateLimitSettings>("RateLimits").implement({
+  description: "Exceeding any bucket answers RATE_LIMITED with retryAfterSeconds; an empty list is no limit",
+  fields: (t) => ({
+    perTo: t.field({ type: [RateLimitBucketRef], description: "Starts per recipient", resolve: (r) => r.perTo }),
+    perIp: t.field({ type: [RateLimitBucketRef], description: "Starts per end-user IP (the deviceIp input)", resolve: (r) => r.perIp }),
+    perService: t.field({ type: [RateLimitBucketRef], description: "Starts per service", resolve: (r) => r.perService }),
+    named: t.field({ type: [NamedRateLimitRef], resolve: (r) => r.named }),
+  }),
+});
+export const GeoChannelEnum = builder.enumType("GeoChannel", { values: geoChannels });
+const GeoPermissionRef = builder.objectRef<GeoPermission>("GeoPermission").implement({
+  description: "The countries (ISO 3166-1 alpha-2) a channel may reach; a channel without an entry reaches every country",
+  fields: (t) => ({
+    channel: t.field({ type: GeoChannelEnum, resolve: (g) => g.channel }),
+    allowedCountries: t.exposeStringList("allowedCountries"),
+  }),
 });
 
 export const ServiceRef = builder.objectRef<Service>("Service").implement({
@@ -35,6 +65,10 @@ export const ServiceRef = builder.objectRef<Service>("Service").implement({
     channels: t.field({ type: [ChannelEnum], resolve: (s) => s.channels }),
     fraudGuard: t.field({ type: FraudGuardLevelEnum, resolve: (s) => s.fraudGuard }),
     testNumbers: t.field({ type: [TestNumberRef], resolve: (s) => s.testNumbers }),
+    rateLimits: t.field({ type: RateLimitsRef, resolve: (s) => s.rateLimits }),
+    geoPermissions: t.field({ type: [GeoPermissionRef], resolve: (s) => s.geoPermissions }),
+    safeList: t.exposeStringList("safeList", { description: "Numbers that skip Fraud Guard and geo permissions" }),
+    blockPremiumNumbers: t.exposeBoolean("blockPremiumNumbers", { description: "Refuse premium-rate and shared-cost numbers (default true)" }),
     webOtpDomain: t.exposeString("webOtpDomain", { nullable: true, description: "Domain of the SMS's WebOTP line (@domain #code)" }),
     passkeys: t.field({ type: PasskeySettingsRef, resolve: (s) => s.passkeys }),
     totp: t.field({ type: TotpSettingsRef, resolve: (s) => s.totp }),
@@ -105,6 +139,29 @@ const TestNumberInput = builder.inputType("TestNumberInput", {
   fields: (t) => ({ to: t.string({ required: true }), code: t.string({ required: true }) }),
 });
 
+const RateLimitBucketInput = builder.inputType("RateLimitBucketInput", {
+  fields: (t) => ({ max: t.int({ required: true }), interval: t.int({ required: true, description: "seconds" }) }),
+});
+const NamedRateLimitInput = builder.inputType("NamedRateLimitInput", {
+  fields: (t) => ({
+    uniqueName: t.string({ required: true, description: "letters, digits, - _ . (no PII)" }),
+    description: t.string(),
+    buckets: t.field({ type: [RateLimitBucketInput], required: true }),
+  }),
+});
+const RateLimitsInput = builder.inputType("RateLimitsInput", {
+  description: "Each list given replaces the current one; an empty list removes that limit",
+  fields: (t) => ({
+    perTo: t.field({ type: [RateLimitBucketInput] }),
+    perIp: t.field({ type: [RateLimitBucketInput] }),
+    perService: t.field({ type: [RateLimitBucketInput] }),
+    named: t.field({ type: [NamedRateLimitInput] }),
+  }),
+});
+const GeoPermissionInput = builder.inputType("GeoPermissionInput", {
+  fields: (t) => ({ channel: t.field({ type: GeoChannelEnum, required: true }), allowedCountries: t.stringList({ required: true }) }),
+});
+
 const settingsFields = (t: Parameters<Parameters<typeof builder.inputType>[1]["fields"]>[0]) => ({
   codeLength: t.int({ description: "4–10, default 6" }),
   ttlSeconds: t.int({ description: "120–86400, default 600" }),
@@ -119,7 +176,11 @@ const settingsFields = (t: Parameters<Parameters<typeof builder.inputType>[1]["f
   defaultLocale: t.string(),
   channels: t.field({ type: [ChannelEnum], description: `enabled channels; available: ${enablableChannels.join(", ")}` }),
   fraudGuard: t.field({ type: FraudGuardLevelEnum }),
-  testNumbers: t.field({ type: [TestNumberInput] }),
+  testNumbers: t.field({ type: [TestNumberInput], description: "fixed codes, delivered into the dev outbox only, outside rate limits and Fraud Guard" }),
+  rateLimits: t.field({ type: RateLimitsInput }),
+  geoPermissions: t.field({ type: [GeoPermissionInput], description: "replaces the list; [] lets every channel reach every country" }),
+  safeList: t.stringList({ description: "E.164 numbers that skip Fraud Guard and geo permissions; replaces the list" }),
+  blockPremiumNumbers: t.boolean(),
   webOtpDomain: t.string({ description: "Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code" }),
   passkeys: t.field({ type: PasskeySettingsInput }),
   totp: t.field({ type: TotpSettingsInput, description: "Defaults of new TOTP factors; the issuer authenticator apps show" }),

@@ -13,8 +13,8 @@ import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize } from "./connection.js";
 import { ChannelEnum } from "./service.js";
 
-const VerificationStatusEnum = builder.enumType("VerificationStatus", { values: verificationStatuses });
-const DeliveryStatusEnum = builder.enumType("DeliveryStatus", { values: deliveryStatuses });
+export const VerificationStatusEnum = builder.enumType("VerificationStatus", { values: verificationStatuses });
+export const DeliveryStatusEnum = builder.enumType("DeliveryStatus", { values: deliveryStatuses });
 export const AttemptChannelEnum = builder.enumType("AttemptChannel", { values: ["SMS", "RCS", "WHATSAPP", "CALL", "EMAIL", "SNA"] as const });
 
 const SendCodeAttemptRef = builder.objectRef<SendAttempt>("SendCodeAttempt").implement({
@@ -74,6 +74,8 @@ const VerificationFilter = builder.inputType("VerificationFilter", {
   }),
 });
 
+const RiskCheckEnum = builder.enumType("RiskCheck", { values: ["ENABLE", "DISABLE"] as const });
+
 const StartVerificationInput = builder.inputType("StartVerificationInput", {
   fields: (t) => ({
     serviceSid: t.id({ required: true }),
@@ -88,6 +90,8 @@ const StartVerificationInput = builder.inputType("StartVerificationInput", {
     deviceIp: t.string({ description: "AUTO: the device's public IP; SNA is tried only when the carrier can reach it" }),
     enableSnaClientToken: t.boolean({ description: "SNA/AUTO: opening the SNA URL returns a token the check must echo" }),
     tags: t.field({ type: "JSON", description: "Up to 10 string key/values, echoed in events" }),
+    riskCheck: t.field({ type: RiskCheckEnum, description: "DISABLE skips Fraud Guard and geo permissions for this request (default ENABLE)" }),
+    rateLimits: t.field({ type: "JSON", description: "Values for the service's programmable rate limits: { <uniqueName>: value }" }),
   }),
 });
 const StartVerificationPayload = builder.objectRef<{ verification: Verification; clientToken: string }>("StartVerificationPayload").implement({

@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
-import { GraphQLError, type GraphQLSchema, type ValidationContext, parse } from "graphql";
+import { type DocumentNode, GraphQLError, type GraphQLSchema, type ValidationContext, parse, visit } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { type Plugin, type YogaServerInstance, createYoga, maskError } from "graphql-yoga";
 import type { Logger } from "pino";
@@ -59,6 +59,56 @@ function errorMasker() {
   };
 }
 
+/** The path of the first string holding a NUL character (no store keeps one as text), or null. */
+function nulPath(value: unknown, path: string): string | null {
+  if (typeof value === "string") return value.includes("\u0000") ? path : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulPath(value[i], `${path}.${i}`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === "object") {
+    for (const [key, inner] of Object.entries(value)) {
+      const found = nulPath(inner, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * NUL characters are refused at the door, as INVALID_PARAMETER naming the field: PostgreSQL cannot store
+ * them in text, and no address, name or code holds one. Checked on variables and on string literals.
+ */
+function refuseNulCharacters(): Plugin {
+  const refuse = (field: string) => ({
+    errors: [new GraphQLError(`Invalid parameter \`${field}\`: text may not contain NUL characters.`, { extensions: { code: "INVALID_PARAMETER", twilioCode: 60200, field } })],
+  });
+  const check = (args: { document: DocumentNode; variableValues?: Record<string, unknown> | null }) => {
+    const fromVariables = nulPath(args.variableValues ?? {}, "");
+    if (fromVariables) return fromVariables.replace(/^input\./, "");
+    let literal: string | null = null;
+    visit(args.document, {
+      StringValue(node) {
+        if (!literal && node.value.includes("\u0000")) literal = "input";
+      },
+    });
+    return literal;
+  };
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const field = check(args);
+      if (field) setResultAndStopExecution(refuse(field));
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const field = check(args);
+      if (field) setResultAndStopExecution(refuse(field));
+    },
+  };
+}
+
 /** graphql-js stops parsing past `maxTokens`, so a huge document costs little; it is a parse failure. */
 function tokenLimit(maxTokens: number): Plugin {
   return {
@@ -103,11 +153,13 @@ export function buildHttp(options: HttpOptions) {
       error: (first: unknown, ...rest) => {
         const original = first instanceof GraphQLError ? first.originalError : first;
         if (original instanceof VerifyError) logger.debug({ code: original.code }, original.message);
+        // A GraphQL error of its own (variables that do not coerce, validation) is the client's mistake.
+        else if (first instanceof GraphQLError && (!original || original instanceof GraphQLError)) logger.debug({ code: first.extensions?.code }, first.message);
         else if (first instanceof Error) logger.error({ err: original ?? first }, "request failed");
         else logger.error([first, ...rest].map(String).join(" "));
       },
     },
-    plugins: [tokenLimit(queryLimits.maxTokens), ...armor.protect().plugins],
+    plugins: [tokenLimit(queryLimits.maxTokens), ...armor.protect().plugins, refuseNulCharacters()],
     context: async ({ request, principal }): Promise<GatewayContext> => ({
       principal: principal ?? (request ? await auth.resolve(request.headers.get("authorization")) : ANONYMOUS),
       gateway,

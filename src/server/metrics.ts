@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { EventSink } from "../domain/events.js";
 import type { VerifyEvent } from "../domain/types.js";
 
@@ -9,10 +9,32 @@ export class Metrics implements EventSink {
   private readonly approved = new Counter({ name: "verigate_verifications_approved_total", help: "Verifications approved, by channel", labelNames: ["channel"], registers: [this.registry] });
   private readonly failedChecks = new Counter({ name: "verigate_checks_failed_total", help: "Checks with a wrong code", registers: [this.registry] });
   private readonly deliveries = new Counter({ name: "verigate_deliveries_total", help: "Delivery results, by status", labelNames: ["status"], registers: [this.registry] });
+  private readonly latency = new Histogram({
+    name: "verigate_delivery_latency_seconds",
+    help: "From a send attempt queued to a provider accepting it, by channel",
+    labelNames: ["channel"],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+  private readonly blocks = new Counter({
+    name: "verigate_blocks_total",
+    help: "Starts refused by a protection, by reason (rate_limit, geo, fraud_guard, landline, premium_number)",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
+  private readonly fraudBlocks = new Counter({ name: "verigate_fraud_guard_blocks_total", help: "Prefixes blocked by Fraud Guard, by detection", labelNames: ["detection"], registers: [this.registry] });
 
   constructor(liveSubscriptions: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: "verigate_" });
     new Gauge({ name: "verigate_live_subscriptions", help: "Subscription listeners attached", registers: [this.registry], collect() { this.set(liveSubscriptions()); } });
+  }
+
+  blocked(reason: string): void {
+    this.blocks.inc({ reason });
+  }
+
+  delivered(channel: string, latencyMs: number): void {
+    this.latency.observe({ channel }, Math.max(0, latencyMs) / 1000);
   }
 
   publish(events: readonly VerifyEvent[]): void {
@@ -28,6 +50,9 @@ export class Metrics implements EventSink {
         case "verification.check_failed":
         case "verification.max_attempts_reached":
           this.failedChecks.inc();
+          break;
+        case "fraud_guard.blocked":
+          this.fraudBlocks.inc({ detection: String(event.data.reason ?? "unknown") });
           break;
         default:
           if (event.type.startsWith("delivery.")) this.deliveries.inc({ status: event.type.slice("delivery.".length) });

@@ -18,7 +18,15 @@ import type {
   Verification,
   VerificationStatus,
   VerifyEvent,
+  FraudBlock,
+  Webhook,
+  WebhookDelivery,
+  WebhookDeliveryStatus,
+  VerificationAttempt,
+  VerificationStats,
 } from "../domain/types.js";
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
+import type { PrefixTraffic } from "../domain/policy/fraud.js";
 
 /**
  * The one persistence port. Every method that changes state writes its domain events in the same
@@ -98,6 +106,34 @@ export interface Store {
   respondChallenge(response: ChallengeResponse): Promise<{ ok: true; challenge: Challenge; events: VerifyEvent[] } | { ok: false; reason: "RESPONDED" | "EXPIRED" | "CLONED" | "REPLAY" }>;
   failChallenge(sid: string, now: number): Promise<number>;
 
+  /** A rate-limiter-flexible limiter on this store's `rate_limits` table (used when Redis is not configured). */
+  rateLimiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract;
+
+  /** Fraud Guard: the prefix's active block, if any, and its traffic (test-mode verifications excluded). */
+  fraudState(query: FraudStateQuery): Promise<{ block: FraudBlock | null; traffic: PrefixTraffic }>;
+  /** Writes a block and its event, unless one is already active for the prefix (then answers that one, no event). */
+  recordFraudBlock(block: FraudBlock, data: Record<string, unknown>): Promise<{ block: FraudBlock; event: VerifyEvent | null }>;
+  /** Ends a block now (a false positive); null when unknown or out of scope. */
+  liftFraudBlock(sid: string, serviceSid: string | null, now: number): Promise<{ block: FraudBlock; event: VerifyEvent | null } | null>;
+  listFraudBlocks(serviceSid: string, activeAt: number | null, page: PageRequest): Promise<Page<FraudBlock>>;
+
+  createWebhook(webhook: Webhook, secretSealed: string): Promise<VerifyEvent>;
+  updateWebhook(sid: string, serviceSid: string | null, patch: WebhookPatch, now: number): Promise<{ webhook: Webhook; event: VerifyEvent } | null>;
+  /** Deletes a webhook; its pending deliveries are canceled. */
+  deleteWebhook(sid: string, serviceSid: string | null, now: number): Promise<{ webhook: Webhook; event: VerifyEvent } | null>;
+  getWebhook(sid: string): Promise<Webhook | null>;
+  listWebhooks(serviceSid: string): Promise<Webhook[]>;
+  /** What the dispatcher needs to send one webhook delivery; null when the delivery is gone. */
+  webhookJob(deliveryId: number): Promise<WebhookJob | null>;
+  /** Records one try; DELIVERED, FAILED and CANCELED end the job, RETRY reschedules it at `runAt`. */
+  recordWebhookAttempt(result: WebhookAttemptResult): Promise<void>;
+  listWebhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest): Promise<Page<WebhookDelivery>>;
+
+  /** The attempts log: send attempts, newest first. */
+  listVerificationAttempts(serviceSid: string, filter: AttemptFilter, page: PageRequest): Promise<Page<VerificationAttempt>>;
+  /** Conversion over verifications started in [from, to) (test-mode ones excluded), and their delivery results. */
+  verificationStats(serviceSid: string, filter: StatsFilter): Promise<VerificationStats>;
+
   addDevMessage(message: OutboxMessage): Promise<void>;
   listDevMessages(to: string | null, limit: number): Promise<OutboxMessage[]>;
   listEvents(resourceSid: string): Promise<VerifyEvent[]>;
@@ -141,6 +177,55 @@ export interface ChallengeResponse {
   now: number;
 }
 
+export interface FraudStateQuery {
+  serviceSid: string;
+  prefix: string;
+  now: number;
+  windowStart: number;
+  maturedBefore: number;
+  historyStart: number;
+  priorBlocksSince: number;
+}
+
+export interface WebhookPatch {
+  url?: string;
+  eventTypes?: string[];
+  enabled?: boolean;
+}
+
+export interface WebhookJob {
+  delivery: WebhookDelivery;
+  /** Null once the webhook was deleted. */
+  webhook: (Webhook & { secretSealed: string }) | null;
+  event: VerifyEvent;
+}
+
+export interface WebhookAttemptResult {
+  jobId: number;
+  deliveryId: number;
+  outcome: "DELIVERED" | "RETRY" | "FAILED" | "CANCELED";
+  statusCode: number | null;
+  error: string | null;
+  runAt: number;
+  now: number;
+}
+
+export interface AttemptFilter {
+  dateCreatedAfter?: number | null;
+  dateCreatedBefore?: number | null;
+  channel?: AttemptChannel | null;
+  country?: string | null;
+  /** true: the verification was approved; false: it was not (yet). */
+  converted?: boolean | null;
+}
+
+export interface StatsFilter {
+  from: number;
+  to: number;
+  channel?: ChannelName | null;
+  country?: string | null;
+}
+
 export interface PageRequest {
   first: number;
   after: string | null;
@@ -166,6 +251,9 @@ export interface NewVerification {
   lookup: Lookup | null;
   tags: Record<string, unknown> | null;
   expiresAt: number;
+  country: string | null;
+  prefix: string | null;
+  testMode: boolean;
 }
 
 /** SNA part of a start: the URL's token hash, and when AUTO falls back to SMS if SNA is not done. */
@@ -260,7 +348,7 @@ export type StatusOutcome =
 
 export interface OutboxJob {
   id: number;
-  kind: "delivery" | "sna_fallback" | "push_notify" | "challenge_fallback";
+  kind: "delivery" | "sna_fallback" | "webhook" | "push_notify" | "challenge_fallback";
   refSid: string;
   tries: number;
 }
@@ -276,6 +364,10 @@ export interface DeliveryContext {
   payee: string | null;
   locale: string | null;
   customFriendlyName: string | null;
+  /** A service test number: it goes to the dev outbox, never to a provider. */
+  testMode: boolean;
+  /** When the attempt was queued (delivery latency). */
+  queuedAt: number;
   service: Service;
 }
 

@@ -1,4 +1,4 @@
-import type { ChallengeStatus, Factor, FactorStatus, FactorType, Challenge, ApiKey, AttemptChannel, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus } from "../domain/types.js";
+import type { ChallengeStatus, Factor, FactorStatus, FactorType, Challenge, ApiKey, AttemptChannel, ChannelName, DeliveryStatus, FraudBlock, Service, ServiceSettings, Verification, VerificationAttempt, VerificationStatus, Webhook, WebhookDelivery } from "../domain/types.js";
 import { serviceDefaults } from "../domain/service/settings.js";
 import { encodeCursor } from "./cursor.js";
 import type { ChallengeRecord, DeliveryContext, FactorRecord } from "./port.js";
@@ -19,7 +19,7 @@ export function pageOf<R extends { seq: number }, T>(rows: R[], first: number, m
 }
 
 export function toService(row: ServiceRow): Service {
-  const { seq: _seq, channels, testNumbers, fraudGuard, passkeys, totp, ...rest } = row;
+  const { seq: _seq, channels, testNumbers, fraudGuard, passkeys, totp, rateLimits, geoPermissions, safeList, ...rest } = row;
   return {
     ...rest,
     channels: JSON.parse(channels) as ChannelName[],
@@ -27,22 +27,68 @@ export function toService(row: ServiceRow): Service {
     fraudGuard: fraudGuard as Service["fraudGuard"],
     passkeys: passkeys ? JSON.parse(passkeys) : serviceDefaults().passkeys,
     totp: totp ? JSON.parse(totp) : serviceDefaults().totp,
+    // Services created before abuse protection existed read as the defaults.
+    rateLimits: rateLimits ? JSON.parse(rateLimits) : serviceDefaults().rateLimits,
+    geoPermissions: geoPermissions ? JSON.parse(geoPermissions) : [],
+    safeList: safeList ? JSON.parse(safeList) : [],
   };
 }
 
 export function fromSettings(settings: Partial<ServiceSettings>) {
-  const { channels, testNumbers, passkeys, totp, ...rest } = settings;
+  const { channels, testNumbers, passkeys, totp, rateLimits, geoPermissions, safeList, ...rest } = settings;
   return {
     ...rest,
     ...(channels ? { channels: JSON.stringify(channels) } : {}),
     ...(testNumbers ? { testNumbers: JSON.stringify(testNumbers) } : {}),
     ...(passkeys ? { passkeys: JSON.stringify(passkeys) } : {}),
     ...(totp ? { totp: JSON.stringify(totp) } : {}),
+    ...(rateLimits ? { rateLimits: JSON.stringify(rateLimits) } : {}),
+    ...(geoPermissions ? { geoPermissions: JSON.stringify(geoPermissions) } : {}),
+    ...(safeList ? { safeList: JSON.stringify(safeList) } : {}),
   };
 }
 
 export function fromService(service: Service) {
   return { ...fromSettings(service), channels: JSON.stringify(service.channels), testNumbers: JSON.stringify(service.testNumbers) } as typeof t.services.$inferInsert;
+}
+
+export type FraudBlockRow = typeof t.fraudBlocks.$inferSelect;
+export const toFraudBlock = ({ seq: _seq, level, ...row }: FraudBlockRow): FraudBlock => ({ ...row, level: level as FraudBlock["level"] });
+
+export type WebhookRow = typeof t.webhooks.$inferSelect;
+export const toWebhook = (row: WebhookRow): Webhook => ({
+  sid: row.sid,
+  serviceSid: row.serviceSid,
+  url: row.url,
+  eventTypes: JSON.parse(row.eventTypes) as string[],
+  enabled: row.enabled,
+  dateCreated: row.dateCreated,
+  dateUpdated: row.dateUpdated,
+});
+
+export type WebhookDeliveryRow = typeof t.webhookDeliveries.$inferSelect;
+export const toWebhookDelivery = ({ seq, status, ...row }: WebhookDeliveryRow): WebhookDelivery => ({ ...row, id: seq, status: status as WebhookDelivery["status"] });
+
+/** Does a webhook subscribed to these patterns ("verification.*", "delivery.sent", "*") want this event type? */
+export const wantsEvent = (patterns: readonly string[], type: string): boolean =>
+  patterns.some((p) => p === "*" || p === type || (p.endsWith(".*") && type.startsWith(p.slice(0, -1))));
+
+/** The attempts log: a send attempt with its verification's outcome. */
+export function toVerificationAttempt(attempt: AttemptRow, verification: Pick<VerificationRow, "status" | "country" | "testMode">): VerificationAttempt {
+  return {
+    attemptSid: attempt.sid,
+    verificationSid: attempt.verificationSid,
+    serviceSid: attempt.serviceSid,
+    to: attempt.to,
+    channel: attempt.channel as AttemptChannel,
+    country: verification.country,
+    status: attempt.status as DeliveryStatus,
+    errorCode: attempt.errorCode,
+    converted: verification.status === "APPROVED",
+    verificationStatus: verification.status as VerificationStatus,
+    testMode: verification.testMode,
+    dateCreated: attempt.time,
+  };
 }
 
 export function toApiKey(row: ApiKeyRow): ApiKey {
@@ -142,6 +188,8 @@ export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, ser
     payee: row.payee,
     locale: row.locale,
     customFriendlyName: row.customFriendlyName,
+    testMode: row.testMode,
+    queuedAt: attempt.time,
     service: toService(service),
   };
 }

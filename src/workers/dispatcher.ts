@@ -3,11 +3,12 @@ import type { CallScript } from "../channels/call/script.js";
 import { messageInput, openSecret } from "../channels/compose.js";
 import { channels, type RoutingOptions, route } from "../channels/registry.js";
 import type { Clock } from "../domain/clock.js";
-import type { Keyring } from "../domain/crypto.js";
+import { type Keyring, open } from "../domain/crypto.js";
 import type { EventSink } from "../domain/events.js";
 import { newSid } from "../domain/ids.js";
-import type { DeliveryChannel } from "../domain/types.js";
-import type { SendReceipt } from "../providers/provider.js";
+import type { AttemptChannel, DeliveryChannel, VerifyEvent } from "../domain/types.js";
+import { signedHeaders } from "../providers/http/signing.js";
+import type { Provider, SendReceipt } from "../providers/provider.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import type { OutboxJob, Store } from "../store/port.js";
 
@@ -31,6 +32,12 @@ export interface DispatcherOptions {
   handlers?: Partial<Record<OutboxJob["kind"], JobHandler>>;
   /** Deliveries in flight at once; each runs on its own, so a hanging provider holds back nobody else. */
   maxInFlight?: number;
+  /** Where test numbers' messages go instead of a provider: the dev outbox. */
+  testProvider: Provider;
+  /** Tries per webhook delivery before it is FAILED. */
+  webhookMaxTries?: number;
+  /** A provider accepted a message: how long after it was queued (metrics). */
+  onDelivered?: (channel: AttemptChannel, latencyMs: number) => void;
 }
 
 /**
@@ -50,7 +57,7 @@ export class Dispatcher {
   private readonly o: Required<DispatcherOptions>;
 
   constructor(options: DispatcherOptions) {
-    this.o = { pollMs: 1000, leaseMs: 30_000, maxTries: 5, sendTimeoutMs: 10_000, maxInFlight: 256, handlers: {}, ...options };
+    this.o = { pollMs: 1000, leaseMs: 30_000, maxTries: 5, sendTimeoutMs: 10_000, maxInFlight: 256, handlers: {}, webhookMaxTries: 10, onDelivered: () => {}, ...options };
   }
 
   start(): void {
@@ -148,6 +155,7 @@ export class Dispatcher {
       await store.retryJob(job.id, clock.now() + backoff / 2 + Math.random() * (backoff / 2), outcome.reason.slice(0, 300));
       return;
     }
+    if (job.kind === "webhook") return this.sendWebhook(job);
     const context = await store.deliveryContext(job.refSid);
     const secret = context && context.status === "PENDING" ? openSecret(keys, context) : null;
     if (!context || !secret) {
@@ -155,10 +163,11 @@ export class Dispatcher {
       return;
     }
     const input = messageInput(context, secret);
-    const transports = await route(context.channel as DeliveryChannel, context.to, this.o.routing);
+    // A test number never reaches a provider: its message goes to the dev outbox on its own channel.
+    const transports = context.testMode ? [context.channel] : await route(context.channel as DeliveryChannel, context.to, this.o.routing);
     const failures: string[] = [];
     for (const channel of transports) {
-      const provider = this.o.providers[channel];
+      const provider = context.testMode ? this.o.testProvider : this.o.providers[channel];
       const renderer = channels[channel];
       if (!provider || !renderer) continue;
       let receipt: SendReceipt;
@@ -183,11 +192,62 @@ export class Dispatcher {
       // Recorded outside the send's try: a store failure here must not look like a failed send.
       const event = await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, channel, status: receipt.status, providerMessageId: receipt.providerMessageId, errorCode: null, now: clock.now() });
       if (event) sink.publish([event]);
+      this.o.onDelivered(channel, clock.now() - context.queuedAt);
       return;
     }
     const reason = failures.join("; ").slice(0, 300) || "no transport for this channel";
     this.o.logger.warn({ attemptSid: job.refSid, tries: job.tries, reason }, "delivery failed");
     await this.retryOrFail(job, reason);
+  }
+
+  /**
+   * One try of one webhook delivery, signed per Standard Webhooks with the webhook's secret; the
+   * webhook-id is the event sid, the same on every retry, so a receiver can drop duplicates. A 2xx
+   * ends it; anything else retries with backoff (1 s doubling, at most 1 h) until webhookMaxTries.
+   */
+  private async sendWebhook(job: OutboxJob): Promise<void> {
+    const { store, clock, keys } = this.o;
+    const work = await store.webhookJob(Number(job.refSid));
+    const base = { jobId: job.id, deliveryId: Number(job.refSid), statusCode: null, error: null, runAt: 0 };
+    if (!work || work.delivery.status !== "PENDING") {
+      await store.dropJob(job.id);
+      return;
+    }
+    if (!work.webhook || !work.webhook.enabled) {
+      await store.recordWebhookAttempt({ ...base, outcome: "CANCELED", now: clock.now() });
+      return;
+    }
+    const secret = open(keys, work.webhook.secretSealed, work.webhook.sid);
+    const body = webhookPayload(work.event);
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    try {
+      const response = await fetch(work.webhook.url, {
+        method: "POST",
+        // The wall clock, not the injected one: receivers check webhook-timestamp against their own clocks.
+        headers: { "content-type": "application/json", "user-agent": WEBHOOK_USER_AGENT, ...signedHeaders(secret, work.event.sid, body, new Date()) },
+        body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.o.sendTimeoutMs),
+      });
+      statusCode = response.status;
+      await response.body?.cancel().catch(() => {});
+      if (statusCode < 200 || statusCode > 299) error = `answered ${statusCode}`;
+    } catch (e) {
+      error = (e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)).slice(0, 300);
+    }
+    const now = clock.now();
+    if (error === null) {
+      await store.recordWebhookAttempt({ ...base, outcome: "DELIVERED", statusCode, now });
+      return;
+    }
+    if (job.tries >= this.o.webhookMaxTries) {
+      this.o.logger.warn({ webhookSid: work.webhook.sid, eventSid: work.event.sid, tries: job.tries, error }, "webhook delivery failed");
+      await store.recordWebhookAttempt({ ...base, outcome: "FAILED", statusCode, error, now });
+      return;
+    }
+    const backoff = Math.min(3_600_000, 1000 * 2 ** (job.tries - 1));
+    await store.recordWebhookAttempt({ ...base, outcome: "RETRY", statusCode, error, runAt: Math.round(now + backoff / 2 + Math.random() * (backoff / 2)), now });
   }
 
   /** Exponential backoff with jitter; past maxTries the attempt is FAILED and subscribers hear it. */
@@ -199,11 +259,26 @@ export class Dispatcher {
       return;
     }
     const backoff = Math.min(60_000, 1000 * 2 ** (job.tries - 1));
-    await store.retryJob(job.id, clock.now() + backoff / 2 + Math.random() * (backoff / 2), reason.slice(0, 300));
+    // Whole milliseconds: PostgreSQL keeps times in bigint columns.
+    await store.retryJob(job.id, Math.round(clock.now() + backoff / 2 + Math.random() * (backoff / 2)), reason.slice(0, 300));
   }
 }
 
 class SendTimeout extends Error {}
+
+export const WEBHOOK_USER_AGENT = "Verigate-Webhooks/1";
+
+/** The JSON a webhook receives: Standard Webhooks' `type` / `timestamp` / `data`, plus the event's ids. */
+export function webhookPayload(event: VerifyEvent): string {
+  return JSON.stringify({
+    id: event.sid,
+    type: event.type,
+    timestamp: new Date(event.occurredAt).toISOString(),
+    serviceSid: event.serviceSid,
+    resourceSid: event.resourceSid,
+    data: event.data,
+  });
+}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -32,6 +32,8 @@ export interface TestGateway {
   /** SQL straight against the store (`?` placeholders), whichever store it is; for checks and for playing a tampering attacker. */
   sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
   wsClient(token?: string | null): Client;
+  /** Stops the gateway and starts a new one on the same store (a restart; the port changes). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,9 +49,13 @@ export async function startGateway(options: { clock?: Clock; env?: Record<string
       done();
     },
   });
-  const app = await buildApp(config, { clock: options.clock, logger: pino({ level: "debug" }, sink), announce: (line) => (logText += `${line}\n`) });
-  await app.start();
-  const url = app.url;
+  const boot = async () => {
+    const started = await buildApp(config, { clock: options.clock, logger: pino({ level: "debug" }, sink), announce: (line) => (logText += `${line}\n`) });
+    await started.start();
+    return started;
+  };
+  let app = await boot();
+  let url = app.url;
   const clients: Client[] = [];
 
   const gql: TestGateway["gql"] = async (query, variables, token = ADMIN_KEY) => {
@@ -64,14 +70,18 @@ export async function startGateway(options: { clock?: Clock; env?: Record<string
   const defaultServiceSid = services.data!.services.nodes[0].sid;
 
   return {
-    app,
-    url,
+    get app() {
+      return app;
+    },
+    get url() {
+      return url;
+    },
     dataDir,
     defaultServiceSid,
     logs: () => logText,
     gql,
     async counts() {
-      const tables = ["services", "api_keys", "verifications", "send_attempts", "outbox", "events", "dev_outbox"];
+      const tables = ["services", "api_keys", "verifications", "send_attempts", "outbox", "events", "dev_outbox", "entities", "factors", "challenges", "fraud_blocks", "webhooks", "webhook_deliveries"];
       const counts: Record<string, number> = {};
       for (const table of tables) counts[table] = Number((await db.sql<{ n: number }>(`select count(*) as n from ${table}`))[0].n);
       return counts;
@@ -87,6 +97,11 @@ export async function startGateway(options: { clock?: Clock; env?: Record<string
       });
       clients.push(client);
       return client;
+    },
+    async restart() {
+      await app.stop();
+      app = await boot();
+      url = app.url;
     },
     async close() {
       await Promise.all(clients.map((c) => c.dispose()));

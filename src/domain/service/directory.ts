@@ -6,7 +6,7 @@ import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { ApiKey, Service } from "../types.js";
 import { parseInput } from "../validation.js";
-import { createServiceInput, mergeNested, mergePasskeys, serviceDefaults, updateServiceInput } from "./settings.js";
+import { createServiceInput, mergeNested, mergePasskeys, mergeRateLimits, serviceDefaults, updateServiceInput } from "./settings.js";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 
@@ -28,17 +28,23 @@ export class ServiceDirectory {
     const defaults = serviceDefaults();
     const passkeys = mergePasskeys(defaults.passkeys, settings.passkeys);
     const totp = mergeNested(defaults.totp, defaults.totp, settings.totp);
-    const service: Service = { ...defaults, ...settings, passkeys, totp, sid: newSid("VA"), dateCreated: now, dateUpdated: now };
+    const rateLimits = mergeRateLimits(defaults.rateLimits, settings.rateLimits);
+    const service: Service = { ...defaults, ...settings, passkeys, totp, rateLimits, sid: newSid("VA"), dateCreated: now, dateUpdated: now };
     this.deps.sink.publish([await this.deps.store.createService(service)]);
     return service;
   }
 
   async update(sid: string, input: unknown): Promise<Service> {
-    const { passkeys: passkeysPatch, totp: totpPatch, ...patch } = parseInput(updateServiceInput, input);
-    const current = passkeysPatch || totpPatch ? await this.require(sid) : null;
+    const { passkeys: passkeysPatch, totp: totpPatch, rateLimits: rateLimitsPatch, ...patch } = parseInput(updateServiceInput, input);
+    const current = passkeysPatch || totpPatch || rateLimitsPatch ? await this.require(sid) : null;
     const passkeys = passkeysPatch && current ? mergePasskeys(current.passkeys, passkeysPatch) : undefined;
     const totp = totpPatch && current ? mergeNested(current.totp, serviceDefaults().totp, totpPatch) : undefined;
-    const updated = await this.deps.store.updateService(sid, { ...patch, ...(passkeys ? { passkeys } : {}), ...(totp ? { totp } : {}) }, this.deps.clock.now());
+    const rateLimits = current && rateLimitsPatch ? mergeRateLimits(current.rateLimits, rateLimitsPatch) : undefined;
+    const updated = await this.deps.store.updateService(
+      sid,
+      { ...patch, ...(passkeys ? { passkeys } : {}), ...(totp ? { totp } : {}), ...(rateLimits ? { rateLimits } : {}) },
+      this.deps.clock.now(),
+    );
     if (!updated) throw notFound("Service");
     this.deps.sink.publish([updated.event]);
     return updated.service;

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { channelNames, fraudGuardLevels, type PasskeySettings, type ServiceSettings } from "../types.js";
+import { channelNames, fraudGuardLevels, geoChannels, type PasskeySettings, type RateLimitSettings, type ServiceSettings } from "../types.js";
+import { parseEmail, parsePhone } from "../verification/address.js";
 
 export const DEFAULT_SERVICE_NAME = "Default";
 
@@ -21,9 +22,24 @@ export const serviceDefaults = (): Omit<ServiceSettings, "friendlyName"> => ({
   channels: [...enablableChannels],
   fraudGuard: "BASIC",
   testNumbers: [],
+  rateLimits: defaultRateLimits(),
+  geoPermissions: [],
+  safeList: [],
+  blockPremiumNumbers: true,
   webOtpDomain: null,
   passkeys: { rpId: null, rpName: null, origins: [], authenticatorAttachment: "ANY", residentKey: "PREFERRED", userVerification: "PREFERRED" },
   totp: { issuer: null, timeStep: 30, codeLength: 6, skew: 1, algorithm: "SHA1" },
+});
+
+/**
+ * Out of the box: 10 starts per recipient per hour (on top of maxSendAttempts per ttl window) and 50
+ * per end-user IP per hour; no cap per service (set one to bound what a leaked key can spend).
+ */
+export const defaultRateLimits = (): RateLimitSettings => ({
+  perTo: [{ max: 10, interval: 3600 }],
+  perIp: [{ max: 50, interval: 3600 }],
+  perService: [],
+  named: [],
 });
 
 const linkPattern = /(https?:\/\/|www\.|[a-z0-9-]+\.(com|net|org|io|info|biz|co|me|ly|app|dev|xyz)\b)/i;
@@ -40,9 +56,69 @@ export const friendlyName = z
 
 export const localeTag = z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, "must be a language tag such as en or pt-BR");
 
+/** A phone number (E.164) or, for EMAIL, an address, in the form verifications store it. */
+const address = z
+  .string()
+  .max(254)
+  .transform((value, ctx) => {
+    try {
+      return value.includes("@") ? parseEmail(value) : parsePhone(value).e164;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be an E.164 phone number or an email address" });
+      return z.NEVER;
+    }
+  });
+
+const phoneNumber = z
+  .string()
+  .max(32)
+  .transform((value, ctx) => {
+    try {
+      return parsePhone(value).e164;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be an E.164 phone number" });
+      return z.NEVER;
+    }
+  });
+
 const testNumber = z.object({
-  to: z.string().min(3).max(254),
+  to: address,
   code: z.string().regex(/^[0-9A-Za-z]{4,10}$/, "must be 4 to 10 letters or digits"),
+});
+
+const bucket = z.object({
+  max: z.number().int().min(1, "must be between 1 and 1000000").max(1_000_000, "must be between 1 and 1000000"),
+  interval: z.number().int().min(1, "must be between 1 and 2592000 seconds").max(2_592_000, "must be between 1 and 2592000 seconds"),
+});
+// Twilio: one bucket per interval (60211); a handful of buckets per limit is plenty.
+const buckets = z
+  .array(bucket)
+  .max(5, "at most 5 buckets")
+  .refine((list) => new Set(list.map((b) => b.interval)).size === list.length, "two buckets have the same interval");
+
+export const rateLimitName = /^[A-Za-z0-9_.-]{1,64}$/;
+const namedRateLimit = z.object({
+  uniqueName: z.string().regex(rateLimitName, "must be 1 to 64 letters, digits, -, _ or ."),
+  description: z.string().trim().max(256).nullish().transform((v) => v || null),
+  buckets: buckets.min(1, "needs at least one bucket"),
+});
+const rateLimitsPatch = z.object({
+  perTo: buckets.nullish(),
+  perIp: buckets.nullish(),
+  perService: buckets.nullish(),
+  named: z
+    .array(namedRateLimit)
+    .max(20, "at most 20 rate limits")
+    .refine((list) => new Set(list.map((l) => l.uniqueName)).size === list.length, "two rate limits have the same uniqueName")
+    .nullish(),
+});
+
+const geoPermission = z.object({
+  channel: z.enum(geoChannels),
+  allowedCountries: z
+    .array(z.string().toUpperCase().regex(/^[A-Z]{2}$/, "must be ISO 3166-1 alpha-2 country codes such as US or FR"))
+    .max(250)
+    .transform((list) => [...new Set(list)]),
 });
 
 const settingsShape = {
@@ -67,7 +143,20 @@ const settingsShape = {
     .refine((list) => !list.includes("AUTO") || (list.includes("SNA") && list.includes("SMS")), { message: "AUTO needs SNA and SMS enabled" })
     .transform((list) => [...new Set(list)]),
   fraudGuard: z.enum(fraudGuardLevels),
-  testNumbers: z.array(testNumber).max(100),
+  testNumbers: z
+    .array(testNumber)
+    .max(100)
+    .refine((list) => new Set(list.map((n) => n.to)).size === list.length, "a number is listed twice"),
+  rateLimits: rateLimitsPatch,
+  geoPermissions: z
+    .array(geoPermission)
+    .max(geoChannels.length)
+    .refine((list) => new Set(list.map((g) => g.channel)).size === list.length, "a channel is listed twice"),
+  safeList: z
+    .array(phoneNumber)
+    .max(1000)
+    .transform((list) => [...new Set(list)]),
+  blockPremiumNumbers: z.boolean(),
   webOtpDomain: z
     .string()
     .toLowerCase()
@@ -133,4 +222,11 @@ export function mergePasskeys(current: PasskeySettings, patch: Partial<Record<ke
     residentKey: pick("residentKey"),
     userVerification: pick("userVerification"),
   };
+}
+
+/** Rate limits given in an input, laid over the current ones; each list given replaces its own. */
+export function mergeRateLimits(current: RateLimitSettings, patch: Partial<Record<keyof RateLimitSettings, unknown>> | undefined): RateLimitSettings {
+  if (!patch) return current;
+  const pick = <K extends keyof RateLimitSettings>(key: K): RateLimitSettings[K] => (patch[key] == null ? current[key] : (patch[key] as RateLimitSettings[K]));
+  return { perTo: pick("perTo"), perIp: pick("perIp"), perService: pick("perService"), named: pick("named") };
 }

@@ -7,6 +7,8 @@ export interface PhoneNumber {
   country: string | null;
   /** libphonenumber's type: MOBILE, FIXED_LINE, FIXED_LINE_OR_MOBILE, VOIP, TOLL_FREE, PREMIUM_RATE… */
   lineType: string | null;
+  /** The country calling code, digits only ("1", "44"). */
+  callingCode: string;
 }
 
 /** Like Twilio, a phone `to` must be E.164 with its leading `+`; spaces, dashes and dots are tolerated. */
@@ -16,7 +18,7 @@ export function parsePhone(raw: string): PhoneNumber {
   if (trimmed.length > 32 || /[^\d+\s().-]/.test(trimmed)) throw invalidParameter("to", "Invalid parameter `to`: not a phone number.");
   const phone = parsePhoneNumberFromString(trimmed);
   if (!phone || !phone.isValid()) throw invalidParameter("to", "Invalid parameter `to`: not a valid phone number.");
-  return { e164: phone.number, country: phone.country ?? null, lineType: phone.getType() ?? null };
+  return { e164: phone.number, country: phone.country ?? null, lineType: phone.getType() ?? null, callingCode: phone.countryCallingCode };
 }
 
 // RFC 5321/5322 addr-spec in its dot-atom form, which is what mail providers accept in practice.

@@ -7,10 +7,13 @@ import { codeMatches, generateNumericCode, hashApiKey, hashCode, type Keyring, s
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
 import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
-import { friendlyName, localeTag } from "../service/settings.js";
-import type { ChannelName, DeliveryChannel, Service, Verification, VerificationStatus } from "../types.js";
+import { friendlyName, localeTag, rateLimitName } from "../service/settings.js";
+import type { ChannelName, DeliveryChannel, FraudBlock, Service, Verification, VerificationStatus } from "../types.js";
 import { parseInput } from "../validation.js";
-import { lookupOf, parseEmail, parsePhone } from "./address.js";
+import { lookupOf, parseEmail, parsePhone, type PhoneNumber } from "./address.js";
+import { destinationPrefix, fraudWindows, judgeTraffic } from "../policy/fraud.js";
+import type { LimitCheck, RateLimits } from "../policy/limits.js";
+import type { CarrierLookup } from "../policy/lookup.js";
 
 export interface VerificationFlowDeps {
   store: Store;
@@ -20,6 +23,12 @@ export interface VerificationFlowDeps {
   /** Which channels this gateway can deliver, and to which kind of address. */
   addressKind: (channel: DeliveryChannel) => "phone" | "email";
   services: { require(sid: string): Promise<Service> };
+  /** Counters for per-to / per-IP / per-service and programmable rate limits. */
+  rateLimits: RateLimits;
+  /** Carrier names for `lookup` (none by default). */
+  carrierLookup: CarrierLookup;
+  /** A start refused by a protection (metrics: blocks by reason). */
+  onBlocked?: (reason: BlockReason) => void;
   sna: {
     carrier: SnaCarrier;
     /** Where SNA URLs point: PUBLIC_URL, else the listening address. */
@@ -47,7 +56,20 @@ const startInput = z.object({
     .record(z.string().max(128), z.string().max(128))
     .refine((tags) => Object.keys(tags).length <= 10, "at most 10 tags")
     .nullish(),
+  riskCheck: z.enum(["ENABLE", "DISABLE"]).nullish(),
+  rateLimits: z
+    .record(z.string().regex(rateLimitName, "names are 1 to 64 letters, digits, -, _ or ."), z.union([z.string().min(1).max(256), z.number().finite()]).transform(String))
+    .refine((limits) => Object.keys(limits).length <= 20, "at most 20 rate limits")
+    .nullish(),
 });
+
+export type BlockReason = "rate_limit" | "geo" | "fraud_guard" | "landline" | "premium_number";
+const blockReasons: Partial<Record<string, BlockReason>> = {
+  RATE_LIMITED: "rate_limit",
+  GEO_BLOCKED: "geo",
+  FRAUD_BLOCKED: "fraud_guard",
+  LANDLINE_NOT_SUPPORTED: "landline",
+};
 
 const checkInput = z.object({
   serviceSid: z.string(),
@@ -80,6 +102,18 @@ export class VerificationFlow {
   constructor(private readonly deps: VerificationFlowDeps) {}
 
   async start(raw: unknown): Promise<Verification> {
+    try {
+      return await this.startChecked(raw);
+    } catch (error) {
+      if (error instanceof VerifyError) {
+        const reason = error.details.blockReason ?? blockReasons[error.code];
+        if (reason) this.deps.onBlocked?.(reason);
+      }
+      throw error;
+    }
+  }
+
+  private async startChecked(raw: unknown): Promise<Verification> {
     const input = parseInput(startInput, raw);
     const service = await this.deps.services.require(input.serviceSid);
     const requested = input.channel as ChannelName;
@@ -94,16 +128,35 @@ export class VerificationFlow {
     const channel: DeliveryChannel | "SNA" = sna ? "SNA" : requested === "AUTO" ? "SMS" : (requested as DeliveryChannel);
     if (requested === "AUTO" && !sna && !service.channels.includes("SMS")) throw new VerifyError("CHANNEL_DISABLED", "AUTO needs SMS for devices SNA cannot reach, and SMS is disabled for this service.");
     if (channel === "SNA" && service.psd2Enabled) throw invalidParameter("channel", "Invalid parameter `channel`: PSD2 verifications cannot use SNA.");
-    const { to, lookup } = this.address(channel === "SNA" ? "SMS" : channel, input.to, service);
+    const { to, phone } = this.address(channel === "SNA" ? "SMS" : channel, input.to, service);
     if (input.customCode && !service.customCodeEnabled) {
       throw invalidParameter("customCode", "Invalid parameter `customCode`: custom codes are not enabled for this service.");
     }
     if (input.appHash && requested !== "SMS" && requested !== "AUTO") throw invalidParameter("appHash", "Invalid parameter `appHash`: only SMS carries an app hash.");
     const psd2 = this.psd2(service, channel, input.amount ?? null, input.payee ?? null);
+    const named = this.namedLimits(service, input.rateLimits ?? null);
 
+    // Test numbers: the fixed code, the dev outbox, and none of the protections below.
+    const testNumber = service.testNumbers.find((n) => n.to === to) ?? null;
     const now = this.deps.clock.now();
+    if (!testNumber) {
+      const skipRiskChecks = input.riskCheck === "DISABLE" || (phone !== null && service.safeList.includes(to));
+      if (phone && service.blockPremiumNumbers && (phone.lineType === "PREMIUM_RATE" || phone.lineType === "SHARED_COST")) {
+        throw new VerifyError("INVALID_PARAMETER", "Invalid parameter `to`: premium-rate and shared-cost numbers are refused (blockPremiumNumbers).", { field: "to", blockReason: "premium_number" });
+      }
+      if (phone && !skipRiskChecks) this.geo(service, channel, phone);
+      if (phone && channel === "SMS" && !skipRiskChecks && service.fraudGuard !== "OFF") await this.fraudGuard(service, phone, now);
+      await this.deps.rateLimits.enforce([
+        { scope: `${service.sid}:to`, value: to, buckets: service.rateLimits.perTo },
+        { scope: `${service.sid}:service`, value: "", buckets: service.rateLimits.perService },
+        ...(input.deviceIp ? [{ scope: `${service.sid}:ip`, value: input.deviceIp, buckets: service.rateLimits.perIp }] : []),
+        ...named,
+      ]);
+    }
+    const lookup = phone ? { ...lookupOf(phone), carrier: service.lookupEnabled && !testNumber ? await this.deps.carrierLookup.carrier(to) : null } : null;
+
     const sid = newSid("VE");
-    const code = input.customCode ?? generateNumericCode(service.codeLength);
+    const code = testNumber?.code ?? input.customCode ?? generateNumericCode(service.codeLength);
     const outcome = await this.deps.store.startVerification({
       serviceSid: service.sid,
       to,
@@ -113,7 +166,8 @@ export class VerificationFlow {
       sna: sna ? this.snaPlan(input.enableSnaClientToken === true, requested === "AUTO" ? now + this.deps.sna.fallbackMs : null) : null,
       now,
       sendWindowStart: now - service.ttlSeconds * 1000,
-      maxSendAttempts: service.maxSendAttempts,
+      // End-to-end suites start test numbers as often as they run.
+      maxSendAttempts: testNumber ? Number.MAX_SAFE_INTEGER : service.maxSendAttempts,
       fresh: {
         sid,
         codeHash: hashCode(this.deps.keys, sid, code),
@@ -127,6 +181,9 @@ export class VerificationFlow {
         lookup: service.lookupEnabled ? lookup : null,
         tags: input.tags ?? null,
         expiresAt: now + service.ttlSeconds * 1000,
+        country: phone?.country ?? null,
+        prefix: phone ? destinationPrefix(phone.e164, phone.callingCode) : null,
+        testMode: testNumber !== null,
       },
     });
     if (!outcome.ok) {
@@ -222,17 +279,74 @@ export class VerificationFlow {
     return outcome.verification;
   }
 
+  /** Ends a Fraud Guard block now (a false positive); null when unknown or out of scope. */
+  async liftFraudBlock(sid: string, serviceScope: string | null): Promise<FraudBlock | null> {
+    if (!isSid(sid, "FB")) return null;
+    const lifted = await this.deps.store.liftFraudBlock(sid, serviceScope, this.deps.clock.now());
+    if (lifted?.event) this.deps.sink.publish([lifted.event]);
+    return lifted?.block ?? null;
+  }
+
   async get(sid: string): Promise<Verification | null> {
     return isSid(sid, "VE") ? this.deps.store.getVerification(sid) : null;
   }
 
-  private address(channel: DeliveryChannel, raw: string, service: Service) {
-    if (this.deps.addressKind(channel) === "email") return { to: parseEmail(raw), lookup: null };
+  private address(channel: DeliveryChannel, raw: string, service: Service): { to: string; phone: PhoneNumber | null } {
+    if (this.deps.addressKind(channel) === "email") return { to: parseEmail(raw), phone: null };
     const phone = parsePhone(raw);
-    if (channel === "SMS" && service.skipSmsToLandlines && phone.lineType === "FIXED_LINE") {
+    if (channel === "SMS" && service.skipSmsToLandlines && phone.lineType === "FIXED_LINE" && !service.testNumbers.some((n) => n.to === phone.e164)) {
       throw new VerifyError("LANDLINE_NOT_SUPPORTED", "SMS cannot reach a landline; use CALL for this number.");
     }
-    return { to: phone.e164, lookup: lookupOf(phone) };
+    return { to: phone.e164, phone };
+  }
+
+  /** The service's geo permissions for this channel, by the number's country. */
+  private geo(service: Service, channel: DeliveryChannel | "SNA", phone: PhoneNumber): void {
+    const geoChannel = channel === "SNA" ? "SMS" : channel;
+    const rule = service.geoPermissions.find((g) => g.channel === geoChannel);
+    if (!rule || (phone.country !== null && rule.allowedCountries.includes(phone.country))) return;
+    throw new VerifyError("GEO_BLOCKED", `Delivery to ${phone.country ?? "this destination"} over ${geoChannel} is not permitted by the service's geo permissions.`);
+  }
+
+  /**
+   * Fraud Guard (SMS): an active block of the destination prefix refuses at once; otherwise the prefix's
+   * recent traffic is judged, and a verdict writes a block (and its event) before refusing.
+   */
+  private async fraudGuard(service: Service, phone: PhoneNumber, now: number): Promise<void> {
+    const prefix = destinationPrefix(phone.e164, phone.callingCode);
+    const w = fraudWindows;
+    const state = await this.deps.store.fraudState({
+      serviceSid: service.sid,
+      prefix,
+      now,
+      windowStart: now - w.windowMs,
+      maturedBefore: now - w.graceMs,
+      historyStart: now - w.windowMs - w.historyMs,
+      priorBlocksSince: now - w.priorBlocksMs,
+    });
+    let block = state.block;
+    if (!block) {
+      const verdict = judgeTraffic(service.fraudGuard, state.traffic);
+      if (!verdict) return;
+      const recorded = await this.deps.store.recordFraudBlock(
+        { sid: newSid("FB"), serviceSid: service.sid, prefix, reason: verdict.reason, severity: verdict.severity, level: service.fraudGuard, blockedUntil: now + verdict.durationMs, dateCreated: now },
+        { detail: verdict.detail, traffic: state.traffic },
+      );
+      if (recorded.event) this.deps.sink.publish([recorded.event]);
+      block = recorded.block;
+    }
+    const retryAfterSeconds = Math.max(1, Math.ceil((block.blockedUntil - now) / 1000));
+    throw new VerifyError("FRAUD_BLOCKED", `Fraud Guard blocked SMS to ${prefix}… (${block.reason}); retry later, use another channel, or safe-list the number.`, { retryAfterSeconds });
+  }
+
+  /** `rateLimits: { name: value }` against the service's programmable limits; an unknown name is an input error. */
+  private namedLimits(service: Service, given: Record<string, string> | null): LimitCheck[] {
+    if (!given) return [];
+    return Object.entries(given).map(([name, value]) => {
+      const limit = service.rateLimits.named.find((l) => l.uniqueName === name);
+      if (!limit) throw invalidParameter("rateLimits", `Invalid parameter \`rateLimits\`: the service has no rate limit named ${name}.`);
+      return { scope: `${service.sid}:named:${name}`, value, buckets: limit.buckets };
+    });
   }
 
   /** A check names only `to`: an address with @ is an email, anything else must be a phone number. */

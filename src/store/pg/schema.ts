@@ -1,4 +1,4 @@
-import { bigint, bigserial, boolean, index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, index, integer, pgTable, text, uniqueIndex, varchar } from "drizzle-orm/pg-core";
 
 // The PostgreSQL twin of ../sqlite/schema.ts: same tables, same columns. Times are epoch milliseconds.
 const ms = (name: string) => bigint(name, { mode: "number" });
@@ -30,6 +30,11 @@ export const services = pgTable("services", {
   passkeys: text("passkeys"),
   /** TOTP defaults (JSON); null: the built-in ones. */
   totp: text("totp"),
+  /** JSON: per-to / per-IP / per-service buckets and programmable limits; null = the defaults. */
+  rateLimits: text("rate_limits"),
+  geoPermissions: text("geo_permissions"),
+  safeList: text("safe_list"),
+  blockPremiumNumbers: boolean("block_premium_numbers").notNull().default(true),
   dateCreated: ms("date_created").notNull(),
   dateUpdated: ms("date_updated").notNull(),
 });
@@ -68,6 +73,12 @@ export const verifications = pgTable(
     customFriendlyName: text("custom_friendly_name"),
     lookup: text("lookup"),
     tags: text("tags"),
+    /** The recipient's country (ISO 3166-1 alpha-2) for the attempts log and geo rules; null for email. */
+    country: text("country"),
+    /** Fraud Guard's destination prefix (E.164 without its last digits); null for email. */
+    prefix: text("prefix"),
+    /** A service test number: fixed code, delivered into the dev outbox only, outside Fraud Guard's history. */
+    testMode: boolean("test_mode").notNull().default(false),
     snaUrl: text("sna_url"),
     snaErrorCodes: text("sna_error_codes"),
     snaState: text("sna_state"),
@@ -83,6 +94,9 @@ export const verifications = pgTable(
     index("verifications_to").on(t.serviceSid, t.to, t.status),
     index("verifications_due").on(t.status, t.expiresAt),
     index("verifications_service").on(t.serviceSid, t.seq),
+    // Fraud Guard counts a destination prefix's recent traffic; the attempts log and stats read by time.
+    index("verifications_prefix_time").on(t.serviceSid, t.prefix, t.dateCreated),
+    index("verifications_service_time").on(t.serviceSid, t.dateCreated),
   ],
 );
 
@@ -230,4 +244,65 @@ export const challenges = pgTable(
     fallbackVerificationSid: text("fallback_verification_sid"),
   },
   (t) => [index("challenges_factor").on(t.factorSid, t.seq), index("challenges_fallback").on(t.fallbackVerificationSid)],
+);
+
+/** rate-limiter-flexible's table (RateLimiterPostgres), owned by our migrations. Keys hold no PII (hashed values). */
+export const rateLimits = pgTable("rate_limits", {
+  key: varchar("key", { length: 255 }).primaryKey(),
+  points: integer("points").notNull().default(0),
+  expire: ms("expire"),
+});
+
+/** A Fraud Guard block of a destination prefix; every one is also an event. */
+export const fraudBlocks = pgTable(
+  "fraud_blocks",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    prefix: text("prefix").notNull(),
+    reason: text("reason").notNull(),
+    severity: integer("severity").notNull(),
+    level: text("level").notNull(),
+    blockedUntil: ms("blocked_until").notNull(),
+    dateCreated: ms("date_created").notNull(),
+  },
+  (t) => [index("fraud_blocks_prefix").on(t.serviceSid, t.prefix, t.blockedUntil), index("fraud_blocks_service").on(t.serviceSid, t.seq)],
+);
+
+/** A service's webhook endpoint; the signing secret is sealed (AES-GCM), shown once at creation. */
+export const webhooks = pgTable(
+  "webhooks",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    url: text("url").notNull(),
+    eventTypes: text("event_types").notNull(),
+    enabled: boolean("enabled").notNull(),
+    secretSealed: text("secret_sealed").notNull(),
+    dateCreated: ms("date_created").notNull(),
+    dateUpdated: ms("date_updated").notNull(),
+  },
+  (t) => [index("webhooks_service").on(t.serviceSid)],
+);
+
+/** One event to one webhook: written with the event, sent by the outbox (kind "webhook", ref = seq). */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    webhookSid: text("webhook_sid").notNull(),
+    serviceSid: text("service_sid").notNull(),
+    eventSid: text("event_sid").notNull(),
+    eventType: text("event_type").notNull(),
+    status: text("status").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    dateCreated: ms("date_created").notNull(),
+    dateUpdated: ms("date_updated").notNull(),
+    deliveredAt: ms("delivered_at"),
+  },
+  (t) => [index("webhook_deliveries_webhook").on(t.webhookSid, t.seq)],
 );

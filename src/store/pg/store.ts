@@ -3,9 +3,15 @@ import { type NodePgDatabase, drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { newSid } from "../../domain/ids.js";
-import type { Challenge, ChallengeFallback, ChallengeStatus, FactorType, Entity, PasskeyCredential, ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
+import type { ChallengeFallback, ChallengeStatus, FactorType, FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
 import type {
+  AttemptFilter,
+  FraudStateQuery,
+  StatsFilter,
+  WebhookAttemptResult,
+  WebhookJob,
+  WebhookPatch,
   ChallengeRecord,
   ChallengeResponse,
   FactorRecord,
@@ -26,8 +32,11 @@ import type {
   Store,
   VerificationFilter,
 } from "../port.js";
-import { type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
+import { toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
 import * as t from "./schema.js";
+import { RateLimiterPostgres, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { PrefixTraffic } from "../../domain/policy/fraud.js";
+import { attemptConditions, statsConditions, statsOf } from "../insights.js";
 
 type Db = NodePgDatabase<typeof t>;
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -75,7 +84,21 @@ export class PgStore implements Store {
   private async event(q: Q, draft: EventDraft): Promise<VerifyEvent> {
     const event: VerifyEvent = { sid: newSid("EV"), type: draft.type, serviceSid: draft.serviceSid, resourceSid: draft.resourceSid, occurredAt: draft.now, data: draft.data as Record<string, unknown> };
     await q.insert(t.events).values({ ...event, data: JSON.stringify(event.data) });
+    await this.enqueueWebhooks(q, event);
     return event;
+  }
+
+  /** Each enabled webhook that wants this event gets a delivery and an outbox job, in the event's transaction. */
+  private async enqueueWebhooks(q: Q, event: VerifyEvent): Promise<void> {
+    const w = t.webhooks;
+    const hooks = await q.select({ sid: w.sid, eventTypes: w.eventTypes }).from(w).where(and(eq(w.serviceSid, event.serviceSid), eq(w.enabled, true)));
+    const wanted = hooks.filter((hook) => wantsEvent(JSON.parse(hook.eventTypes) as string[], event.type));
+    if (wanted.length === 0) return;
+    const deliveries = await q
+      .insert(t.webhookDeliveries)
+      .values(wanted.map((hook) => ({ webhookSid: hook.sid, serviceSid: event.serviceSid, eventSid: event.sid, eventType: event.type, status: "PENDING", dateCreated: event.occurredAt, dateUpdated: event.occurredAt })))
+      .returning({ seq: t.webhookDeliveries.seq });
+    await q.insert(t.outbox).values(deliveries.map((d) => ({ kind: "webhook", refSid: String(d.seq), runAt: event.occurredAt, createdAt: event.occurredAt })));
   }
 
   private async view(q: Q, row: VerificationRow): Promise<Verification> {
@@ -678,6 +701,192 @@ export class PgStore implements Store {
     const c = t.challenges;
     const [row] = await this.db.update(c).set({ failedAttempts: sql`${c.failedAttempts} + 1`, dateUpdated: now }).where(eq(c.sid, sid)).returning();
     return row?.failedAttempts ?? 0;
+  }
+
+  rateLimiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract {
+    return new RateLimiterPostgres({ ...options, storeClient: this.pool, tableName: "rate_limits", tableCreated: true });
+  }
+
+  async fraudState(q: FraudStateQuery): Promise<{ block: FraudBlock | null; traffic: PrefixTraffic }> {
+    const v = t.verifications;
+    const b = t.fraudBlocks;
+    const approved = sql`${v.status} = 'APPROVED'`;
+    const recent = sql`${v.dateCreated} > ${q.windowStart}`;
+    const matured = sql`${recent} and ${v.dateCreated} <= ${q.maturedBefore}`;
+    const count = (condition: ReturnType<typeof sql>) => sql<number>`coalesce(sum(case when ${condition} then 1 else 0 end), 0)::int`;
+    const [traffic] = await this.db
+      .select({
+        recent: count(recent),
+        recentApproved: count(sql`${recent} and ${approved}`),
+        matured: count(matured),
+        maturedApproved: count(sql`${matured} and ${approved}`),
+        history: count(sql`${v.dateCreated} <= ${q.windowStart}`),
+        historyApproved: count(sql`${v.dateCreated} <= ${q.windowStart} and ${approved}`),
+      })
+      .from(v)
+      .where(and(eq(v.serviceSid, q.serviceSid), eq(v.prefix, q.prefix), gt(v.dateCreated, q.historyStart), eq(v.testMode, false)));
+    const blocks = await this.db
+      .select()
+      .from(b)
+      .where(and(eq(b.serviceSid, q.serviceSid), eq(b.prefix, q.prefix), gt(b.blockedUntil, q.priorBlocksSince)))
+      .orderBy(desc(b.blockedUntil));
+    const active = blocks.find((block) => block.blockedUntil > q.now && block.dateCreated <= q.now);
+    const priorBlocks = blocks.filter((block) => block.dateCreated > q.priorBlocksSince).length;
+    return { block: active ? toFraudBlock(active) : null, traffic: { ...(traffic as Omit<PrefixTraffic, "priorBlocks">), priorBlocks } };
+  }
+
+  async recordFraudBlock(block: FraudBlock, data: Record<string, unknown>) {
+    return this.db.transaction(async (tx) => {
+      // Instances that detect the same burst at once write one block.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`fraud:${block.serviceSid}:${block.prefix}`}))`);
+      const b = t.fraudBlocks;
+      const [active] = await tx
+        .select()
+        .from(b)
+        .where(and(eq(b.serviceSid, block.serviceSid), eq(b.prefix, block.prefix), gt(b.blockedUntil, block.dateCreated)));
+      if (active) return { block: toFraudBlock(active), event: null };
+      await tx.insert(b).values(block);
+      const event = await this.event(tx, { type: "fraud_guard.blocked", serviceSid: block.serviceSid, resourceSid: block.sid, data: { ...block, ...data }, now: block.dateCreated });
+      return { block, event };
+    });
+  }
+
+  async liftFraudBlock(sid: string, serviceSid: string | null, now: number) {
+    return this.db.transaction(async (tx) => {
+      const b = t.fraudBlocks;
+      const [found] = await tx.select().from(b).where(serviceSid ? and(eq(b.sid, sid), eq(b.serviceSid, serviceSid)) : eq(b.sid, sid)).for("update");
+      if (!found) return null;
+      if (found.blockedUntil <= now) return { block: toFraudBlock(found), event: null };
+      const [row] = await tx.update(b).set({ blockedUntil: now }).where(eq(b.sid, sid)).returning();
+      const block = toFraudBlock(row);
+      return { block, event: await this.event(tx, { type: "fraud_guard.lifted", serviceSid: block.serviceSid, resourceSid: sid, data: block, now }) };
+    });
+  }
+
+  async listFraudBlocks(serviceSid: string, activeAt: number | null, page: PageRequest) {
+    const b = t.fraudBlocks;
+    const rows = await this.db
+      .select()
+      .from(b)
+      .where(and(eq(b.serviceSid, serviceSid), lt(b.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), activeAt === null ? undefined : gt(b.blockedUntil, activeAt)))
+      .orderBy(desc(b.seq))
+      .limit(page.first + 1);
+    return pageOf(rows, page.first, toFraudBlock);
+  }
+
+  async createWebhook(webhook: Webhook, secretSealed: string): Promise<VerifyEvent> {
+    return this.db.transaction(async (tx) => {
+      await tx.insert(t.webhooks).values({ ...webhook, eventTypes: JSON.stringify(webhook.eventTypes), secretSealed });
+      return this.event(tx, { type: "webhook.created", serviceSid: webhook.serviceSid, resourceSid: webhook.sid, data: webhook, now: webhook.dateCreated });
+    });
+  }
+
+  async updateWebhook(sid: string, serviceSid: string | null, patch: WebhookPatch, now: number) {
+    return this.db.transaction(async (tx) => {
+      const w = t.webhooks;
+      const { eventTypes, ...rest } = patch;
+      const changes = { ...rest, ...(eventTypes ? { eventTypes: JSON.stringify(eventTypes) } : {}), dateUpdated: now };
+      const [row] = await tx.update(w).set(changes).where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid)).returning();
+      if (!row) return null;
+      const webhook = toWebhook(row);
+      return { webhook, event: await this.event(tx, { type: "webhook.updated", serviceSid: webhook.serviceSid, resourceSid: sid, data: webhook, now }) };
+    });
+  }
+
+  async deleteWebhook(sid: string, serviceSid: string | null, now: number) {
+    return this.db.transaction(async (tx) => {
+      const w = t.webhooks;
+      const [row] = await tx.delete(w).where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid)).returning();
+      if (!row) return null;
+      const d = t.webhookDeliveries;
+      await tx.update(d).set({ status: "CANCELED", dateUpdated: now }).where(and(eq(d.webhookSid, sid), eq(d.status, "PENDING")));
+      const webhook = toWebhook(row);
+      return { webhook, event: await this.event(tx, { type: "webhook.deleted", serviceSid: webhook.serviceSid, resourceSid: sid, data: webhook, now }) };
+    });
+  }
+
+  async getWebhook(sid: string): Promise<Webhook | null> {
+    const [row] = await this.db.select().from(t.webhooks).where(eq(t.webhooks.sid, sid));
+    return row ? toWebhook(row) : null;
+  }
+
+  async listWebhooks(serviceSid: string): Promise<Webhook[]> {
+    return (await this.db.select().from(t.webhooks).where(eq(t.webhooks.serviceSid, serviceSid)).orderBy(asc(t.webhooks.seq))).map(toWebhook);
+  }
+
+  async webhookJob(deliveryId: number): Promise<WebhookJob | null> {
+    const [delivery] = await this.db.select().from(t.webhookDeliveries).where(eq(t.webhookDeliveries.seq, deliveryId));
+    if (!delivery) return null;
+    const [hook] = await this.db.select().from(t.webhooks).where(eq(t.webhooks.sid, delivery.webhookSid));
+    const [event] = await this.db.select().from(t.events).where(eq(t.events.sid, delivery.eventSid));
+    if (!event) return null;
+    const { seq: _seq, ...e } = event;
+    return {
+      delivery: toWebhookDelivery(delivery),
+      webhook: hook ? { ...toWebhook(hook), secretSealed: hook.secretSealed } : null,
+      event: { ...e, data: JSON.parse(e.data) },
+    };
+  }
+
+  async recordWebhookAttempt(result: WebhookAttemptResult): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const d = t.webhookDeliveries;
+      const tried = result.outcome !== "CANCELED";
+      const status = result.outcome === "RETRY" ? "PENDING" : result.outcome;
+      await tx
+        .update(d)
+        .set({
+          status,
+          attempts: tried ? sql`${d.attempts} + 1` : d.attempts,
+          ...(tried ? { lastStatusCode: result.statusCode, lastError: result.error } : {}),
+          dateUpdated: result.now,
+          deliveredAt: result.outcome === "DELIVERED" ? result.now : null,
+        })
+        .where(eq(d.seq, result.deliveryId));
+      if (result.outcome === "RETRY") await tx.update(t.outbox).set({ runAt: result.runAt, leaseUntil: null, lastError: result.error }).where(eq(t.outbox.id, result.jobId));
+      else await tx.delete(t.outbox).where(eq(t.outbox.id, result.jobId));
+    });
+  }
+
+  async listWebhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest) {
+    const d = t.webhookDeliveries;
+    const rows = await this.db
+      .select()
+      .from(d)
+      .where(and(eq(d.webhookSid, webhookSid), lt(d.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), status ? eq(d.status, status) : undefined))
+      .orderBy(desc(d.seq))
+      .limit(page.first + 1);
+    return pageOf(rows, page.first, toWebhookDelivery);
+  }
+
+  async listVerificationAttempts(serviceSid: string, filter: AttemptFilter, page: PageRequest) {
+    const a = t.sendAttempts;
+    const v = t.verifications;
+    const rows = await this.db
+      .select({ attempt: a, status: v.status, country: v.country, testMode: v.testMode })
+      .from(a)
+      .innerJoin(v, eq(v.sid, a.verificationSid))
+      .where(and(eq(a.serviceSid, serviceSid), lt(a.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), ...attemptConditions({ attempts: a, verifications: v }, filter)))
+      .orderBy(desc(a.seq))
+      .limit(page.first + 1);
+    return pageOf(
+      rows.map((r) => ({ ...r, seq: r.attempt.seq })),
+      page.first,
+      (r) => toVerificationAttempt(r.attempt, r),
+    );
+  }
+
+  async verificationStats(serviceSid: string, filter: StatsFilter): Promise<VerificationStats> {
+    const v = t.verifications;
+    const a = t.sendAttempts;
+    const where = and(...statsConditions({ attempts: a, verifications: v }, serviceSid, filter));
+    const converted = sql<number>`coalesce(sum(case when ${v.status} = 'APPROVED' then 1 else 0 end), 0)::int`;
+    const [byChannel, byCountry, attempts] = await Promise.all([
+      this.db.select({ key: v.channel, total: sql<number>`count(*)::int`, converted }).from(v).where(where).groupBy(v.channel),
+      this.db.select({ key: sql<string>`coalesce(${v.country}, '')`, total: sql<number>`count(*)::int`, converted }).from(v).where(where).groupBy(v.country),
+      this.db.select({ status: a.status, n: sql<number>`count(*)::int` }).from(a).innerJoin(v, eq(v.sid, a.verificationSid)).where(where).groupBy(a.status),
+    ]);
+    return statsOf(byChannel, byCountry, attempts);
   }
 
   async addDevMessage(message: OutboxMessage): Promise<void> {

@@ -29,6 +29,11 @@ export const services = sqliteTable("services", {
   passkeys: text("passkeys"),
   /** TOTP defaults (JSON); null: the built-in ones. */
   totp: text("totp"),
+  /** JSON: per-to / per-IP / per-service buckets and programmable limits; null = the defaults. */
+  rateLimits: text("rate_limits"),
+  geoPermissions: text("geo_permissions"),
+  safeList: text("safe_list"),
+  blockPremiumNumbers: integer("block_premium_numbers", { mode: "boolean" }).notNull().default(true),
   dateCreated: integer("date_created").notNull(),
   dateUpdated: integer("date_updated").notNull(),
 });
@@ -68,6 +73,12 @@ export const verifications = sqliteTable(
     customFriendlyName: text("custom_friendly_name"),
     lookup: text("lookup"),
     tags: text("tags"),
+    /** The recipient's country (ISO 3166-1 alpha-2) for the attempts log and geo rules; null for email. */
+    country: text("country"),
+    /** Fraud Guard's destination prefix (E.164 without its last digits); null for email. */
+    prefix: text("prefix"),
+    /** A service test number: fixed code, delivered into the dev outbox only, outside Fraud Guard's history. */
+    testMode: integer("test_mode", { mode: "boolean" }).notNull().default(false),
     /** SNA: the URL handed out, the chronological error codes (null = never SNA), the carrier's state. */
     snaUrl: text("sna_url"),
     snaErrorCodes: text("sna_error_codes"),
@@ -85,6 +96,9 @@ export const verifications = sqliteTable(
     index("verifications_to").on(t.serviceSid, t.to, t.status),
     index("verifications_due").on(t.status, t.expiresAt),
     index("verifications_service").on(t.serviceSid, t.seq),
+    // Fraud Guard counts a destination prefix's recent traffic; the attempts log and stats read by time.
+    index("verifications_prefix_time").on(t.serviceSid, t.prefix, t.dateCreated),
+    index("verifications_service_time").on(t.serviceSid, t.dateCreated),
   ],
 );
 
@@ -238,4 +252,65 @@ export const challenges = sqliteTable(
     fallbackVerificationSid: text("fallback_verification_sid"),
   },
   (t) => [index("challenges_factor").on(t.factorSid, t.seq), index("challenges_fallback").on(t.fallbackVerificationSid)],
+);
+
+/** rate-limiter-flexible's table (RateLimiterSQLite), owned by our migrations. Keys hold no PII (hashed values). */
+export const rateLimits = sqliteTable("rate_limits", {
+  key: text("key").primaryKey(),
+  points: integer("points").notNull().default(0),
+  expire: integer("expire"),
+});
+
+/** A Fraud Guard block of a destination prefix; every one is also an event. */
+export const fraudBlocks = sqliteTable(
+  "fraud_blocks",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    prefix: text("prefix").notNull(),
+    reason: text("reason").notNull(),
+    severity: integer("severity").notNull(),
+    level: text("level").notNull(),
+    blockedUntil: integer("blocked_until").notNull(),
+    dateCreated: integer("date_created").notNull(),
+  },
+  (t) => [index("fraud_blocks_prefix").on(t.serviceSid, t.prefix, t.blockedUntil), index("fraud_blocks_service").on(t.serviceSid, t.seq)],
+);
+
+/** A service's webhook endpoint; the signing secret is sealed (AES-GCM), shown once at creation. */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    url: text("url").notNull(),
+    eventTypes: text("event_types").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    secretSealed: text("secret_sealed").notNull(),
+    dateCreated: integer("date_created").notNull(),
+    dateUpdated: integer("date_updated").notNull(),
+  },
+  (t) => [index("webhooks_service").on(t.serviceSid)],
+);
+
+/** One event to one webhook: written with the event, sent by the outbox (kind "webhook", ref = seq). */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    webhookSid: text("webhook_sid").notNull(),
+    serviceSid: text("service_sid").notNull(),
+    eventSid: text("event_sid").notNull(),
+    eventType: text("event_type").notNull(),
+    status: text("status").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    dateCreated: integer("date_created").notNull(),
+    dateUpdated: integer("date_updated").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [index("webhook_deliveries_webhook").on(t.webhookSid, t.seq)],
 );

@@ -3,12 +3,15 @@ import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizz
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { newSid } from "../../domain/ids.js";
-import type { Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
+import type { FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
-import { type ChallengeRow, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
 import type { ChallengeFallback, ChallengeStatus, FactorType } from "../../domain/types.js";
-import type { ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
+import { type FraudBlockRow, toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type ChallengeRow, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
+import type { AttemptFilter, FraudStateQuery, StatsFilter, WebhookAttemptResult, WebhookJob, WebhookPatch, ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
 import * as t from "./schema.js";
+import { RateLimiterSQLite, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { PrefixTraffic } from "../../domain/policy/fraud.js";
+import { attemptConditions, statsConditions, statsOf } from "../insights.js";
 
 type EventDraft = { type: string; serviceSid: string; resourceSid: string; data: object; now: number };
 
@@ -90,6 +93,9 @@ export class SqliteStore implements Store {
         customFriendlyName: p("customFriendlyName"),
         lookup: p("lookup"),
         tags: p("tags"),
+        country: p("country"),
+        prefix: p("prefix"),
+        testMode: p("testMode"),
         dateCreated: p("now"),
         dateUpdated: p("now"),
         expiresAt: p("expiresAt"),
@@ -193,6 +199,20 @@ export class SqliteStore implements Store {
       .returning()
       .prepare(),
   );
+  private readonly webhooksOf = this.prepared(() =>
+    this.db
+      .select({ sid: t.webhooks.sid, eventTypes: t.webhooks.eventTypes })
+      .from(t.webhooks)
+      .where(and(eq(t.webhooks.serviceSid, p("serviceSid")), eq(t.webhooks.enabled, true)))
+      .prepare(),
+  );
+  private readonly insertWebhookDelivery = this.prepared(() =>
+    this.db
+      .insert(t.webhookDeliveries)
+      .values({ webhookSid: p("webhookSid"), serviceSid: p("serviceSid"), eventSid: p("eventSid"), eventType: p("eventType"), status: "PENDING", dateCreated: p("now"), dateUpdated: p("now") })
+      .returning({ seq: t.webhookDeliveries.seq })
+      .prepare(),
+  );
   private readonly insertDevMessage = this.prepared(() =>
     this.db
       .insert(t.devOutbox)
@@ -210,7 +230,17 @@ export class SqliteStore implements Store {
       data: draft.data as Record<string, unknown>,
     };
     this.insertEventStmt().run({ ...event, data: JSON.stringify(event.data) });
+    this.enqueueWebhooks(event);
     return event;
+  }
+
+  /** Each enabled webhook that wants this event gets a delivery and an outbox job, in the event's transaction. */
+  private enqueueWebhooks(event: VerifyEvent): void {
+    for (const hook of this.webhooksOf().all({ serviceSid: event.serviceSid })) {
+      if (!wantsEvent(JSON.parse(hook.eventTypes) as string[], event.type)) continue;
+      const delivery = this.insertWebhookDelivery().get({ webhookSid: hook.sid, serviceSid: event.serviceSid, eventSid: event.sid, eventType: event.type, now: event.occurredAt });
+      this.insertJob().run({ kind: "webhook", refSid: String(delivery?.seq), now: event.occurredAt });
+    }
   }
 
   private view(row: VerificationRow): Verification {
@@ -316,6 +346,7 @@ export class SqliteStore implements Store {
             channel: plan.channel,
             lookup: fresh.lookup ? JSON.stringify(fresh.lookup) : null,
             tags: fresh.tags ? JSON.stringify(fresh.tags) : null,
+            testMode: fresh.testMode ? 1 : 0,
             now: plan.now,
           }) as VerificationRow);
       this.insertAttempt().run({ sid: plan.attemptSid, verificationSid: row.sid, serviceSid: plan.serviceSid, to: plan.to, channel: plan.attemptChannel, now: plan.now });
@@ -799,6 +830,195 @@ export class SqliteStore implements Store {
     const c = t.challenges;
     const row = this.db.update(c).set({ failedAttempts: sql`${c.failedAttempts} + 1`, dateUpdated: now }).where(eq(c.sid, sid)).returning().get();
     return row?.failedAttempts ?? 0;
+  }
+
+  rateLimiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract {
+    return new RateLimiterSQLite({ ...options, storeClient: this.sqlite, storeType: "better-sqlite3", tableName: "rate_limits", tableCreated: true });
+  }
+
+  async fraudState(q: FraudStateQuery): Promise<{ block: FraudBlock | null; traffic: PrefixTraffic }> {
+    const v = t.verifications;
+    const b = t.fraudBlocks;
+    const approved = sql`${v.status} = 'APPROVED'`;
+    const recent = sql`${v.dateCreated} > ${q.windowStart}`;
+    const matured = sql`${recent} and ${v.dateCreated} <= ${q.maturedBefore}`;
+    const count = (condition: ReturnType<typeof sql>) => sql<number>`coalesce(sum(case when ${condition} then 1 else 0 end), 0)`;
+    const traffic = this.db
+      .select({
+        recent: count(recent),
+        recentApproved: count(sql`${recent} and ${approved}`),
+        matured: count(matured),
+        maturedApproved: count(sql`${matured} and ${approved}`),
+        history: count(sql`${v.dateCreated} <= ${q.windowStart}`),
+        historyApproved: count(sql`${v.dateCreated} <= ${q.windowStart} and ${approved}`),
+      })
+      .from(v)
+      .where(and(eq(v.serviceSid, q.serviceSid), eq(v.prefix, q.prefix), gt(v.dateCreated, q.historyStart), eq(v.testMode, false)))
+      .get();
+    const blocks = this.db
+      .select()
+      .from(b)
+      .where(and(eq(b.serviceSid, q.serviceSid), eq(b.prefix, q.prefix), gt(b.blockedUntil, q.priorBlocksSince)))
+      .orderBy(desc(b.blockedUntil))
+      .all();
+    const active = blocks.find((block) => block.blockedUntil > q.now && block.dateCreated <= q.now);
+    const priorBlocks = blocks.filter((block) => block.dateCreated > q.priorBlocksSince).length;
+    return { block: active ? toFraudBlock(active) : null, traffic: { ...(traffic as Omit<PrefixTraffic, "priorBlocks">), priorBlocks } };
+  }
+
+  async recordFraudBlock(block: FraudBlock, data: Record<string, unknown>) {
+    return this.sqlite.transaction(() => {
+      const b = t.fraudBlocks;
+      const active = this.db
+        .select()
+        .from(b)
+        .where(and(eq(b.serviceSid, block.serviceSid), eq(b.prefix, block.prefix), gt(b.blockedUntil, block.dateCreated)))
+        .get();
+      if (active) return { block: toFraudBlock(active), event: null };
+      this.db.insert(b).values(block).run();
+      const event = this.event({ type: "fraud_guard.blocked", serviceSid: block.serviceSid, resourceSid: block.sid, data: { ...block, ...data }, now: block.dateCreated });
+      return { block, event };
+    })();
+  }
+
+  async liftFraudBlock(sid: string, serviceSid: string | null, now: number) {
+    return this.sqlite.transaction(() => {
+      const b = t.fraudBlocks;
+      const found = this.db.select().from(b).where(serviceSid ? and(eq(b.sid, sid), eq(b.serviceSid, serviceSid)) : eq(b.sid, sid)).get();
+      if (!found) return null;
+      if (found.blockedUntil <= now) return { block: toFraudBlock(found), event: null };
+      const row = this.db.update(b).set({ blockedUntil: now }).where(eq(b.sid, sid)).returning().get() as FraudBlockRow;
+      const block = toFraudBlock(row);
+      return { block, event: this.event({ type: "fraud_guard.lifted", serviceSid: block.serviceSid, resourceSid: sid, data: block, now }) };
+    })();
+  }
+
+  async listFraudBlocks(serviceSid: string, activeAt: number | null, page: PageRequest) {
+    const b = t.fraudBlocks;
+    const rows = this.db
+      .select()
+      .from(b)
+      .where(and(eq(b.serviceSid, serviceSid), lt(b.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), activeAt === null ? undefined : gt(b.blockedUntil, activeAt)))
+      .orderBy(desc(b.seq))
+      .limit(page.first + 1)
+      .all();
+    return pageOf(rows, page.first, toFraudBlock);
+  }
+
+  async createWebhook(webhook: Webhook, secretSealed: string): Promise<VerifyEvent> {
+    return this.sqlite.transaction(() => {
+      this.db.insert(t.webhooks).values({ ...webhook, eventTypes: JSON.stringify(webhook.eventTypes), secretSealed }).run();
+      return this.event({ type: "webhook.created", serviceSid: webhook.serviceSid, resourceSid: webhook.sid, data: webhook, now: webhook.dateCreated });
+    })();
+  }
+
+  async updateWebhook(sid: string, serviceSid: string | null, patch: WebhookPatch, now: number) {
+    return this.sqlite.transaction(() => {
+      const w = t.webhooks;
+      const { eventTypes, ...rest } = patch;
+      const changes = { ...rest, ...(eventTypes ? { eventTypes: JSON.stringify(eventTypes) } : {}), dateUpdated: now };
+      const row = this.db.update(w).set(changes).where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid)).returning().get();
+      if (!row) return null;
+      const webhook = toWebhook(row);
+      return { webhook, event: this.event({ type: "webhook.updated", serviceSid: webhook.serviceSid, resourceSid: sid, data: webhook, now }) };
+    })();
+  }
+
+  async deleteWebhook(sid: string, serviceSid: string | null, now: number) {
+    return this.sqlite.transaction(() => {
+      const w = t.webhooks;
+      const row = this.db.delete(w).where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid)).returning().get();
+      if (!row) return null;
+      const d = t.webhookDeliveries;
+      this.db.update(d).set({ status: "CANCELED", dateUpdated: now }).where(and(eq(d.webhookSid, sid), eq(d.status, "PENDING"))).run();
+      const webhook = toWebhook(row);
+      return { webhook, event: this.event({ type: "webhook.deleted", serviceSid: webhook.serviceSid, resourceSid: sid, data: webhook, now }) };
+    })();
+  }
+
+  async getWebhook(sid: string): Promise<Webhook | null> {
+    const row = this.db.select().from(t.webhooks).where(eq(t.webhooks.sid, sid)).get();
+    return row ? toWebhook(row) : null;
+  }
+
+  async listWebhooks(serviceSid: string): Promise<Webhook[]> {
+    return this.db.select().from(t.webhooks).where(eq(t.webhooks.serviceSid, serviceSid)).orderBy(asc(t.webhooks.seq)).all().map(toWebhook);
+  }
+
+  async webhookJob(deliveryId: number): Promise<WebhookJob | null> {
+    const delivery = this.db.select().from(t.webhookDeliveries).where(eq(t.webhookDeliveries.seq, deliveryId)).get();
+    if (!delivery) return null;
+    const hook = this.db.select().from(t.webhooks).where(eq(t.webhooks.sid, delivery.webhookSid)).get();
+    const event = this.db.select().from(t.events).where(eq(t.events.sid, delivery.eventSid)).get();
+    if (!event) return null;
+    const { seq: _seq, ...e } = event;
+    return {
+      delivery: toWebhookDelivery(delivery),
+      webhook: hook ? { ...toWebhook(hook), secretSealed: hook.secretSealed } : null,
+      event: { ...e, data: JSON.parse(e.data) },
+    } as WebhookJob;
+  }
+
+  async recordWebhookAttempt(result: WebhookAttemptResult): Promise<void> {
+    this.sqlite.transaction(() => {
+      const d = t.webhookDeliveries;
+      const tried = result.outcome !== "CANCELED";
+      const status = result.outcome === "RETRY" ? "PENDING" : result.outcome;
+      this.db
+        .update(d)
+        .set({
+          status,
+          attempts: tried ? sql`${d.attempts} + 1` : d.attempts,
+          ...(tried ? { lastStatusCode: result.statusCode, lastError: result.error } : {}),
+          dateUpdated: result.now,
+          deliveredAt: result.outcome === "DELIVERED" ? result.now : null,
+        })
+        .where(eq(d.seq, result.deliveryId))
+        .run();
+      if (result.outcome === "RETRY") this.db.update(t.outbox).set({ runAt: result.runAt, leaseUntil: null, lastError: result.error }).where(eq(t.outbox.id, result.jobId)).run();
+      else this.deleteJob().run({ id: result.jobId });
+    })();
+  }
+
+  async listWebhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest) {
+    const d = t.webhookDeliveries;
+    const rows = this.db
+      .select()
+      .from(d)
+      .where(and(eq(d.webhookSid, webhookSid), lt(d.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), status ? eq(d.status, status) : undefined))
+      .orderBy(desc(d.seq))
+      .limit(page.first + 1)
+      .all();
+    return pageOf(rows, page.first, toWebhookDelivery);
+  }
+
+  async listVerificationAttempts(serviceSid: string, filter: AttemptFilter, page: PageRequest) {
+    const a = t.sendAttempts;
+    const v = t.verifications;
+    const rows = this.db
+      .select({ attempt: a, status: v.status, country: v.country, testMode: v.testMode })
+      .from(a)
+      .innerJoin(v, eq(v.sid, a.verificationSid))
+      .where(and(eq(a.serviceSid, serviceSid), lt(a.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), ...attemptConditions({ attempts: a, verifications: v }, filter)))
+      .orderBy(desc(a.seq))
+      .limit(page.first + 1)
+      .all();
+    return pageOf(
+      rows.map((r) => ({ ...r, seq: r.attempt.seq })),
+      page.first,
+      (r) => toVerificationAttempt(r.attempt, r),
+    );
+  }
+
+  async verificationStats(serviceSid: string, filter: StatsFilter): Promise<VerificationStats> {
+    const v = t.verifications;
+    const a = t.sendAttempts;
+    const where = and(...statsConditions({ attempts: a, verifications: v }, serviceSid, filter));
+    const converted = sql<number>`coalesce(sum(case when ${v.status} = 'APPROVED' then 1 else 0 end), 0)`;
+    const byChannel = this.db.select({ key: v.channel, total: sql<number>`count(*)`, converted }).from(v).where(where).groupBy(v.channel).all();
+    const byCountry = this.db.select({ key: sql<string>`coalesce(${v.country}, '')`, total: sql<number>`count(*)`, converted }).from(v).where(where).groupBy(v.country).all();
+    const attempts = this.db.select({ status: a.status, n: sql<number>`count(*)` }).from(a).innerJoin(v, eq(v.sid, a.verificationSid)).where(where).groupBy(a.status).all();
+    return statsOf(byChannel, byCountry, attempts);
   }
 
   async addDevMessage(message: OutboxMessage): Promise<void> {

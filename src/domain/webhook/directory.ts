@@ -1,0 +1,78 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { Store } from "../../store/port.js";
+import type { Clock } from "../clock.js";
+import { type Keyring, seal } from "../crypto.js";
+import { VerifyError, notFound } from "../errors.js";
+import type { EventSink } from "../events.js";
+import { isSid, newSid } from "../ids.js";
+import type { Webhook } from "../types.js";
+import { parseInput } from "../validation.js";
+
+/** Families a webhook may subscribe to, each as `family.*` or one exact type (`verification.approved`). */
+export const webhookEventFamilies = ["verification", "delivery", "factor", "challenge", "fraud_guard"] as const;
+const eventType = new RegExp(`^(\\*|(${webhookEventFamilies.join("|")})\\.(\\*|[a-z_]{1,40}))$`);
+export const MAX_WEBHOOKS_PER_SERVICE = 10;
+
+const url = z
+  .string()
+  .max(2048)
+  .refine((value) => {
+    try {
+      const parsed = new URL(value);
+      return (parsed.protocol === "https:" || parsed.protocol === "http:") && !parsed.username && !parsed.password;
+    } catch {
+      return false;
+    }
+  }, "must be an http(s) URL without credentials");
+const eventTypes = z
+  .array(z.string().regex(eventType, `must be "*", or ${webhookEventFamilies.map((f) => `${f}.*`).join(", ")} or one exact type such as verification.approved`))
+  .min(1, "needs at least one event type")
+  .max(50)
+  .transform((list) => [...new Set(list)]);
+
+const createInput = z.object({ serviceSid: z.string(), url, eventTypes, enabled: z.boolean().nullish() });
+const updateInput = z.object({ url: url.nullish(), eventTypes: eventTypes.nullish(), enabled: z.boolean().nullish() });
+
+/** A service's webhooks. The signing secret is generated here, shown once, and stored sealed. */
+export class WebhookDirectory {
+  constructor(private readonly deps: { store: Store; clock: Clock; keys: Keyring; sink: EventSink; services: { require(sid: string): Promise<unknown> } }) {}
+
+  async create(raw: unknown): Promise<{ webhook: Webhook; secret: string }> {
+    const input = parseInput(createInput, raw);
+    await this.deps.services.require(input.serviceSid);
+    if ((await this.deps.store.listWebhooks(input.serviceSid)).length >= MAX_WEBHOOKS_PER_SERVICE) {
+      throw new VerifyError("INVALID_PARAMETER", `Invalid parameter \`serviceSid\`: a service has at most ${MAX_WEBHOOKS_PER_SERVICE} webhooks.`, { field: "serviceSid" });
+    }
+    const now = this.deps.clock.now();
+    const webhook: Webhook = { sid: newSid("WH"), serviceSid: input.serviceSid, url: input.url, eventTypes: input.eventTypes, enabled: input.enabled ?? true, dateCreated: now, dateUpdated: now };
+    // Standard Webhooks secrets: whsec_ + base64 of 24 random bytes.
+    const secret = `whsec_${randomBytes(24).toString("base64")}`;
+    this.deps.sink.publish([await this.deps.store.createWebhook(webhook, seal(this.deps.keys, secret, webhook.sid))]);
+    return { webhook, secret };
+  }
+
+  async update(sid: string, raw: unknown, serviceScope: string | null): Promise<Webhook> {
+    const input = parseInput(updateInput, raw);
+    const patch = {
+      ...(input.url != null ? { url: input.url } : {}),
+      ...(input.eventTypes != null ? { eventTypes: input.eventTypes } : {}),
+      ...(input.enabled != null ? { enabled: input.enabled } : {}),
+    };
+    const updated = isSid(sid, "WH") ? await this.deps.store.updateWebhook(sid, serviceScope, patch, this.deps.clock.now()) : null;
+    if (!updated) throw notFound("Webhook");
+    this.deps.sink.publish([updated.event]);
+    return updated.webhook;
+  }
+
+  async delete(sid: string, serviceScope: string | null): Promise<Webhook> {
+    const deleted = isSid(sid, "WH") ? await this.deps.store.deleteWebhook(sid, serviceScope, this.deps.clock.now()) : null;
+    if (!deleted) throw notFound("Webhook");
+    this.deps.sink.publish([deleted.event]);
+    return deleted.webhook;
+  }
+
+  async get(sid: string): Promise<Webhook | null> {
+    return isSid(sid, "WH") ? this.deps.store.getWebhook(sid) : null;
+  }
+}
