@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/domain/clock.js";
 import { errorCodes } from "../src/domain/errors.js";
+import { deviceToken, generateDeviceKey } from "../src/device/kit.js";
 import { START, type TestGateway, startGateway } from "./support/gateway.js";
 import { startHttpPeer } from "./support/peers.js";
 
@@ -10,12 +11,16 @@ import { startHttpPeer } from "./support/peers.js";
 
 const STABLE = new Set<string>([...Object.keys(errorCodes), "BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"]);
 /** Refusals that are themselves a record: a Fraud Guard block writes the block and its event. */
-const WRITES_ON_ERROR: Record<string, string[]> = { FRAUD_BLOCKED: ["fraud_blocks", "events", "webhook_deliveries", "outbox"] };
+const WRITES_ON_ERROR: Record<string, string[]> = {
+  FRAUD_BLOCKED: ["fraud_blocks", "events", "webhook_deliveries", "outbox"],
+  // The fifth failed answer denies the challenge: a state change subscribers and webhooks hear about.
+  TOO_MANY_ATTEMPTS: ["events", "webhook_deliveries", "outbox"],
+};
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
 
 let gw: TestGateway;
 let hookPeer: Awaited<ReturnType<typeof startHttpPeer>>;
-const pool: Record<string, string[]> = { VA: [], VE: [], SK: [], YF: [], YC: [], WH: [], FB: [] };
+const pool: Record<string, string[]> = { VA: [], VE: [], SK: [], YF: [], YC: [], WH: [], FB: [], KEY: [], JWT: [] };
 
 beforeAll(async () => {
   hookPeer = await startHttpPeer(() => ({ status: 200 }));
@@ -32,6 +37,16 @@ beforeAll(async () => {
   pool.SK.push((await must(`mutation($s: ID!) { createApiKey(input: { serviceSid: $s }) { apiKey { sid } } }`, { s: gw.defaultServiceSid })).createApiKey.apiKey.sid);
   pool.YF.push((await must(`mutation($s: ID!) { createFactor(input: { serviceSid: $s, identity: "ada", friendlyName: "Ada's key", factorType: PASSKEY }) { factor { sid } } }`, { s: gw.defaultServiceSid })).createFactor.factor.sid);
   pool.YC.push((await must(`mutation($s: ID!) { createChallenge(input: { serviceSid: $s, factorType: PASSKEY }) { challenge { sid } } }`, { s: gw.defaultServiceSid })).createChallenge.challenge.sid);
+  // A push factor (with its key and a proof) and a TOTP factor, and a challenge of each.
+  const device = await generateDeviceKey();
+  pool.KEY.push(device.publicKey);
+  const push = (await must(`mutation($s: ID!, $k: String!) { createFactor(input: { serviceSid: $s, identity: "ada", friendlyName: "Ada's phone", factorType: PUSH, push: { publicKey: $k, silentApproval: true } }) { factor { sid } } }`, { s: gw.defaultServiceSid, k: device.publicKey })).createFactor.factor.sid;
+  const proof = await deviceToken(push, device, { now: Date.now() });
+  pool.JWT.push(proof);
+  await must(`mutation($sid: ID!, $p: String!) { verifyFactor(input: { sid: $sid, authPayload: $p }) { sid } }`, { sid: push, p: proof });
+  pool.YF.push(push);
+  pool.YF.push((await must(`mutation($s: ID!) { createFactor(input: { serviceSid: $s, identity: "ada", friendlyName: "Ada's app", factorType: TOTP }) { factor { sid } } }`, { s: gw.defaultServiceSid })).createFactor.factor.sid);
+  pool.YC.push((await must(`mutation($s: ID!, $f: ID!) { createChallenge(input: { serviceSid: $s, factorSid: $f, details: { message: "m" } }) { challenge { sid } } }`, { s: gw.defaultServiceSid, f: push })).createChallenge.challenge.sid);
   pool.WH.push((await must(`mutation($s: ID!, $u: String!) { createWebhook(input: { serviceSid: $s, url: $u, eventTypes: ["*"] }) { webhook { sid } } }`, { s: gw.defaultServiceSid, u: hookPeer.url })).createWebhook.webhook.sid);
   await gw.app.dispatcher.idle();
 });
@@ -102,7 +117,18 @@ const serviceSettings = {
   blockPremiumNumbers: opt(fc.boolean()),
   webOtpDomain: opt(str),
   passkeys: opt(fc.record({ rpId: opt(str), rpName: opt(str), origins: opt(list(str)), authenticatorAttachment: opt(str), residentKey: opt(str), userVerification: opt(str) })),
+  totp: opt(fc.record({ issuer: opt(str), timeStep: opt(int), codeLength: opt(int), skew: opt(int), algorithm: opt(fc.constantFrom("SHA1", "SHA256", "SHA512")) })),
 };
+const totpSettings = fc.record({ timeStep: opt(int), codeLength: opt(int), skew: opt(int), algorithm: opt(fc.constantFrom("SHA1", "SHA256", "SHA512")) });
+const pushSettings = fc.record({
+  publicKey: fc.oneof(str, fc.constant("KEY").map(() => pool.KEY[0])),
+  alg: opt(fc.oneof(str, fc.constant("ES256"))),
+  notificationPlatform: opt(fc.constantFrom("WEBPUSH", "FCM", "APN", "NONE")),
+  notificationToken: opt(str),
+  webPushSubscription: opt(fc.oneof(json, fc.record({ endpoint: fc.oneof(str, fc.webUrl()), keys: fc.record({ p256dh: str, auth: str }) }))),
+  silentApproval: opt(fc.boolean()),
+});
+const authPayload = fc.oneof(str, fc.constant("JWT").map(() => pool.JWT[0]), fc.constant("eyJhbGciOiJFUzI1NiJ9.e30.AAAA"));
 
 interface MutationSpec {
   name: string;
@@ -155,10 +181,21 @@ const specs: MutationSpec[] = [
   {
     name: "createFactor",
     query: `mutation($input: CreateFactorInput!) { createFactor(input: $input) { factor { sid } } }`,
-    fields: { serviceSid: sid("VA"), identity: str, friendlyName: str, factorType: fc.constantFrom("PASSKEY", "TOTP", "PUSH"), metadata: json },
+    fields: { serviceSid: sid("VA"), identity: str, friendlyName: str, factorType: fc.constantFrom("PASSKEY", "TOTP", "PUSH"), push: pushSettings, totp: totpSettings, metadata: json },
     base: () => ({ serviceSid: pool.VA[0], identity: "grace", friendlyName: "Grace's key", factorType: "PASSKEY" }),
   },
-  { name: "verifyFactor", query: `mutation($input: VerifyFactorInput!) { verifyFactor(input: $input) { sid } }`, fields: { sid: sid("YF"), passkeyResponse: json }, base: () => ({ sid: pool.YF[0] }) },
+  {
+    name: "verifyFactor",
+    query: `mutation($input: VerifyFactorInput!) { verifyFactor(input: $input) { sid } }`,
+    fields: { sid: sid("YF"), passkeyResponse: json, code: fc.oneof(str, fc.integer({ min: 0, max: 999_999 }).map(String)), authPayload },
+    base: () => ({ sid: pool.YF[2] }),
+  },
+  {
+    name: "createAccessToken",
+    query: `mutation($input: CreateAccessTokenInput!) { createAccessToken(input: $input) { token } }`,
+    fields: { serviceSid: sid("VA"), identity: str, factorType: fc.constantFrom("PASSKEY", "TOTP", "PUSH"), ttlSeconds: int },
+    base: () => ({ serviceSid: pool.VA[0], identity: "grace", factorType: "PUSH" }),
+  },
   { name: "deleteFactor", query: `mutation($sid: ID!) { deleteFactor(sid: $sid) { sid } }`, fields: { sid: fc.oneof(hex32.map((h) => `YF${h}`), str) }, bare: true },
   {
     name: "createChallenge",
@@ -171,10 +208,17 @@ const specs: MutationSpec[] = [
       details: fc.record({ message: str, fields: opt(list(fc.record({ label: str, value: str }))) }),
       hiddenDetails: json,
       expiresInSeconds: int,
+      silent: fc.boolean(),
+      fallback: fc.record({ channel: fc.constantFrom("SMS", "WHATSAPP", "CALL", "EMAIL"), to: phone, afterSeconds: opt(int) }),
     },
-    base: () => ({ serviceSid: pool.VA[0], factorType: "PASSKEY" }),
+    base: () => (Math.random() < 0.5 ? { serviceSid: pool.VA[0], factorType: "PASSKEY" } : { serviceSid: pool.VA[0], factorSid: pool.YF[1], details: { message: "Sign in?" }, silent: true }),
   },
-  { name: "updateChallenge", query: `mutation($input: UpdateChallengeInput!) { updateChallenge(input: $input) { sid } }`, fields: { sid: sid("YC"), passkeyResponse: json }, base: () => ({ sid: pool.YC[0] }) },
+  {
+    name: "updateChallenge",
+    query: `mutation($input: UpdateChallengeInput!) { updateChallenge(input: $input) { sid } }`,
+    fields: { sid: sid("YC"), passkeyResponse: json, code: fc.oneof(str, fc.integer({ min: 0, max: 999_999 }).map(String)), authPayload },
+    base: () => ({ sid: pool.YC[Math.random() < 0.5 ? 0 : 1] }),
+  },
   {
     name: "createWebhook",
     query: `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { sid } } }`,
