@@ -271,10 +271,15 @@ describe("silent device approval", () => {
     const verificationSid = live.values[1].challengeUpdated.fallbackVerificationSid as string;
     expect(verificationSid).toMatch(/^VE[0-9a-f]{32}$/);
     expect(live.values[1].challengeUpdated.status).toBe("PENDING");
-    const message = (await gw.gql(`query($to: String) { devOutbox(to: $to, first: 1) { code verificationSid } }`, { to })).data?.devOutbox[0];
-    expect(message.verificationSid).toBe(verificationSid);
+    // The OTP goes out through the outbox like any other: wait for it to land in the dev outbox.
+    let message: { code: string; verificationSid: string } | undefined;
+    for (let i = 0; i < 50 && !message; i++) {
+      message = (await gw.gql(`query($to: String) { devOutbox(to: $to, first: 1) { code verificationSid } }`, { to })).data?.devOutbox[0];
+      if (!message) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(message?.verificationSid).toBe(verificationSid);
     const checked = await gw.gql(`mutation($input: CheckVerificationInput!) { checkVerification(input: $input) { verification { status } } }`, {
-      input: { serviceSid: gw.defaultServiceSid, verificationSid, code: message.code },
+      input: { serviceSid: gw.defaultServiceSid, verificationSid, code: message?.code },
     });
     expect(checked.data?.checkVerification.verification.status).toBe("APPROVED");
     await live.done;

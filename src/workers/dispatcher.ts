@@ -50,6 +50,9 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
   private again = false;
+  /** The last claim stopped because every slot was busy: a finished delivery must claim again. */
+  private starved = false;
+  private scheduled: NodeJS.Immediate | null = null;
   private stopped = true;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightJobs = new Set<number>();
@@ -77,12 +80,22 @@ export class Dispatcher {
     this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.heartbeat);
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = null;
     await this.running;
     await Promise.all(this.inFlight);
   }
 
-  /** Called after a commit that queued a job; coalesces bursts into one claim loop. */
+  /** Called after a commit that queued a job; coalesces bursts (one turn of the event loop) into one claim. */
   wake(): void {
+    if (this.stopped || this.scheduled) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = null;
+      this.claimNow();
+    });
+  }
+
+  private claimNow(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
@@ -94,7 +107,7 @@ export class Dispatcher {
         this.running = null;
         if (this.again) {
           this.again = false;
-          this.wake();
+          this.claimNow();
         }
       });
   }
@@ -111,18 +124,21 @@ export class Dispatcher {
   private async claim(): Promise<void> {
     for (;;) {
       const room = this.o.maxInFlight - this.inFlight.size;
-      if (room <= 0) return;
-      const jobs = await this.o.store.claimJobs(this.o.clock.now(), this.o.leaseMs, Math.min(room, 64));
-      if (jobs.length === 0) return;
+      this.starved = room <= 0;
+      if (this.starved) return;
+      const limit = Math.min(room, 64);
+      const jobs = await this.o.store.claimJobs(this.o.clock.now(), this.o.leaseMs, limit);
       for (const job of jobs) {
         this.inFlightJobs.add(job.id);
         const delivery: Promise<void> = this.deliver(job).finally(() => {
             this.inFlight.delete(delivery);
             this.inFlightJobs.delete(job.id);
-            this.wake();
+            if (this.starved) this.wake();
           });
         this.inFlight.add(delivery);
       }
+      // A short batch means nothing else is due: no second query to learn it.
+      if (jobs.length < limit) return;
     }
   }
 
