@@ -9,12 +9,12 @@ import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { Challenge, ChallengeFallback, ChallengeStatus, Factor, FactorType, Page, PushConfig, Service, TotpConfig, Verification } from "../types.js";
 import { parseInput } from "../validation.js";
+import { MAX_FAILURES, assertAnswerable, newChallenge } from "./challenge.js";
 import type { PasskeyFlow } from "./passkeys.js";
 import { DeviceKeys, parseDeviceKey, pushSettingsInput, verifyAnswer, verifyPossession } from "./push.js";
 import { matchTotp, newTotpSecret, totpQrSvg, totpSettingsInput, totpUri } from "./totp.js";
 
-/** Five failed answers lock a factor or a challenge (API.md TOO_MANY_ATTEMPTS). */
-export const MAX_FAILURES = 5;
+export { MAX_FAILURES };
 
 /** Who asks: a service scope (null: admin), and for a device or a client token, the one thing it may touch. */
 export interface Scope {
@@ -225,22 +225,17 @@ export class FactorFlow {
       fallback = { channel: input.fallback.channel, to: input.fallback.to, afterSeconds: input.fallback.afterSeconds ?? Math.min(DEFAULT_FALLBACK_SECONDS, expiresInSeconds) };
       if (fallback.afterSeconds >= expiresInSeconds) throw invalidParameter("fallback.afterSeconds", "Invalid parameter `fallback.afterSeconds`: must be shorter than the challenge's expiry.");
     }
-    const challenge: Challenge = {
-      sid: newSid("YC"),
+    const challenge = newChallenge({
       serviceSid: service.sid,
       factorSid: factor.sid,
       identity: factor.identity,
       factorType: factor.factorType,
-      status: "PENDING",
-      details: input.details ? { message: input.details.message, fields: input.details.fields ?? [] } : null,
-      hiddenDetails: input.hiddenDetails ?? null,
-      dateCreated: now,
-      expiresAt: now + expiresInSeconds * 1000,
-      dateResponded: null,
-      silent: input.silent ?? false,
-      fallbackVerificationSid: null,
-      version: 1,
-    };
+      details: input.details,
+      hiddenDetails: input.hiddenDetails,
+      now,
+      expiresInSeconds,
+      silent: input.silent,
+    });
     const jobs: { kind: OutboxJob["kind"]; runAt: number }[] = [];
     if (push && push.notificationPlatform !== "NONE") jobs.push({ kind: "push_notify", runAt: now });
     if (fallback) jobs.push({ kind: "challenge_fallback", runAt: now + fallback.afterSeconds * 1000 });
@@ -278,9 +273,7 @@ export class FactorFlow {
     }
     if (record.factorType === "PASSKEY") return this.deps.passkeys.updateChallenge(sid, scope.serviceSid, input.passkeyResponse);
     const now = this.deps.clock.now();
-    if (record.status !== "PENDING" && record.status !== "EXPIRED") throw new VerifyError("CHALLENGE_ALREADY_RESPONDED", "This challenge was already answered.");
-    if (record.status === "EXPIRED" || record.expiresAt <= now) throw new VerifyError("CHALLENGE_EXPIRED", "This challenge has expired; create a new one.");
-    if (record.failedAttempts >= MAX_FAILURES) throw new VerifyError("TOO_MANY_ATTEMPTS", "Too many failed answers for this challenge.", { twilioCode: 60308 });
+    assertAnswerable(record, now);
     const factor = record.factorSid ? await this.deps.store.getFactor(record.factorSid) : null;
     if (!factor) throw new VerifyError("CHALLENGE_VERIFICATION_FAILED", "The factor of this challenge was deleted.");
     if (record.factorType === "TOTP") {

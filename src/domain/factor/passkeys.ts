@@ -9,14 +9,15 @@ import {
   verifyRegistrationResponse,
 } from "@simplewebauthn/server";
 import { z } from "zod";
-import { publicChallenge, publicFactor } from "../../store/rows.js";
-import type { ChallengeRecord, FactorRecord, Store } from "../../store/port.js";
+import { publicFactor } from "../../store/rows.js";
+import type { FactorRecord, Store } from "../../store/port.js";
 import type { Clock } from "../clock.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
 import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { Challenge, Factor, PasskeySettings, Service } from "../types.js";
 import { parseInput } from "../validation.js";
+import { MAX_FAILURES, assertAnswerable, newChallenge } from "./challenge.js";
 
 export interface RelyingPartyDefaults {
   /** WEBAUTHN_RP_ID, else PUBLIC_URL's host, else localhost. */
@@ -33,8 +34,6 @@ export interface PasskeyFlowDeps {
   relyingParty: RelyingPartyDefaults;
 }
 
-/** Five failed answers lock a factor or a challenge (API.md TOO_MANY_ATTEMPTS). */
-const MAX_FAILURES = 5;
 const preference = z.enum(["REQUIRED", "PREFERRED", "DISCOURAGED"]);
 
 const createFactorInput = z.object({
@@ -194,22 +193,16 @@ export class PasskeyFlow {
       userVerification: lower(rp.settings.userVerification) as "required",
       timeout: expiresInSeconds * 1000,
     });
-    const challenge: Challenge = {
-      sid: newSid("YC"),
+    const challenge = newChallenge({
       serviceSid: service.sid,
       factorSid: allowed.length === 1 ? allowed[0].sid : null,
       identity: input.identity ?? (allowed.length === 1 ? allowed[0].identity : null),
       factorType: "PASSKEY",
-      status: "PENDING",
-      details: input.details ? { message: input.details.message, fields: input.details.fields ?? [] } : null,
-      hiddenDetails: input.hiddenDetails ?? null,
-      dateCreated: now,
-      expiresAt: now + expiresInSeconds * 1000,
-      dateResponded: null,
-      silent: false,
-      fallbackVerificationSid: null,
-      version: 1,
-    };
+      details: input.details,
+      hiddenDetails: input.hiddenDetails,
+      now,
+      expiresInSeconds,
+    });
     this.deps.sink.publish([await this.deps.store.createChallenge(challenge, { webauthnChallenge: options.challenge })]);
     return { challenge, passkeyRequestOptions: options };
   }
@@ -219,9 +212,7 @@ export class PasskeyFlow {
     const record = isSid(sid, "YC") ? await this.deps.store.getChallenge(sid) : null;
     if (!record || (serviceScope && record.serviceSid !== serviceScope)) throw notFound("Challenge");
     const now = this.deps.clock.now();
-    if (record.status !== "PENDING" && record.status !== "EXPIRED") throw new VerifyError("CHALLENGE_ALREADY_RESPONDED", "This challenge was already answered.");
-    if (record.status === "EXPIRED" || record.expiresAt <= now) throw new VerifyError("CHALLENGE_EXPIRED", "This challenge has expired; create a new one.");
-    if (record.failedAttempts >= MAX_FAILURES) throw new VerifyError("TOO_MANY_ATTEMPTS", "Too many failed answers for this challenge.", { twilioCode: 60308 });
+    assertAnswerable(record, now);
     const response = passkeyResponse as AuthenticationResponseJSON | null;
     if (!response || typeof response !== "object" || typeof response.id !== "string") {
       throw invalidParameter("passkeyResponse", "Invalid parameter `passkeyResponse`: the authentication response from the browser is required.");
