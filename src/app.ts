@@ -144,7 +144,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   });
   factorsRef = factors;
   const notifier = new PushNotifier({ vapid: await loadVapidKeys({ configured: config.webPush, store, keys }), subject: config.webPush.subject, caFile: config.webPush.caFile, logger });
-  const webhooks = new WebhookDirectory({ store, clock, keys, sink, services });
+  const webhooks = new WebhookDirectory({ store, clock, keys, sink, services, allowInternal: config.webhookPrivateNetworks });
   const gateway: Gateway = { store, services, verifications, passkeys, factors, notifier, webhooks, bus, keys, clock };
 
   const adminKeyHash = await bootstrapAdminKey(config, store, announce);
@@ -189,6 +189,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     },
     testProvider: transports.devOutbox,
     webhookMaxTries: config.webhookMaxTries,
+    webhookAllowInternal: config.webhookPrivateNetworks,
     onDelivered: (channel, latencyMs) => metrics.delivered(channel, latencyMs),
   });
   const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });

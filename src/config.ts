@@ -47,6 +47,8 @@ const envSchema = z.object({
   LOOKUP_URL: z.url().optional(),
   LOOKUP_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1500),
   WEBHOOK_MAX_TRIES: z.coerce.number().int().min(1).max(30).default(10),
+  // Webhooks to loopback, private and link-local addresses: refused in production unless allowed (SSRF).
+  WEBHOOK_PRIVATE_NETWORKS: z.enum(["allow", "deny"]).optional(),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   OUTBOX_MAX_TRIES: z.coerce.number().int().min(1).max(50).default(5),
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -116,6 +118,8 @@ export interface Config {
   /** Carrier lookup service (none by default) and webhook retries. */
   readonly lookup: { url: string | null; timeoutMs: number };
   readonly webhookMaxTries: number;
+  /** May webhooks reach loopback, private and link-local addresses? */
+  readonly webhookPrivateNetworks: boolean;
 }
 
 export class ConfigError extends Error {
@@ -155,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== "production",
     lookup: { url: e.LOOKUP_URL ?? null, timeoutMs: e.LOOKUP_TIMEOUT_MS },
     webhookMaxTries: e.WEBHOOK_MAX_TRIES,
+    webhookPrivateNetworks: (e.WEBHOOK_PRIVATE_NETWORKS ?? (e.NODE_ENV === "production" ? "deny" : "allow")) === "allow",
     delivery: {
       smtp: e.SMTP_URL && e.EMAIL_FROM ? { url: e.SMTP_URL, from: e.EMAIL_FROM } : null,
       smpp: e.SMPP_URL && e.SMS_FROM ? { url: e.SMPP_URL, from: e.SMS_FROM, enquireLinkMs: e.SMPP_ENQUIRE_LINK_MS } : null,

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/domain/clock.js";
 import { verifyWebhook } from "../src/webhooks.js";
@@ -85,6 +86,27 @@ describe("webhooks", () => {
     expect(row.secret_sealed).not.toContain(secret.slice(6));
     expect(gw.logs()).not.toContain(secret.slice(6));
     expect(await gw.sql("select id from outbox")).toEqual([]);
+  });
+
+  it("SSRF guard (WEBHOOK_PRIVATE_NETWORKS=deny, production's default): internal addresses are refused at creation, and names resolving to one at delivery", async () => {
+    const clock = new ManualClock(Date.now());
+    gw = await startGateway({ clock, env: { WEBHOOK_PRIVATE_NETWORKS: "deny", WEBHOOK_MAX_TRIES: "1" } });
+    const inside = await receiver(() => ({ status: 200 }));
+    const port = new URL(inside.url).port;
+    for (const url of [inside.url, `http://localhost:${port}/`, "http://169.254.169.254/latest/meta-data/", "http://[::1]:80/", "http://10.1.2.3/", "http://[::ffff:127.0.0.1]/"]) {
+      const refused = await gw.gql(CREATE, { input: { serviceSid: gw.defaultServiceSid, url, eventTypes: ["*"] } });
+      expect(refused.errors?.[0].extensions, url).toMatchObject({ code: "INVALID_PARAMETER", field: "url" });
+    }
+    // A name is checked when it resolves, inside the connection's own lookup (no rebinding window).
+    const named = `http://${hostname()}:${port}/hook`;
+    const hook = (await gw.gql(CREATE, { input: { serviceSid: gw.defaultServiceSid, url: named, eventTypes: ["verification.started"] } })).data!.createWebhook.webhook;
+    await startAndReadCode(gw, { to: "+14155551009" });
+    await gw.app.dispatcher.idle();
+    expect(inside.requests).toHaveLength(0);
+    const history = (await gw.gql(DELIVERIES, { w: hook.sid })).data?.webhookDeliveries.nodes;
+    expect(history).toEqual([expect.objectContaining({ status: "FAILED", lastStatusCode: null })]);
+    // This machine's own name resolves to a loopback or private address (/etc/hosts).
+    expect(history[0].lastError).toMatch(/resolves to an internal address/);
   });
 
   it("gives up after WEBHOOK_MAX_TRIES with the reason; a disabled or deleted webhook receives nothing", async () => {

@@ -11,6 +11,7 @@ import { signedHeaders } from "../providers/http/signing.js";
 import type { Provider, SendReceipt } from "../providers/provider.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import type { OutboxJob, Store } from "../store/port.js";
+import { postOutside } from "../providers/egress/guard.js";
 
 export type JobHandler = (job: OutboxJob) => Promise<{ done: true } | { done: false; retry: boolean; reason: string }>;
 
@@ -36,6 +37,8 @@ export interface DispatcherOptions {
   testProvider: Provider;
   /** Tries per webhook delivery before it is FAILED. */
   webhookMaxTries?: number;
+  /** May webhooks reach loopback, private and link-local addresses (SSRF guard off)? */
+  webhookAllowInternal?: boolean;
   /** A provider accepted a message: how long after it was queued (metrics). */
   onDelivered?: (channel: AttemptChannel, latencyMs: number) => void;
 }
@@ -60,7 +63,7 @@ export class Dispatcher {
   private readonly o: Required<DispatcherOptions>;
 
   constructor(options: DispatcherOptions) {
-    this.o = { pollMs: 1000, leaseMs: 30_000, maxTries: 5, sendTimeoutMs: 10_000, maxInFlight: 256, handlers: {}, webhookMaxTries: 10, onDelivered: () => {}, ...options };
+    this.o = { pollMs: 1000, leaseMs: 30_000, maxTries: 5, sendTimeoutMs: 10_000, maxInFlight: 256, handlers: {}, webhookMaxTries: 10, webhookAllowInternal: false, onDelivered: () => {}, ...options };
   }
 
   start(): void {
@@ -238,16 +241,14 @@ export class Dispatcher {
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
-      const response = await fetch(work.webhook.url, {
-        method: "POST",
+      // Redirects are not followed; internal destinations are refused unless allowed (SSRF).
+      statusCode = await postOutside(work.webhook.url, {
         // The wall clock, not the injected one: receivers check webhook-timestamp against their own clocks.
         headers: { "content-type": "application/json", "user-agent": WEBHOOK_USER_AGENT, ...signedHeaders(secret, work.event.sid, body, new Date()) },
         body,
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.o.sendTimeoutMs),
+        timeoutMs: this.o.sendTimeoutMs,
+        allowInternal: this.o.webhookAllowInternal,
       });
-      statusCode = response.status;
-      await response.body?.cancel().catch(() => {});
       if (statusCode < 200 || statusCode > 299) error = `answered ${statusCode}`;
     } catch (e) {
       error = (e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)).slice(0, 300);

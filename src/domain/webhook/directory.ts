@@ -8,6 +8,7 @@ import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { Webhook } from "../types.js";
 import { parseInput } from "../validation.js";
+import { literalInternalHost } from "../../providers/egress/guard.js";
 
 /** Families a webhook may subscribe to, each as `family.*` or one exact type (`verification.approved`). */
 export const webhookEventFamilies = ["verification", "delivery", "factor", "challenge", "fraud_guard"] as const;
@@ -36,10 +37,20 @@ const updateInput = z.object({ url: url.nullish(), eventTypes: eventTypes.nullis
 
 /** A service's webhooks. The signing secret is generated here, shown once, and stored sealed. */
 export class WebhookDirectory {
-  constructor(private readonly deps: { store: Store; clock: Clock; keys: Keyring; sink: EventSink; services: { require(sid: string): Promise<unknown> } }) {}
+  constructor(
+    private readonly deps: { store: Store; clock: Clock; keys: Keyring; sink: EventSink; services: { require(sid: string): Promise<unknown> }; allowInternal: boolean },
+  ) {}
+
+  /** An address that is internal on its face is refused now; names are checked again at every delivery. */
+  private checkDestination(url: string | null | undefined): void {
+    if (url && !this.deps.allowInternal && literalInternalHost(url)) {
+      throw new VerifyError("INVALID_PARAMETER", "Invalid parameter `url`: webhooks may not go to loopback, private or link-local addresses here (WEBHOOK_PRIVATE_NETWORKS=allow permits it).", { field: "url" });
+    }
+  }
 
   async create(raw: unknown): Promise<{ webhook: Webhook; secret: string }> {
     const input = parseInput(createInput, raw);
+    this.checkDestination(input.url);
     await this.deps.services.require(input.serviceSid);
     if ((await this.deps.store.listWebhooks(input.serviceSid)).length >= MAX_WEBHOOKS_PER_SERVICE) {
       throw new VerifyError("INVALID_PARAMETER", `Invalid parameter \`serviceSid\`: a service has at most ${MAX_WEBHOOKS_PER_SERVICE} webhooks.`, { field: "serviceSid" });
@@ -54,6 +65,7 @@ export class WebhookDirectory {
 
   async update(sid: string, raw: unknown, serviceScope: string | null): Promise<Webhook> {
     const input = parseInput(updateInput, raw);
+    this.checkDestination(input.url);
     const patch = {
       ...(input.url != null ? { url: input.url } : {}),
       ...(input.eventTypes != null ? { eventTypes: input.eventTypes } : {}),
