@@ -143,7 +143,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     },
   });
   factorsRef = factors;
-  const notifier = new PushNotifier({ vapid: await loadVapidKeys({ configured: config.webPush, store, keys }), subject: config.webPush.subject, caFile: config.webPush.caFile, logger });
+  const notifier = new PushNotifier({ vapid: await loadVapidKeys({ configured: config.webPush, store, keys }), subject: config.webPush.subject, caFile: config.webPush.caFile, logger, fcm: config.fcm });
   const webhooks = new WebhookDirectory({ store, clock, keys, sink, services, allowInternal: config.webhookPrivateNetworks });
   const gateway: Gateway = { store, services, verifications, passkeys, factors, notifier, webhooks, bus, keys, clock };
 

@@ -22,6 +22,8 @@ const envSchema = z.object({
   VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{40,46}$/, "must be the base64url P-256 private key web-push generates").optional(),
   VAPID_SUBJECT: z.string().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, "must be a mailto: address or an https: URL").default("mailto:verigate@localhost"),
   PUSH_TLS_CA_FILE: z.string().min(1).optional(),
+  FCM_SERVICE_ACCOUNT: z.string().min(1).optional(),
+  FCM_API_URL: z.url().default("https://fcm.googleapis.com"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   GRAPHIQL: flag.optional(),
@@ -111,6 +113,7 @@ export interface Config {
   readonly publicUrl: string | null;
   readonly webauthn: { rpId: string | null; origins: string[] };
   readonly webPush: { publicKey: string | null; privateKey: string | null; subject: string; caFile: string | null };
+  readonly fcm: { serviceAccountFile: string; apiUrl: string } | null;
   readonly logLevel: string;
   readonly sweepIntervalMs: number;
   readonly graphiql: boolean;
@@ -153,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     secret: e.VERIGATE_SECRET ?? null,
     publicUrl: e.PUBLIC_URL ?? null,
     webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: list(e.WEBAUTHN_ORIGINS) },
+    fcm: e.FCM_SERVICE_ACCOUNT ? { serviceAccountFile: e.FCM_SERVICE_ACCOUNT, apiUrl: e.FCM_API_URL } : null,
     webPush: { publicKey: e.VAPID_PUBLIC_KEY ?? null, privateKey: e.VAPID_PRIVATE_KEY ?? null, subject: e.VAPID_SUBJECT, caFile: e.PUSH_TLS_CA_FILE ?? null },
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,

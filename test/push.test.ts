@@ -1,12 +1,13 @@
 import { execFileSync, spawn } from "node:child_process";
-import { createECDH, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createECDH, generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { type Server, createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ece from "http_ece";
-import { CompactSign, decodeJwt } from "jose";
+import { CompactSign, decodeJwt, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChallengeView, DeviceClient, deviceToken, generateDeviceKey, signAnswer } from "../src/device/kit.js";
 import { ADMIN_KEY, type TestGateway, errorCode, startGateway, subscribeWs } from "./support/gateway.js";
@@ -215,6 +216,50 @@ describe("Web Push delivery", () => {
     expect(notice).toMatchObject({ type: "verigate.challenge", challengeSid: challenge.sid, factorSid: device.factorSid, message: "Sign in from Firefox on Linux?", silent: false });
     const view = (await device.challenge(notice.challengeSid))!;
     expect(await device.answer(view, "approved")).toBe("APPROVED");
+  });
+});
+
+describe("FCM delivery (HTTP v1 against a local stand-in of Google's token and messages endpoints)", () => {
+  it("the gateway gets an OAuth token with its service account, sends a data message to the device's registration token, and reuses the token", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const calls: { path: string; auth?: string; body: string }[] = [];
+    const google = createHttpServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", async () => {
+        calls.push({ path: req.url ?? "", auth: req.headers.authorization, body });
+        if (req.url === "/token") {
+          const form = new URLSearchParams(body);
+          const ok = form.get("grant_type") === "urn:ietf:params:oauth:grant-type:jwt-bearer" && (await jwtVerify(form.get("assertion") ?? "", publicKey, { audience: `${fcmUrl}/token`, issuer: "verigate@demo.iam.gserviceaccount.com" }).then((r) => r.payload.scope === "https://www.googleapis.com/auth/firebase.messaging", () => false));
+          res.writeHead(ok ? 200 : 400, { "content-type": "application/json" }).end(JSON.stringify(ok ? { access_token: "ya29.stand-in", expires_in: 3600 } : { error: "invalid_grant" }));
+          return;
+        }
+        const authorized = req.headers.authorization === "Bearer ya29.stand-in" && req.url === "/v1/projects/demo-project/messages:send";
+        res.writeHead(authorized ? 200 : 401, { "content-type": "application/json" }).end(JSON.stringify(authorized ? { name: "projects/demo-project/messages/1" } : {}));
+      });
+    });
+    await new Promise<void>((r) => google.listen(0, "127.0.0.1", r));
+    const fcmUrl = `http://127.0.0.1:${(google.address() as AddressInfo).port}`;
+    const accountFile = join(tls, "service-account.json");
+    writeFileSync(accountFile, JSON.stringify({ type: "service_account", project_id: "demo-project", client_email: "verigate@demo.iam.gserviceaccount.com", private_key: privateKey.export({ type: "pkcs8", format: "pem" }), token_uri: `${fcmUrl}/token` }));
+    const fcmGateway = await startGateway({ env: { FCM_SERVICE_ACCOUNT: accountFile, FCM_API_URL: fcmUrl } });
+    try {
+      const access = await fcmGateway.gql(ACCESS, { input: { serviceSid: fcmGateway.defaultServiceSid, identity: "fay", factorType: "PUSH" } });
+      const device = await DeviceClient.enroll({ url: fcmGateway.url, token: access.data!.createAccessToken.token, serviceSid: fcmGateway.defaultServiceSid, identity: "fay", friendlyName: "Fay's Android", notificationPlatform: "FCM", notificationToken: "fcm-registration-token-1" });
+      for (const message of ["Sign in?", "Pay 10 EUR?"]) {
+        await fcmGateway.gql(CHALLENGE, { input: { serviceSid: fcmGateway.defaultServiceSid, factorSid: device.factorSid, details: { message } } });
+        await fcmGateway.app.dispatcher.idle();
+      }
+      expect(calls.map((c) => c.path)).toEqual(["/token", "/v1/projects/demo-project/messages:send", "/v1/projects/demo-project/messages:send"]);
+      const sent = JSON.parse(calls[1].body).message;
+      expect(sent).toMatchObject({ token: "fcm-registration-token-1", android: { priority: "HIGH" }, data: { type: "verigate.challenge", factorSid: device.factorSid, message: "Sign in?", silent: "false" } });
+      expect(Number(sent.android.ttl.replace("s", ""))).toBeGreaterThan(250);
+      const view = (await device.challenge(sent.data.challengeSid))!;
+      expect(await device.answer(view, "approved")).toBe("APPROVED");
+    } finally {
+      await fcmGateway.close();
+      google.close();
+    }
   });
 });
 

@@ -101,10 +101,19 @@ export class DeviceClient {
     friendlyName: string;
     key?: DeviceKey;
     silentApproval?: boolean;
+    /** A browser's PushSubscription.toJSON() (Web Push), or an FCM / APN registration token. */
     webPushSubscription?: unknown;
+    notificationPlatform?: "WEBPUSH" | "FCM" | "APN" | "NONE";
+    notificationToken?: string;
   }): Promise<DeviceClient> {
     const key = o.key ?? (await generateDeviceKey());
-    const push = { publicKey: key.publicKey, silentApproval: o.silentApproval ?? false, ...(o.webPushSubscription ? { webPushSubscription: o.webPushSubscription } : {}) };
+    const push = {
+      publicKey: key.publicKey,
+      silentApproval: o.silentApproval ?? false,
+      ...(o.webPushSubscription ? { webPushSubscription: o.webPushSubscription } : {}),
+      ...(o.notificationPlatform ? { notificationPlatform: o.notificationPlatform } : {}),
+      ...(o.notificationToken ? { notificationToken: o.notificationToken } : {}),
+    };
     const created = await graphql<{ createFactor: { factor: { sid: string } } }>(
       o.url,
       o.token,
