@@ -143,7 +143,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     },
   });
   factorsRef = factors;
-  const notifier = new PushNotifier({ vapid: await loadVapidKeys({ configured: config.webPush, store, keys }), subject: config.webPush.subject, caFile: config.webPush.caFile, logger, fcm: config.fcm });
+  const notifier = new PushNotifier({ vapid: await loadVapidKeys({ configured: config.webPush, store, keys }), subject: config.webPush.subject, caFile: config.webPush.caFile, logger, fcm: config.fcm, apns: config.apns });
   const webhooks = new WebhookDirectory({ store, clock, keys, sink, services, allowInternal: config.webhookPrivateNetworks });
   const gateway: Gateway = { store, services, verifications, passkeys, factors, notifier, webhooks, bus, keys, clock };
 
@@ -238,6 +238,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       await sweeper.stop();
       await receipts.idle();
       await transports.close();
+      notifier.close();
       await store.close();
       redis?.publish.disconnect();
       redis?.subscribe.disconnect();

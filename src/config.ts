@@ -24,6 +24,11 @@ const envSchema = z.object({
   PUSH_TLS_CA_FILE: z.string().min(1).optional(),
   FCM_SERVICE_ACCOUNT: z.string().min(1).optional(),
   FCM_API_URL: z.url().default("https://fcm.googleapis.com"),
+  APNS_KEY_FILE: z.string().min(1).optional(),
+  APNS_KEY_ID: z.string().regex(/^[A-Z0-9]{10}$/, "must be the 10-character key id Apple shows").optional(),
+  APNS_TEAM_ID: z.string().regex(/^[A-Z0-9]{10}$/, "must be the 10-character team id").optional(),
+  APNS_TOPIC: z.string().min(1).optional(),
+  APNS_URL: z.url().default("https://api.push.apple.com"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   GRAPHIQL: flag.optional(),
@@ -70,6 +75,7 @@ function pairs(e: Env): string[] {
   need(e.WHATSAPP_ACCESS_TOKEN, "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_ACCESS_TOKEN");
   need(e.WHATSAPP_PHONE_NUMBER_ID, "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID");
   need(e.VAPID_PUBLIC_KEY, "VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY");
+  for (const name of ["APNS_KEY_ID", "APNS_TEAM_ID", "APNS_TOPIC"] as const) need(e.APNS_KEY_FILE, name, "APNS_KEY_FILE");
   need(e.VAPID_PRIVATE_KEY, "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY");
   for (const n of (e.RCS_CAPABLE_NUMBERS ?? "").split(",").filter((s) => s.trim())) {
     if (!/^\+\d{6,15}$/.test(n.trim())) problems.push(`RCS_CAPABLE_NUMBERS: "${n.trim()}" is not an E.164 number`);
@@ -114,6 +120,7 @@ export interface Config {
   readonly webauthn: { rpId: string | null; origins: string[] };
   readonly webPush: { publicKey: string | null; privateKey: string | null; subject: string; caFile: string | null };
   readonly fcm: { serviceAccountFile: string; apiUrl: string } | null;
+  readonly apns: { keyFile: string; keyId: string; teamId: string; topic: string; url: string } | null;
   readonly logLevel: string;
   readonly sweepIntervalMs: number;
   readonly graphiql: boolean;
@@ -156,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     secret: e.VERIGATE_SECRET ?? null,
     publicUrl: e.PUBLIC_URL ?? null,
     webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: list(e.WEBAUTHN_ORIGINS) },
+    apns: e.APNS_KEY_FILE && e.APNS_KEY_ID && e.APNS_TEAM_ID && e.APNS_TOPIC ? { keyFile: e.APNS_KEY_FILE, keyId: e.APNS_KEY_ID, teamId: e.APNS_TEAM_ID, topic: e.APNS_TOPIC, url: e.APNS_URL } : null,
     fcm: e.FCM_SERVICE_ACCOUNT ? { serviceAccountFile: e.FCM_SERVICE_ACCOUNT, apiUrl: e.FCM_API_URL } : null,
     webPush: { publicKey: e.VAPID_PUBLIC_KEY ?? null, privateKey: e.VAPID_PRIVATE_KEY ?? null, subject: e.VAPID_SUBJECT, caFile: e.PUSH_TLS_CA_FILE ?? null },
     logLevel: e.LOG_LEVEL,

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { createECDH, generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
+import { createSecureServer as createHttp2Server } from "node:http2";
 import { type Server, createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -259,6 +260,49 @@ describe("FCM delivery (HTTP v1 against a local stand-in of Google's token and m
     } finally {
       await fcmGateway.close();
       google.close();
+    }
+  });
+});
+
+describe("APNs delivery (HTTP/2 with a provider token, against a local stand-in of Apple's service)", () => {
+  it("alerts go as alert pushes, silent challenges as background pushes, both signed with the team's key", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const keyFile = join(tls, "AuthKey_ABCDE12345.p8");
+    writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }));
+    const pushes: { headers: Record<string, string | string[] | undefined>; body: Record<string, any> }[] = [];
+    const apple = createHttp2Server({ key: readFileSync(join(tls, "key.pem")), cert: readFileSync(join(tls, "cert.pem")) });
+    apple.on("stream", (stream, headers) => {
+      let body = "";
+      stream.on("data", (c: Buffer) => (body += c.toString()));
+      stream.on("end", async () => {
+        const jwt = String(headers.authorization ?? "").replace(/^bearer /, "");
+        const trusted = await jwtVerify(jwt, publicKey, { issuer: "TEAM123456" }).then((r) => r.protectedHeader.kid === "ABCDE12345", () => false);
+        pushes.push({ headers, body: JSON.parse(body) });
+        stream.respond({ ":status": trusted ? 200 : 403 });
+        stream.end(trusted ? "" : JSON.stringify({ reason: "InvalidProviderToken" }));
+      });
+    });
+    await new Promise<void>((r) => apple.listen(0, "127.0.0.1", r));
+    const appleUrl = `https://127.0.0.1:${(apple.address() as AddressInfo).port}`;
+    const gateway = await startGateway({
+      env: { APNS_KEY_FILE: keyFile, APNS_KEY_ID: "ABCDE12345", APNS_TEAM_ID: "TEAM123456", APNS_TOPIC: "com.example.bank", APNS_URL: appleUrl, PUSH_TLS_CA_FILE: join(tls, "cert.pem") },
+    });
+    try {
+      const access = await gateway.gql(ACCESS, { input: { serviceSid: gateway.defaultServiceSid, identity: "ian", factorType: "PUSH" } });
+      const device = await DeviceClient.enroll({ url: gateway.url, token: access.data!.createAccessToken.token, serviceSid: gateway.defaultServiceSid, identity: "ian", friendlyName: "Ian's iPhone", notificationPlatform: "APN", notificationToken: "a1b2c3d4", silentApproval: true });
+      await gateway.gql(CHALLENGE, { input: { serviceSid: gateway.defaultServiceSid, factorSid: device.factorSid, details: { message: "Sign in on the web?" } } });
+      await gateway.app.dispatcher.idle();
+      await gateway.gql(CHALLENGE, { input: { serviceSid: gateway.defaultServiceSid, factorSid: device.factorSid, details: { message: "Background check" }, silent: true } });
+      await gateway.app.dispatcher.idle();
+      expect(pushes).toHaveLength(2);
+      expect(pushes[0].headers).toMatchObject({ ":path": "/3/device/a1b2c3d4", "apns-topic": "com.example.bank", "apns-push-type": "alert", "apns-priority": "10" });
+      expect(pushes[0].body).toMatchObject({ aps: { alert: { body: "Sign in on the web?" } }, type: "verigate.challenge", factorSid: device.factorSid, silent: false });
+      expect(pushes[1].headers).toMatchObject({ "apns-push-type": "background", "apns-priority": "5" });
+      expect(pushes[1].body.aps).toEqual({ "content-available": 1 });
+      expect(await device.answer((await device.challenge(pushes[0].body.challengeSid))!, "approved")).toBe("APPROVED");
+    } finally {
+      await gateway.close();
+      apple.close();
     }
   });
 });

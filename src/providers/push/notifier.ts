@@ -6,6 +6,7 @@ import webpush from "web-push";
 import { type Keyring, open, seal } from "../../domain/crypto.js";
 import type { Challenge, PushConfig } from "../../domain/types.js";
 import type { Store } from "../../store/port.js";
+import { ApnsSender } from "./apns.js";
 import { FcmSender } from "./fcm.js";
 
 /** What a device is told about a new challenge; it then reads the challenge itself with its device token. */
@@ -29,17 +30,34 @@ export interface VapidKeys {
 /**
  * Sends challenge notices through the factor's platform. Web Push is real (RFC 8291 encryption and VAPID
  * through the web-push library); FCM through its HTTP v1 API with a service account (FCM_SERVICE_ACCOUNT);
- * APN devices, and FCM ones without a service account, poll `challenges(factorSid)` like NONE devices do.
+ * APNs over HTTP/2 with a token signing key (APNS_*). Devices of a platform with no credentials poll
+ * `challenges(factorSid)` like NONE devices do.
  */
 export class PushNotifier {
   private readonly agent: Agent | undefined;
 
   private readonly fcm: FcmSender | null;
+  private readonly apns: ApnsSender | null;
 
-  constructor(private readonly o: { vapid: VapidKeys; subject: string; caFile: string | null; logger: Logger; timeoutMs?: number; fcm?: { serviceAccountFile: string; apiUrl: string } | null }) {
+  constructor(
+    private readonly o: {
+      vapid: VapidKeys;
+      subject: string;
+      caFile: string | null;
+      logger: Logger;
+      timeoutMs?: number;
+      fcm?: { serviceAccountFile: string; apiUrl: string } | null;
+      apns?: { keyFile: string; keyId: string; teamId: string; topic: string; url: string } | null;
+    },
+  ) {
     this.fcm = o.fcm ? new FcmSender({ ...o.fcm, timeoutMs: o.timeoutMs ?? 10_000 }) : null;
+    this.apns = o.apns ? new ApnsSender({ ...o.apns, caFile: o.caFile, timeoutMs: o.timeoutMs ?? 10_000 }) : null;
     // A private push service (or a test's) may be signed by an extra CA; the public roots stay trusted.
     this.agent = o.caFile ? new Agent({ ca: [...rootCertificates, readFileSync(o.caFile, "utf8")], keepAlive: true }) : undefined;
+  }
+
+  close(): void {
+    this.apns?.close();
   }
 
   get vapidPublicKey(): string {
@@ -75,6 +93,7 @@ export class PushNotifier {
     }
     const ttl = Math.max(0, Math.floor((challenge.expiresAt - now) / 1000));
     if (config.notificationPlatform === "FCM" && config.notificationToken && this.fcm) return this.fcm.send(config.notificationToken, notice, ttl);
+    if (config.notificationPlatform === "APN" && config.notificationToken && this.apns) return this.apns.send(config.notificationToken, notice, challenge.expiresAt);
     return { sent: false, retry: false, reason: `${config.notificationPlatform} notifications are not configured on this gateway; the device polls` };
   }
 }
