@@ -27,7 +27,8 @@ export class RateLimits {
   ) {}
 
   async enforce(checks: readonly LimitCheck[]): Promise<void> {
-    const consumed = checks.flatMap((check) => {
+    // A scope with no buckets (per service, by default) costs nothing, not even its key's hash.
+    const consumed = checks.filter((check) => check.buckets.length > 0).flatMap((check) => {
       const key = `${check.scope}:${createHash("sha256").update(check.value).digest("hex").slice(0, 32)}`;
       return check.buckets.map((bucket) => this.consume(key, bucket));
     });

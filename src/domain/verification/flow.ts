@@ -128,7 +128,12 @@ export class VerificationFlow {
     const channel: DeliveryChannel | "SNA" = sna ? "SNA" : requested === "AUTO" ? "SMS" : (requested as DeliveryChannel);
     if (requested === "AUTO" && !sna && !service.channels.includes("SMS")) throw new VerifyError("CHANNEL_DISABLED", "AUTO needs SMS for devices SNA cannot reach, and SMS is disabled for this service.");
     if (channel === "SNA" && service.psd2Enabled) throw invalidParameter("channel", "Invalid parameter `channel`: PSD2 verifications cannot use SNA.");
-    const { to, phone } = this.address(channel === "SNA" ? "SMS" : channel, input.to, service);
+    const { to, phone } = this.address(channel === "SNA" ? "SMS" : channel, input.to);
+    // Test numbers: the fixed code, the dev outbox, and none of the protections below.
+    const testNumber = service.testNumbers.find((n) => n.to === to) ?? null;
+    if ((channel === "SMS" || channel === "SNA") && service.skipSmsToLandlines && phone?.lineType === "FIXED_LINE" && !testNumber) {
+      throw new VerifyError("LANDLINE_NOT_SUPPORTED", "SMS cannot reach a landline; use CALL for this number.");
+    }
     if (input.customCode && !service.customCodeEnabled) {
       throw invalidParameter("customCode", "Invalid parameter `customCode`: custom codes are not enabled for this service.");
     }
@@ -136,8 +141,6 @@ export class VerificationFlow {
     const psd2 = this.psd2(service, channel, input.amount ?? null, input.payee ?? null);
     const named = this.namedLimits(service, input.rateLimits ?? null);
 
-    // Test numbers: the fixed code, the dev outbox, and none of the protections below.
-    const testNumber = service.testNumbers.find((n) => n.to === to) ?? null;
     const now = this.deps.clock.now();
     if (!testNumber) {
       const skipRiskChecks = input.riskCheck === "DISABLE" || (phone !== null && service.safeList.includes(to));
@@ -291,12 +294,9 @@ export class VerificationFlow {
     return isSid(sid, "VE") ? this.deps.store.getVerification(sid) : null;
   }
 
-  private address(channel: DeliveryChannel, raw: string, service: Service): { to: string; phone: PhoneNumber | null } {
+  private address(channel: DeliveryChannel, raw: string): { to: string; phone: PhoneNumber | null } {
     if (this.deps.addressKind(channel) === "email") return { to: parseEmail(raw), phone: null };
     const phone = parsePhone(raw);
-    if (channel === "SMS" && service.skipSmsToLandlines && phone.lineType === "FIXED_LINE" && !service.testNumbers.some((n) => n.to === phone.e164)) {
-      throw new VerifyError("LANDLINE_NOT_SUPPORTED", "SMS cannot reach a landline; use CALL for this number.");
-    }
     return { to: phone.e164, phone };
   }
 
