@@ -1,22 +1,16 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { signedHeaders, verifySigned } from "../src/providers/http/signing.js";
 import { CHECK, START, type TestGateway, startGateway } from "./support/gateway.js";
-import { HTTP_SECRET, startHttpPeer } from "./support/peers.js";
+import { HTTP_SECRET, httpPeers } from "./support/peers.js";
 
-type Peer = Awaited<ReturnType<typeof startHttpPeer>>;
 let gw: TestGateway | undefined;
-let peers: Peer[] = [];
+const peers = httpPeers();
 afterEach(async () => {
   await gw?.close();
-  await Promise.all(peers.map((p) => p.close()));
+  await peers.closeAll();
   gw = undefined;
-  peers = [];
 });
-const peer = async (respond: Parameters<typeof startHttpPeer>[0]) => {
-  const p = await startHttpPeer(respond);
-  peers.push(p);
-  return p;
-};
+const peer = peers.start;
 const ATTEMPTS = `query($sid: ID!) { verification(sid: $sid) { sendCodeAttempts { attemptSid status channel providerMessageId errorCode } } }`;
 
 describe("generic HTTP provider", () => {

@@ -6,24 +6,18 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../src/domain/clock.js";
 import { ADMIN_KEY, START, type TestGateway, startGateway, subscribeWs } from "./support/gateway.js";
-import { HTTP_SECRET, startHttpPeer } from "./support/peers.js";
+import { HTTP_SECRET, httpPeers } from "./support/peers.js";
 
-type Peer = Awaited<ReturnType<typeof startHttpPeer>>;
 let gw: TestGateway | undefined;
-let peers: Peer[] = [];
+const peers = httpPeers();
 const children: ChildProcess[] = [];
 afterEach(async () => {
   for (const c of children.splice(0)) c.kill("SIGKILL");
   await gw?.close();
-  await Promise.all(peers.map((p) => p.close()));
+  await peers.closeAll();
   gw = undefined;
-  peers = [];
 });
-const peer = async (respond: Parameters<typeof startHttpPeer>[0]) => {
-  const p = await startHttpPeer(respond);
-  peers.push(p);
-  return p;
-};
+const peer = peers.start;
 const ATTEMPTS = `query($sid: ID!) { verification(sid: $sid) { sendCodeAttempts { status channel errorCode } } }`;
 
 describe("outbox dispatcher", () => {

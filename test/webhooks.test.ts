@@ -3,22 +3,16 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/domain/clock.js";
 import { verifyWebhook } from "../src/webhooks.js";
 import { CHECK, START, type TestGateway, errorCode, startAndReadCode, startGateway } from "./support/gateway.js";
-import { startHttpPeer } from "./support/peers.js";
+import { httpPeers } from "./support/peers.js";
 
-type Peer = Awaited<ReturnType<typeof startHttpPeer>>;
 let gw: TestGateway | undefined;
-let peers: Peer[] = [];
+const peers = httpPeers();
 afterEach(async () => {
   await gw?.close();
-  await Promise.all(peers.map((p) => p.close()));
+  await peers.closeAll();
   gw = undefined;
-  peers = [];
 });
-const receiver = async (respond: Parameters<typeof startHttpPeer>[0]) => {
-  const peer = await startHttpPeer(respond);
-  peers.push(peer);
-  return peer;
-};
+const receiver = peers.start;
 
 const CREATE = `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { sid serviceSid url eventTypes enabled } } }`;
 const DELIVERIES = `query($w: ID!, $status: WebhookDeliveryStatus) { webhookDeliveries(webhookSid: $w, status: $status) { nodes { eventSid eventType status attempts lastStatusCode lastError deliveredAt } } }`;

@@ -167,3 +167,18 @@ export async function startHttpPeer(respond: (request: ReceivedRequest, index: n
 }
 
 export const HTTP_SECRET = `whsec_${Buffer.from("verigate-test-provider-secret-32b!").toString("base64")}`;
+
+/** HTTP peers a test file starts as it goes and closes after each test. */
+export function httpPeers() {
+  const open: Awaited<ReturnType<typeof startHttpPeer>>[] = [];
+  return {
+    async start(respond: Parameters<typeof startHttpPeer>[0]) {
+      const peer = await startHttpPeer(respond);
+      open.push(peer);
+      return peer;
+    },
+    async closeAll() {
+      await Promise.all(open.splice(0).map((p) => p.close()));
+    },
+  };
+}
