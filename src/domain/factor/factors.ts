@@ -7,14 +7,13 @@ import { type Keyring, open, seal } from "../crypto.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
 import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
-import type { Challenge, ChallengeFallback, ChallengeStatus, Factor, FactorType, Page, PushConfig, Service, TotpConfig, Verification } from "../types.js";
+import type { Challenge, ChallengeFallback, ChallengeStatus, Factor, Page, PushConfig, Service, TotpConfig, Verification } from "../types.js";
 import { parseInput } from "../validation.js";
 import { MAX_FAILURES, assertAnswerable, newChallenge } from "./challenge.js";
 import type { PasskeyFlow } from "./passkeys.js";
 import { DeviceKeys, parseDeviceKey, pushSettingsInput, verifyAnswer, verifyPossession } from "./push.js";
 import { matchTotp, newTotpSecret, totpQrSvg, totpSettingsInput, totpUri } from "./totp.js";
 
-export { MAX_FAILURES };
 
 /** Who asks: a service scope (null: admin), and for a device or a client token, the one thing it may touch. */
 export interface Scope {
@@ -342,4 +341,3 @@ export const pushConfig = (factor: FactorRecord): PushConfig => factor.config as
 const drift = (steps: number | null) =>
   steps === null ? "" : ` The code matches ${Math.abs(steps)} time step${Math.abs(steps) === 1 ? "" : "s"} ${steps < 0 ? "behind" : "ahead of"} the server: the device's clock seems off.`;
 
-export type { FactorType };
