@@ -86,16 +86,26 @@ function refuseNulCharacters(): Plugin {
   const refuse = (field: string) => ({
     errors: [new GraphQLError(`Invalid parameter \`${field}\`: text may not contain NUL characters.`, { extensions: { code: "INVALID_PARAMETER", twilioCode: 60200, field } })],
   });
+  // Yoga caches parsed documents, so one document object serves every request with the same text: its
+  // literals are looked at once.
+  const literals = new WeakMap<DocumentNode, boolean>();
+  const hasNulLiteral = (document: DocumentNode) => {
+    let found = literals.get(document);
+    if (found === undefined) {
+      found = false;
+      visit(document, {
+        StringValue(node) {
+          if (node.value.includes("\u0000")) found = true;
+        },
+      });
+      literals.set(document, found);
+    }
+    return found;
+  };
   const check = (args: { document: DocumentNode; variableValues?: Record<string, unknown> | null }) => {
     const fromVariables = nulPath(args.variableValues ?? {}, "");
     if (fromVariables) return fromVariables.replace(/^input\./, "");
-    let literal: string | null = null;
-    visit(args.document, {
-      StringValue(node) {
-        if (!literal && node.value.includes("\u0000")) literal = "input";
-      },
-    });
-    return literal;
+    return hasNulLiteral(args.document) ? "input" : null;
   };
   return {
     onExecute({ args, setResultAndStopExecution }) {

@@ -35,7 +35,64 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.flush();
     this.sqlite.close();
+  }
+
+  /** Writes queued for the next group commit, each with the promise its caller awaits. */
+  private queued: { body: () => unknown; resolve: (value: never) => void; reject: (error: unknown) => void }[] = [];
+  private flushing: NodeJS.Immediate | null = null;
+
+  /**
+   * Group commit: every write transaction asked for in one turn of the event loop runs in a single
+   * SQLite transaction, each inside its own savepoint (a body that throws undoes only its own changes
+   * and rejects only its own caller). Callers are answered after the COMMIT, so nothing is acknowledged
+   * before it is durable. Under load this turns N commits (each writing every page it touched to the
+   * WAL) into one; alone, a write waits for one setImmediate.
+   */
+  private write<T>(body: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queued.push({ body, resolve: resolve as (value: never) => void, reject });
+      this.flushing ??= setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = null;
+    const batch = this.queued;
+    if (batch.length === 0) return;
+    this.queued = [];
+    if (batch.length === 1) {
+      const [only] = batch;
+      try {
+        only.resolve(this.sqlite.transaction(only.body)() as never);
+      } catch (error) {
+        only.reject(error);
+      }
+      return;
+    }
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.sqlite.transaction(() => {
+        for (const item of batch) {
+          try {
+            // Nested: better-sqlite3 runs it in a savepoint of the outer transaction.
+            outcomes.push({ ok: true, value: this.sqlite.transaction(item.body)() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      })();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) item.resolve(outcome.value as never);
+      else item.reject(outcome.error);
+    });
   }
 
   // Hot-path statements are prepared once, on first use; the query builder would re-prepare on every call.
@@ -262,14 +319,14 @@ export class SqliteStore implements Store {
   }
 
   async createService(service: Service): Promise<VerifyEvent> {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       this.db.insert(t.services).values(fromService(service)).run();
       return this.event({ type: "service.created", serviceSid: service.sid, resourceSid: service.sid, data: service, now: service.dateCreated });
-    })();
+    });
   }
 
   async updateService(sid: string, patch: Partial<ServiceSettings>, now: number) {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const row = this.db
         .update(t.services)
         .set({ ...fromSettings(patch), dateUpdated: now })
@@ -279,7 +336,7 @@ export class SqliteStore implements Store {
       if (!row) return null;
       const service = toService(row);
       return { service, event: this.event({ type: "service.updated", serviceSid: sid, resourceSid: sid, data: service, now }) };
-    })();
+    });
   }
 
   async getService(sid: string): Promise<Service | null> {
@@ -304,10 +361,10 @@ export class SqliteStore implements Store {
   }
 
   async createApiKey(key: ApiKey, keyHash: string): Promise<VerifyEvent> {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       this.db.insert(t.apiKeys).values({ ...key, keyHash }).run();
       return this.event({ type: "api_key.created", serviceSid: key.serviceSid, resourceSid: key.sid, data: key, now: key.dateCreated });
-    })();
+    });
   }
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKey | null> {
@@ -316,7 +373,7 @@ export class SqliteStore implements Store {
   }
 
   async revokeApiKey(sid: string, serviceSid: string | null, now: number) {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const scope = serviceSid ? and(eq(t.apiKeys.sid, sid), eq(t.apiKeys.serviceSid, serviceSid)) : eq(t.apiKeys.sid, sid);
       const current = this.db.select().from(t.apiKeys).where(scope).get();
       if (!current) return null;
@@ -324,7 +381,7 @@ export class SqliteStore implements Store {
       const row = this.db.update(t.apiKeys).set({ revokedAt: now }).where(eq(t.apiKeys.sid, sid)).returning().get();
       const apiKey = toApiKey(row as typeof current);
       return { apiKey, event: this.event({ type: "api_key.revoked", serviceSid: apiKey.serviceSid, resourceSid: sid, data: apiKey, now }) };
-    })();
+    });
   }
 
   async listApiKeys(serviceSid: string): Promise<ApiKey[]> {
@@ -332,7 +389,7 @@ export class SqliteStore implements Store {
   }
 
   async startVerification(plan: StartPlan): Promise<StartOutcome> {
-    return this.sqlite.transaction((): StartOutcome => {
+    return this.write((): StartOutcome => {
       const sends = this.sendsSince().get({ serviceSid: plan.serviceSid, to: plan.to, since: plan.sendWindowStart })?.n ?? 0;
       if (sends >= plan.maxSendAttempts) return { ok: false, reason: "MAX_SEND_ATTEMPTS_REACHED" };
       const pending = this.pendingByTo().get({ serviceSid: plan.serviceSid, to: plan.to, now: plan.now });
@@ -354,7 +411,7 @@ export class SqliteStore implements Store {
       if (!plan.sna) this.insertJob().run({ kind: "delivery", refSid: plan.attemptSid, now: plan.now });
       const { verification, event } = this.verificationEvent(pending ? "verification.resent" : "verification.started", current, plan.now);
       return { ok: true, verification, created: !pending, events: [event] };
-    })();
+    });
   }
 
   /** An SNA attempt: no message leaves; the URL is the attempt, SENT at once, and AUTO may fall back later. */
@@ -377,7 +434,7 @@ export class SqliteStore implements Store {
   }
 
   async checkVerification(request: CheckRequest, judge: CheckJudge): Promise<CheckOutcome> {
-    return this.sqlite.transaction((): CheckOutcome => {
+    return this.write((): CheckOutcome => {
       const found = request.sid
         ? this.verificationBySid().get({ sid: request.sid })
         : this.latestByTo().get({ serviceSid: request.serviceSid, to: request.to ?? "" });
@@ -405,7 +462,7 @@ export class SqliteStore implements Store {
       const settled = this.settle().get({ sid: claimed.sid, status: finalStatus, now: request.now }) as VerificationRow;
       const { verification, event } = this.verificationEvent(valid ? "verification.approved" : "verification.max_attempts_reached", settled, request.now);
       return { ok: true, verification, valid, events: [event] };
-    })();
+    });
   }
 
   private expireOne(sid: string, now: number): CheckOutcome & StatusOutcome {
@@ -415,7 +472,7 @@ export class SqliteStore implements Store {
   }
 
   async setVerificationStatus(change: StatusChange): Promise<StatusOutcome> {
-    return this.sqlite.transaction((): StatusOutcome => {
+    return this.write((): StatusOutcome => {
       const found = this.verificationBySid().get({ sid: change.sid });
       if (!found || (change.serviceSid && found.serviceSid !== change.serviceSid)) return { ok: false, reason: "NOT_FOUND", events: [] };
       if (found.status !== "PENDING") return { ok: false, reason: found.status as VerificationStatus, events: [] };
@@ -423,11 +480,11 @@ export class SqliteStore implements Store {
       const row = this.settle().get({ sid: found.sid, status: change.status, now: change.now }) as VerificationRow;
       const { verification, event } = this.verificationEvent(`verification.${change.status.toLowerCase()}`, row, change.now);
       return { ok: true, verification, events: [event] };
-    })();
+    });
   }
 
   async expireDue(now: number, limit: number): Promise<VerifyEvent[]> {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const due = this.db
         .select({ sid: t.verifications.sid })
         .from(t.verifications)
@@ -435,7 +492,7 @@ export class SqliteStore implements Store {
         .limit(limit)
         .all();
       return due.flatMap(({ sid }) => this.expireOne(sid, now).events);
-    })();
+    });
   }
 
   private appendSnaError(sid: string, code: number, now: number, changes: Partial<typeof t.verifications.$inferInsert> = {}): VerificationRow {
@@ -449,7 +506,7 @@ export class SqliteStore implements Store {
   }
 
   async openSnaSession(tokenHash: string, now: number) {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const s = t.snaSessions;
       const session = this.db.select().from(s).where(eq(s.tokenHash, tokenHash)).get();
       if (!session) return null;
@@ -462,11 +519,11 @@ export class SqliteStore implements Store {
       const row = claimed && this.verificationBySid().get({ sid: claimed.verificationSid });
       if (!row || row.status !== "PENDING" || row.channel !== "SNA") return "gone" as const;
       return { verificationSid: row.sid, attemptSid: session.attemptSid, to: row.to, clientTokenRequired: row.snaClientTokenRequired, autoFallback: row.autoFallback };
-    })();
+    });
   }
 
   async recordSnaResult(result: SnaResult): Promise<VerifyEvent[]> {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const found = this.verificationBySid().get({ sid: result.verificationSid });
       if (!found || found.status !== "PENDING") return [];
       const { errorCode, now } = result;
@@ -499,7 +556,7 @@ export class SqliteStore implements Store {
       const failed = this.appendSnaError(found.sid, errorCode, now, { snaState: "failed" });
       if (!result.fallbackAttemptSid) return [this.verificationEvent("verification.sna_failed", failed, now).event];
       return [this.fallBackToSms(failed, result.fallbackAttemptSid, now)];
-    })();
+    });
   }
 
   /** AUTO: the same verification continues over SMS, with a new send attempt and a delivery job. */
@@ -516,7 +573,7 @@ export class SqliteStore implements Store {
   }
 
   async snaTimedOut(jobId: number, verificationSid: string, fallbackAttemptSid: string, now: number): Promise<VerifyEvent[]> {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       this.db.delete(t.outbox).where(eq(t.outbox.id, jobId)).run();
       const found = this.verificationBySid().get({ sid: verificationSid });
       if (!found || found.status !== "PENDING" || found.channel !== "SNA" || found.snaState !== "awaiting") return [];
@@ -528,7 +585,7 @@ export class SqliteStore implements Store {
         .run();
       const failed = this.appendSnaError(verificationSid, 60519, now, { snaState: "failed" });
       return [this.fallBackToSms(failed, fallbackAttemptSid, now)];
-    })();
+    });
   }
 
   async getVerification(sid: string): Promise<Verification | null> {
@@ -557,7 +614,7 @@ export class SqliteStore implements Store {
   }
 
   async claimJobs(now: number, leaseMs: number, limit: number): Promise<OutboxJob[]> {
-    const rows = this.claimDue().all({ now, until: now + leaseMs, limit });
+    const rows = await this.write(() => this.claimDue().all({ now, until: now + leaseMs, limit }));
     return rows.map((r) => ({ id: r.id, kind: r.kind as OutboxJob["kind"], refSid: r.refSid, tries: r.tries }));
   }
 
@@ -571,7 +628,7 @@ export class SqliteStore implements Store {
   }
 
   async recordDelivery(result: DeliveryResult): Promise<VerifyEvent | null> {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       this.deleteJob().run({ id: result.jobId });
       const attempt = this.recordAttempt().get({
         sid: result.attemptSid,
@@ -581,11 +638,11 @@ export class SqliteStore implements Store {
         channel: result.channel ?? null,
       });
       return attempt ? this.attemptChanged(attempt, result.status, result.now) : null;
-    })();
+    });
   }
 
   async recordReceipt(receipt: DeliveryReceipt): Promise<VerifyEvent | null> {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const a = t.sendAttempts;
       const attempt = this.db
         .update(a)
@@ -594,7 +651,7 @@ export class SqliteStore implements Store {
         .returning()
         .get();
       return attempt ? this.attemptChanged(attempt, receipt.status, receipt.now) : null;
-    })();
+    });
   }
 
   /** A send attempt changed: the verification's version moves and subscribers get its new state. */
@@ -604,7 +661,7 @@ export class SqliteStore implements Store {
   }
 
   async retryJob(jobId: number, runAt: number, error: string): Promise<void> {
-    this.db.update(t.outbox).set({ runAt, leaseUntil: null, lastError: error }).where(eq(t.outbox.id, jobId)).run();
+    await this.write(() => this.db.update(t.outbox).set({ runAt, leaseUntil: null, lastError: error }).where(eq(t.outbox.id, jobId)).run());
   }
 
   async extendLeases(jobIds: number[], until: number): Promise<void> {
@@ -612,7 +669,7 @@ export class SqliteStore implements Store {
   }
 
   async dropJob(jobId: number): Promise<void> {
-    this.deleteJob().run({ id: jobId });
+    await this.write(() => this.deleteJob().run({ id: jobId }));
   }
 
   async pendingJobCount(): Promise<number> {
@@ -632,12 +689,12 @@ export class SqliteStore implements Store {
   }
 
   async createFactor(factor: NewFactor): Promise<VerifyEvent> {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const { metadata, ...rest } = factor;
       const { secretSealed, config, ...columns } = rest;
       this.db.insert(t.factors).values({ ...columns, secret: secretSealed, config: config ? JSON.stringify(config) : null, metadata: metadata ? JSON.stringify(metadata) : null }).run();
       return this.event({ type: "factor.created", serviceSid: factor.serviceSid, resourceSid: factor.sid, data: publicFactor(toFactorRecord({ ...columns, seq: 0, credentialId: null, counter: 0, transports: null, failedAttempts: 0, metadata: null, config: null, secret: null }, "")), now: factor.dateCreated });
-    })();
+    });
   }
 
   async getFactor(sid: string): Promise<FactorRecord | null> {
@@ -675,7 +732,7 @@ export class SqliteStore implements Store {
   }
 
   async expireChallenges(now: number, limit: number): Promise<VerifyEvent[]> {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const c = t.challenges;
       const due = this.db.select({ sid: c.sid }).from(c).where(and(eq(c.status, "PENDING"), lte(c.expiresAt, now))).limit(limit).all();
       const events: VerifyEvent[] = [];
@@ -691,11 +748,11 @@ export class SqliteStore implements Store {
         events.push(this.event({ type: "challenge.expired", serviceSid: challenge.serviceSid, resourceSid: sid, data: challenge, now }));
       }
       return events;
-    })();
+    });
   }
 
   async verifyFactor(sid: string, proof: { credential?: PasskeyCredential; counter?: number }, now: number) {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const f = t.factors;
       const { credential } = proof;
       const row = this.db
@@ -713,7 +770,7 @@ export class SqliteStore implements Store {
       if (!row) return null;
       const factor = publicFactor(this.factorRecord(row));
       return { factor, event: this.event({ type: "factor.verified", serviceSid: factor.serviceSid, resourceSid: sid, data: factor, now }) };
-    })();
+    });
   }
 
   async failFactor(sid: string, now: number): Promise<number> {
@@ -723,16 +780,16 @@ export class SqliteStore implements Store {
   }
 
   async deleteFactor(sid: string, now: number) {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const row = this.db.delete(t.factors).where(eq(t.factors.sid, sid)).returning().get();
       if (!row) return null;
       const factor = publicFactor(this.factorRecord(row));
       return { factor, event: this.event({ type: "factor.deleted", serviceSid: factor.serviceSid, resourceSid: sid, data: factor, now }) };
-    })();
+    });
   }
 
   async createChallenge(challenge: Challenge, extra: { webauthnChallenge?: string | null; fallback?: ChallengeFallback | null; jobs?: { kind: OutboxJob["kind"]; runAt: number }[] }): Promise<VerifyEvent> {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       this.db
         .insert(t.challenges)
         .values({
@@ -747,7 +804,7 @@ export class SqliteStore implements Store {
         .run();
       for (const job of extra.jobs ?? []) this.db.insert(t.outbox).values({ kind: job.kind, refSid: challenge.sid, runAt: job.runAt, createdAt: challenge.dateCreated }).run();
       return this.event({ type: "challenge.created", serviceSid: challenge.serviceSid, resourceSid: challenge.sid, data: challenge, now: challenge.dateCreated });
-    })();
+    });
   }
 
   async getChallenge(sid: string): Promise<ChallengeRecord | null> {
@@ -768,7 +825,7 @@ export class SqliteStore implements Store {
   }
 
   async linkChallengeFallback(sid: string, verificationSid: string, now: number) {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const c = t.challenges;
       const row = this.db
         .update(c)
@@ -779,7 +836,7 @@ export class SqliteStore implements Store {
       if (!row) return null;
       const challenge = publicChallenge(toChallengeRecord(row));
       return { challenge, event: this.event({ type: "challenge.fallback_started", serviceSid: challenge.serviceSid, resourceSid: sid, data: challenge, now }) };
-    })();
+    });
   }
 
   async findChallengeByFallback(verificationSid: string) {
@@ -788,7 +845,7 @@ export class SqliteStore implements Store {
   }
 
   async respondChallenge(response: ChallengeResponse) {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const c = t.challenges;
       const current = this.db.select().from(c).where(eq(c.sid, response.sid)).get();
       if (!current || (current.status !== "PENDING" && current.status !== "EXPIRED")) return { ok: false as const, reason: "RESPONDED" as const };
@@ -823,7 +880,7 @@ export class SqliteStore implements Store {
       const challenge = publicChallenge(toChallengeRecord(row));
       const event = this.event({ type: `challenge.${response.status.toLowerCase()}`, serviceSid: challenge.serviceSid, resourceSid: challenge.sid, data: challenge, now: response.now });
       return { ok: true as const, challenge, events: [event] };
-    })();
+    });
   }
 
   async failChallenge(sid: string, now: number): Promise<number> {
@@ -867,7 +924,7 @@ export class SqliteStore implements Store {
   }
 
   async recordFraudBlock(block: FraudBlock, data: Record<string, unknown>) {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const b = t.fraudBlocks;
       const active = this.db
         .select()
@@ -878,11 +935,11 @@ export class SqliteStore implements Store {
       this.db.insert(b).values(block).run();
       const event = this.event({ type: "fraud_guard.blocked", serviceSid: block.serviceSid, resourceSid: block.sid, data: { ...block, ...data }, now: block.dateCreated });
       return { block, event };
-    })();
+    });
   }
 
   async liftFraudBlock(sid: string, serviceSid: string | null, now: number) {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const b = t.fraudBlocks;
       const found = this.db.select().from(b).where(serviceSid ? and(eq(b.sid, sid), eq(b.serviceSid, serviceSid)) : eq(b.sid, sid)).get();
       if (!found) return null;
@@ -890,7 +947,7 @@ export class SqliteStore implements Store {
       const row = this.db.update(b).set({ blockedUntil: now }).where(eq(b.sid, sid)).returning().get() as FraudBlockRow;
       const block = toFraudBlock(row);
       return { block, event: this.event({ type: "fraud_guard.lifted", serviceSid: block.serviceSid, resourceSid: sid, data: block, now }) };
-    })();
+    });
   }
 
   async listFraudBlocks(serviceSid: string, activeAt: number | null, page: PageRequest) {
@@ -906,14 +963,14 @@ export class SqliteStore implements Store {
   }
 
   async createWebhook(webhook: Webhook, secretSealed: string): Promise<VerifyEvent> {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       this.db.insert(t.webhooks).values({ ...webhook, eventTypes: JSON.stringify(webhook.eventTypes), secretSealed }).run();
       return this.event({ type: "webhook.created", serviceSid: webhook.serviceSid, resourceSid: webhook.sid, data: webhook, now: webhook.dateCreated });
-    })();
+    });
   }
 
   async updateWebhook(sid: string, serviceSid: string | null, patch: WebhookPatch, now: number) {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const w = t.webhooks;
       const { eventTypes, ...rest } = patch;
       const changes = { ...rest, ...(eventTypes ? { eventTypes: JSON.stringify(eventTypes) } : {}), dateUpdated: now };
@@ -921,11 +978,11 @@ export class SqliteStore implements Store {
       if (!row) return null;
       const webhook = toWebhook(row);
       return { webhook, event: this.event({ type: "webhook.updated", serviceSid: webhook.serviceSid, resourceSid: sid, data: webhook, now }) };
-    })();
+    });
   }
 
   async deleteWebhook(sid: string, serviceSid: string | null, now: number) {
-    return this.sqlite.transaction(() => {
+    return this.write(() => {
       const w = t.webhooks;
       const row = this.db.delete(w).where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid)).returning().get();
       if (!row) return null;
@@ -933,7 +990,7 @@ export class SqliteStore implements Store {
       this.db.update(d).set({ status: "CANCELED", dateUpdated: now }).where(and(eq(d.webhookSid, sid), eq(d.status, "PENDING"))).run();
       const webhook = toWebhook(row);
       return { webhook, event: this.event({ type: "webhook.deleted", serviceSid: webhook.serviceSid, resourceSid: sid, data: webhook, now }) };
-    })();
+    });
   }
 
   async getWebhook(sid: string): Promise<Webhook | null> {
@@ -960,7 +1017,7 @@ export class SqliteStore implements Store {
   }
 
   async recordWebhookAttempt(result: WebhookAttemptResult): Promise<void> {
-    this.sqlite.transaction(() => {
+    await this.write(() => {
       const d = t.webhookDeliveries;
       const tried = result.outcome !== "CANCELED";
       const status = result.outcome === "RETRY" ? "PENDING" : result.outcome;
@@ -977,7 +1034,7 @@ export class SqliteStore implements Store {
         .run();
       if (result.outcome === "RETRY") this.db.update(t.outbox).set({ runAt: result.runAt, leaseUntil: null, lastError: result.error }).where(eq(t.outbox.id, result.jobId)).run();
       else this.deleteJob().run({ id: result.jobId });
-    })();
+    });
   }
 
   async listWebhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest) {
@@ -1022,7 +1079,7 @@ export class SqliteStore implements Store {
   }
 
   async addDevMessage(message: OutboxMessage): Promise<void> {
-    this.insertDevMessage().run({ ...message });
+    await this.write(() => this.insertDevMessage().run({ ...message }));
   }
 
   async listDevMessages(to: string | null, limit: number) {
