@@ -176,7 +176,7 @@ export function toChallengeRecord(row: ChallengeRow): ChallengeRecord {
 export const publicChallenge = ({ webauthnChallenge: _w, failedAttempts: _f, fallback: _b, ...challenge }: ChallengeRecord): Challenge => challenge;
 
 /** What the dispatcher needs to word and send one attempt. */
-export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, service: ServiceRow): DeliveryContext {
+export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, service: Service): DeliveryContext {
   return {
     verificationSid: row.sid,
     serviceSid: row.serviceSid,
@@ -190,6 +190,6 @@ export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, ser
     customFriendlyName: row.customFriendlyName,
     testMode: row.testMode,
     queuedAt: attempt.time,
-    service: toService(service),
+    service,
   };
 }

@@ -91,7 +91,8 @@ export const verifications = pgTable(
     expiresAt: ms("expires_at").notNull(),
   },
   (t) => [
-    index("verifications_to").on(t.serviceSid, t.to, t.status),
+    // Latest (and latest pending) verification per recipient: the start and the check by `to` read it.
+    index("verifications_to_seq").on(t.serviceSid, t.to, t.seq),
     index("verifications_due").on(t.status, t.expiresAt),
     index("verifications_service").on(t.serviceSid, t.seq),
     // Fraud Guard counts a destination prefix's recent traffic; the attempts log and stats read by time.

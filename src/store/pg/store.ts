@@ -435,7 +435,7 @@ export class PgStore implements Store {
       .select({ id: o.id })
       .from(o)
       .where(and(lte(o.runAt, now), or(isNull(o.leaseUntil), lte(o.leaseUntil, now))))
-      .orderBy(asc(o.id))
+      .orderBy(asc(o.runAt), asc(o.id))
       .limit(limit)
       .for("update", { skipLocked: true });
     const rows = await this.db
@@ -452,7 +452,7 @@ export class PgStore implements Store {
     const [row] = await this.db.select().from(t.verifications).where(eq(t.verifications.sid, attempt.verificationSid));
     const [service] = row ? await this.db.select().from(t.services).where(eq(t.services.sid, row.serviceSid)) : [];
     if (!row || !service) return null;
-    return toDeliveryContext(row, attempt, service);
+    return toDeliveryContext(row, attempt, toService(service));
   }
 
   async recordDelivery(result: DeliveryResult): Promise<VerifyEvent | null> {

@@ -116,7 +116,9 @@ export class SqliteStore implements Store {
     this.db
       .select()
       .from(t.verifications)
-      .where(and(eq(t.verifications.serviceSid, p("serviceSid")), eq(t.verifications.to, p("to")), eq(t.verifications.status, "PENDING"), gt(t.verifications.expiresAt, p("now"))))
+      // `+expires_at`: without it SQLite's planner (no statistics) walks every pending verification by
+      // (status, expires_at) instead of this recipient's few rows; a start then cost O(pending).
+      .where(and(eq(t.verifications.serviceSid, p("serviceSid")), eq(t.verifications.to, p("to")), eq(t.verifications.status, "PENDING"), gt(sql`+${t.verifications.expiresAt}`, p("now"))))
       .orderBy(desc(t.verifications.seq))
       .limit(1)
       .prepare(),
@@ -224,7 +226,8 @@ export class SqliteStore implements Store {
       .select({ id: o.id })
       .from(o)
       .where(and(lte(o.runAt, p("now")), or(isNull(o.leaseUntil), lte(o.leaseUntil, p("now")))))
-      .orderBy(asc(o.id))
+      // By due time: the (run_at) index finds the due jobs without walking the ones scheduled later.
+      .orderBy(asc(o.runAt), asc(o.id))
       .limit(p("limit"));
     return this.db
       .update(o)
@@ -277,6 +280,36 @@ export class SqliteStore implements Store {
       .prepare(),
   );
 
+  /**
+   * EXPLAIN QUERY PLAN of the statements every start, check and delivery runs. The planner has no
+   * statistics here, so a plan can quietly become a scan that grows with the table; a test keeps them
+   * on their indexes.
+   */
+  hotPathPlans(): Record<string, string[]> {
+    const statements = {
+      sendsSince: this.sendsSince(),
+      pendingByTo: this.pendingByTo(),
+      latestByTo: this.latestByTo(),
+      verificationBySid: this.verificationBySid(),
+      serviceBySid: this.serviceBySid(),
+      attemptsOf: this.attemptsOf(),
+      attemptBySid: this.attemptBySid(),
+      claimCheck: this.claimCheck(),
+      settle: this.settle(),
+      recordAttempt: this.recordAttempt(),
+      bumpVersion: this.bumpVersion(),
+      webhooksOf: this.webhooksOf(),
+      claimDue: this.claimDue(),
+    };
+    return Object.fromEntries(
+      Object.entries(statements).map(([name, statement]) => {
+        const { sql: text, params } = (statement as unknown as { getQuery(): { sql: string; params: unknown[] } }).getQuery();
+        const rows = this.sqlite.prepare(`explain query plan ${text}`).all(...params.map(() => 1)) as { detail: string }[];
+        return [name, rows.map((r) => r.detail)];
+      }),
+    );
+  }
+
   private event(draft: EventDraft): VerifyEvent {
     const event: VerifyEvent = {
       sid: newSid("EV"),
@@ -327,6 +360,7 @@ export class SqliteStore implements Store {
 
   async updateService(sid: string, patch: Partial<ServiceSettings>, now: number) {
     return this.write(() => {
+      this.serviceCache.delete(sid);
       const row = this.db
         .update(t.services)
         .set({ ...fromSettings(patch), dateUpdated: now })
@@ -339,9 +373,25 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * Parsed services by sid: every start and every delivery reads its service. The embedded store has one
+   * writer, this process (several instances need PostgreSQL), and updateService drops the entry in the
+   * transaction that changes the row, so nothing here can be stale. Frozen: callers share it.
+   */
+  private readonly serviceCache = new Map<string, Service>();
+
   async getService(sid: string): Promise<Service | null> {
+    return this.cachedService(sid);
+  }
+
+  private cachedService(sid: string): Service | null {
+    const cached = this.serviceCache.get(sid);
+    if (cached) return cached;
     const row = this.serviceBySid().get({ sid });
-    return row ? toService(row) : null;
+    if (!row) return null;
+    const service = Object.freeze(toService(row));
+    this.serviceCache.set(sid, service);
+    return service;
   }
 
   async listServices(page: PageRequest) {
@@ -619,12 +669,15 @@ export class SqliteStore implements Store {
   }
 
   async deliveryContext(attemptSid: string): Promise<DeliveryContext | null> {
-    const attempt = this.attemptBySid().get({ sid: attemptSid });
-    if (!attempt) return null;
-    const row = this.verificationBySid().get({ sid: attempt.verificationSid });
-    const service = row && this.serviceBySid().get({ sid: row.serviceSid });
-    if (!row || !service) return null;
-    return toDeliveryContext(row, attempt, service);
+    // One read transaction for both rows: outside one, each statement takes and drops its own locks.
+    return this.sqlite.transaction(() => {
+      const attempt = this.attemptBySid().get({ sid: attemptSid });
+      if (!attempt) return null;
+      const row = this.verificationBySid().get({ sid: attempt.verificationSid });
+      const service = row && this.cachedService(row.serviceSid);
+      if (!row || !service) return null;
+      return toDeliveryContext(row, attempt, service);
+    })();
   }
 
   async recordDelivery(result: DeliveryResult): Promise<VerifyEvent | null> {
