@@ -25,15 +25,20 @@ const ADMIN = "vga_bench_admin_key_0123456789abcdef";
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
+const processes = new Map<string, ChildProcess>();
+
 function spawnServer(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "./bench/gc-hook.mjs", "--import", "tsx", ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout?.on("data", (d) => {
       out += d;
       const match = /listening on (http:\/\/\S+)\/graphql/.exec(out);
-      if (match) resolve(match[1]);
+      if (match) {
+        processes.set(match[1], child);
+        resolve(match[1]);
+      }
     });
     child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}`)));
   });
@@ -117,9 +122,32 @@ async function load(
   return { name, rate, p50: result.latency.p50, p99: result.latency.p99, errors: errors + result.non2xx + result.errors };
 }
 
+/** Resident memory after a full collection (bench/gc-hook.mjs) and a moment to settle. */
 async function rss(url: string): Promise<number> {
+  // Twice: V8 hands freed pages back to the system lazily; the second pass finds the heap settled.
+  for (let i = 0; i < 2; i++) {
+    processes.get(url)?.kill("SIGUSR2");
+    await new Promise((r) => setTimeout(r, 1500));
+  }
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(/^verigate_process_resident_memory_bytes (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+const metricSum = (text: string, name: string) =>
+  [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, "gm"))].reduce((sum, m) => sum + Number(m[1]), 0);
+
+/**
+ * Waits until every started verification's message has been delivered (the outbox is drained), so a
+ * measure does not pay for the previous one's deliveries. Answers how long that took.
+ */
+async function drained(url: string): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < 120_000) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    if (metricSum(text, "verigate_deliveries_total") >= metricSum(text, "verigate_verifications_started_total")) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return (performance.now() - t0) / 1000;
 }
 
 async function fanOut(url: string, serviceSid: string) {
@@ -131,6 +159,7 @@ async function fanOut(url: string, serviceSid: string) {
     amount: SUBSCRIPTIONS,
     requests: [{ method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` }, setupRequest: (req: any) => ({ ...req, body: JSON.stringify({ query: START, variables: { i: { serviceSid, to: phone(500_000 + n++), channel: "SMS", customCode: "123456" } } }) }) }],
   });
+  await drained(url);
   const list = await gql(url, `query($s: ID!) { verifications(serviceSid: $s, first: 1) { nodes { sid } } }`, { s: serviceSid });
   if (!list.verifications.nodes.length) throw new Error("no verifications to watch");
   const sids: { sid: string; to: string }[] = [];
@@ -140,7 +169,6 @@ async function fanOut(url: string, serviceSid: string) {
     if (!page.verifications.pageInfo.hasNextPage || sids.length >= SUBSCRIPTIONS) break;
     after = page.verifications.pageInfo.endCursor;
   }
-  await new Promise((r) => setTimeout(r, 1000));
   const before = await rss(url);
   const perSocket = 100;
   const clients = Array.from({ length: Math.ceil(sids.length / perSocket) }, () =>
@@ -169,7 +197,6 @@ async function fanOut(url: string, serviceSid: string) {
         }),
     ),
   );
-  await new Promise((r) => setTimeout(r, 2000));
   const after = await rss(url);
   const respondedAt = new Map<string, number>();
   const sentAt = new Map<string, number>();
@@ -306,8 +333,11 @@ async function main() {
   await load("warm-up", url, { body: (n) => body(START, { serviceSid, to: phone(900_000 + n), channel: "SMS", customCode: "123456" }), amount: 2000 });
 
   const floor = await load("floor: yoga { __typename }", floorUrl, { body: () => '{"query":"{ __typename }"}', token: false });
+  await drained(url);
   let started = 0;
   const start = await load("startVerification", url, { body: (n) => ((started = n + 1), body(START, { serviceSid, to: phone(n), channel: "SMS", customCode: "123456" })) });
+  const backlog = await drained(url);
+  start.note = `its messages were all delivered ${fmt(backlog, 1)} s after the load stopped`;
   const check = await load("checkVerification (right code)", url, { body: (n) => body(CHECK, { serviceSid, to: phone(n), code: "123456" }), amount: started });
   const pairs = await load("start + check pairs", url, {
     body: (n, ctx) => {
@@ -316,6 +346,7 @@ async function main() {
     },
     pairs: (ctx) => body(CHECK, { serviceSid, to: ctx.to, code: "123456" }),
   });
+  await drained(url);
   const halfRate = Math.max(10, Math.floor(start.rate / 2));
   // Open loop at an even rate (autocannon's overallRate sends each second's quota as one burst).
   const halfRun = await paced({
@@ -326,6 +357,7 @@ async function main() {
     body: (n) => body(START, { serviceSid, to: phone(300_000 + n), channel: "SMS", customCode: "123456" }),
   });
   const half: Row = { name: `startVerification at half of peak (${halfRate}/s, evenly paced)`, rate: halfRun.rate, p50: halfRun.p50, p99: halfRun.p99, errors: halfRun.errors };
+  await drained(url);
   const totp = await totpChecks(url, serviceSid);
   const passkey = await passkeyAssertions(url, serviceSid);
   const fan = await fanOut(url, serviceSid);
@@ -337,6 +369,8 @@ async function main() {
     "| measure | per second | × floor | p50 ms | p99 ms | errors |",
     "|---|---:|---:|---:|---:|---:|",
     ...rows.map((r) => `| ${r.name} | ${fmt(r.rate)} | ${fmt(r.rate / floor.rate, 2)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} |`),
+    "",
+    ...rows.filter((r) => r.note).map((r) => `${r.name}: ${r.note}.`),
   ].join("\n");
   const extra = [
     "| measure | value |",
