@@ -182,6 +182,7 @@ export class SqliteStore implements Store {
         status: "QUEUED",
         time: p("now"),
       })
+      .returning()
       .prepare(),
   );
   private readonly insertJob = this.prepared(() =>
@@ -338,7 +339,11 @@ export class SqliteStore implements Store {
   }
 
   private verificationEvent(type: string, row: VerificationRow, now: number): { verification: Verification; event: VerifyEvent } {
-    const verification = this.view(row);
+    return this.verificationEventWith(type, row, this.attemptsOf().all({ sid: row.sid }), now);
+  }
+
+  private verificationEventWith(type: string, row: VerificationRow, attempts: AttemptRow[], now: number): { verification: Verification; event: VerifyEvent } {
+    const verification = toVerification(row, attempts);
     return { verification, event: this.event({ type, serviceSid: row.serviceSid, resourceSid: row.sid, data: verification, now }) };
   }
 
@@ -456,10 +461,13 @@ export class SqliteStore implements Store {
             testMode: fresh.testMode ? 1 : 0,
             now: plan.now,
           }) as VerificationRow);
-      this.insertAttempt().run({ sid: plan.attemptSid, verificationSid: row.sid, serviceSid: plan.serviceSid, to: plan.to, channel: plan.attemptChannel, now: plan.now });
+      const attempt = this.insertAttempt().get({ sid: plan.attemptSid, verificationSid: row.sid, serviceSid: plan.serviceSid, to: plan.to, channel: plan.attemptChannel, now: plan.now }) as AttemptRow;
       const current = plan.sna ? this.beginSna(row, plan.sna, plan.attemptSid, plan.now) : row;
       if (!plan.sna) this.insertJob().run({ kind: "delivery", refSid: plan.attemptSid, now: plan.now });
-      const { verification, event } = this.verificationEvent(pending ? "verification.resent" : "verification.started", current, plan.now);
+      const type = pending ? "verification.resent" : "verification.started";
+      // A new verification's only attempt is the row just written: no need to read it back (SNA changes it).
+      const { verification, event } =
+        pending || plan.sna ? this.verificationEvent(type, current, plan.now) : this.verificationEventWith(type, current, [attempt], plan.now);
       return { ok: true, verification, created: !pending, events: [event] };
     });
   }
