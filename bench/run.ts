@@ -26,6 +26,9 @@ const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
 const processes = new Map<string, ChildProcess>();
+const began = performance.now();
+/** Progress on stderr, so a slow or stuck run shows where it is. */
+const phase = (name: string) => process.stderr.write(`[bench ${((performance.now() - began) / 1000).toFixed(1)} s] ${name}\n`);
 
 function spawnServer(args: string[], env: Record<string, string> = {}): Promise<string> {
   const child = spawn(process.execPath, ["--expose-gc", "--import", "./bench/gc-hook.mjs", "--import", "tsx", ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "inherit"] });
@@ -142,9 +145,15 @@ const metricSum = (text: string, name: string) =>
  */
 async function drained(url: string): Promise<number> {
   const t0 = performance.now();
-  while (performance.now() - t0 < 120_000) {
+  for (;;) {
     const text = await (await fetch(`${url}/metrics`)).text();
-    if (metricSum(text, "verigate_deliveries_total") >= metricSum(text, "verigate_verifications_started_total")) break;
+    const started = metricSum(text, "verigate_verifications_started_total");
+    const delivered = metricSum(text, "verigate_deliveries_total");
+    if (delivered >= started) break;
+    if (performance.now() - t0 > 60_000) {
+      process.stderr.write(`bench: the outbox did not drain in 60 s (${delivered} of ${started} delivered)\n`);
+      break;
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return (performance.now() - t0) / 1000;
@@ -332,13 +341,17 @@ async function main() {
   await load("warm-up", floorUrl, { body: () => '{"query":"{ __typename }"}', amount: 2000, token: false });
   await load("warm-up", url, { body: (n) => body(START, { serviceSid, to: phone(900_000 + n), channel: "SMS", customCode: "123456" }), amount: 2000 });
 
+  phase("floor");
   const floor = await load("floor: yoga { __typename }", floorUrl, { body: () => '{"query":"{ __typename }"}', token: false });
   await drained(url);
+  phase("start");
   let started = 0;
   const start = await load("startVerification", url, { body: (n) => ((started = n + 1), body(START, { serviceSid, to: phone(n), channel: "SMS", customCode: "123456" })) });
   const backlog = await drained(url);
   start.note = `its messages were all delivered ${fmt(backlog, 1)} s after the load stopped`;
+  phase("check");
   const check = await load("checkVerification (right code)", url, { body: (n) => body(CHECK, { serviceSid, to: phone(n), code: "123456" }), amount: started });
+  phase("pairs");
   const pairs = await load("start + check pairs", url, {
     body: (n, ctx) => {
       ctx.to = phone(200_000 + n);
@@ -349,6 +362,7 @@ async function main() {
   await drained(url);
   const halfRate = Math.max(10, Math.floor(start.rate / 2));
   // Open loop at an even rate (autocannon's overallRate sends each second's quota as one burst).
+  phase("half of peak");
   const halfRun = await paced({
     url: `${url}/graphql`,
     rate: halfRate,
@@ -358,10 +372,15 @@ async function main() {
   });
   const half: Row = { name: `startVerification at half of peak (${halfRate}/s, evenly paced)`, rate: halfRun.rate, p50: halfRun.p50, p99: halfRun.p99, errors: halfRun.errors };
   await drained(url);
+  phase("totp");
   const totp = await totpChecks(url, serviceSid);
+  phase("passkey");
   const passkey = await passkeyAssertions(url, serviceSid);
+  phase("fan-out");
   const fan = await fanOut(url, serviceSid);
+  phase("sms");
   const sms = await delivery("SMS");
+  phase("email");
   const email = await delivery("EMAIL");
 
   const rows = [floor, start, check, pairs, half, totp, passkey];
