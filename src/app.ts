@@ -65,7 +65,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   // Between instances, Redis carries the events; alone, an in-memory EventTarget does.
   const redis = config.redisUrl ? { publish: new Redis(config.redisUrl), subscribe: new Redis(config.redisUrl) } : null;
   const bus = new EventBus(redis ? createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) : undefined);
-  const metrics = new Metrics(() => bus.listeners);
+  const metrics = new Metrics(() => bus.listeners, () => store.pendingJobCount());
   let dispatcher: Dispatcher | undefined;
   // Any event may have queued webhook deliveries with it (and starts queue messages): wake the outbox.
   const wakeDispatcher: EventSink = { publish: () => dispatcher?.wake() };

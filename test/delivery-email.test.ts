@@ -55,6 +55,8 @@ describe("email over SMTP", () => {
     const read = await gw.gql(`query($sid: ID!) { verification(sid: $sid) { sendCodeAttempts { status } } }`, { sid: started.data?.startVerification.verification.sid });
     expect(read.data?.verification.sendCodeAttempts[0].status).toBe("QUEUED");
     expect(await gw.app.store.pendingJobCount()).toBe(1);
+    // Operators see the retry waiting in the outbox.
+    expect(await (await fetch(`${gw.url}/metrics`)).text()).toMatch(/^verigate_outbox_jobs 1$/m);
     expect(gw.logs()).toMatch(/delivery failed/);
     expect(smtp.mails).toHaveLength(0);
   });
