@@ -84,7 +84,6 @@ async function load(
   options: {
     body: (n: number, ctx: Record<string, unknown>) => string;
     amount?: number;
-    overallRate?: number;
     token?: boolean;
     pairs?: (ctx: Record<string, unknown>) => string;
     /** Reads the first request's answer into the context the second one is built from. */
@@ -118,7 +117,6 @@ async function load(
     url: `${url}/graphql`,
     connections: CONNECTIONS,
     ...(options.amount ? { amount: options.amount } : { duration: DURATION }),
-    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
     requests,
   });
   const rate = options.pairs ? result.requests.average / 2 : result.requests.average;

@@ -24,19 +24,17 @@ export class Metrics implements EventSink {
   });
   private readonly fraudBlocks = new Counter({ name: "verigate_fraud_guard_blocks_total", help: "Prefixes blocked by Fraud Guard, by detection", labelNames: ["detection"], registers: [this.registry] });
 
-  constructor(liveSubscriptions: () => number, outboxJobs?: () => Promise<number>) {
+  constructor(liveSubscriptions: () => number, outboxJobs: () => Promise<number>) {
     collectDefaultMetrics({ register: this.registry, prefix: "verigate_" });
     new Gauge({ name: "verigate_live_subscriptions", help: "Subscription listeners attached", registers: [this.registry], collect() { this.set(liveSubscriptions()); } });
-    if (outboxJobs) {
-      new Gauge({
-        name: "verigate_outbox_jobs",
-        help: "Jobs in the outbox: messages, webhooks and notices not yet done, including retries scheduled later",
-        registers: [this.registry],
-        async collect() {
-          this.set(await outboxJobs());
-        },
-      });
-    }
+    new Gauge({
+      name: "verigate_outbox_jobs",
+      help: "Jobs in the outbox: messages, webhooks and notices not yet done, including retries scheduled later",
+      registers: [this.registry],
+      async collect() {
+        this.set(await outboxJobs());
+      },
+    });
   }
 
   blocked(reason: string): void {

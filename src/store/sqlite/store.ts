@@ -63,15 +63,6 @@ export class SqliteStore implements Store {
     const batch = this.queued;
     if (batch.length === 0) return;
     this.queued = [];
-    if (batch.length === 1) {
-      const [only] = batch;
-      try {
-        only.resolve(this.sqlite.transaction(only.body)() as never);
-      } catch (error) {
-        only.reject(error);
-      }
-      return;
-    }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       this.sqlite.transaction(() => {
@@ -338,12 +329,9 @@ export class SqliteStore implements Store {
     return toVerification(row, this.attemptsOf().all({ sid: row.sid }));
   }
 
-  private verificationEvent(type: string, row: VerificationRow, now: number): { verification: Verification; event: VerifyEvent } {
-    return this.verificationEventWith(type, row, this.attemptsOf().all({ sid: row.sid }), now);
-  }
-
-  private verificationEventWith(type: string, row: VerificationRow, attempts: AttemptRow[], now: number): { verification: Verification; event: VerifyEvent } {
-    const verification = toVerification(row, attempts);
+  /** The verification as it now is, and its event; pass `attempts` when they are already in hand. */
+  private verificationEvent(type: string, row: VerificationRow, now: number, attempts?: AttemptRow[]): { verification: Verification; event: VerifyEvent } {
+    const verification = attempts ? toVerification(row, attempts) : this.view(row);
     return { verification, event: this.event({ type, serviceSid: row.serviceSid, resourceSid: row.sid, data: verification, now }) };
   }
 
@@ -466,8 +454,7 @@ export class SqliteStore implements Store {
       if (!plan.sna) this.insertJob().run({ kind: "delivery", refSid: plan.attemptSid, now: plan.now });
       const type = pending ? "verification.resent" : "verification.started";
       // A new verification's only attempt is the row just written: no need to read it back (SNA changes it).
-      const { verification, event } =
-        pending || plan.sna ? this.verificationEvent(type, current, plan.now) : this.verificationEventWith(type, current, [attempt], plan.now);
+      const { verification, event } = this.verificationEvent(type, current, plan.now, pending || plan.sna ? undefined : [attempt]);
       return { ok: true, verification, created: !pending, events: [event] };
     });
   }
