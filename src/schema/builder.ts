@@ -14,12 +14,26 @@ export const builder = new SchemaBuilder<{
 
 export type GatewayTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+builder.queryType({
+  description:
+    "Reads. Every operation answers UNAUTHENTICATED without a valid token and FORBIDDEN for a token kind that may never call it; a sid outside the token's scope reads as null or an empty list, exactly like an unknown one.",
+});
+builder.mutationType({
+  description:
+    "Changes. Every operation answers UNAUTHENTICATED without a valid token, FORBIDDEN for a token kind that may never call it, NOT_FOUND for an unknown or out-of-scope sid and INVALID_PARAMETER (with extensions.field) for bad input.",
+});
+builder.subscriptionType({
+  description:
+    "Live streams over graphql-ws or SSE. A stream ends when its token is revoked or expires; an unknown or out-of-scope sid answers NOT_FOUND.",
+});
+
+/** Enum values with a description each, keyed by the domain's own list so the two cannot drift apart. */
+export const describedValues = <const V extends readonly string[]>(values: V, descriptions: { [K in V[number]]: string }) =>
+  Object.fromEntries(values.map((v: V[number]) => [v, { description: descriptions[v] }])) as { [K in V[number]]: { description: string } };
 
 builder.scalarType("DateTime", {
-  description: "ISO 8601 date-time in UTC",
+  description: "A date-time in UTC, as an RFC 3339 / ISO 8601 string with milliseconds, e.g. 2026-11-29T03:35:41.000Z",
+  specifiedByURL: "https://scalars.graphql.org/andimarek/date-time",
   serialize: (value) => new Date(value).toISOString(),
   parseValue: (value) => {
     const date = new Date(String(value));
@@ -48,7 +62,8 @@ const literal = (node: ValueNode): unknown => {
 };
 
 builder.scalarType("JSON", {
-  description: "Any JSON value",
+  description: "Any JSON value (RFC 8259): object, array, string, number, boolean or null",
+  specifiedByURL: "https://www.rfc-editor.org/rfc/rfc8259",
   serialize: (value) => value,
   parseValue: (value) => value,
   parseLiteral: literal,
