@@ -1,6 +1,7 @@
 import type { ObjectRef } from "@pothos/core";
 import { invalidParameter } from "../domain/errors.js";
 import type { Page } from "../domain/types.js";
+import { decodeCursor, encodeCursor } from "../store/cursor.js";
 import { builder, type GatewayTypes } from "./builder.js";
 
 export const PageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>("PageInfo").implement({
@@ -36,6 +37,13 @@ export const pagingArgs = {
   first: "Page size, 1–100 (default 20); anything else answers INVALID_PARAMETER (field `first`)",
   after: "A cursor this API returned (pageInfo.endCursor or an edge's cursor): the page starts after that item; any other string answers INVALID_PARAMETER (field `after`)",
 } as const;
+
+/** A page of a short list held whole in memory (at most a handful of items), with the store's cursors. */
+export function pageOfList<T>(items: readonly T[], first: number, after: string | null): Page<T> {
+  const from = decodeCursor(after);
+  const edges = items.slice(from, from + first).map((node, i) => ({ cursor: encodeCursor(from + i + 1), node }));
+  return { edges, hasNextPage: from + first < items.length, endCursor: edges.at(-1)?.cursor ?? null };
+}
 
 export const emptyPage = <T>(): Page<T> => ({ edges: [], hasNextPage: false, endCursor: null });
 
