@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
-import { buildSchema } from "graphql";
+import { buildSchema, isEnumType, isInputObjectType, isInterfaceType, isIntrospectionType, isObjectType, isSpecifiedScalarType } from "graphql";
 import { describe, expect, it } from "vitest";
 import { gatewaySchema, printedSchema } from "../src/schema/index.js";
+
+const roots = new Set(["Query", "Mutation", "Subscription"]);
 
 describe("schema.graphql", () => {
   it("is up to date with the Pothos schema (run `npm run schema`)", () => {
@@ -22,5 +24,22 @@ describe("schema.graphql", () => {
     expect(production.getQueryType()?.getFields().devOutbox).toBeUndefined();
     expect(production.getType("OutboxMessage")).toBeUndefined();
     expect(production.getQueryType()?.getFields().verification).toBeDefined();
+  });
+
+  it("describes every type, field, argument, input field and enum value (GraphiQL's docs pane)", () => {
+    const schema = gatewaySchema({ devOutbox: true });
+    const missing: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (isIntrospectionType(type) || isSpecifiedScalarType(type)) continue;
+      if (!type.description?.trim() && !roots.has(type.name)) missing.push(`type ${type.name}`);
+      if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
+        for (const field of Object.values(type.getFields())) {
+          if (!field.description?.trim()) missing.push(`${type.name}.${field.name}`);
+          for (const arg of "args" in field ? field.args : []) if (!arg.description?.trim()) missing.push(`${type.name}.${field.name}(${arg.name})`);
+        }
+      }
+      if (isEnumType(type)) for (const value of type.getValues()) if (!value.description?.trim()) missing.push(`${type.name}.${value.name}`);
+    }
+    expect(missing).toEqual([]);
   });
 });
