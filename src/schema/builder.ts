@@ -27,9 +27,6 @@ builder.subscriptionType({
     "Live streams over graphql-ws or SSE. A stream ends when its token is revoked or expires; an unknown or out-of-scope sid answers NOT_FOUND.",
 });
 
-/** Enum values with a description each, keyed by the domain's own list so the two cannot drift apart. */
-export const describedValues = <const V extends readonly string[]>(values: V, descriptions: { [K in V[number]]: string }) =>
-  Object.fromEntries(values.map((v: V[number]) => [v, { description: descriptions[v] }])) as { [K in V[number]]: { description: string } };
 
 builder.scalarType("DateTime", {
   description: "A date-time in UTC, as an RFC 3339 / ISO 8601 string with milliseconds, e.g. 2026-11-29T03:35:41.000Z",

@@ -2,8 +2,9 @@ import { notFound } from "../domain/errors.js";
 import { enablableChannels } from "../domain/service/settings.js";
 import { type TotpServiceSettings, type ApiKey, type GeoPermission, type NamedRateLimit, type PasskeySettings, type RateLimitBucket, type RateLimitSettings, type Service, type TestNumber, channelNames, fraudGuardLevels, geoChannels } from "../domain/types.js";
 import { requireAdmin, requireAuthenticated, requireServiceAccess, serviceScope, forbidden } from "../server/auth.js";
-import { builder, describedValues } from "./builder.js";
+import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
+import { describedValues } from "./describe.js";
 
 export const ChannelEnum = builder.enumType("Channel", {
   values: describedValues(channelNames, {

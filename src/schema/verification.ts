@@ -9,9 +9,10 @@ import {
 import { liveState } from "../realtime/live.js";
 import { topics } from "../realtime/bus.js";
 import { canSee, forbidden, issueClientToken, requireAuthenticated, requireServiceAccess, serviceScope } from "../server/auth.js";
-import { builder, describedValues } from "./builder.js";
+import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
 import { ChannelEnum } from "./service.js";
+import { describedValues } from "./describe.js";
 
 export const VerificationStatusEnum = builder.enumType("VerificationStatus", {
   description: "Where a verification stands; every status but PENDING is final",

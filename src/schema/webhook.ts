@@ -1,8 +1,9 @@
 import { notFound } from "../domain/errors.js";
 import { type Webhook, type WebhookDelivery, webhookDeliveryStatuses } from "../domain/types.js";
 import { requireServiceAccess, serviceScope } from "../server/auth.js";
-import { builder, describedValues } from "./builder.js";
+import { builder } from "./builder.js";
 import { connection, emptyPage, pageOfList, pageSize, pagingArgs } from "./connection.js";
+import { describedValues } from "./describe.js";
 
 const WebhookRef = builder.objectRef<Webhook>("Webhook").implement({
   description: "Where a service's events are POSTed, signed per Standard Webhooks; the secret is shown once, by createWebhook",
