@@ -199,7 +199,7 @@ const FallbackChannelEnum = builder.enumType("FallbackChannel", {
 const ChallengeFallbackInput = builder.inputType("ChallengeFallbackInput", {
   description: "An OTP verification started when a silent challenge is not answered in time; its approval approves the challenge",
   fields: (t) => ({
-    channel: t.field({ type: FallbackChannelEnum, required: true, description: "Must be enabled on the service" }),
+    channel: t.field({ type: FallbackChannelEnum, required: true, description: "The OTP verification's channel; it must be enabled on the service when the fallback starts" }),
     to: t.string({ required: true, description: "E.164 number, or an address for EMAIL" }),
     afterSeconds: t.int({ description: "how long the device has to answer first; default 20, less than the expiry" }),
   }),
