@@ -29,8 +29,9 @@ export const queryLimits = { maxDepth: 12, maxAliases: 30, maxTokens: 3000, maxC
 interface InitialContext {
   request?: Request;
   principal?: Principal;
-  /** node:http's request (HTTP) or, over graphql-ws, the address taken from the upgrade request. */
+  /** node:http's request: yoga passes it along for requests over HTTP. */
   req?: IncomingMessage;
+  /** Over graphql-ws there is no `req`: the peer address of the socket's upgrade request. */
   clientAddress?: string | null;
 }
 
