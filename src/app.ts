@@ -112,6 +112,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     store,
     clock,
     sink,
+    log: logger,
     services,
     relyingParty: {
       rpId: () => config.webauthn.rpId ?? (config.publicUrl ? new URL(config.publicUrl).hostname : "localhost"),
@@ -129,6 +130,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     clock,
     keys,
     sink,
+    log: logger,
     services,
     passkeys,
     startVerification: (input) => verifications.start(input),

@@ -30,8 +30,6 @@ export type ErrorCode = keyof typeof errorCodes;
 export interface VerifyErrorDetails {
   field?: string;
   retryAfterSeconds?: number;
-  /** A TOTP code that matched a window this many steps away from now: the device's clock is off. */
-  driftSteps?: number;
   /** Where Twilio uses another number for the same condition (TOO_MANY_ATTEMPTS: 60310 factors, 60308 challenges). */
   twilioCode?: number;
   /** A protection refused the request (metrics: blocks by reason); never shown to clients. */

@@ -82,7 +82,7 @@ const PushFactorInput = builder.inputType("PushFactorInput", {
 const TotpFactorInput = builder.inputType("TotpFactorInput", {
   fields: (t) => ({
     timeStep: t.int({ description: "seconds, 20–60; default: the service's (30)" }),
-    codeLength: t.int({ description: "3–8; default: the service's (6)" }),
+    codeLength: t.int({ description: "6–8; default: the service's (6)" }),
     skew: t.int({ description: "steps accepted either side of now, 0–2; default: the service's (1)" }),
     algorithm: t.field({ type: TotpAlgorithmEnum }),
   }),
@@ -185,17 +185,17 @@ const CreateAccessTokenPayload = builder.objectRef<{ token: string; serviceSid: 
 const ChallengeConnection = connection("Challenge", ChallengeRef);
 
 /** What a caller may touch: admin everything, a key its service, a client token one challenge, a device its factor. */
-function scopeOf(principal: Principal): Scope {
+function scopeOf(principal: Principal, clientAddress: string | null = null): Scope {
   const p = requireAuthenticated(principal);
   switch (p.kind) {
     case "admin":
-      return { serviceSid: null };
+      return { serviceSid: null, clientAddress };
     case "apiKey":
-      return { serviceSid: p.serviceSid };
+      return { serviceSid: p.serviceSid, clientAddress };
     case "client":
-      return { serviceSid: p.serviceSid, challengeSid: p.resourceSid };
+      return { serviceSid: p.serviceSid, challengeSid: p.resourceSid, clientAddress };
     case "device":
-      return { serviceSid: p.serviceSid, factorSid: p.factorSid };
+      return { serviceSid: p.serviceSid, factorSid: p.factorSid, clientAddress };
     default:
       throw forbidden();
   }
@@ -273,8 +273,8 @@ builder.mutationFields((t) => ({
   verifyFactor: t.field({
     type: FactorRef,
     args: { input: t.arg({ type: VerifyFactorInput, required: true }) },
-    resolve: async (_, { input }, { principal, gateway }) => {
-      const scope = scopeOf(principal);
+    resolve: async (_, { input }, { principal, gateway, clientAddress }) => {
+      const scope = scopeOf(principal, clientAddress);
       if (scope.challengeSid) throw forbidden();
       return gateway.factors.verifyFactor(input.sid, scope, input);
     },
@@ -301,7 +301,7 @@ builder.mutationFields((t) => ({
   updateChallenge: t.field({
     type: ChallengeRef,
     args: { input: t.arg({ type: UpdateChallengeInput, required: true }) },
-    resolve: async (_, { input }, { principal, gateway }) => gateway.factors.updateChallenge(input.sid, scopeOf(principal), input),
+    resolve: async (_, { input }, { principal, gateway, clientAddress }) => gateway.factors.updateChallenge(input.sid, scopeOf(principal, clientAddress), input),
   }),
 }));
 

@@ -29,6 +29,10 @@ export const queryLimits = { maxDepth: 12, maxAliases: 30, maxTokens: 3000, maxC
 interface InitialContext {
   request?: Request;
   principal?: Principal;
+  /** node:http's request: yoga passes it along for requests over HTTP. */
+  req?: IncomingMessage;
+  /** Over graphql-ws there is no `req`: the peer address of the socket's upgrade request. */
+  clientAddress?: string | null;
 }
 
 /** Domain errors keep their stable code; anything unexpected is logged and masked. */
@@ -45,7 +49,6 @@ function errorMasker() {
           twilioCode: original.twilioCode,
           ...(original.details.field ? { field: original.details.field } : {}),
           ...(original.details.retryAfterSeconds !== undefined ? { retryAfterSeconds: original.details.retryAfterSeconds } : {}),
-          ...(original.details.driftSteps !== undefined ? { driftSteps: original.details.driftSteps } : {}),
         },
       });
     }
@@ -170,9 +173,10 @@ export function buildHttp(options: HttpOptions) {
       },
     },
     plugins: [tokenLimit(queryLimits.maxTokens), ...armor.protect().plugins, refuseNulCharacters()],
-    context: async ({ request, principal }): Promise<GatewayContext> => ({
+    context: async ({ request, principal, req, clientAddress }): Promise<GatewayContext> => ({
       principal: principal ?? (request ? await auth.resolve(request.headers.get("authorization")) : ANONYMOUS),
       gateway,
+      clientAddress: clientAddress ?? req?.socket.remoteAddress ?? null,
     }),
   });
 
@@ -246,7 +250,7 @@ export function buildHttp(options: HttpOptions) {
         } catch (error) {
           return [new GraphQLError((error as Error).message, { extensions: { code: "UNAUTHENTICATED", twilioCode: 20003 } })];
         }
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal, params });
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal, params, clientAddress: ctx.extra.request.socket.remoteAddress ?? null });
         let document;
         try {
           document = parse(params.query);

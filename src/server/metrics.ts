@@ -22,6 +22,8 @@ export class Metrics implements EventSink {
     labelNames: ["reason"],
     registers: [this.registry],
   });
+  private readonly totpReplays = new Counter({ name: "verigate_totp_replays_total", help: "TOTP codes refused because their time step was already used", registers: [this.registry] });
+  private readonly failedAnswers = new Counter({ name: "verigate_factor_answers_failed_total", help: "Refused challenge answers and factor verifications, by factor type", labelNames: ["factor_type"], registers: [this.registry] });
   private readonly fraudBlocks = new Counter({ name: "verigate_fraud_guard_blocks_total", help: "Prefixes blocked by Fraud Guard, by detection", labelNames: ["detection"], registers: [this.registry] });
 
   constructor(liveSubscriptions: () => number, outboxJobs: () => Promise<number>) {
@@ -58,6 +60,14 @@ export class Metrics implements EventSink {
         case "verification.check_failed":
         case "verification.max_attempts_reached":
           this.failedChecks.inc();
+          break;
+        case "challenge.replay_refused":
+          this.totpReplays.inc();
+          this.failedAnswers.inc({ factor_type: String(event.data.factorType ?? "unknown") });
+          break;
+        case "challenge.answer_failed":
+        case "factor.verification_failed":
+          this.failedAnswers.inc({ factor_type: String(event.data.factorType ?? "unknown") });
           break;
         case "fraud_guard.blocked":
           this.fraudBlocks.inc({ detection: String(event.data.reason ?? "unknown") });
