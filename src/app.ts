@@ -252,10 +252,14 @@ async function reachable(store: Store): Promise<boolean> {
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error("no answer")), 2000);
   });
-  return Promise.race([store.ping(), timeout]).then(
-    () => true,
-    () => false,
-  ).finally(() => clearTimeout(timer));
+  try {
+    await Promise.race([store.ping(), timeout]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

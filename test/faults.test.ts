@@ -52,7 +52,8 @@ async function instance(name: string): Promise<Instance> {
   child.stdout?.on("data", (d) => (out += d));
   child.stderr?.on("data", (d) => (out += d));
   child.once("exit", (code, signal) => exits.push(`${name} exited (${code ?? signal}): ${out.slice(-2000)}`));
-  await vi.waitFor(() => expect(out).toMatch(/listening on http:\/\/\S+\/graphql/), { timeout: 40_000, interval: 100 });
+  // tsx compiles the whole gateway at start: slow on a busy machine.
+  await vi.waitFor(() => expect(out).toMatch(/listening on http:\/\/\S+\/graphql/), { timeout: 60_000, interval: 100 });
   return { name, url: /listening on (http:\/\/\S+)\/graphql/.exec(out)![1], child, logs: () => out };
 }
 
@@ -148,7 +149,7 @@ describe.skipIf(missing !== null)("PostgreSQL and Redis failing under two gatewa
     serviceSid = (await gql(a.url, "{ services { nodes { sid } } }")).data.services.nodes[0].sid;
     // Hundreds of starts into one number range is what Fraud Guard exists to stop; here it is load.
     await gql(a.url, `mutation($s: ID!) { updateService(input: { sid: $s, customCodeEnabled: true, fraudGuard: OFF }) { sid } }`, { s: serviceSid });
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     for (const i of instances) i.child.kill("SIGKILL");
