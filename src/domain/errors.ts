@@ -23,6 +23,8 @@ export const errorCodes = {
   CHALLENGE_ALREADY_RESPONDED: 60322,
   CHALLENGE_EXPIRED: 60323,
   CHALLENGE_VERIFICATION_FAILED: 60324,
+  /** A dependency the request needs (the store) is unreachable; the request may be retried. */
+  SERVICE_UNAVAILABLE: 20503,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -19,6 +19,8 @@ export interface HttpOptions {
   logger: Logger;
   graphiql: boolean;
   isReady: () => boolean;
+  /** Whether each dependency answers now: the store always, Redis when one is configured. */
+  dependencies: () => Promise<{ store: boolean; redis?: boolean }>;
   /** Other endpoints (provider callbacks); answers true when it handled the request. */
   routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
@@ -131,6 +133,18 @@ function tokenLimit(maxTokens: number): Plugin {
   };
 }
 
+/**
+ * The body of /health and /ready: `status` is "starting", "down" (the store is unreachable: nothing can be
+ * served), "degraded" (Redis is down: this instance serves, alone) or "ok", then each dependency.
+ */
+async function healthReport(options: HttpOptions): Promise<{ serving: boolean; body: Record<string, string> }> {
+  if (!options.isReady()) return { serving: false, body: { status: "starting" } };
+  const { store, redis } = await options.dependencies();
+  const state = (up: boolean) => (up ? "ok" : "down");
+  const status = !store ? "down" : redis === false ? "degraded" : "ok";
+  return { serving: store, body: { status, store: state(store), ...(redis === undefined ? {} : { redis: state(redis) }) } };
+}
+
 export function buildHttp(options: HttpOptions) {
   const { gateway, auth, logger } = options;
   // armor throws from inside validation by default (an error without a code); reported as validation
@@ -182,10 +196,12 @@ export function buildHttp(options: HttpOptions) {
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
-    if (path === "/health") {
-      const ready = options.isReady();
-      res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify({ status: ready ? "ok" : "starting" }));
+    if (path === "/health" || path === "/ready") {
+      healthReport(options).then(({ serving, body }) => {
+        // /health fails only while the instance cannot serve at all; Redis down is "degraded", still 200.
+        res.writeHead(serving ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
+        res.end(JSON.stringify(body));
+      }, () => res.writeHead(503).end());
       return;
     }
     if (path === "/metrics") {
@@ -219,8 +235,10 @@ export function buildHttp(options: HttpOptions) {
     options.routes(req, res, url).then(
       (handled) => handled || notFound(),
       (error: unknown) => {
+        // The store is away: the caller (a carrier, a vendor, a device) should come back, not give up.
+        const unavailable = error instanceof VerifyError && error.code === "SERVICE_UNAVAILABLE";
         logger.warn({ err: error, path }, "callback failed");
-        if (!res.headersSent) res.writeHead(400).end();
+        if (!res.headersSent) res.writeHead(unavailable ? 503 : 400, unavailable ? { "retry-after": "5" } : {}).end();
       },
     );
   });

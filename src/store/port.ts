@@ -34,6 +34,8 @@ import type { PrefixTraffic } from "../domain/policy/fraud.js";
  */
 export interface Store {
   close(): Promise<void>;
+  /** Resolves when the store answers a trivial query: /health and /ready ask it. */
+  ping(): Promise<void>;
 
   getSetting(key: string): Promise<string | null>;
   /** Sets the value only if the key is absent; answers the value that is stored afterwards. */

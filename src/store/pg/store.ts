@@ -40,6 +40,7 @@ import * as t from "./schema.js";
 import { RateLimiterPostgres, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { PrefixTraffic } from "../../domain/policy/fraud.js";
 import { attemptConditions, statsConditions, statsOf } from "../insights.js";
+import { reportingUnavailable } from "./availability.js";
 
 type Db = NodePgDatabase<typeof t>;
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -57,12 +58,24 @@ export class PgStore implements Store {
     private readonly db: Db,
   ) {}
 
-  static async open(url: string, migrationsFolder: string, options: { searchPath?: string; poolSize?: number } = {}): Promise<PgStore> {
+  /**
+   * `onConnectionError` hears every connection that PostgreSQL dropped or refused (a restart, a
+   * `pg_terminate_backend`): the pool and each of its clients get a listener, because an `'error'` event
+   * nobody listens to ends the process. Calls that fail that way answer SERVICE_UNAVAILABLE.
+   */
+  static async open(url: string, migrationsFolder: string, options: { searchPath?: string; poolSize?: number; onConnectionError?: (error: unknown) => void } = {}): Promise<PgStore> {
+    const onConnectionError = options.onConnectionError ?? (() => {});
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 10,
+      // A database that does not answer at all fails the request after 5 s instead of holding it forever.
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
       ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
     });
+    // An idle client's error reaches the pool; a checked-out client's error reaches only the client.
+    pool.on("error", onConnectionError);
+    pool.on("connect", (client) => client.on("error", onConnectionError));
     const db = drizzle(pool, { schema: t });
     // One instance migrates at a time; the others wait on the same advisory lock and find nothing to do.
     const client = await pool.connect();
@@ -73,7 +86,7 @@ export class PgStore implements Store {
       await client.query("select pg_advisory_unlock(727274)").catch(() => {});
       client.release();
     }
-    return new PgStore(pool, db);
+    return reportingUnavailable(new PgStore(pool, db), onConnectionError);
   }
 
   private closed = false;
@@ -127,6 +140,10 @@ export class PgStore implements Store {
       .where(and(eq(v.sid, sid), eq(v.status, "PENDING")))
       .returning();
     return row;
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query("select 1");
   }
 
   async getSetting(key: string): Promise<string | null> {

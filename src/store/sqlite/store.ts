@@ -39,6 +39,10 @@ export class SqliteStore implements Store {
     this.sqlite.close();
   }
 
+  async ping(): Promise<void> {
+    this.sqlite.prepare("select 1").get();
+  }
+
   /** Writes queued for the next group commit, each with the promise its caller awaits. */
   private queued: { body: () => unknown; resolve: (value: never) => void; reject: (error: unknown) => void }[] = [];
   private flushing: NodeJS.Immediate | null = null;
