@@ -16,11 +16,11 @@ export type GatewayTypes = typeof builder extends PothosSchemaTypes.SchemaBuilde
 
 builder.queryType({
   description:
-    "Reads. Every operation answers UNAUTHENTICATED without a valid token and FORBIDDEN for a token kind that may never call it; a sid outside the token's scope reads as null or an empty list, exactly like an unknown one.",
+    "Reads. Every operation answers UNAUTHENTICATED without a valid token and FORBIDDEN for a token kind that may never call it; a sid outside the token's scope reads as null or an empty list, exactly like an unknown one. SERVICE_UNAVAILABLE: a dependency (e.g. PostgreSQL) is down; retry later.",
 });
 builder.mutationType({
   description:
-    "Changes. Every operation answers UNAUTHENTICATED without a valid token, FORBIDDEN for a token kind that may never call it, NOT_FOUND for an unknown or out-of-scope sid and INVALID_PARAMETER (with extensions.field) for bad input.",
+    "Changes. Every operation answers UNAUTHENTICATED without a valid token, FORBIDDEN for a token kind that may never call it, NOT_FOUND for an unknown or out-of-scope sid, INVALID_PARAMETER (with extensions.field) for bad input and SERVICE_UNAVAILABLE while a dependency (e.g. PostgreSQL) is down.",
 });
 builder.subscriptionType({
   description:

@@ -133,7 +133,7 @@ const TotpFactorInput = builder.inputType("TotpFactorInput", {
   description: "This TOTP factor's parameters; each left out takes the service's TOTP default",
   fields: (t) => ({
     timeStep: t.int({ description: "seconds, 20–60; default: the service's (30)" }),
-    codeLength: t.int({ description: "3–8; default: the service's (6)" }),
+    codeLength: t.int({ description: "6–8; default: the service's (6)" }),
     skew: t.int({ description: "steps accepted either side of now, 0–2; default: the service's (1)" }),
     algorithm: t.field({ type: TotpAlgorithmEnum, description: "default: the service's (SHA1)" }),
   }),
@@ -257,17 +257,17 @@ const CreateAccessTokenPayload = builder.objectRef<{ token: string; serviceSid: 
 const ChallengeConnection = connection("Challenge", ChallengeRef);
 
 /** What a caller may touch: admin everything, a key its service, a client token one challenge, a device its factor. */
-function scopeOf(principal: Principal): Scope {
+function scopeOf(principal: Principal, clientAddress: string | null = null): Scope {
   const p = requireAuthenticated(principal);
   switch (p.kind) {
     case "admin":
-      return { serviceSid: null };
+      return { serviceSid: null, clientAddress };
     case "apiKey":
-      return { serviceSid: p.serviceSid };
+      return { serviceSid: p.serviceSid, clientAddress };
     case "client":
-      return { serviceSid: p.serviceSid, challengeSid: p.resourceSid };
+      return { serviceSid: p.serviceSid, challengeSid: p.resourceSid, clientAddress };
     case "device":
-      return { serviceSid: p.serviceSid, factorSid: p.factorSid };
+      return { serviceSid: p.serviceSid, factorSid: p.factorSid, clientAddress };
     default:
       throw forbidden();
   }
@@ -358,8 +358,8 @@ builder.mutationFields((t) => ({
     description:
       "Proves a new factor (a first TOTP code, a signed JWT, or the passkey registration); a VERIFIED factor is returned as it is. Admin, a key of its service, or its own device token; client and access tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER, FACTOR_VERIFICATION_FAILED, TOO_MANY_ATTEMPTS (after 5 failures).",
     args: { input: t.arg({ type: VerifyFactorInput, required: true, description: "The factor and its proof" }) },
-    resolve: async (_, { input }, { principal, gateway }) => {
-      const scope = scopeOf(principal);
+    resolve: async (_, { input }, { principal, gateway, clientAddress }) => {
+      const scope = scopeOf(principal, clientAddress);
       if (scope.challengeSid) throw forbidden();
       return gateway.factors.verifyFactor(input.sid, scope, input);
     },
@@ -391,7 +391,7 @@ builder.mutationFields((t) => ({
     description:
       "Answers a challenge: a TOTP code, the device's signed answer (approved or denied) or a passkey assertion. Admin, a key of its service, its client token, or its factor's device token; access tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER, CHALLENGE_VERIFICATION_FAILED, CHALLENGE_ALREADY_RESPONDED, CHALLENGE_EXPIRED, TOO_MANY_ATTEMPTS (the fifth wrong answer denies it).",
     args: { input: t.arg({ type: UpdateChallengeInput, required: true, description: "The challenge and the answer" }) },
-    resolve: async (_, { input }, { principal, gateway }) => gateway.factors.updateChallenge(input.sid, scopeOf(principal), input),
+    resolve: async (_, { input }, { principal, gateway, clientAddress }) => gateway.factors.updateChallenge(input.sid, scopeOf(principal, clientAddress), input),
   }),
 }));
 

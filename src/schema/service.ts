@@ -134,7 +134,7 @@ const TotpSettingsRef = builder.objectRef<TotpServiceSettings>("TotpSettings").i
   fields: (t) => ({
     issuer: t.exposeString("issuer", { nullable: true, description: "shown by authenticator apps; default: the service's friendly name" }),
     timeStep: t.exposeInt("timeStep", { description: "seconds, 20–60, default 30" }),
-    codeLength: t.exposeInt("codeLength", { description: "3–8, default 6" }),
+    codeLength: t.exposeInt("codeLength", { description: "6–8, default 6" }),
     skew: t.exposeInt("skew", { description: "steps accepted either side of now, 0–2, default 1" }),
     algorithm: t.field({ type: TotpAlgorithmEnum, description: "default SHA1", resolve: (s) => s.algorithm }),
   }),
@@ -144,7 +144,7 @@ export const TotpSettingsInput = builder.inputType("TotpSettingsInput", {
   fields: (t) => ({
     issuer: t.string({ description: "Shown by authenticator apps, 1–64 characters, no colon; default: the service's friendly name" }),
     timeStep: t.int({ description: "20–60" }),
-    codeLength: t.int({ description: "3–8" }),
+    codeLength: t.int({ description: "6–8" }),
     skew: t.int({ description: "0–2" }),
     algorithm: t.field({ type: TotpAlgorithmEnum, description: "default SHA1" }),
   }),
