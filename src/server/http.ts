@@ -128,6 +128,17 @@ function tokenLimit(maxTokens: number): Plugin {
   };
 }
 
+/**
+ * GraphiQL (and other clients that cannot set connectionParams per tab) send the headers of each operation
+ * inside the subscribe message: `extensions.headers.Authorization`. It wins over the socket's token.
+ */
+function operationAuthorization(extensions: Record<string, unknown> | null | undefined): string | null {
+  const headers = extensions?.headers;
+  if (!headers || typeof headers !== "object") return null;
+  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === "authorization" && typeof value === "string") return value;
+  return null;
+}
+
 export function buildHttp(options: HttpOptions) {
   const { gateway, auth, logger } = options;
   // armor throws from inside validation by default (an error without a code); reported as validation
@@ -242,7 +253,7 @@ export function buildHttp(options: HttpOptions) {
         // opened stops working at once.
         let principal: Principal;
         try {
-          principal = await auth.resolve(ctx.extra.authorization ?? null);
+          principal = await auth.resolve(operationAuthorization(params.extensions) ?? ctx.extra.authorization ?? null);
         } catch (error) {
           return [new GraphQLError((error as Error).message, { extensions: { code: "UNAUTHENTICATED", twilioCode: 20003 } })];
         }
