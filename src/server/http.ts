@@ -145,6 +145,17 @@ async function healthReport(options: HttpOptions): Promise<{ serving: boolean; b
   return { serving: store, body: { status, store: state(store), ...(redis === undefined ? {} : { redis: state(redis) }) } };
 }
 
+/**
+ * GraphiQL (and other clients that cannot set connectionParams per tab) send the headers of each operation
+ * inside the subscribe message: `extensions.headers.Authorization`. It wins over the socket's token.
+ */
+function operationAuthorization(extensions: Record<string, unknown> | null | undefined): string | null {
+  const headers = extensions?.headers;
+  if (!headers || typeof headers !== "object") return null;
+  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === "authorization" && typeof value === "string") return value;
+  return null;
+}
+
 export function buildHttp(options: HttpOptions) {
   const { gateway, auth, logger } = options;
   // armor throws from inside validation by default (an error without a code); reported as validation
@@ -264,7 +275,7 @@ export function buildHttp(options: HttpOptions) {
         // opened stops working at once.
         let principal: Principal;
         try {
-          principal = await auth.resolve(ctx.extra.authorization ?? null);
+          principal = await auth.resolve(operationAuthorization(params.extensions) ?? ctx.extra.authorization ?? null);
         } catch (error) {
           return [new GraphQLError((error as Error).message, { extensions: { code: "UNAUTHENTICATED", twilioCode: 20003 } })];
         }
