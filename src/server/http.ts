@@ -37,20 +37,43 @@ interface InitialContext {
   clientAddress?: string | null;
 }
 
+/**
+ * The input field of a variable that a scalar refused (the JSON scalar's limits): graphql-js reports it
+ * only in its message, `Variable "$input" got invalid value … at "input.metadata"; Expected type "JSON". …`.
+ * Named as the input field (`metadata`), like every other INVALID_PARAMETER.
+ */
+function coercedInputField(message: string): string | null {
+  const variable = /^Variable "\$(\w+)" got invalid value /.exec(message)?.[1];
+  const end = message.lastIndexOf('"; Expected type "');
+  if (!variable || end < 0) return null;
+  const at = message.lastIndexOf(' at "', end);
+  return at < 0 ? variable : message.slice(at + 5, end).replace(new RegExp(`^${variable}\\.`), "");
+}
+
+/** The domain error behind a GraphQL error: thrown by a resolver, or by a scalar while graphql-js coerced a variable. */
+function domainError(error: unknown): VerifyError | null {
+  let cause = error;
+  for (let depth = 0; depth < 3 && cause instanceof GraphQLError; depth++) cause = cause.originalError;
+  return cause instanceof VerifyError ? cause : null;
+}
+
 /** Domain errors keep their stable code; anything unexpected is logged and masked. */
 function errorMasker() {
   return (error: unknown, message: string, isDev?: boolean): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
-    if (original instanceof VerifyError) {
+    const domain = domainError(error);
+    if (domain) {
       const graphqlError = error instanceof GraphQLError ? error : undefined;
-      return new GraphQLError(original.message, {
+      const field = domain.details.field ?? (graphqlError ? coercedInputField(graphqlError.message) : null);
+      const message = field && !domain.details.field ? `Invalid parameter \`${field}\`: ${domain.message}` : domain.message;
+      return new GraphQLError(message, {
         nodes: graphqlError?.nodes,
         path: graphqlError?.path,
         extensions: {
-          code: original.code,
-          twilioCode: original.twilioCode,
-          ...(original.details.field ? { field: original.details.field } : {}),
-          ...(original.details.retryAfterSeconds !== undefined ? { retryAfterSeconds: original.details.retryAfterSeconds } : {}),
+          code: domain.code,
+          twilioCode: domain.twilioCode,
+          ...(field ? { field } : {}),
+          ...(domain.details.retryAfterSeconds !== undefined ? { retryAfterSeconds: domain.details.retryAfterSeconds } : {}),
         },
       });
     }
@@ -64,19 +87,24 @@ function errorMasker() {
   };
 }
 
-/** The path of the first string holding a NUL character (no store keeps one as text), or null. */
-function nulPath(value: unknown, path: string): string | null {
+/**
+ * The path of the first string holding a NUL character (no store keeps one as text), or null. It stops
+ * descending where no input can reach (the JSON scalar refuses deeper values, naming the field), so a
+ * 100,000-deep variable cannot exhaust the stack here first.
+ */
+function nulPath(value: unknown, path: string, depth = 0): string | null {
   if (typeof value === "string") return value.includes("\u0000") ? path : null;
+  if (depth > 32) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = nulPath(value[i], `${path}.${i}`);
+      const found = nulPath(value[i], `${path}.${i}`, depth + 1);
       if (found) return found;
     }
     return null;
   }
   if (value && typeof value === "object") {
     for (const [key, inner] of Object.entries(value)) {
-      const found = nulPath(inner, path ? `${path}.${key}` : key);
+      const found = nulPath(inner, path ? `${path}.${key}` : key, depth + 1);
       if (found) return found;
     }
   }
