@@ -56,7 +56,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const logger = overrides.logger ?? pino({ level: config.logLevel });
   const announce = overrides.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
 
-  mkdirSync(config.dataDir, { recursive: true });
+  // Owner-only: it holds the generated secret and, by default, the database (the mode is the most a
+  // umask can leave, so a permissive umask cannot widen it).
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = deriveKeyring(config.secret ?? loadOrCreateSecret(config.dataDir));
   const store = await openStore(config.database, storeTroubleReporter(logger));
 
