@@ -40,6 +40,19 @@ describe("production mode", () => {
     const typo = await (await post(production, "{ servics { nodes { sid } } }")).json();
     expect(typo.errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(JSON.stringify(typo)).not.toMatch(/did you mean|services/i);
+    const start = (channel: string) => `mutation { startVerification(input: { serviceSid: "${production.defaultServiceSid}", to: "+14155552671", channel: ${channel} }) { clientToken } }`;
+    const enumTypo = await (await post(production, start("SMSS"))).json();
+    expect(enumTypo.errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect(JSON.stringify(enumTypo)).not.toMatch(/did you mean|"SMS"/i);
+    const variableTypo = await (
+      await fetch(`${production.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_KEY}` },
+        body: JSON.stringify({ query: "mutation($c: Channel!) { startVerification(input: { serviceSid: \"x\", to: \"+14155552671\", channel: $c }) { clientToken } }", variables: { c: "SMSS" } }),
+      })
+    ).json();
+    expect(variableTypo.errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    expect(JSON.stringify(variableTypo)).not.toMatch(/did you mean|"SMS"/i);
     const page = await fetch(`${production.url}/graphql`, { headers: { accept: "text/html" } });
     expect(page.headers.get("content-type") ?? "").not.toContain("text/html");
     expect(await page.text()).not.toContain("GraphiQL");

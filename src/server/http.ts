@@ -2,9 +2,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
-import { type DocumentNode, GraphQLError, type GraphQLSchema, NoSchemaIntrospectionCustomRule, type ValidationContext, parse, visit } from "graphql";
+import { type DocumentNode, GraphQLError, type GraphQLSchema, NoSchemaIntrospectionCustomRule, type ValidationContext, parse, validate, visit } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { type Plugin, type YogaServerInstance, createYoga, maskError } from "graphql-yoga";
+import { type Plugin, type YogaServerInstance, createYoga, isAsyncIterable, maskError } from "graphql-yoga";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { HttpConfig } from "../config.js";
@@ -262,12 +262,35 @@ function graphiqlPage() {
   };
 }
 
-/** Introspection answers GRAPHQL_VALIDATION_FAILED unless enabled (production hides the schema by default). */
-function refuseIntrospection(): Plugin {
+/**
+ * Production hides the schema unless GRAPHQL_INTROSPECTION is on: introspection answers
+ * GRAPHQL_VALIDATION_FAILED, and no error suggests a field, argument or enum value ("Did you mean …").
+ */
+function hideSchema(): Plugin {
+  // Variables are coerced by graphql-js' coerceInputValue, which the executor calls without its
+  // hideSuggestions option: their errors lose the suggestion here instead.
+  const suggestion = / ?Did you mean [^?]*\?/g;
+  const withoutSuggestions = (result: { errors?: readonly GraphQLError[] }, setResult: (result: never) => void) => {
+    if (!result.errors?.some((e) => e.message.match(suggestion))) return;
+    const errors = result.errors.map((e) => new GraphQLError(e.message.replace(suggestion, ""), { nodes: e.nodes, path: e.path, originalError: e.originalError, extensions: e.extensions }));
+    setResult({ ...result, errors } as never);
+  };
   return {
-    onValidate({ addValidationRule }) {
+    onValidate({ addValidationRule, setValidationFn }) {
       addValidationRule(NoSchemaIntrospectionCustomRule);
+      // envelop calls (schema, document, rules, typeInfo, options); graphql-js takes options before typeInfo.
+      setValidationFn((schema, document, rules, typeInfo) => validate(schema, document, rules, { hideSuggestions: true }, typeInfo));
     },
+    onExecute: () => ({
+      onExecuteDone: ({ result, setResult }) => {
+        if (!isAsyncIterable(result)) withoutSuggestions(result, setResult);
+      },
+    }),
+    onSubscribe: () => ({
+      onSubscribeResult: ({ result, setResult }) => {
+        if (!isAsyncIterable(result)) withoutSuggestions(result, setResult);
+      },
+    }),
   };
 }
 
@@ -328,7 +351,7 @@ export function buildHttp(options: HttpOptions) {
       ...armor.protect().plugins,
       refuseNulCharacters(),
       graphiql.plugin(),
-      ...(options.http.introspection ? [] : [refuseIntrospection()]),
+      ...(options.http.introspection ? [] : [hideSchema()]),
     ],
     context: async ({ request, principal, req, clientAddress }): Promise<GatewayContext> => ({
       principal: principal ?? (request ? await auth.resolve(request.headers.get("authorization")) : ANONYMOUS),
