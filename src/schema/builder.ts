@@ -71,7 +71,7 @@ function boundedJson(value: unknown): unknown {
 }
 
 builder.scalarType("JSON", {
-  description: "Any JSON value; as an input, at most 8 levels deep and 16 kB",
+  description: "Any JSON value",
   serialize: (value) => value,
   parseValue: boundedJson,
   // A literal is already bounded by the token limit, so building it recursively is safe. graphql-js
