@@ -437,7 +437,8 @@ export function buildHttp(options: HttpOptions) {
   // Past the cap, Node closes a new connection at once (WebSockets and SSE streams count too).
   server.maxConnections = http.maxConnections;
 
-  const wss = new WebSocketServer({ server, path: "/graphql" });
+  // A WebSocket message is bounded like a request body: past it, ws closes the socket with 1009 unparsed.
+  const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: http.maxBodyBytes });
   const ws = useServer<Record<string, unknown>, { authorization: string | null }>(
     {
       // A bad token closes the socket with 4403 (Forbidden); no token leaves the connection anonymous.
