@@ -56,7 +56,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const logger = overrides.logger ?? pino({ level: config.logLevel });
   const announce = overrides.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
 
-  mkdirSync(config.dataDir, { recursive: true });
+  // Owner-only: it holds the generated secret and, by default, the database (the mode is the most a
+  // umask can leave, so a permissive umask cannot widen it).
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = deriveKeyring(config.secret ?? loadOrCreateSecret(config.dataDir));
   const store = await openStore(config.database, storeTroubleReporter(logger));
 
@@ -201,7 +203,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: d.http.secret });
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) =>
     (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
-  const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, isReady: () => ready, dependencies, routes });
+  const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, http: config.http, isReady: () => ready, dependencies, routes });
 
   return {
     gateway,
@@ -213,6 +215,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     callScript,
     metrics,
     devOutbox,
+    /** The node:http server (its limits are read by tests and by an embedding program). */
+    httpServer: http.server,
     get url(): string {
       const address = http.server.address() as AddressInfo;
       const host = address.family === "IPv6" ? `[${address.address}]` : address.address;

@@ -59,6 +59,16 @@ const envSchema = z.object({
   OUTBOX_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   OUTBOX_MAX_TRIES: z.coerce.number().int().min(1).max(50).default(5),
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  // The HTTP server (README "Configuration"): bounded bodies, deliberate timeouts, a connection cap.
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  // Production mode (README "Production"): what a browser and an anonymous caller may see.
+  CORS_ORIGINS: z.string().optional(),
+  GRAPHQL_INTROSPECTION: flag.optional(),
+  METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -86,6 +96,11 @@ function pairs(e: Env): string[] {
   for (const origin of list(e.WEBAUTHN_ORIGINS)) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`WEBAUTHN_ORIGINS: "${origin}" is not an origin such as https://example.com`);
   }
+  for (const origin of list(e.CORS_ORIGINS)) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an origin such as https://app.example.com`);
+  }
+  // Node refuses a server whose headers may take longer than the whole request.
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) problems.push("HTTP_HEADERS_TIMEOUT_MS: may not exceed HTTP_REQUEST_TIMEOUT_MS");
   for (const cidr of list(e.SNA_SANDBOX_COVERAGE)) {
     if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(cidr)) problems.push(`SNA_SANDBOX_COVERAGE: "${cidr}" is not an address range`);
   }
@@ -107,6 +122,26 @@ export interface DeliveryConfig {
   sna: { ranges: { cidr: string; msisdn: string }[]; coverage: string[]; fallbackMs: number };
 }
 
+/** The node:http server and what it lets browsers and anonymous callers see. */
+export interface HttpConfig {
+  /** Larger request bodies are answered 413 before anything parses them. */
+  maxBodyBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  /** Origins a browser may call from (CORS); null: any origin (development's default). */
+  corsOrigins: string[] | null;
+  /** Schema introspection (and so GraphiQL's docs and completion); off in production unless enabled. */
+  introspection: boolean;
+  /** The bearer token `/metrics` asks for; without one, production does not serve `/metrics`. */
+  metricsToken: string | null;
+  /** Metrics served without a token (development only). */
+  openMetrics: boolean;
+  /** Strict-Transport-Security on every response: the public address is https. */
+  hsts: boolean;
+}
+
 export interface Config {
   readonly env: "development" | "production" | "test";
   readonly port: number;
@@ -124,6 +159,7 @@ export interface Config {
   readonly logLevel: string;
   readonly sweepIntervalMs: number;
   readonly graphiql: boolean;
+  readonly http: HttpConfig;
   readonly delivery: DeliveryConfig;
   /** Carrier lookup service (none by default) and webhook retries. */
   readonly lookup: { url: string | null; timeoutMs: number };
@@ -147,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
   const problems = pairs(e);
   if (problems.length > 0) throw new ConfigError(problems);
+  const production = e.NODE_ENV === "production";
   const dataDir = isAbsolute(e.DATA_DIR) ? e.DATA_DIR : resolve(e.DATA_DIR);
   const postgres = e.DATABASE_URL && /^postgres(ql)?:\/\//.test(e.DATABASE_URL);
   const database: Config["database"] = postgres
@@ -168,7 +205,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     webPush: { publicKey: e.VAPID_PUBLIC_KEY ?? null, privateKey: e.VAPID_PRIVATE_KEY ?? null, subject: e.VAPID_SUBJECT, caFile: e.PUSH_TLS_CA_FILE ?? null },
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
-    graphiql: e.GRAPHIQL ?? e.NODE_ENV !== "production",
+    graphiql: e.GRAPHIQL ?? !production,
+    http: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.MAX_CONNECTIONS,
+      corsOrigins: e.CORS_ORIGINS !== undefined || production ? list(e.CORS_ORIGINS) : null,
+      introspection: e.GRAPHQL_INTROSPECTION ?? !production,
+      metricsToken: e.METRICS_TOKEN ?? null,
+      openMetrics: !production && !e.METRICS_TOKEN,
+      hsts: e.PUBLIC_URL?.startsWith("https:") ?? false,
+    },
     lookup: { url: e.LOOKUP_URL ?? null, timeoutMs: e.LOOKUP_TIMEOUT_MS },
     webhookMaxTries: e.WEBHOOK_MAX_TRIES,
     webhookPrivateNetworks: (e.WEBHOOK_PRIVATE_NETWORKS ?? (e.NODE_ENV === "production" ? "deny" : "allow")) === "allow",

@@ -27,9 +27,10 @@ async function main(command: string): Promise<void> {
       return;
     }
     case "serve": {
-      const app = await buildApp(loadConfig(process.env));
+      const config = loadConfig(process.env);
+      const app = await buildApp(config);
       await app.start();
-      process.stdout.write(`Verigate is listening on ${app.url}/graphql (GraphiQL in a browser)\n`);
+      process.stdout.write(`Verigate is listening on ${app.url}/graphql${config.graphiql ? " (GraphiQL in a browser)" : ""}\n`);
       const shutdown = () => {
         app.stop().then(
           () => process.exit(0),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHECK, START, type TestGateway, startAndReadCode, startGateway } from "./support/gateway.js";
+import { ADMIN_KEY, CHECK, type GraphQLResponse, START, type TestGateway, startAndReadCode, startGateway } from "./support/gateway.js";
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -119,5 +119,48 @@ describe("bad input gets a stable code and writes nothing", () => {
   it("a malformed query → GRAPHQL_PARSE_FAILED; an unknown field → GRAPHQL_VALIDATION_FAILED", async () => {
     await refusedWithNothingWritten("{ services { ", {}, { code: "GRAPHQL_PARSE_FAILED" });
     await refusedWithNothingWritten("{ nope }", {}, { code: "GRAPHQL_VALIDATION_FAILED" });
+  });
+});
+
+describe("JSON inputs are bounded in depth and size", () => {
+  const CREATE_FACTOR = `mutation($input: CreateFactorInput!) { createFactor(input: $input) { factor { sid } } }`;
+  const factor = (metadata: unknown) => ({ input: { serviceSid: gw.defaultServiceSid, identity: "user-json-caps", friendlyName: "phone", factorType: "TOTP", metadata } });
+  /** An array nested `levels` deep. */
+  const nested = (levels: number): unknown => {
+    let value: unknown = "deep";
+    for (let i = 0; i < levels; i++) value = [value];
+    return value;
+  };
+
+  it("a 100,000-deep `metadata` → INVALID_PARAMETER naming `metadata`, never a masked error", async () => {
+    // JSON.stringify itself cannot write such a value: the body is written by hand, as an attacker would.
+    const variables = JSON.stringify(factor("HERE")).replace('"HERE"', `{"a": ${"[".repeat(100_000)}1${"]".repeat(100_000)}}`);
+    await gw.app.dispatcher.idle();
+    const before = await gw.counts();
+    const response = await fetch(`${gw.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_KEY}` },
+      body: `{"query": ${JSON.stringify(CREATE_FACTOR)}, "variables": ${variables}}`,
+    });
+    const body = (await response.json()) as GraphQLResponse;
+    expect(body.errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "metadata", twilioCode: 60200 });
+    expect(body.errors?.[0].message).toMatch(/metadata.*deep/i);
+    expect(await gw.counts()).toEqual(before);
+  });
+
+  it("JSON deeper than 8 levels, or larger than 16 kB, is refused on every JSON input; 8 levels pass", async () => {
+    await refusedWithNothingWritten(CREATE_FACTOR, factor({ a: nested(8) }), { code: "INVALID_PARAMETER", field: "metadata" });
+    await refusedWithNothingWritten(CREATE_FACTOR, factor({ note: "x".repeat(17 * 1024) }), { code: "INVALID_PARAMETER", field: "metadata" });
+    await refusedWithNothingWritten(START, start({ to: "+14155552671", tags: { a: nested(10) } }), { code: "INVALID_PARAMETER", field: "tags" });
+    await refusedWithNothingWritten(START, start({ to: "+14155552671", rateLimits: { ip: "x".repeat(20_000) } }), { code: "INVALID_PARAMETER", field: "rateLimits" });
+    const ok = await gw.gql(CREATE_FACTOR, factor({ a: nested(7) }));
+    expect(ok.errors).toBeUndefined();
+  });
+
+  it("a deep JSON literal in the query is refused the same way", async () => {
+    const literal = `${"[".repeat(40)}1${"]".repeat(40)}`;
+    const query = `mutation { createFactor(input: { serviceSid: "${gw.defaultServiceSid}", identity: "user-json-literal", friendlyName: "phone", factorType: TOTP, metadata: { a: ${literal} } }) { factor { sid } } }`;
+    const response = await refusedWithNothingWritten(query, {}, { code: "INVALID_PARAMETER" });
+    expect(response.errors?.[0].message).toMatch(/deep/i);
   });
 });

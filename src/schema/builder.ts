@@ -1,5 +1,6 @@
 import SchemaBuilder from "@pothos/core";
 import { GraphQLError, Kind, type ValueNode } from "graphql";
+import { VerifyError } from "../domain/errors.js";
 import type { GatewayContext } from "./context.js";
 
 export const builder = new SchemaBuilder<{
@@ -58,10 +59,41 @@ const literal = (node: ValueNode): unknown => {
   }
 };
 
+/** README "Limits": every JSON input (metadata, hiddenDetails, tags…) nests at most 8 levels and holds at most 16 kB. */
+export const jsonInputLimits = { maxDepth: 8, maxBytes: 16 * 1024 };
+
+/**
+ * Refuses a JSON input past the limits as INVALID_PARAMETER (the error masker names the input field,
+ * which a scalar does not know). Depth is measured without recursion, before anything recursive
+ * (JSON.stringify, a store, a resolver) sees a value that may be nested 100,000 levels deep.
+ */
+function boundedJson(value: unknown): unknown {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (pending.length > 0) {
+    const { value: inner, depth } = pending.pop() as { value: unknown; depth: number };
+    if (inner === null || typeof inner !== "object") continue;
+    if (depth + 1 > jsonInputLimits.maxDepth) throw new VerifyError("INVALID_PARAMETER", `JSON nested deeper than ${jsonInputLimits.maxDepth} levels.`);
+    for (const child of Object.values(inner)) pending.push({ value: child, depth: depth + 1 });
+  }
+  if (Buffer.byteLength(JSON.stringify(value) ?? "") > jsonInputLimits.maxBytes) {
+    throw new VerifyError("INVALID_PARAMETER", `JSON larger than ${jsonInputLimits.maxBytes / 1024} kB.`);
+  }
+  return value;
+}
+
 builder.scalarType("JSON", {
   description: "Any JSON value (RFC 8259): object, array, string, number, boolean or null",
   specifiedByURL: "https://www.rfc-editor.org/rfc/rfc8259",
   serialize: (value) => value,
-  parseValue: (value) => value,
-  parseLiteral: literal,
+  parseValue: boundedJson,
+  // A literal is already bounded by the token limit, so building it recursively is safe. graphql-js
+  // reports a literal's error during validation as it is thrown, so it carries its code itself.
+  parseLiteral: (node) => {
+    try {
+      return boundedJson(literal(node));
+    } catch (error) {
+      if (!(error instanceof VerifyError)) throw error;
+      throw new GraphQLError(error.message, { nodes: node, extensions: { code: error.code, twilioCode: error.twilioCode } });
+    }
+  },
 });

@@ -1,11 +1,13 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
-import { type DocumentNode, GraphQLError, type GraphQLSchema, type ValidationContext, parse, visit } from "graphql";
+import { type DocumentNode, GraphQLError, type GraphQLSchema, NoSchemaIntrospectionCustomRule, type ValidationContext, parse, validate, visit } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { type Plugin, type YogaServerInstance, createYoga, maskError } from "graphql-yoga";
+import { type Plugin, type YogaServerInstance, createYoga, isAsyncIterable, maskError } from "graphql-yoga";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
+import type { HttpConfig } from "../config.js";
 import { VerifyError } from "../domain/errors.js";
 import type { Gateway, GatewayContext } from "../schema/context.js";
 import { ANONYMOUS, type Authenticator, type Principal } from "./auth.js";
@@ -18,6 +20,7 @@ export interface HttpOptions {
   metrics: Metrics;
   logger: Logger;
   graphiql: boolean;
+  http: HttpConfig;
   isReady: () => boolean;
   /** Whether each dependency answers now: the store always, Redis when one is configured. */
   dependencies: () => Promise<{ store: boolean; redis?: boolean }>;
@@ -37,20 +40,43 @@ interface InitialContext {
   clientAddress?: string | null;
 }
 
+/**
+ * The input field of a variable that a scalar refused (the JSON scalar's limits): graphql-js reports it
+ * only in its message, `Variable "$input" got invalid value … at "input.metadata"; Expected type "JSON". …`.
+ * Named as the input field (`metadata`), like every other INVALID_PARAMETER.
+ */
+function coercedInputField(message: string): string | null {
+  const variable = /^Variable "\$(\w+)" got invalid value /.exec(message)?.[1];
+  const end = message.lastIndexOf('"; Expected type "');
+  if (!variable || end < 0) return null;
+  const at = message.lastIndexOf(' at "', end);
+  return at < 0 ? variable : message.slice(at + 5, end).replace(new RegExp(`^${variable}\\.`), "");
+}
+
+/** The domain error behind a GraphQL error: thrown by a resolver, or by a scalar while graphql-js coerced a variable. */
+function domainError(error: unknown): VerifyError | null {
+  let cause = error;
+  for (let depth = 0; depth < 3 && cause instanceof GraphQLError; depth++) cause = cause.originalError;
+  return cause instanceof VerifyError ? cause : null;
+}
+
 /** Domain errors keep their stable code; anything unexpected is logged and masked. */
 function errorMasker() {
   return (error: unknown, message: string, isDev?: boolean): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
-    if (original instanceof VerifyError) {
+    const domain = domainError(error);
+    if (domain) {
       const graphqlError = error instanceof GraphQLError ? error : undefined;
-      return new GraphQLError(original.message, {
+      const field = domain.details.field ?? (graphqlError ? coercedInputField(graphqlError.message) : null);
+      const message = field && !domain.details.field ? `Invalid parameter \`${field}\`: ${domain.message}` : domain.message;
+      return new GraphQLError(message, {
         nodes: graphqlError?.nodes,
         path: graphqlError?.path,
         extensions: {
-          code: original.code,
-          twilioCode: original.twilioCode,
-          ...(original.details.field ? { field: original.details.field } : {}),
-          ...(original.details.retryAfterSeconds !== undefined ? { retryAfterSeconds: original.details.retryAfterSeconds } : {}),
+          code: domain.code,
+          twilioCode: domain.twilioCode,
+          ...(field ? { field } : {}),
+          ...(domain.details.retryAfterSeconds !== undefined ? { retryAfterSeconds: domain.details.retryAfterSeconds } : {}),
         },
       });
     }
@@ -64,19 +90,24 @@ function errorMasker() {
   };
 }
 
-/** The path of the first string holding a NUL character (no store keeps one as text), or null. */
-function nulPath(value: unknown, path: string): string | null {
+/**
+ * The path of the first string holding a NUL character (no store keeps one as text), or null. It stops
+ * descending where no input can reach (the JSON scalar refuses deeper values, naming the field), so a
+ * 100,000-deep variable cannot exhaust the stack here first.
+ */
+function nulPath(value: unknown, path: string, depth = 0): string | null {
   if (typeof value === "string") return value.includes("\u0000") ? path : null;
+  if (depth > 32) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = nulPath(value[i], `${path}.${i}`);
+      const found = nulPath(value[i], `${path}.${i}`, depth + 1);
       if (found) return found;
     }
     return null;
   }
   if (value && typeof value === "object") {
     for (const [key, inner] of Object.entries(value)) {
-      const found = nulPath(inner, path ? `${path}.${key}` : key);
+      const found = nulPath(inner, path ? `${path}.${key}` : key, depth + 1);
       if (found) return found;
     }
   }
@@ -156,6 +187,133 @@ function operationAuthorization(extensions: Record<string, unknown> | null | und
   return null;
 }
 
+/** Headers every response carries, whatever answers it. */
+function securityHeaders(req: IncomingMessage, res: ServerResponse, http: HttpConfig): void {
+  res.setHeader("x-content-type-options", "nosniff");
+  res.setHeader("referrer-policy", "no-referrer");
+  // Browsers ignore Strict-Transport-Security over plain http, so a proxy's word for the scheme is enough.
+  if (http.hsts || req.headers["x-forwarded-proto"] === "https") res.setHeader("strict-transport-security", "max-age=31536000; includeSubDomains");
+}
+
+const payloadTooLarge = (res: ServerResponse, limit: number) => {
+  // The rest of the body is not read: the connection closes after the answer.
+  res.writeHead(413, { "content-type": "application/json; charset=utf-8", connection: "close" });
+  res.end(JSON.stringify({ errors: [{ message: `The request body is larger than ${limit} bytes (MAX_BODY_BYTES).`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] }));
+};
+
+/**
+ * The whole body, or null once it grows past `limit` bytes, whether a length was declared or not (chunked):
+ * nothing parses a body before it is known to fit.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  if (Number(req.headers["content-length"] ?? 0) > limit) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off("data", onData);
+      req.pause();
+      resolve(null);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks, size)));
+    req.once("error", reject);
+  });
+}
+
+/** `/metrics` in production only with `Authorization: Bearer <METRICS_TOKEN>`, compared in constant time. */
+function metricsAllowed(req: IncomingMessage, http: HttpConfig): boolean {
+  if (http.openMetrics) return true;
+  if (!http.metricsToken) return false;
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  return timingSafeEqual(digest(req.headers.authorization ?? ""), digest(`Bearer ${http.metricsToken}`));
+}
+
+/**
+ * GraphiQL's page is one HTML document with its scripts inline and its editor's workers from blob: URLs.
+ * Its Content-Security-Policy allows exactly those inline scripts (by hash, computed from the page
+ * rendered) and no framing.
+ */
+function graphiqlPage() {
+  let rendered = "";
+  let policy = "";
+  const hashes = (html: string) =>
+    [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash("sha256").update(m[1]).digest("base64")}'`).join(" ");
+  return {
+    render(options: Parameters<typeof renderGraphiQL>[0]): string {
+      const html = renderGraphiQL(options);
+      if (html !== rendered) {
+        rendered = html;
+        policy = [
+          "default-src 'self'",
+          `script-src 'self' ${hashes(html)}`,
+          "worker-src 'self' blob:",
+          "style-src 'self' 'unsafe-inline'",
+          "img-src 'self' data: blob:",
+          "font-src 'self' data:",
+          "connect-src 'self'",
+          "object-src 'none'",
+          "base-uri 'none'",
+          "form-action 'none'",
+          "frame-ancestors 'none'",
+        ].join("; ");
+      }
+      return html;
+    },
+    /** Sets the policy on the page's response (yoga answers GraphiQL as text/html, and nothing else). */
+    plugin(): Plugin {
+      return {
+        onResponse({ response }) {
+          if (policy && response.headers.get("content-type")?.startsWith("text/html")) response.headers.set("content-security-policy", policy);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Production hides the schema unless GRAPHQL_INTROSPECTION is on: introspection answers
+ * GRAPHQL_VALIDATION_FAILED, and no error suggests a field, argument or enum value ("Did you mean …").
+ */
+function hideSchema(): Plugin {
+  // Variables are coerced by graphql-js' coerceInputValue, which the executor calls without its
+  // hideSuggestions option: their errors lose the suggestion here instead.
+  const suggestion = / ?Did you mean [^?]*\?/g;
+  const withoutSuggestions = (result: { errors?: readonly GraphQLError[] }, setResult: (result: never) => void) => {
+    if (!result.errors?.some((e) => e.message.match(suggestion))) return;
+    const errors = result.errors.map((e) => new GraphQLError(e.message.replace(suggestion, ""), { nodes: e.nodes, path: e.path, originalError: e.originalError, extensions: e.extensions }));
+    setResult({ ...result, errors } as never);
+  };
+  return {
+    onValidate({ addValidationRule, setValidationFn }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+      // envelop calls (schema, document, rules, typeInfo, options); graphql-js takes options before typeInfo.
+      setValidationFn((schema, document, rules, typeInfo) => validate(schema, document, rules, { hideSuggestions: true }, typeInfo));
+    },
+    onExecute: () => ({
+      onExecuteDone: ({ result, setResult }) => {
+        if (!isAsyncIterable(result)) withoutSuggestions(result, setResult);
+      },
+    }),
+    onSubscribe: () => ({
+      onSubscribeResult: ({ result, setResult }) => {
+        if (!isAsyncIterable(result)) withoutSuggestions(result, setResult);
+      },
+    }),
+  };
+}
+
+/** CORS: today's "any origin" unless a list is configured (production: none unless listed). */
+function corsPolicy(origins: string[] | null) {
+  if (origins === null) return undefined;
+  return (request: Request) => {
+    const origin = request.headers.get("origin");
+    return origin && origins.includes(origin) ? { origin: [origin], credentials: false } : false;
+  };
+}
+
 export function buildHttp(options: HttpOptions) {
   const { gateway, auth, logger } = options;
   // armor throws from inside validation by default (an error without a code); reported as validation
@@ -176,12 +334,14 @@ export function buildHttp(options: HttpOptions) {
     maxTokens: { enabled: false },
   });
 
+  const graphiql = graphiqlPage();
   const yoga: YogaServerInstance<InitialContext, GatewayContext> = createYoga<InitialContext, GatewayContext>({
     schema: options.schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
     graphiql: options.graphiql ? { title: "Verigate GraphiQL", subscriptionsProtocol: "WS" } : false,
-    renderGraphiQL,
+    renderGraphiQL: (graphiqlOptions) => graphiql.render(graphiqlOptions),
+    cors: corsPolicy(options.http.corsOrigins),
     maskedErrors: { maskError: errorMasker() },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(" ")),
@@ -197,7 +357,13 @@ export function buildHttp(options: HttpOptions) {
         else logger.error([first, ...rest].map(String).join(" "));
       },
     },
-    plugins: [tokenLimit(queryLimits.maxTokens), ...armor.protect().plugins, refuseNulCharacters()],
+    plugins: [
+      tokenLimit(queryLimits.maxTokens),
+      ...armor.protect().plugins,
+      refuseNulCharacters(),
+      graphiql.plugin(),
+      ...(options.http.introspection ? [] : [hideSchema()]),
+    ],
     context: async ({ request, principal, req, clientAddress }): Promise<GatewayContext> => ({
       principal: principal ?? (request ? await auth.resolve(request.headers.get("authorization")) : ANONYMOUS),
       gateway,
@@ -205,8 +371,18 @@ export function buildHttp(options: HttpOptions) {
     }),
   });
 
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const { http } = options;
+  const serverOptions = {
+    headersTimeout: http.headersTimeoutMs,
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    // Node enforces the two timeouts above when it next checks its connections (every 30 s by default).
+    connectionsCheckingInterval: Math.min(1_000, http.headersTimeoutMs),
+  };
+  const server: Server = createServer(serverOptions, (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
+    securityHeaders(req, res, http);
+    if (Number(req.headers["content-length"] ?? 0) > http.maxBodyBytes) return payloadTooLarge(res, http.maxBodyBytes);
     if (path === "/health" || path === "/ready") {
       healthReport(options).then(({ serving, body }) => {
         // /health fails only while the instance cannot serve at all; Redis down is "degraded", still 200.
@@ -216,6 +392,12 @@ export function buildHttp(options: HttpOptions) {
       return;
     }
     if (path === "/metrics") {
+      if (!metricsAllowed(req, http)) {
+        // Without a token configured, production has no /metrics at all.
+        if (http.metricsToken) res.writeHead(401, { "content-type": "application/json", "www-authenticate": "Bearer" }).end(JSON.stringify({ error: "unauthorized" }));
+        else res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found" }));
+        return;
+      }
       options.metrics.registry.metrics().then(
         (text) => {
           res.writeHead(200, { "content-type": options.metrics.registry.contentType });
@@ -229,7 +411,16 @@ export function buildHttp(options: HttpOptions) {
     }
     if (path === "/graphql" || path === "/") {
       if (path === "/") req.url = "/graphql";
-      void yoga(req, res);
+      if (req.method === "GET" || req.method === "HEAD") return void yoga(req, res);
+      readBody(req, http.maxBodyBytes).then(
+        (body) => {
+          if (!body) return payloadTooLarge(res, http.maxBodyBytes);
+          // Yoga reads a body already read from `req.body`, as it does behind Express' body parsers.
+          Object.assign(req, { body });
+          void yoga(req, res);
+        },
+        () => res.destroy(),
+      );
       return;
     }
     const notFound = () => {
@@ -254,7 +445,11 @@ export function buildHttp(options: HttpOptions) {
     );
   });
 
-  const wss = new WebSocketServer({ server, path: "/graphql" });
+  // Past the cap, Node closes a new connection at once (WebSockets and SSE streams count too).
+  server.maxConnections = http.maxConnections;
+
+  // A WebSocket message is bounded like a request body: past it, ws closes the socket with 1009 unparsed.
+  const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: http.maxBodyBytes });
   const ws = useServer<Record<string, unknown>, { authorization: string | null }>(
     {
       // A bad token closes the socket with 4403 (Forbidden); no token leaves the connection anonymous.

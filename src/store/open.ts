@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config.js";
@@ -14,6 +14,9 @@ const migrations = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dr
  */
 export async function openStore(database: Config["database"], onConnectionError?: (error: unknown) => void): Promise<Store> {
   if (database.kind === "pg") return PgStore.open(database.url, join(migrations, "pg"), { searchPath: database.schema ?? undefined, onConnectionError });
-  mkdirSync(dirname(database.file), { recursive: true });
+  // The database holds code hashes, sealed secrets and keys: owner-only, whatever the umask. SQLite gives
+  // its -wal and -shm files the database file's mode, so creating the file first covers all three.
+  mkdirSync(dirname(database.file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(database.file, "a", 0o600));
   return new SqliteStore(database.file, join(migrations, "sqlite"));
 }

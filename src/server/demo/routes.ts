@@ -8,6 +8,22 @@ const here = dirname(fileURLToPath(import.meta.url));
 // The browser library's ES modules, served as they ship (no CDN, works air-gapped).
 const vendor = join(dirname(createRequire(import.meta.url).resolve("@simplewebauthn/browser")), "..", "esm");
 
+/**
+ * The page's scripts are its own files (no inline script); its one inline <style> and its calls to
+ * /graphql (fetch and graphql-ws) are all it needs. No site may frame it.
+ */
+const contentSecurityPolicy = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
 const files: Record<string, { file: string; type: string }> = {
   "/demo": { file: join(here, "index.html"), type: "text/html; charset=utf-8" },
   "/demo/": { file: join(here, "index.html"), type: "text/html; charset=utf-8" },
@@ -25,7 +41,7 @@ export async function demoRoutes(req: IncomingMessage, res: ServerResponse, url:
   if (!target) return false;
   try {
     const body = await readFile(target.file);
-    res.writeHead(200, { "content-type": target.type, "cache-control": "no-cache" });
+    res.writeHead(200, { "content-type": target.type, "cache-control": "no-cache", "content-security-policy": contentSecurityPolicy });
     res.end(body);
   } catch {
     res.writeHead(404).end();
