@@ -39,8 +39,10 @@ function spawnServer(args: string[], env: Record<string, string> = {}): Promise<
       out += d;
       const match = /listening on (http:\/\/\S+)\/graphql/.exec(out);
       if (match) {
-        processes.set(match[1], child);
-        resolve(match[1]);
+        // The gateway's banner names localhost for people; dial the address it listens on.
+        const url = match[1].replace("//localhost:", "//127.0.0.1:");
+        processes.set(url, child);
+        resolve(url);
       }
     });
     child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}`)));

@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { buildApp } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
 import { printedSchema } from "./schema/index.js";
 import { openStore } from "./store/open.js";
 
@@ -30,7 +30,7 @@ async function main(command: string): Promise<void> {
       const config = loadConfig(process.env);
       const app = await buildApp(config);
       await app.start();
-      process.stdout.write(`Verigate is listening on ${app.url}/graphql${config.graphiql ? " (GraphiQL in a browser)" : ""}\n`);
+      process.stdout.write(banner(app.url, config));
       const shutdown = () => {
         app.stop().then(
           () => process.exit(0),
@@ -44,6 +44,24 @@ async function main(command: string): Promise<void> {
     default:
       throw new Error(`unknown command "${command}"; use serve, migrate, schema or device`);
   }
+}
+
+/**
+ * The address to open and every page served there. A loopback or wildcard listener is named `localhost`:
+ * browsers allow WebAuthn (the /demo page) on a domain name only, and localhost is one.
+ */
+function banner(listening: string, config: Config): string {
+  const url = new URL(listening);
+  if (["127.0.0.1", "[::1]", "0.0.0.0", "[::]"].includes(url.hostname)) url.hostname = "localhost";
+  const base = url.origin;
+  const pages: [string, string][] = [
+    ["/graphql", `the API (HTTP, graphql-ws, SSE)${config.graphiql ? "; GraphiQL in a browser" : ""}`],
+    ...(config.env !== "production" ? [["/demo", "passkey demo page"] as [string, string]] : []),
+    ["/health", "the state of the store and Redis"],
+    ["/ready", "200 while this instance can serve (for load balancers)"],
+    ["/metrics", `Prometheus metrics${config.http.openMetrics ? "" : " (Authorization: Bearer $METRICS_TOKEN)"}`],
+  ];
+  return `Verigate is listening on ${base}/graphql\n${pages.map(([path, what]) => `  ${base}${path.padEnd(9)} ${what}\n`).join("")}`;
 }
 
 main(process.argv[2] ?? "serve").catch((error: unknown) => {

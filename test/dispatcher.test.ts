@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../src/domain/clock.js";
 import { ADMIN_KEY, START, type TestGateway, startGateway, subscribeWs } from "./support/gateway.js";
 import { HTTP_SECRET, httpPeers } from "./support/peers.js";
+import { listeningUrl } from "./support/banner.js";
 
 let gw: TestGateway | undefined;
 const peers = httpPeers();
@@ -109,7 +110,7 @@ describe("outbox dispatcher", () => {
       let out = "";
       child.stdout.on("data", (d) => (out += d));
       await vi.waitFor(() => expect(out).toMatch(/listening on (http:\/\/\S+)\/graphql/), { timeout: 20_000 });
-      return { child, url: /listening on (http:\/\/\S+)\/graphql/.exec(out)![1] };
+      return { child, url: listeningUrl(out)! };
     };
     const gql = async (url: string, query: string, variables: Record<string, unknown> = {}) =>
       (await (await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query, variables }) })).json()) as any;

@@ -7,6 +7,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { type PrivatePostgres, type PrivateRedis, missingDependencyBinaries, privateRedis, startPrivatePostgres } from "./support/dependencies.js";
+import { listeningUrl } from "./support/banner.js";
 
 // Two gateway processes on a PostgreSQL cluster and a Redis of this test's own, which it terminates,
 // stops and restarts under load: no process may exit, no acknowledged approval may be lost or doubled.
@@ -54,7 +55,7 @@ async function instance(name: string): Promise<Instance> {
   child.once("exit", (code, signal) => exits.push(`${name} exited (${code ?? signal}): ${out.slice(-2000)}`));
   // tsx compiles the whole gateway at start: slow on a busy machine.
   await vi.waitFor(() => expect(out).toMatch(/listening on http:\/\/\S+\/graphql/), { timeout: 60_000, interval: 100 });
-  return { name, url: /listening on (http:\/\/\S+)\/graphql/.exec(out)![1], child, logs: () => out };
+  return { name, url: listeningUrl(out)!, child, logs: () => out };
 }
 
 interface Answer {

@@ -8,6 +8,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { HTTP_SECRET, startHttpPeer } from "./support/peers.js";
+import { listeningUrl } from "./support/banner.js";
 
 // Two gateway processes on one PostgreSQL schema and one Redis, as a load balancer would see them.
 const PG = process.env.TEST_PG_URL as string;
@@ -46,7 +47,7 @@ async function instance(name: string): Promise<string> {
   let out = "";
   child.stdout?.on("data", (d) => (out += d));
   await vi.waitFor(() => expect(out).toMatch(/listening on http:\/\/\S+\/graphql/), { timeout: 30_000 });
-  return /listening on (http:\/\/\S+)\/graphql/.exec(out)![1];
+  return listeningUrl(out)!;
 }
 
 const gql = async (url: string, query: string, variables: Record<string, unknown> = {}) =>

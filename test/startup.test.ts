@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { listeningUrl } from "./support/banner.js";
 
 /** Runs `src/main.ts` as a newcomer's `npm start` would, in its own process (under `umask`, when given). */
 function serve(env: Record<string, string>, umask?: string) {
@@ -19,10 +20,10 @@ function serve(env: Record<string, string>, umask?: string) {
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const listening = new Promise<string>((resolve, reject) => {
     const timer = setInterval(() => {
-      const match = /listening on (http:\/\/\S+)\/graphql/.exec(out);
-      if (match) {
+      const url = listeningUrl(out);
+      if (url) {
         clearInterval(timer);
-        resolve(match[1]);
+        resolve(url);
       }
     }, 20);
     void exited.then((code) => {
@@ -99,7 +100,9 @@ describe("start-up", () => {
     const run = serve({ DATA_DIR: dir }, "000");
     children.push(run.child);
     const url = await run.listening;
-    expect(run.output()).toMatch(/listening on http:\S+\/graphql \(GraphiQL in a browser\)$/m);
+    expect(run.output()).toMatch(/listening on http:\/\/localhost:\d+\/graphql$/m);
+    expect(run.output()).toMatch(/\/graphql +the API \(HTTP, graphql-ws, SSE\); GraphiQL in a browser$/m);
+    for (const page of ["/demo", "/health", "/ready", "/metrics"]) expect(run.output()).toContain(`localhost:${new URL(url).port}${page}`);
     // A write, so that SQLite has its write-ahead log and shared-memory files open.
     await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ __typename }" }) });
     const mode = (path: string) => statSync(path).mode & 0o777;
@@ -161,7 +164,7 @@ describe("start-up", () => {
     expect(run.output()).not.toMatch(/dev outbox/);
     // GraphiQL is off in production, and the start-up line does not promise it.
     expect(run.output()).toMatch(/listening on http:\S+\/graphql$/m);
-    expect(run.output()).not.toMatch(/GraphiQL/);
+    expect(run.output()).not.toMatch(/GraphiQL|\/demo/);
     const r = await fetch(`${url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: "Bearer vga_my_own_admin_key_for_tests_123" },
