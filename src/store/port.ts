@@ -26,7 +26,7 @@ import type {
   VerificationStats,
 } from "../domain/types.js";
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
-import type { PrefixTraffic } from "../domain/policy/fraud.js";
+import type { PrefixCounts } from "../domain/policy/fraud.js";
 
 /**
  * The one persistence port. Every method that changes state writes its domain events in the same
@@ -109,8 +109,10 @@ export interface Store {
   /** A rate-limiter-flexible limiter on this store's `rate_limits` table (used when Redis is not configured). */
   rateLimiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract;
 
-  /** Fraud Guard: the prefix's active block, if any, and its traffic (test-mode verifications excluded). */
-  fraudState(query: FraudStateQuery): Promise<{ block: FraudBlock | null; traffic: PrefixTraffic }>;
+  /** Fraud Guard: the prefix's blocks still in force or ended after `since`, newest end first. */
+  fraudBlocks(serviceSid: string, prefix: string, since: number): Promise<FraudBlock[]>;
+  /** Fraud Guard: the prefix's traffic (test-mode verifications excluded). */
+  prefixTraffic(query: PrefixTrafficQuery): Promise<PrefixCounts>;
   /** Writes a block and its event, unless one is already active for the prefix (then answers that one, no event). */
   recordFraudBlock(block: FraudBlock, data: Record<string, unknown>): Promise<{ block: FraudBlock; event: VerifyEvent | null }>;
   /** Ends a block now (a false positive); null when unknown or out of scope. */
@@ -177,14 +179,14 @@ export interface ChallengeResponse {
   now: number;
 }
 
-export interface FraudStateQuery {
+/** Recent: created after recentStart; matured: recent and created at or before maturedBefore; history: (historyStart, historyEnd]. */
+export interface PrefixTrafficQuery {
   serviceSid: string;
   prefix: string;
-  now: number;
-  windowStart: number;
+  recentStart: number;
   maturedBefore: number;
   historyStart: number;
-  priorBlocksSince: number;
+  historyEnd: number;
 }
 
 export interface WebhookPatch {
@@ -256,10 +258,9 @@ export interface NewVerification {
   testMode: boolean;
 }
 
-/** SNA part of a start: the URL's token hash, and when AUTO falls back to SMS if SNA is not done. */
+/** SNA part of a start: the URL's token hash (the URL itself is never stored), and when AUTO falls back to SMS if SNA is not done. */
 export interface SnaPlan {
   tokenHash: string;
-  url: string;
   clientTokenRequired: boolean;
   fallbackAt: number | null;
 }

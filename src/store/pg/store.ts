@@ -7,7 +7,7 @@ import type { ChallengeFallback, ChallengeStatus, FactorType, FraudBlock, Webhoo
 import { decodeCursor } from "../cursor.js";
 import type {
   AttemptFilter,
-  FraudStateQuery,
+  PrefixTrafficQuery,
   StatsFilter,
   WebhookAttemptResult,
   WebhookJob,
@@ -35,7 +35,7 @@ import type {
 import { toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
 import * as t from "./schema.js";
 import { RateLimiterPostgres, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { PrefixTraffic } from "../../domain/policy/fraud.js";
+import type { PrefixCounts } from "../../domain/policy/fraud.js";
 import { attemptConditions, statsConditions, statsOf } from "../insights.js";
 
 type Db = NodePgDatabase<typeof t>;
@@ -239,7 +239,7 @@ export class PgStore implements Store {
         if (sna.fallbackAt !== null) await tx.insert(t.outbox).values({ kind: "sna_fallback", refSid: row.sid, runAt: sna.fallbackAt, createdAt: plan.now });
         [current] = await tx
           .update(v)
-          .set({ snaUrl: sna.url, snaState: "awaiting", snaErrorCodes: sql`coalesce(${v.snaErrorCodes}, '[]')`, snaClientTokenRequired: sna.clientTokenRequired, autoFallback: sna.fallbackAt !== null })
+          .set({ snaState: "awaiting", snaErrorCodes: sql`coalesce(${v.snaErrorCodes}, '[]')`, snaClientTokenRequired: sna.clientTokenRequired, autoFallback: sna.fallbackAt !== null })
           .where(eq(v.sid, row.sid))
           .returning();
       } else {
@@ -707,12 +707,22 @@ export class PgStore implements Store {
     return new RateLimiterPostgres({ ...options, storeClient: this.pool, tableName: "rate_limits", tableCreated: true });
   }
 
-  async fraudState(q: FraudStateQuery): Promise<{ block: FraudBlock | null; traffic: PrefixTraffic }> {
-    const v = t.verifications;
+  async fraudBlocks(serviceSid: string, prefix: string, since: number): Promise<FraudBlock[]> {
     const b = t.fraudBlocks;
+    const rows = await this.db
+      .select()
+      .from(b)
+      .where(and(eq(b.serviceSid, serviceSid), eq(b.prefix, prefix), gt(b.blockedUntil, since)))
+      .orderBy(desc(b.blockedUntil));
+    return rows.map(toFraudBlock);
+  }
+
+  async prefixTraffic(q: PrefixTrafficQuery): Promise<PrefixCounts> {
+    const v = t.verifications;
     const approved = sql`${v.status} = 'APPROVED'`;
-    const recent = sql`${v.dateCreated} > ${q.windowStart}`;
+    const recent = sql`${v.dateCreated} > ${q.recentStart}`;
     const matured = sql`${recent} and ${v.dateCreated} <= ${q.maturedBefore}`;
+    const history = sql`${v.dateCreated} <= ${q.historyEnd}`;
     const count = (condition: ReturnType<typeof sql>) => sql<number>`coalesce(sum(case when ${condition} then 1 else 0 end), 0)::int`;
     const [traffic] = await this.db
       .select({
@@ -720,19 +730,12 @@ export class PgStore implements Store {
         recentApproved: count(sql`${recent} and ${approved}`),
         matured: count(matured),
         maturedApproved: count(sql`${matured} and ${approved}`),
-        history: count(sql`${v.dateCreated} <= ${q.windowStart}`),
-        historyApproved: count(sql`${v.dateCreated} <= ${q.windowStart} and ${approved}`),
+        history: count(history),
+        historyApproved: count(sql`${history} and ${approved}`),
       })
       .from(v)
       .where(and(eq(v.serviceSid, q.serviceSid), eq(v.prefix, q.prefix), gt(v.dateCreated, q.historyStart), eq(v.testMode, false)));
-    const blocks = await this.db
-      .select()
-      .from(b)
-      .where(and(eq(b.serviceSid, q.serviceSid), eq(b.prefix, q.prefix), gt(b.blockedUntil, q.priorBlocksSince)))
-      .orderBy(desc(b.blockedUntil));
-    const active = blocks.find((block) => block.blockedUntil > q.now && block.dateCreated <= q.now);
-    const priorBlocks = blocks.filter((block) => block.dateCreated > q.priorBlocksSince).length;
-    return { block: active ? toFraudBlock(active) : null, traffic: { ...(traffic as Omit<PrefixTraffic, "priorBlocks">), priorBlocks } };
+    return traffic as PrefixCounts;
   }
 
   async recordFraudBlock(block: FraudBlock, data: Record<string, unknown>) {
@@ -757,7 +760,7 @@ export class PgStore implements Store {
       const [found] = await tx.select().from(b).where(serviceSid ? and(eq(b.sid, sid), eq(b.serviceSid, serviceSid)) : eq(b.sid, sid)).for("update");
       if (!found) return null;
       if (found.blockedUntil <= now) return { block: toFraudBlock(found), event: null };
-      const [row] = await tx.update(b).set({ blockedUntil: now }).where(eq(b.sid, sid)).returning();
+      const [row] = await tx.update(b).set({ blockedUntil: now, liftedAt: now }).where(eq(b.sid, sid)).returning();
       const block = toFraudBlock(row);
       return { block, event: await this.event(tx, { type: "fraud_guard.lifted", serviceSid: block.serviceSid, resourceSid: sid, data: block, now }) };
     });

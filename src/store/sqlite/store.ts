@@ -7,10 +7,10 @@ import type { FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, Cha
 import { decodeCursor } from "../cursor.js";
 import type { ChallengeFallback, ChallengeStatus, FactorType } from "../../domain/types.js";
 import { type FraudBlockRow, toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type ChallengeRow, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
-import type { AttemptFilter, FraudStateQuery, StatsFilter, WebhookAttemptResult, WebhookJob, WebhookPatch, ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
+import type { AttemptFilter, PrefixTrafficQuery, StatsFilter, WebhookAttemptResult, WebhookJob, WebhookPatch, ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
 import * as t from "./schema.js";
 import { RateLimiterSQLite, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { PrefixTraffic } from "../../domain/policy/fraud.js";
+import type { PrefixCounts } from "../../domain/policy/fraud.js";
 import { attemptConditions, statsConditions, statsOf } from "../insights.js";
 
 type EventDraft = { type: string; serviceSid: string; resourceSid: string; data: object; now: number };
@@ -467,7 +467,6 @@ export class SqliteStore implements Store {
     return this.db
       .update(t.verifications)
       .set({
-        snaUrl: sna.url,
         snaState: "awaiting",
         snaErrorCodes: sql`coalesce(${t.verifications.snaErrorCodes}, '[]')`,
         snaClientTokenRequired: sna.clientTokenRequired,
@@ -941,34 +940,36 @@ export class SqliteStore implements Store {
     return new RateLimiterSQLite({ ...options, storeClient: this.sqlite, storeType: "better-sqlite3", tableName: "rate_limits", tableCreated: true });
   }
 
-  async fraudState(q: FraudStateQuery): Promise<{ block: FraudBlock | null; traffic: PrefixTraffic }> {
-    const v = t.verifications;
+  async fraudBlocks(serviceSid: string, prefix: string, since: number): Promise<FraudBlock[]> {
     const b = t.fraudBlocks;
+    const rows = this.db
+      .select()
+      .from(b)
+      .where(and(eq(b.serviceSid, serviceSid), eq(b.prefix, prefix), gt(b.blockedUntil, since)))
+      .orderBy(desc(b.blockedUntil))
+      .all();
+    return rows.map(toFraudBlock);
+  }
+
+  async prefixTraffic(q: PrefixTrafficQuery): Promise<PrefixCounts> {
+    const v = t.verifications;
     const approved = sql`${v.status} = 'APPROVED'`;
-    const recent = sql`${v.dateCreated} > ${q.windowStart}`;
+    const recent = sql`${v.dateCreated} > ${q.recentStart}`;
     const matured = sql`${recent} and ${v.dateCreated} <= ${q.maturedBefore}`;
+    const history = sql`${v.dateCreated} <= ${q.historyEnd}`;
     const count = (condition: ReturnType<typeof sql>) => sql<number>`coalesce(sum(case when ${condition} then 1 else 0 end), 0)`;
-    const traffic = this.db
+    return this.db
       .select({
         recent: count(recent),
         recentApproved: count(sql`${recent} and ${approved}`),
         matured: count(matured),
         maturedApproved: count(sql`${matured} and ${approved}`),
-        history: count(sql`${v.dateCreated} <= ${q.windowStart}`),
-        historyApproved: count(sql`${v.dateCreated} <= ${q.windowStart} and ${approved}`),
+        history: count(history),
+        historyApproved: count(sql`${history} and ${approved}`),
       })
       .from(v)
       .where(and(eq(v.serviceSid, q.serviceSid), eq(v.prefix, q.prefix), gt(v.dateCreated, q.historyStart), eq(v.testMode, false)))
-      .get();
-    const blocks = this.db
-      .select()
-      .from(b)
-      .where(and(eq(b.serviceSid, q.serviceSid), eq(b.prefix, q.prefix), gt(b.blockedUntil, q.priorBlocksSince)))
-      .orderBy(desc(b.blockedUntil))
-      .all();
-    const active = blocks.find((block) => block.blockedUntil > q.now && block.dateCreated <= q.now);
-    const priorBlocks = blocks.filter((block) => block.dateCreated > q.priorBlocksSince).length;
-    return { block: active ? toFraudBlock(active) : null, traffic: { ...(traffic as Omit<PrefixTraffic, "priorBlocks">), priorBlocks } };
+      .get() as PrefixCounts;
   }
 
   async recordFraudBlock(block: FraudBlock, data: Record<string, unknown>) {
@@ -992,7 +993,7 @@ export class SqliteStore implements Store {
       const found = this.db.select().from(b).where(serviceSid ? and(eq(b.sid, sid), eq(b.serviceSid, serviceSid)) : eq(b.sid, sid)).get();
       if (!found) return null;
       if (found.blockedUntil <= now) return { block: toFraudBlock(found), event: null };
-      const row = this.db.update(b).set({ blockedUntil: now }).where(eq(b.sid, sid)).returning().get() as FraudBlockRow;
+      const row = this.db.update(b).set({ blockedUntil: now, liftedAt: now }).where(eq(b.sid, sid)).returning().get() as FraudBlockRow;
       const block = toFraudBlock(row);
       return { block, event: this.event({ type: "fraud_guard.lifted", serviceSid: block.serviceSid, resourceSid: sid, data: block, now }) };
     });
