@@ -71,8 +71,13 @@ export interface Store {
   retryJob(jobId: number, runAt: number, error: string): Promise<void>;
   /** Keeps the lease of jobs still in flight, so only a dead worker's jobs are taken over. */
   extendLeases(jobIds: number[], until: number): Promise<void>;
-  /** Drops a job that must not run (its verification is final); no event. */
+  /** Drops a job that must not run; no event. */
   dropJob(jobId: number): Promise<void>;
+  /**
+   * Settles, as `abandonedSend` says, up to `limit` QUEUED attempts of final verifications whose job is
+   * gone (a crash mid-send); one delivery event each.
+   */
+  settleAbandonedAttempts(now: number, limit: number): Promise<VerifyEvent[]>;
   pendingJobCount(): Promise<number>;
 
   /** The entity of an identity, created on first use (the given one is inserted only if none exists). */

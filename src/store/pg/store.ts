@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
 import { type NodePgDatabase, drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { newSid } from "../../domain/ids.js";
+import { abandonedSend } from "../../domain/verification/abandoned.js";
 import type { ChallengeFallback, ChallengeStatus, FactorType, FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
 import type {
@@ -483,6 +484,29 @@ export class PgStore implements Store {
     const v = t.verifications;
     const [row] = await q.update(v).set({ version: sql`${v.version} + 1`, dateUpdated: now }).where(eq(v.sid, attempt.verificationSid)).returning();
     return (await this.verificationEvent(q, `delivery.${status.toLowerCase()}`, row, now)).event;
+  }
+
+  async settleAbandonedAttempts(now: number, limit: number): Promise<VerifyEvent[]> {
+    return this.db.transaction(async (tx) => {
+      const a = t.sendAttempts;
+      const v = t.verifications;
+      const o = t.outbox;
+      // SKIP LOCKED: instances starting together settle each attempt once.
+      const orphans = await tx
+        .select({ sid: a.sid, verificationStatus: v.status })
+        .from(a)
+        .innerJoin(v, eq(v.sid, a.verificationSid))
+        .where(and(eq(a.status, "QUEUED"), ne(v.status, "PENDING"), notExists(tx.select({ id: o.id }).from(o).where(and(eq(o.kind, "delivery"), eq(o.refSid, a.sid))))))
+        .limit(limit)
+        .for("update", { of: a, skipLocked: true });
+      const events: VerifyEvent[] = [];
+      for (const orphan of orphans) {
+        const settled = abandonedSend(orphan.verificationStatus as VerificationStatus);
+        const [attempt] = await tx.update(a).set({ status: settled.status, errorCode: settled.errorCode, providerMessageId: null }).where(eq(a.sid, orphan.sid)).returning();
+        events.push(await this.attemptChanged(tx, attempt, settled.status, now));
+      }
+      return events;
+    });
   }
 
   async retryJob(jobId: number, runAt: number, error: string): Promise<void> {

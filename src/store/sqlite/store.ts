@@ -1,8 +1,9 @@
 import Database from "better-sqlite3";
-import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { newSid } from "../../domain/ids.js";
+import { abandonedSend } from "../../domain/verification/abandoned.js";
 import type { FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
 import type { ChallengeFallback, ChallengeStatus, FactorType } from "../../domain/types.js";
@@ -717,6 +718,26 @@ export class SqliteStore implements Store {
 
   async dropJob(jobId: number): Promise<void> {
     await this.write(() => this.deleteJob().run({ id: jobId }));
+  }
+
+  async settleAbandonedAttempts(now: number, limit: number): Promise<VerifyEvent[]> {
+    return this.write(() => {
+      const a = t.sendAttempts;
+      const v = t.verifications;
+      const o = t.outbox;
+      const orphans = this.db
+        .select({ sid: a.sid, verificationStatus: v.status })
+        .from(a)
+        .innerJoin(v, eq(v.sid, a.verificationSid))
+        .where(and(eq(a.status, "QUEUED"), ne(v.status, "PENDING"), notExists(this.db.select({ id: o.id }).from(o).where(and(eq(o.kind, "delivery"), eq(o.refSid, a.sid))))))
+        .limit(limit)
+        .all();
+      return orphans.map((orphan) => {
+        const settled = abandonedSend(orphan.verificationStatus as VerificationStatus);
+        const attempt = this.recordAttempt().get({ sid: orphan.sid, status: settled.status, providerMessageId: null, errorCode: settled.errorCode, channel: null }) as AttemptRow;
+        return this.attemptChanged(attempt, settled.status, now);
+      });
+    });
   }
 
   async pendingJobCount(): Promise<number> {
