@@ -302,6 +302,11 @@ export interface StartPlan {
   maxSendAttempts: number;
   fresh: NewVerification;
   sna: SnaPlan | null;
+  /**
+   * Whether the pending verification for `to` is the one this start resends (the domain's rule: PSD2
+   * binds a code to one amount and payee). If not, it is CANCELED (with its event) and a fresh one made.
+   */
+  resends: (pending: { amount: string | null; payee: string | null }) => boolean;
 }
 
 export type StartOutcome =

@@ -169,6 +169,9 @@ export class VerificationFlow {
       attemptChannel: channel,
       attemptSid: newSid("VL"),
       sna: snaLink?.plan ?? null,
+      // PSD2: a code authorises one transaction; another amount or payee is a new verification (Twilio
+      // resends the first transaction's code, which then authorises what the payer did not see).
+      resends: (pending) => pending.amount === psd2.amount && pending.payee === psd2.payee,
       now,
       sendWindowStart: now - service.ttlSeconds * 1000,
       // End-to-end suites start test numbers as often as they run.

@@ -208,13 +208,19 @@ export class PgStore implements Store {
         .where(and(eq(a.serviceSid, plan.serviceSid), eq(a.to, plan.to), gt(a.time, plan.sendWindowStart)));
       if (n >= plan.maxSendAttempts) return { ok: false, reason: "MAX_SEND_ATTEMPTS_REACHED" };
       const v = t.verifications;
-      const [pending] = await tx
+      let [pending]: (VerificationRow | undefined)[] = await tx
         .select()
         .from(v)
         .where(and(eq(v.serviceSid, plan.serviceSid), eq(v.to, plan.to), eq(v.status, "PENDING"), gt(v.expiresAt, plan.now)))
         .orderBy(desc(v.seq))
         .limit(1)
         .for("update");
+      const events: VerifyEvent[] = [];
+      if (pending && !plan.resends(pending)) {
+        const canceled = (await this.settle(tx, pending.sid, "CANCELED", plan.now)) as VerificationRow;
+        events.push((await this.verificationEvent(tx, "verification.canceled", canceled, plan.now)).event);
+        pending = undefined;
+      }
       const { fresh } = plan;
       const [row] = pending
         ? await tx.update(v).set({ channel: plan.channel, version: sql`${v.version} + 1`, dateUpdated: plan.now }).where(eq(v.sid, pending.sid)).returning()
@@ -247,7 +253,8 @@ export class PgStore implements Store {
         await tx.insert(t.outbox).values({ kind: "delivery", refSid: plan.attemptSid, runAt: plan.now, createdAt: plan.now });
       }
       const { verification, event } = await this.verificationEvent(tx, pending ? "verification.resent" : "verification.started", current, plan.now);
-      return { ok: true, verification, created: !pending, events: [event] };
+      events.push(event);
+      return { ok: true, verification, created: !pending, events };
     });
   }
 

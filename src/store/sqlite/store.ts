@@ -436,7 +436,13 @@ export class SqliteStore implements Store {
     return this.write((): StartOutcome => {
       const sends = this.sendsSince().get({ serviceSid: plan.serviceSid, to: plan.to, since: plan.sendWindowStart })?.n ?? 0;
       if (sends >= plan.maxSendAttempts) return { ok: false, reason: "MAX_SEND_ATTEMPTS_REACHED" };
-      const pending = this.pendingByTo().get({ serviceSid: plan.serviceSid, to: plan.to, now: plan.now });
+      let pending = this.pendingByTo().get({ serviceSid: plan.serviceSid, to: plan.to, now: plan.now });
+      const events: VerifyEvent[] = [];
+      if (pending && !plan.resends(pending)) {
+        const canceled = this.settle().get({ sid: pending.sid, status: "CANCELED", now: plan.now }) as VerificationRow;
+        events.push(this.verificationEvent("verification.canceled", canceled, plan.now).event);
+        pending = undefined;
+      }
       const { fresh } = plan;
       const row = pending
         ? (this.touchForResend().get({ sid: pending.sid, channel: plan.channel, now: plan.now }) as VerificationRow)
@@ -456,7 +462,8 @@ export class SqliteStore implements Store {
       const type = pending ? "verification.resent" : "verification.started";
       // A new verification's only attempt is the row just written: no need to read it back (SNA changes it).
       const { verification, event } = this.verificationEvent(type, current, plan.now, pending || plan.sna ? undefined : [attempt]);
-      return { ok: true, verification, created: !pending, events: [event] };
+      events.push(event);
+      return { ok: true, verification, created: !pending, events };
     });
   }
 
