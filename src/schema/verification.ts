@@ -51,7 +51,7 @@ export const VerificationRef = builder.objectRef<Verification>("Verification").i
     amount: t.exposeString("amount", { nullable: true }),
     payee: t.exposeString("payee", { nullable: true }),
     sendCodeAttempts: t.field({ type: [SendCodeAttemptRef], resolve: (v) => v.sendCodeAttempts }),
-    sna: t.field({ type: SnaRef, nullable: true, description: "SNA: the single-use URL the device opens over mobile data", resolve: (v) => v.sna }),
+    sna: t.field({ type: SnaRef, nullable: true, description: "SNA: the single-use URL the device opens over mobile data; only in the startVerification answer that made it (a bearer secret: null on later reads)", resolve: (v) => v.sna }),
     snaAttemptsErrorCodes: t.field({
       type: ["Int"],
       nullable: true,
