@@ -27,17 +27,15 @@ import { demoRoutes } from "./server/demo/routes.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ReceiptRecorder } from "./workers/receipts.js";
 import { EventBus, fanOut } from "./realtime/bus.js";
+import { RedisLink, RedisRelay, redisLimiter } from "./realtime/redis.js";
 import type { Gateway } from "./schema/context.js";
 import { gatewaySchema } from "./schema/index.js";
 import { Authenticator } from "./server/auth.js";
 import { buildHttp } from "./server/http.js";
 import { Metrics } from "./server/metrics.js";
-import { Redis } from "ioredis";
-import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import type { Store } from "./store/port.js";
 import { openStore } from "./store/open.js";
 import { Dispatcher } from "./workers/dispatcher.js";
-import { RateLimiterRedis } from "rate-limiter-flexible";
 import { RateLimits } from "./domain/policy/limits.js";
 import { WebhookDirectory } from "./domain/webhook/directory.js";
 import { httpCarrierLookup, noCarrierLookup } from "./domain/policy/lookup.js";
@@ -61,12 +59,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
 
   mkdirSync(config.dataDir, { recursive: true });
   const keys = deriveKeyring(config.secret ?? loadOrCreateSecret(config.dataDir));
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, storeTroubleReporter(logger));
 
-  // Between instances, Redis carries the events; alone, an in-memory EventTarget does.
-  const redis = config.redisUrl ? { publish: new Redis(config.redisUrl), subscribe: new Redis(config.redisUrl) } : null;
-  const bus = new EventBus(redis ? createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) : undefined);
-  const metrics = new Metrics(() => bus.listeners, () => store.pendingJobCount());
+  // Between instances, Redis carries the events and the rate-limit counters; while it is away, each
+  // instance carries on alone (its own subscribers, the store's counters).
+  const redis = config.redisUrl ? new RedisLink(config.redisUrl, { logger, onFallback: (what) => metrics.fallback(what) }) : null;
+  const bus = new EventBus(redis ? new RedisRelay(redis) : undefined);
+  const dependencies = async () => ({ store: await reachable(store), ...(redis ? { redis: redis.up } : {}) });
+  const metrics = new Metrics(() => bus.listeners, () => store.pendingJobCount(), dependencies);
   let dispatcher: Dispatcher | undefined;
   // Any event may have queued webhook deliveries with it (and starts queue messages): wake the outbox.
   const wakeDispatcher: EventSink = { publish: () => dispatcher?.wake() };
@@ -93,7 +93,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   // Rate-limit counters live in Redis when there is one, else in the store's own table: either way they
   // hold across restarts and across instances.
   const rateLimits = new RateLimits(
-    redis ? (options) => new RateLimiterRedis({ ...options, storeClient: redis.publish }) : (options) => store.rateLimiter(options),
+    redis ? (options) => redisLimiter(redis, options, store.rateLimiter(options)) : (options) => store.rateLimiter(options),
     (error) => logger.error({ err: error }, "rate-limit store unavailable; the request was let through"),
   );
   const carrierLookup = config.lookup.url ? httpCarrierLookup(config.lookup.url, config.lookup.timeoutMs, (error) => logger.warn({ err: error }, "carrier lookup failed")) : noCarrierLookup;
@@ -113,6 +113,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     store,
     clock,
     sink,
+    log: logger,
     services,
     relyingParty: {
       rpId: () => config.webauthn.rpId ?? (config.publicUrl ? new URL(config.publicUrl).hostname : "localhost"),
@@ -131,6 +132,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     clock,
     keys,
     sink,
+    log: logger,
     services,
     passkeys,
     startVerification: (input) => verifications.start(input),
@@ -184,8 +186,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
           await factors.runFallback(job.refSid);
           return { done: true };
         } catch (error) {
-          // A refusal (send cap, disabled channel…) will not change by retrying; anything else may.
-          const refused = error instanceof VerifyError;
+          // A refusal (send cap, disabled channel…) will not change by retrying; anything else may,
+          // a store that was unavailable included.
+          const refused = error instanceof VerifyError && error.code !== "SERVICE_UNAVAILABLE";
           return { done: false, retry: !refused, reason: error instanceof Error ? error.message : String(error) };
         }
       },
@@ -201,7 +204,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: d.http.secret });
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) =>
     (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
-  const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, isReady: () => ready, routes });
+  const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, isReady: () => ready, dependencies, routes });
 
   return {
     gateway,
@@ -243,9 +246,41 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       await transports.close();
       notifier.close();
       await store.close();
-      redis?.publish.disconnect();
-      redis?.subscribe.disconnect();
+      redis?.close();
     },
+  };
+}
+
+/** Does the store answer within 2 s? (A database that hangs must not hang /health with it.) */
+async function reachable(store: Store): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("no answer")), 2000);
+  });
+  try {
+    await Promise.race([store.ping(), timeout]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * PostgreSQL connections lost or refused, said at warn at most every 5 s with how many there were: an
+ * outage of a minute under load is a few lines, not thousands. The pool reconnects by itself.
+ */
+function storeTroubleReporter(logger: Logger): (error: unknown) => void {
+  let last = 0;
+  let unreported = 0;
+  return (error) => {
+    unreported++;
+    const now = Date.now();
+    if (now - last < 5000) return;
+    logger.warn({ err: error, failures: unreported }, "PostgreSQL connection lost or refused; requests that need it answer SERVICE_UNAVAILABLE until it is back");
+    last = now;
+    unreported = 0;
   };
 }
 

@@ -197,18 +197,20 @@ describe("passkey API without a browser", () => {
     expect(options.excludeCredentials).toEqual([]);
   });
 
-  it("a bad registration response → FACTOR_VERIFICATION_FAILED; five of them → TOO_MANY_ATTEMPTS", async () => {
+  it("a bad registration response → FACTOR_VERIFICATION_FAILED; the fifth → TOO_MANY_ATTEMPTS, and the factor stays locked", async () => {
     const created = await local.gql(`mutation($input: CreateFactorInput!) { createFactor(input: $input) { factor { sid } } }`, {
       input: { serviceSid: local.defaultServiceSid, identity: "carol", friendlyName: "x", factorType: "PASSKEY" },
     });
     const sid = created.data?.createFactor.factor.sid;
     const bogus = { id: "AAAA", rawId: "AAAA", type: "public-key", response: { clientDataJSON: "e30", attestationObject: "oA" }, clientExtensionResults: {} };
     const VERIFY = `mutation($input: VerifyFactorInput!) { verifyFactor(input: $input) { status } }`;
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 4; i++) {
       const r = await local.gql(VERIFY, { input: { sid, passkeyResponse: bogus } });
       expect(r.errors?.[0].extensions).toMatchObject({ code: "FACTOR_VERIFICATION_FAILED", twilioCode: 60311 });
     }
-    expect((await local.gql(VERIFY, { input: { sid, passkeyResponse: bogus } })).errors?.[0].extensions).toMatchObject({ code: "TOO_MANY_ATTEMPTS", twilioCode: 60310 });
+    for (let i = 0; i < 2; i++) expect((await local.gql(VERIFY, { input: { sid, passkeyResponse: bogus } })).errors?.[0].extensions).toMatchObject({ code: "TOO_MANY_ATTEMPTS", twilioCode: 60310 });
+    const failures = await local.sql<{ data: string }>("select data from events where resource_sid = ? and type = 'factor.verification_failed'", [sid]);
+    expect(failures.map((r) => JSON.parse(r.data).failedAttempts)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it("a challenge for an identity without a verified passkey → FACTOR_NOT_VERIFIED", async () => {

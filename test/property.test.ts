@@ -15,6 +15,9 @@ const WRITES_ON_ERROR: Record<string, string[]> = {
   FRAUD_BLOCKED: ["fraud_blocks", "events", "webhook_deliveries", "outbox"],
   // The fifth failed answer denies the challenge: a state change subscribers and webhooks hear about.
   TOO_MANY_ATTEMPTS: ["events", "webhook_deliveries", "outbox"],
+  // Every failed answer is a security event (challenge.answer_failed, factor.verification_failed).
+  CHALLENGE_VERIFICATION_FAILED: ["events", "webhook_deliveries", "outbox"],
+  FACTOR_VERIFICATION_FAILED: ["events", "webhook_deliveries", "outbox"],
 };
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
 

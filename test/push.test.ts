@@ -161,7 +161,7 @@ describe("push challenges", () => {
     expect((await gw.gql(ANSWER, { input: { sid: challenge.sid, authPayload: await signAnswer(reordered, "approved", device.key) } })).data?.updateChallenge.status).toBe("APPROVED");
   });
 
-  it("an answer without status, or unsigned, is refused; five refusals deny the challenge", async () => {
+  it("an answer without status, or unsigned, is refused (event challenge.answer_failed); five refusals deny the challenge, then even a right answer → TOO_MANY_ATTEMPTS", async () => {
     const device = await enrolled("heidi");
     const { challenge } = await challengeFor(device);
     const view = (await device.challenge(challenge.sid))!;
@@ -172,6 +172,10 @@ describe("push challenges", () => {
     expect(errorCode(await gw.gql(ANSWER, { input: { sid: challenge.sid, authPayload: "x.y.z" } }))).toBe("CHALLENGE_VERIFICATION_FAILED");
     expect(errorCode(await gw.gql(ANSWER, { input: { sid: challenge.sid, authPayload: "x.y.z" } }))).toBe("TOO_MANY_ATTEMPTS");
     expect((await gw.gql(READ, { sid: challenge.sid })).data?.challenge.status).toBe("DENIED");
+    await expect(device.answer(view, "approved")).rejects.toMatchObject({ code: "TOO_MANY_ATTEMPTS" });
+    const failures = await gw.sql<{ data: string }>("select data from events where resource_sid = ? and type = 'challenge.answer_failed'", [challenge.sid]);
+    expect(failures.map((r) => JSON.parse(r.data).failedAttempts)).toEqual([1, 2, 3, 4, 5]);
+    expect(failures.map((r) => r.data).join()).not.toMatch(/eyJ/);
   });
 
   it("a late answer → CHALLENGE_EXPIRED", async () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { buildSchema } from "graphql";
+import { buildSchema, isEnumType, isInputObjectType, isInterfaceType, isIntrospectionType, isObjectType, isScalarType, isSpecifiedScalarType } from "graphql";
 import { describe, expect, it } from "vitest";
 import { gatewaySchema, printedSchema } from "../src/schema/index.js";
 
@@ -22,5 +22,26 @@ describe("schema.graphql", () => {
     expect(production.getQueryType()?.getFields().devOutbox).toBeUndefined();
     expect(production.getType("OutboxMessage")).toBeUndefined();
     expect(production.getQueryType()?.getFields().verification).toBeDefined();
+  });
+
+  it("describes every type, field, argument, input field and enum value (GraphiQL's docs pane)", () => {
+    const schema = gatewaySchema({ devOutbox: true });
+    const missing: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (isIntrospectionType(type) || isSpecifiedScalarType(type)) continue;
+      if (!type.description?.trim()) missing.push(`type ${type.name}`);
+      if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
+        for (const field of Object.values(type.getFields())) {
+          if (!field.description?.trim()) missing.push(`${type.name}.${field.name}`);
+          for (const arg of "args" in field ? field.args : []) if (!arg.description?.trim()) missing.push(`${type.name}.${field.name}(${arg.name})`);
+        }
+      }
+      if (isEnumType(type)) for (const value of type.getValues()) if (!value.description?.trim()) missing.push(`${type.name}.${value.name}`);
+    }
+    expect(missing).toEqual([]);
+    for (const name of ["DateTime", "JSON"]) {
+      const scalar = schema.getType(name);
+      expect(isScalarType(scalar) && scalar.specifiedByURL, `${name} @specifiedBy`).toMatch(/^https:\/\//);
+    }
   });
 });

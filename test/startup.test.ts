@@ -57,7 +57,7 @@ describe("start-up", () => {
     expect(statSync(join(dir, "verigate.db")).isFile()).toBe(true);
     expect(statSync(join(dir, "secret")).mode & 0o077).toBe(0);
 
-    expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: "ok" });
+    expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: "ok", store: "ok" });
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/verigate_process_cpu_seconds_total/);
     expect(metrics).toMatch(/# TYPE verigate_verifications_started_total counter/);

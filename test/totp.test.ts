@@ -79,14 +79,18 @@ describe("TOTP factors", () => {
     for (const [totp, field] of [
       [{ timeStep: 10 }, "totp.timeStep"],
       [{ codeLength: 9 }, "totp.codeLength"],
+      // Fewer than 6 digits is too easy to guess (RFC 4226 §5.3, ASVS 2.8).
+      [{ codeLength: 5 }, "totp.codeLength"],
       [{ skew: 3 }, "totp.skew"],
     ] as const) {
       const r = await gw.gql(CREATE, { input: { serviceSid: gw.defaultServiceSid, identity: "x", friendlyName: "x", factorType: "TOTP", totp } });
       expect(r.errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field });
     }
+    const short = await gw.gql(`mutation($s: ID!) { updateService(input: { sid: $s, totp: { codeLength: 4 } }) { sid } }`, { s: svc.data!.createService.sid });
+    expect(short.errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "totp.codeLength" });
   });
 
-  it("a wrong first code → FACTOR_VERIFICATION_FAILED; the fifth locks the factor (TOO_MANY_ATTEMPTS 60310), even for the right code", async () => {
+  it("a wrong first code → FACTOR_VERIFICATION_FAILED (event factor.verification_failed); the fifth locks the factor (TOO_MANY_ATTEMPTS 60310), even for the right code", async () => {
     const { factor, totp } = await enrol("dave");
     const device = app(totp.secret);
     const wrong = String((Number(codeAt(device, clock.now())) + 1) % 1_000_000).padStart(6, "0");
@@ -94,6 +98,9 @@ describe("TOTP factors", () => {
     expect((await gw.gql(VERIFY, { input: { sid: factor.sid, code: wrong } })).errors?.[0].extensions).toMatchObject({ code: "TOO_MANY_ATTEMPTS", twilioCode: 60310 });
     expect((await gw.gql(VERIFY, { input: { sid: factor.sid, code: codeAt(device, clock.now()) } })).errors?.[0].extensions).toMatchObject({ code: "TOO_MANY_ATTEMPTS" });
     expect((await gw.gql(`{ factor(sid: "${factor.sid}") { status } }`)).data?.factor.status).toBe("UNVERIFIED");
+    const failures = await gw.sql<{ data: string }>("select data from events where resource_sid = ? and type = 'factor.verification_failed'", [factor.sid]);
+    expect(failures.map((r) => JSON.parse(r.data)).map((d) => [d.sid, d.failedAttempts])).toEqual([1, 2, 3, 4, 5].map((n) => [factor.sid, n]));
+    expect(failures.map((r) => r.data).join()).not.toContain(wrong);
   });
 
   it("a challenge on an unverified factor → FACTOR_NOT_VERIFIED", async () => {
@@ -119,6 +126,14 @@ describe("TOTP factors", () => {
     const replay = await gw.gql(ANSWER, { input: { sid: second.sid, code } });
     expect(replay.errors?.[0].extensions).toMatchObject({ code: "CHALLENGE_VERIFICATION_FAILED", twilioCode: 60324 });
     expect(replay.errors?.[0].message).toMatch(/already used/);
+    // ASVS 2.8.5: a replay leaves a trace — an event, a warning with the sids and the client's address, a metric; never the code.
+    const traces = await gw.sql<{ data: string }>("select data from events where resource_sid = ? and type = 'challenge.replay_refused'", [second.sid]);
+    expect(traces.map((r) => JSON.parse(r.data))).toEqual([expect.objectContaining({ sid: second.sid, factorSid: sid, serviceSid: gw.defaultServiceSid, failedAttempts: 1 })]);
+    expect(traces[0].data).not.toContain(code);
+    const warning = gw.logs().split("\n").find((line) => line.includes("a TOTP code was replayed") && line.includes(second.sid));
+    expect(JSON.parse(warning ?? "{}")).toMatchObject({ level: 40, challengeSid: second.sid, factorSid: sid, clientAddress: expect.stringMatching(/127\.0\.0\.1|::1/) });
+    expect(warning).not.toContain(code);
+    expect(await (await fetch(`${gw.url}/metrics`)).text()).toMatch(/^verigate_totp_replays_total 1$/m);
     clock.advance(30_000);
     expect((await gw.gql(ANSWER, { input: { sid: second.sid, code: codeAt(device, clock.now()) } })).data?.updateChallenge.status).toBe("APPROVED");
   });
@@ -134,30 +149,42 @@ describe("TOTP factors", () => {
     expect(answers.filter((a) => errorCode(a) === "CHALLENGE_VERIFICATION_FAILED")).toHaveLength(9);
   });
 
-  it("skew: a code one step old is accepted; one from three steps away is refused with a drift hint", async () => {
+  it("skew: a code one step old is accepted; one from three steps away is refused like any wrong code (no drift oracle)", async () => {
     const { sid, device } = await verifiedFactor("heidi");
     const c1 = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } })).data!.createChallenge.challenge.sid;
     expect((await gw.gql(ANSWER, { input: { sid: c1, code: codeAt(device, clock.now() - 30_000) } })).data?.updateChallenge.status).toBe("APPROVED");
     clock.advance(30_000);
     const c2 = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } })).data!.createChallenge.challenge.sid;
-    // The device's clock runs 90 s slow: its code belongs to three steps ago.
+    // The device's clock runs 90 s slow (or 120 s fast): a refusal must not tell which window its code was from.
+    const wrong = await gw.gql(ANSWER, { input: { sid: c2, code: String((Number(codeAt(device, clock.now())) + 1) % 1_000_000).padStart(6, "0") } });
     const slow = await gw.gql(ANSWER, { input: { sid: c2, code: codeAt(device, clock.now() - 90_000) } });
-    expect(slow.errors?.[0].extensions).toMatchObject({ code: "CHALLENGE_VERIFICATION_FAILED", driftSteps: -3 });
-    expect(slow.errors?.[0].message).toMatch(/3 time steps behind/);
     const fast = await gw.gql(ANSWER, { input: { sid: c2, code: codeAt(device, clock.now() + 120_000) } });
-    expect(fast.errors?.[0].extensions).toMatchObject({ code: "CHALLENGE_VERIFICATION_FAILED", driftSteps: 4 });
+    for (const refused of [slow, fast]) {
+      expect(refused.errors?.[0].extensions).toEqual(wrong.errors?.[0].extensions);
+      expect(refused.errors?.[0].message).toBe(wrong.errors?.[0].message);
+    }
+    expect(slow.errors?.[0].extensions).toEqual({ code: "CHALLENGE_VERIFICATION_FAILED", twilioCode: 60324 });
     expect((await gw.gql(`{ challenge(sid: "${c2}") { status } }`)).data?.challenge.status).toBe("PENDING");
   });
 
-  it("five wrong codes deny the challenge (TOO_MANY_ATTEMPTS 60308) and subscribers see DENIED", async () => {
+  it("five wrong codes deny the challenge (TOO_MANY_ATTEMPTS 60308); subscribers see DENIED, serviceEvents each failed answer", async () => {
     const { sid } = await verifiedFactor("ivan");
     const created = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } })).data!.createChallenge;
     const live = subscribeWs(gw.wsClient(ADMIN_KEY), `subscription($sid: ID!) { challengeUpdated(sid: $sid) { status } }`, { sid: created.challenge.sid });
+    const feed = subscribeWs(gw.wsClient(ADMIN_KEY), `subscription($s: ID!) { serviceEvents(serviceSid: $s) { type resourceSid data } }`, { s: gw.defaultServiceSid });
     await live.waitFor(1);
+    // serviceEvents sends nothing before the first event: a throw-away event proves the feed is listening.
+    await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } });
+    await feed.waitFor(1);
     const codes = await Promise.all(Array.from({ length: 5 }, () => gw.gql(ANSWER, { input: { sid: created.challenge.sid, code: "000000" } })));
     expect(codes.map(errorCode).sort()).toEqual(["CHALLENGE_VERIFICATION_FAILED", "CHALLENGE_VERIFICATION_FAILED", "CHALLENGE_VERIFICATION_FAILED", "CHALLENGE_VERIFICATION_FAILED", "TOO_MANY_ATTEMPTS"]);
     await live.done;
     expect(live.values.at(-1)?.challengeUpdated.status).toBe("DENIED");
+    await feed.waitFor(7);
+    const mine = feed.values.map((v) => v.serviceEvents).filter((e) => e.resourceSid === created.challenge.sid);
+    expect(mine.filter((e) => e.type === "challenge.answer_failed").map((e) => e.data.failedAttempts).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(mine.map((e) => e.type)).toContain("challenge.denied");
+    for (const e of mine) expect(Object.keys(e.data)).not.toContain("code");
   });
 
   it("an unanswered challenge expires: subscribers see EXPIRED; a late code → CHALLENGE_EXPIRED", async () => {

@@ -135,8 +135,8 @@ describe("webhooks", () => {
     expect((await gw.gql(DELIVERIES, { w: failing.sid })).data?.webhookDeliveries.nodes).toEqual([]);
     const rows = await gw.sql<{ status: string }>("select status from webhook_deliveries where webhook_sid = ? order by seq", [failing.sid]);
     expect(rows.map((r) => r.status)).toEqual(["FAILED", "CANCELED"]);
-    const list = await gw.gql(`query($s: ID!) { webhooks(serviceSid: $s) { sid } }`, { s: gw.defaultServiceSid });
-    expect(list.data?.webhooks).toEqual([{ sid: disabled.sid }]);
+    const list = await gw.gql(`query($s: ID!) { webhooks(serviceSid: $s) { nodes { sid } pageInfo { hasNextPage } } }`, { s: gw.defaultServiceSid });
+    expect(list.data?.webhooks).toEqual({ nodes: [{ sid: disabled.sid }], pageInfo: { hasNextPage: false } });
   });
 
   it("bad input is refused with the field named and nothing written; other services' keys see nothing", async () => {
@@ -159,10 +159,28 @@ describe("webhooks", () => {
     const hookSid = created.data!.createWebhook.webhook.sid;
     const other = await gw.gql(`mutation { createService(input: { friendlyName: "Other" }) { sid } }`);
     const key = (await gw.gql(`mutation($s: ID!) { createApiKey(input: { serviceSid: $s }) { key } }`, { s: other.data!.createService.sid })).data!.createApiKey.key;
-    expect((await gw.gql(`query($s: ID!) { webhooks(serviceSid: $s) { sid } }`, { s: gw.defaultServiceSid }, key)).data?.webhooks).toEqual([]);
+    expect((await gw.gql(`query($s: ID!) { webhooks(serviceSid: $s) { nodes { sid } } }`, { s: gw.defaultServiceSid }, key)).data?.webhooks.nodes).toEqual([]);
     expect((await gw.gql(DELIVERIES, { w: hookSid }, key)).data?.webhookDeliveries.nodes).toEqual([]);
     expect(errorCode(await gw.gql(`mutation($sid: ID!) { deleteWebhook(sid: $sid) { sid } }`, { sid: hookSid }, key))).toBe("NOT_FOUND");
     expect(errorCode(await gw.gql(`mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { sid } }`, { input: { sid: hookSid, enabled: false } }, key))).toBe("NOT_FOUND");
     expect(errorCode(await gw.gql(CREATE, { input: { serviceSid: gw.defaultServiceSid, url: "https://example.com/x", eventTypes: ["*"] } }, key))).toBe("NOT_FOUND");
+  });
+
+  it("webhooks is a Relay connection: pages of `first` after a cursor, oldest first", async () => {
+    gw = await startGateway();
+    const sids: string[] = [];
+    for (const path of ["a", "b", "c"]) {
+      sids.push((await gw.gql(CREATE, { input: { serviceSid: gw.defaultServiceSid, url: `https://example.com/${path}`, eventTypes: ["*"] } })).data!.createWebhook.webhook.sid);
+    }
+    const PAGE = `query($s: ID!, $first: Int, $after: String) { webhooks(serviceSid: $s, first: $first, after: $after) { edges { cursor node { sid } } nodes { sid } pageInfo { hasNextPage endCursor } } }`;
+    const first = (await gw.gql(PAGE, { s: gw.defaultServiceSid, first: 2 })).data?.webhooks;
+    expect(first.nodes).toEqual([{ sid: sids[0] }, { sid: sids[1] }]);
+    expect(first.pageInfo).toEqual({ hasNextPage: true, endCursor: first.edges[1].cursor });
+    const second = (await gw.gql(PAGE, { s: gw.defaultServiceSid, first: 2, after: first.pageInfo.endCursor })).data?.webhooks;
+    expect(second.nodes).toEqual([{ sid: sids[2] }]);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+    expect((await gw.gql(PAGE, { s: gw.defaultServiceSid })).data?.webhooks.nodes).toHaveLength(3);
+    expect((await gw.gql(PAGE, { s: gw.defaultServiceSid, first: 101 })).errors?.[0]?.extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "first" });
+    expect((await gw.gql(PAGE, { s: gw.defaultServiceSid, after: "nope" })).errors?.[0]?.extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "after" });
   });
 });

@@ -23,6 +23,8 @@ export const errorCodes = {
   CHALLENGE_ALREADY_RESPONDED: 60322,
   CHALLENGE_EXPIRED: 60323,
   CHALLENGE_VERIFICATION_FAILED: 60324,
+  /** A dependency the request needs (the store) is unreachable; the request may be retried. */
+  SERVICE_UNAVAILABLE: 20503,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
@@ -30,8 +32,6 @@ export type ErrorCode = keyof typeof errorCodes;
 export interface VerifyErrorDetails {
   field?: string;
   retryAfterSeconds?: number;
-  /** A TOTP code that matched a window this many steps away from now: the device's clock is off. */
-  driftSteps?: number;
   /** Where Twilio uses another number for the same condition (TOO_MANY_ATTEMPTS: 60310 factors, 60308 challenges). */
   twilioCode?: number;
   /** A protection refused the request (metrics: blocks by reason); never shown to clients. */

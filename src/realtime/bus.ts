@@ -2,21 +2,40 @@ import { setMaxListeners } from "node:events";
 import type { EventSink } from "../domain/events.js";
 import type { VerifyEvent } from "../domain/types.js";
 
-/**
- * Typed topics over an EventTarget: in memory here; a Redis-backed EventTarget
- * (@graphql-yoga/redis-event-target) carries the same topics between instances.
- */
+/** Typed topics over an in-memory EventTarget, on which this instance's subscribers listen. */
 export const topics = {
   resource: (sid: string) => `resource:${sid}`,
   service: (sid: string) => `service:${sid}`,
 };
 
+/**
+ * Carries committed events to the other instances (Redis) and hands theirs to this one. It never hands
+ * back this instance's own events, and a publish it cannot make is its own concern: never the caller's.
+ */
+export interface EventRelay {
+  publish(events: readonly VerifyEvent[]): void;
+  onRemoteEvents(deliver: (events: readonly VerifyEvent[]) => void): void;
+}
+
+/**
+ * Every event reaches this instance's subscribers directly, whether or not a relay works; the relay adds
+ * the other instances' events. So a Redis outage cuts instances off from each other, never from their own
+ * subscribers, and nothing is delivered twice.
+ */
 export class EventBus implements EventSink {
   private active = 0;
+  private readonly target = unboundedEventTarget();
 
-  constructor(private readonly target: EventTarget = unboundedEventTarget()) {}
+  constructor(private readonly relay?: EventRelay) {
+    relay?.onRemoteEvents((events) => this.deliver(events));
+  }
 
   publish(events: readonly VerifyEvent[]): void {
+    this.deliver(events);
+    this.relay?.publish(events);
+  }
+
+  private deliver(events: readonly VerifyEvent[]): void {
     for (const event of events) {
       this.target.dispatchEvent(new CustomEvent(topics.resource(event.resourceSid), { detail: event }));
       this.target.dispatchEvent(new CustomEvent(topics.service(event.serviceSid), { detail: event }));

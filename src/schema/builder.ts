@@ -14,12 +14,23 @@ export const builder = new SchemaBuilder<{
 
 export type GatewayTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+builder.queryType({
+  description:
+    "Reads. Every operation answers UNAUTHENTICATED without a valid token and FORBIDDEN for a token kind that may never call it; a sid outside the token's scope reads as null or an empty list, exactly like an unknown one. SERVICE_UNAVAILABLE: a dependency (e.g. PostgreSQL) is down; retry later.",
+});
+builder.mutationType({
+  description:
+    "Changes. Every operation answers UNAUTHENTICATED without a valid token, FORBIDDEN for a token kind that may never call it, NOT_FOUND for an unknown or out-of-scope sid, INVALID_PARAMETER (with extensions.field) for bad input and SERVICE_UNAVAILABLE while a dependency (e.g. PostgreSQL) is down.",
+});
+builder.subscriptionType({
+  description:
+    "Live streams over graphql-ws (graphql-transport-ws) or SSE on /graphql. The token is checked when a stream starts; an unknown or out-of-scope sid answers NOT_FOUND.",
+});
+
 
 builder.scalarType("DateTime", {
-  description: "ISO 8601 date-time in UTC",
+  description: "A date-time in UTC, as an RFC 3339 / ISO 8601 string with milliseconds, e.g. 2026-11-29T03:35:41.000Z",
+  specifiedByURL: "https://scalars.graphql.org/andimarek/date-time",
   serialize: (value) => new Date(value).toISOString(),
   parseValue: (value) => {
     const date = new Date(String(value));
@@ -48,7 +59,8 @@ const literal = (node: ValueNode): unknown => {
 };
 
 builder.scalarType("JSON", {
-  description: "Any JSON value",
+  description: "Any JSON value (RFC 8259): object, array, string, number, boolean or null",
+  specifiedByURL: "https://www.rfc-editor.org/rfc/rfc8259",
   serialize: (value) => value,
   parseValue: (value) => value,
   parseLiteral: literal,

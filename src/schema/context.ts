@@ -27,4 +27,6 @@ export interface Gateway {
 export interface GatewayContext {
   principal: Principal;
   gateway: Gateway;
+  /** The peer address of the request's connection (security logs). */
+  clientAddress: string | null;
 }

@@ -8,20 +8,21 @@ import { builder } from "./builder.js";
 const VerifyEventRef = builder.objectRef<VerifyEvent>("VerifyEvent").implement({
   description: "A domain event: the resource's new state in `data`",
   fields: (t) => ({
-    id: t.exposeID("sid"),
+    id: t.exposeID("sid", { description: "The event sid (EV…); also the webhook-id header of its webhook deliveries" }),
     type: t.exposeString("type", { description: "e.g. verification.started, verification.approved, delivery.sent" }),
-    serviceSid: t.exposeID("serviceSid"),
-    resourceSid: t.exposeID("resourceSid"),
-    occurredAt: t.field({ type: "DateTime", resolve: (e) => e.occurredAt }),
-    data: t.field({ type: "JSON", resolve: (e) => e.data }),
+    serviceSid: t.exposeID("serviceSid", { description: "The service (VA…) the event belongs to" }),
+    resourceSid: t.exposeID("resourceSid", { description: "The sid of the resource that changed: a verification (VE…), challenge (YC…), factor (YF…), service (VA…), API key (SK…) …" }),
+    occurredAt: t.field({ type: "DateTime", description: "When the change committed", resolve: (e) => e.occurredAt }),
+    data: t.field({ type: "JSON", description: "The resource's new state, as its GraphQL type shows it; never a code", resolve: (e) => e.data }),
   }),
 });
 
 builder.subscriptionFields((t) => ({
   serviceEvents: t.field({
     type: VerifyEventRef,
-    description: "Every domain event of a service, as it commits; admin or that service's key",
-    args: { serviceSid: t.arg.id({ required: true }) },
+    description:
+      "Every domain event of a service, as it commits. Admin or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND (unknown or out-of-scope service).",
+    args: { serviceSid: t.arg.id({ required: true, description: "The service (VA…) to follow" }) },
     subscribe: async (_, { serviceSid }, { principal, gateway }) => {
       if (requireServiceAccess(principal, serviceSid) === "out-of-scope" || !(await gateway.services.get(serviceSid))) {
         throw notFound("Service");

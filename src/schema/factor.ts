@@ -6,48 +6,88 @@ import { topics } from "../realtime/bus.js";
 import { liveState } from "../realtime/live.js";
 import { type Principal, canSee, forbidden, issueAccessToken, issueClientToken, requireAuthenticated, requireServiceAccess } from "../server/auth.js";
 import { builder } from "./builder.js";
-import { connection, pageSize } from "./connection.js";
+import { connection, pageSize, pagingArgs } from "./connection.js";
 import { TotpAlgorithmEnum } from "./service.js";
 
-const FactorTypeEnum = builder.enumType("FactorType", { values: ["PUSH", "TOTP", "PASSKEY"] as const });
-const FactorStatusEnum = builder.enumType("FactorStatus", { values: ["UNVERIFIED", "VERIFIED"] as const });
-const ChallengeStatusEnum = builder.enumType("ChallengeStatus", { values: ["PENDING", "APPROVED", "DENIED", "EXPIRED"] as const });
-const Preference = builder.enumType("PasskeyPreference", { values: ["REQUIRED", "PREFERRED", "DISCOURAGED"] as const });
-const Attachment = builder.enumType("AuthenticatorAttachment", { values: ["PLATFORM", "CROSS_PLATFORM", "ANY"] as const });
+const FactorTypeEnum = builder.enumType("FactorType", {
+  description: "What kind of second factor",
+  values: {
+    PUSH: { description: "A device's P-256 key: it signs its answers to push challenges" },
+    TOTP: { description: "A time-based one-time password seed in an authenticator app (RFC 6238)" },
+    PASSKEY: { description: "A WebAuthn passkey" },
+  } as const,
+});
+const FactorStatusEnum = builder.enumType("FactorStatus", {
+  description: "Whether a factor has proven itself",
+  values: {
+    UNVERIFIED: { description: "Created; verifyFactor has not succeeded yet, so it cannot be challenged" },
+    VERIFIED: { description: "Proven by verifyFactor; challenges may use it" },
+  } as const,
+});
+const ChallengeStatusEnum = builder.enumType("ChallengeStatus", {
+  description: "Where a challenge stands; every status but PENDING is final",
+  values: {
+    PENDING: { description: "Waiting for an answer until expiresAt" },
+    APPROVED: { description: "Final: answered and approved (or its fallback verification was approved)" },
+    DENIED: { description: "Final: the device denied it, or the fifth wrong answer was given" },
+    EXPIRED: { description: "Final: not answered before expiresAt" },
+  } as const,
+});
+const Preference = builder.enumType("PasskeyPreference", {
+  description: "A WebAuthn preference (residentKey, userVerification)",
+  values: {
+    REQUIRED: { description: "Required: the ceremony fails without it" },
+    PREFERRED: { description: "Used when the authenticator can" },
+    DISCOURAGED: { description: "Avoided when possible" },
+  } as const,
+});
+const Attachment = builder.enumType("AuthenticatorAttachment", {
+  description: "Which authenticators a passkey may live on",
+  values: {
+    PLATFORM: { description: "Built into the device (Touch ID, Windows Hello, Android)" },
+    CROSS_PLATFORM: { description: "Roaming: a security key or a phone nearby" },
+    ANY: { description: "Either" },
+  } as const,
+});
 
 const FactorRef = builder.objectRef<Factor>("Factor").implement({
   description: "A passkey, a push device's key or a TOTP seed of one identity",
   fields: (t) => ({
-    id: t.exposeID("sid"),
-    sid: t.exposeID("sid"),
-    serviceSid: t.exposeID("serviceSid"),
-    identity: t.exposeString("identity"),
-    factorType: t.field({ type: FactorTypeEnum, resolve: (f) => f.factorType }),
-    status: t.field({ type: FactorStatusEnum, resolve: (f) => f.status }),
-    friendlyName: t.exposeString("friendlyName"),
-    dateCreated: t.field({ type: "DateTime", resolve: (f) => f.dateCreated }),
+    id: t.exposeID("sid", { description: "The factor sid (YF…), as `sid`" }),
+    sid: t.exposeID("sid", { description: "YF followed by 32 lowercase hex digits" }),
+    serviceSid: t.exposeID("serviceSid", { description: "The service (VA…) it belongs to" }),
+    identity: t.exposeString("identity", { description: "Your opaque id of the user it belongs to" }),
+    factorType: t.field({ type: FactorTypeEnum, description: "PUSH, TOTP or PASSKEY", resolve: (f) => f.factorType }),
+    status: t.field({ type: FactorStatusEnum, description: "UNVERIFIED until verifyFactor succeeds", resolve: (f) => f.status }),
+    friendlyName: t.exposeString("friendlyName", { description: "Its name for the user, e.g. the device's" }),
+    dateCreated: t.field({ type: "DateTime", description: "When it was created", resolve: (f) => f.dateCreated }),
   }),
 });
 
 const ChallengeFieldRef = builder.objectRef<{ label: string; value: string }>("ChallengeField").implement({
-  fields: (t) => ({ label: t.exposeString("label"), value: t.exposeString("value") }),
+  description: "One labelled line shown with a challenge, e.g. Amount: 10 EUR",
+  fields: (t) => ({ label: t.exposeString("label", { description: "e.g. Amount" }), value: t.exposeString("value", { description: "e.g. 10 EUR" }) }),
 });
 const ChallengeDetailsRef = builder.objectRef<NonNullable<Challenge["details"]>>("ChallengeDetails").implement({
-  fields: (t) => ({ message: t.exposeString("message"), fields: t.field({ type: [ChallengeFieldRef], resolve: (d) => d.fields }) }),
+  description: "What the user is asked to approve",
+  fields: (t) => ({
+    message: t.exposeString("message", { description: "e.g. Approve the sign-in from Paris?" }),
+    fields: t.field({ type: [ChallengeFieldRef], description: "Labelled lines shown under the message (at most 20)", resolve: (d) => d.fields }),
+  }),
 });
 
 const ChallengeRef = builder.objectRef<Challenge>("Challenge").implement({
   description: "One approval asked of a factor",
   fields: (t) => ({
-    id: t.exposeID("sid"),
-    sid: t.exposeID("sid"),
-    serviceSid: t.exposeID("serviceSid"),
-    factorSid: t.exposeID("factorSid", { nullable: true }),
-    identity: t.exposeString("identity", { nullable: true }),
-    factorType: t.field({ type: FactorTypeEnum, resolve: (c) => c.factorType }),
-    status: t.field({ type: ChallengeStatusEnum, resolve: (c) => c.status }),
-    details: t.field({ type: ChallengeDetailsRef, nullable: true, resolve: (c) => c.details }),
-    hiddenDetails: t.field({ type: "JSON", nullable: true, resolve: (c) => c.hiddenDetails }),
+    id: t.exposeID("sid", { description: "The challenge sid (YC…), as `sid`" }),
+    sid: t.exposeID("sid", { description: "YC followed by 32 lowercase hex digits" }),
+    serviceSid: t.exposeID("serviceSid", { description: "The service (VA…) it belongs to" }),
+    factorSid: t.exposeID("factorSid", { nullable: true, description: "The factor asked; null for a username-less passkey sign-in until answered" }),
+    identity: t.exposeString("identity", { nullable: true, description: "The user asked; null for a username-less passkey sign-in until answered" }),
+    factorType: t.field({ type: FactorTypeEnum, description: "The kind of factor that must answer", resolve: (c) => c.factorType }),
+    status: t.field({ type: ChallengeStatusEnum, description: "PENDING until answered or expired (a PENDING one past expiresAt reads EXPIRED)", resolve: (c) => c.status }),
+    details: t.field({ type: ChallengeDetailsRef, nullable: true, description: "What the user is shown; always set for PUSH", resolve: (c) => c.details }),
+    hiddenDetails: t.field({ type: "JSON", nullable: true, description: "Data for the device, not shown to the user", resolve: (c) => c.hiddenDetails }),
     signedFields: t.field({
       type: ["String"],
       description: "Push: the Challenge fields a device's answer signs, with the values this API returns, plus `status`",
@@ -55,21 +95,31 @@ const ChallengeRef = builder.objectRef<Challenge>("Challenge").implement({
     }),
     silent: t.exposeBoolean("silent", { description: "Answered by a trusted device in the background, without asking the user" }),
     fallbackVerificationSid: t.exposeID("fallbackVerificationSid", { nullable: true, description: "The OTP verification started when a silent challenge went unanswered; its approval approves the challenge" }),
-    dateCreated: t.field({ type: "DateTime", resolve: (c) => c.dateCreated }),
-    expiresAt: t.field({ type: "DateTime", resolve: (c) => c.expiresAt }),
-    dateResponded: t.field({ type: "DateTime", nullable: true, resolve: (c) => c.dateResponded }),
+    dateCreated: t.field({ type: "DateTime", description: "When it was created", resolve: (c) => c.dateCreated }),
+    expiresAt: t.field({ type: "DateTime", description: "dateCreated + expiresInSeconds; an answer after it is CHALLENGE_EXPIRED", resolve: (c) => c.expiresAt }),
+    dateResponded: t.field({ type: "DateTime", nullable: true, description: "When it was answered; null while PENDING or if it expired", resolve: (c) => c.dateResponded }),
   }),
 });
 
 const PasskeyFactorInput = builder.inputType("PasskeyFactorInput", {
+  description: "How this passkey is registered; each left out takes the service's passkeys setting",
   fields: (t) => ({
-    authenticatorAttachment: t.field({ type: Attachment }),
-    residentKey: t.field({ type: Preference }),
-    userVerification: t.field({ type: Preference }),
+    authenticatorAttachment: t.field({ type: Attachment, description: "Where the passkey may live; default: the service's (ANY)" }),
+    residentKey: t.field({ type: Preference, description: "A discoverable credential (username-less sign-in); default: the service's (PREFERRED)" }),
+    userVerification: t.field({ type: Preference, description: "PIN or biometrics on the authenticator; default: the service's (PREFERRED)" }),
   }),
 });
-const NotificationPlatformEnum = builder.enumType("NotificationPlatform", { values: ["WEBPUSH", "FCM", "APN", "NONE"] as const });
+const NotificationPlatformEnum = builder.enumType("NotificationPlatform", {
+  description: "How a push device hears of a new challenge",
+  values: {
+    WEBPUSH: { description: "Web Push (VAPID) to a browser; needs webPushSubscription" },
+    FCM: { description: "Firebase Cloud Messaging; needs notificationToken" },
+    APN: { description: "Apple Push Notification service; needs notificationToken" },
+    NONE: { description: "No notification: the device lists its challenges itself" },
+  } as const,
+});
 const PushFactorInput = builder.inputType("PushFactorInput", {
+  description: "A push device's key and how to notify it",
   fields: (t) => ({
     publicKey: t.string({ required: true, description: "The device's P-256 public key, base64 DER SubjectPublicKeyInfo" }),
     alg: t.string({ description: "ES256 (the only one)" }),
@@ -80,23 +130,25 @@ const PushFactorInput = builder.inputType("PushFactorInput", {
   }),
 });
 const TotpFactorInput = builder.inputType("TotpFactorInput", {
+  description: "This TOTP factor's parameters; each left out takes the service's TOTP default",
   fields: (t) => ({
     timeStep: t.int({ description: "seconds, 20–60; default: the service's (30)" }),
-    codeLength: t.int({ description: "3–8; default: the service's (6)" }),
+    codeLength: t.int({ description: "6–8; default: the service's (6)" }),
     skew: t.int({ description: "steps accepted either side of now, 0–2; default: the service's (1)" }),
-    algorithm: t.field({ type: TotpAlgorithmEnum }),
+    algorithm: t.field({ type: TotpAlgorithmEnum, description: "default: the service's (SHA1)" }),
   }),
 });
 const CreateFactorInput = builder.inputType("CreateFactorInput", {
+  description: "A new, UNVERIFIED factor for one identity; verifyFactor proves it",
   fields: (t) => ({
-    serviceSid: t.id({ required: true }),
+    serviceSid: t.id({ required: true, description: "The service (VA…)" }),
     identity: t.string({ required: true, description: "Your opaque user id (no PII)" }),
-    friendlyName: t.string({ required: true }),
-    factorType: t.field({ type: FactorTypeEnum, required: true }),
-    push: t.field({ type: PushFactorInput }),
-    totp: t.field({ type: TotpFactorInput }),
-    passkey: t.field({ type: PasskeyFactorInput }),
-    metadata: t.field({ type: "JSON" }),
+    friendlyName: t.string({ required: true, description: "Its name for the user, 1–64 characters" }),
+    factorType: t.field({ type: FactorTypeEnum, required: true, description: "PUSH, TOTP or PASSKEY" }),
+    push: t.field({ type: PushFactorInput, description: "PUSH only, and required for it" }),
+    totp: t.field({ type: TotpFactorInput, description: "TOTP only" }),
+    passkey: t.field({ type: PasskeyFactorInput, description: "PASSKEY only" }),
+    metadata: t.field({ type: "JSON", description: "A JSON object of your own, kept with the factor" }),
   }),
 });
 const TotpSecretRef = builder.objectRef<{ secret: string; uri: string; qrCodeSvg: string }>("TotpSecret").implement({
@@ -110,92 +162,112 @@ const TotpSecretRef = builder.objectRef<{ secret: string; uri: string; qrCodeSvg
 const CreateFactorPayload = builder
   .objectRef<{ factor: Factor; totp: { secret: string; uri: string; qrCodeSvg: string } | null; passkeyCreationOptions: unknown }>("CreateFactorPayload")
   .implement({
+    description: "A new factor and what the device needs to verify it",
     fields: (t) => ({
-      factor: t.field({ type: FactorRef, resolve: (p) => p.factor }),
-      totp: t.field({ type: TotpSecretRef, nullable: true, resolve: (p) => p.totp }),
+      factor: t.field({ type: FactorRef, description: "The factor, UNVERIFIED", resolve: (p) => p.factor }),
+      totp: t.field({ type: TotpSecretRef, nullable: true, description: "TOTP: the seed, shown only here; null for other types", resolve: (p) => p.totp }),
       passkeyCreationOptions: t.field({ type: "JSON", nullable: true, description: "PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create", resolve: (p) => p.passkeyCreationOptions }),
     }),
   });
 const VerifyFactorInput = builder.inputType("VerifyFactorInput", {
+  description: "The proof that makes a factor VERIFIED; give the one its type needs",
   fields: (t) => ({
-    sid: t.id({ required: true }),
+    sid: t.id({ required: true, description: "The factor (YF…)" }),
     code: t.string({ description: "TOTP: the first code the authenticator app shows" }),
     authPayload: t.string({ description: "PUSH: compact ES256 JWT { sub: factorSid } signed with the device key" }),
     passkeyResponse: t.field({ type: "JSON", description: "PASSKEY: RegistrationResponseJSON from the browser" }),
   }),
 });
 
-const ChallengeFieldInput = builder.inputType("ChallengeFieldInput", { fields: (t) => ({ label: t.string({ required: true }), value: t.string({ required: true }) }) });
-const ChallengeDetailsInput = builder.inputType("ChallengeDetailsInput", {
-  fields: (t) => ({ message: t.string({ required: true }), fields: t.field({ type: [ChallengeFieldInput], description: "at most 20" }) }),
+const ChallengeFieldInput = builder.inputType("ChallengeFieldInput", {
+  description: "One labelled line shown with the challenge",
+  fields: (t) => ({ label: t.string({ required: true, description: "1–128 characters, e.g. Amount" }), value: t.string({ required: true, description: "At most 1024 characters, e.g. 10 EUR" }) }),
 });
-const FallbackChannelEnum = builder.enumType("FallbackChannel", { values: ["SMS", "WHATSAPP", "CALL", "EMAIL"] as const });
+const ChallengeDetailsInput = builder.inputType("ChallengeDetailsInput", {
+  description: "What the user is asked to approve",
+  fields: (t) => ({ message: t.string({ required: true, description: "1–1024 characters" }), fields: t.field({ type: [ChallengeFieldInput], description: "at most 20" }) }),
+});
+const FallbackChannelEnum = builder.enumType("FallbackChannel", {
+  description: "The OTP channel a silent challenge falls back to",
+  values: {
+    SMS: { description: "A text message" },
+    WHATSAPP: { description: "A WhatsApp message" },
+    CALL: { description: "A voice call" },
+    EMAIL: { description: "An email" },
+  } as const,
+});
 const ChallengeFallbackInput = builder.inputType("ChallengeFallbackInput", {
+  description: "An OTP verification started when a silent challenge is not answered in time; its approval approves the challenge",
   fields: (t) => ({
-    channel: t.field({ type: FallbackChannelEnum, required: true }),
-    to: t.string({ required: true }),
+    channel: t.field({ type: FallbackChannelEnum, required: true, description: "The OTP verification's channel; it must be enabled on the service when the fallback starts" }),
+    to: t.string({ required: true, description: "E.164 number, or an address for EMAIL" }),
     afterSeconds: t.int({ description: "how long the device has to answer first; default 20, less than the expiry" }),
   }),
 });
 const CreateChallengeInput = builder.inputType("CreateChallengeInput", {
+  description: "An approval to ask of a factor: by factorSid, or the identity's newest verified factor of factorType",
   fields: (t) => ({
-    serviceSid: t.id({ required: true }),
+    serviceSid: t.id({ required: true, description: "The service (VA…)" }),
     identity: t.string({ description: "Omit for a username-less (discoverable) passkey sign-in" }),
     factorSid: t.id({ description: "default: the identity's newest verified factor of factorType" }),
-    factorType: t.field({ type: FactorTypeEnum }),
+    factorType: t.field({ type: FactorTypeEnum, description: "Without factorSid: which of the identity's factors (PASSKEY when neither is given)" }),
     details: t.field({ type: ChallengeDetailsInput, description: "Shown to the user (required for PUSH)" }),
     hiddenDetails: t.field({ type: "JSON", description: "Shown to the device, not to the user" }),
-    expiresInSeconds: t.int({ description: "default 300, at most 3600" }),
+    expiresInSeconds: t.int({ description: "default 300, 1–3600" }),
     silent: t.boolean({ description: "PUSH: a trusted device enrolled with silentApproval answers without asking its user" }),
     fallback: t.field({ type: ChallengeFallbackInput, description: "A silent challenge unanswered after afterSeconds starts this OTP verification" }),
   }),
 });
 const CreateChallengePayload = builder.objectRef<{ challenge: Challenge; clientToken: string; passkeyRequestOptions: unknown }>("CreateChallengePayload").implement({
+  description: "A new PENDING challenge, a client token for it, and, for passkeys, the browser's request options",
   fields: (t) => ({
-    challenge: t.field({ type: ChallengeRef, resolve: (p) => p.challenge }),
+    challenge: t.field({ type: ChallengeRef, description: "The challenge, PENDING", resolve: (p) => p.challenge }),
     clientToken: t.exposeString("clientToken", { description: "For a frontend: read, subscribe to and answer this one challenge" }),
     passkeyRequestOptions: t.field({ type: "JSON", nullable: true, description: "PublicKeyCredentialRequestOptionsJSON for navigator.credentials.get", resolve: (p) => p.passkeyRequestOptions }),
   }),
 });
 const UpdateChallengeInput = builder.inputType("UpdateChallengeInput", {
+  description: "An answer to a challenge; give the one its factor type needs",
   fields: (t) => ({
-    sid: t.id({ required: true }),
+    sid: t.id({ required: true, description: "The challenge (YC…)" }),
     code: t.string({ description: "TOTP: the code the authenticator app shows" }),
     authPayload: t.string({ description: "PUSH: compact ES256 JWS whose claims are the signedFields' values plus status approved|denied" }),
     passkeyResponse: t.field({ type: "JSON", description: "PASSKEY: AuthenticationResponseJSON from the browser" }),
   }),
 });
 const CreateAccessTokenInput = builder.inputType("CreateAccessTokenInput", {
+  description: "Whom a device app may enrol a factor for",
   fields: (t) => ({
-    serviceSid: t.id({ required: true }),
-    identity: t.string({ required: true }),
-    factorType: t.field({ type: FactorTypeEnum, required: true }),
+    serviceSid: t.id({ required: true, description: "The service (VA…)" }),
+    identity: t.string({ required: true, description: "The user the device enrols for, 1–256 characters" }),
+    factorType: t.field({ type: FactorTypeEnum, required: true, description: "The only factor type the token may create" }),
     ttlSeconds: t.int({ description: "60–300, default 60" }),
   }),
 });
 const CreateAccessTokenPayload = builder.objectRef<{ token: string; serviceSid: string; identity: string; factorType: FactorType; expiresAt: number }>("CreateAccessTokenPayload").implement({
+  description: "An access token (vgt_…) and what it allows",
   fields: (t) => ({
     token: t.exposeString("token", { description: "Lets a device app call createFactor for this identity and factor type until it expires" }),
-    serviceSid: t.exposeID("serviceSid"),
-    identity: t.exposeString("identity"),
-    factorType: t.field({ type: FactorTypeEnum, resolve: (p) => p.factorType }),
-    expiresAt: t.field({ type: "DateTime", resolve: (p) => p.expiresAt }),
+    serviceSid: t.exposeID("serviceSid", { description: "The service it enrols in" }),
+    identity: t.exposeString("identity", { description: "The identity it enrols for (trimmed)" }),
+    factorType: t.field({ type: FactorTypeEnum, description: "The factor type it may create", resolve: (p) => p.factorType }),
+    expiresAt: t.field({ type: "DateTime", description: "When it stops working", resolve: (p) => p.expiresAt }),
   }),
 });
 const ChallengeConnection = connection("Challenge", ChallengeRef);
 
 /** What a caller may touch: admin everything, a key its service, a client token one challenge, a device its factor. */
-function scopeOf(principal: Principal): Scope {
+function scopeOf(principal: Principal, clientAddress: string | null = null): Scope {
   const p = requireAuthenticated(principal);
   switch (p.kind) {
     case "admin":
-      return { serviceSid: null };
+      return { serviceSid: null, clientAddress };
     case "apiKey":
-      return { serviceSid: p.serviceSid };
+      return { serviceSid: p.serviceSid, clientAddress };
     case "client":
-      return { serviceSid: p.serviceSid, challengeSid: p.resourceSid };
+      return { serviceSid: p.serviceSid, challengeSid: p.resourceSid, clientAddress };
     case "device":
-      return { serviceSid: p.serviceSid, factorSid: p.factorSid };
+      return { serviceSid: p.serviceSid, factorSid: p.factorSid, clientAddress };
     default:
       throw forbidden();
   }
@@ -204,8 +276,9 @@ function scopeOf(principal: Principal): Scope {
 builder.queryFields((t) => ({
   factor: t.field({
     type: FactorRef,
+    description: "One factor; null when unknown or out of scope. Admin, a key of its service, or its own push device's token; client and access tokens: FORBIDDEN.",
     nullable: true,
-    args: { sid: t.arg.id({ required: true }) },
+    args: { sid: t.arg.id({ required: true, description: "The factor (YF…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
       requireAuthenticated(principal);
       const factor = await gateway.factors.getFactor(sid);
@@ -214,8 +287,9 @@ builder.queryFields((t) => ({
   }),
   challenge: t.field({
     type: ChallengeRef,
+    description: "One challenge; null when unknown or out of scope. Admin, a key of its service, its client token, or its factor's device token; access tokens: FORBIDDEN.",
     nullable: true,
-    args: { sid: t.arg.id({ required: true }) },
+    args: { sid: t.arg.id({ required: true, description: "The challenge (YC…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
       requireAuthenticated(principal);
       const challenge = await gateway.factors.getChallenge(sid);
@@ -224,8 +298,14 @@ builder.queryFields((t) => ({
   }),
   challenges: t.field({
     type: ChallengeConnection,
-    description: "A factor's challenges, newest first: what a push device lists (with its device token)",
-    args: { factorSid: t.arg.id({ required: true }), status: t.arg({ type: ChallengeStatusEnum }), first: t.arg.int(), after: t.arg.string() },
+    description:
+      "A factor's challenges, newest first: what a push device lists (with its device token); empty when out of scope. Admin, a key of its service, or that factor's device token; client and access tokens: FORBIDDEN. Errors: INVALID_PARAMETER (first, after).",
+    args: {
+      factorSid: t.arg.id({ required: true, description: "The factor (YF…)" }),
+      status: t.arg({ type: ChallengeStatusEnum, description: "Only challenges in this status (PENDING: those still answerable)" }),
+      first: t.arg.int({ description: pagingArgs.first }),
+      after: t.arg.string({ description: pagingArgs.after }),
+    },
     resolve: async (_, args, { principal, gateway }) => {
       const scope = scopeOf(principal);
       if (scope.challengeSid) throw forbidden();
@@ -241,8 +321,9 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createAccessToken: t.field({
     type: CreateAccessTokenPayload,
-    description: "A short-lived token a device app uses to enrol its own factor (createFactor for one identity and type)",
-    args: { input: t.arg({ type: CreateAccessTokenInput, required: true }) },
+    description:
+      "A short-lived token a device app uses to enrol its own factor (createFactor for one identity and type). Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER (ttlSeconds, identity).",
+    args: { input: t.arg({ type: CreateAccessTokenInput, required: true, description: "The service, identity, factor type and lifetime" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
       if (requireServiceAccess(principal, input.serviceSid) === "out-of-scope") throw notFound("Service");
       const service = await gateway.services.require(input.serviceSid);
@@ -257,7 +338,9 @@ builder.mutationFields((t) => ({
   }),
   createFactor: t.field({
     type: CreateFactorPayload,
-    args: { input: t.arg({ type: CreateFactorInput, required: true }) },
+    description:
+      "Creates an UNVERIFIED factor. Admin, a key of that service, or an access token for that identity and factor type (another: FORBIDDEN); client and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER.",
+    args: { input: t.arg({ type: CreateFactorInput, required: true, description: "The identity, the factor's type and its settings" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
       if (principal.kind === "access") {
         // An enrolling device: only its identity, its factor type, its service.
@@ -272,16 +355,19 @@ builder.mutationFields((t) => ({
   }),
   verifyFactor: t.field({
     type: FactorRef,
-    args: { input: t.arg({ type: VerifyFactorInput, required: true }) },
-    resolve: async (_, { input }, { principal, gateway }) => {
-      const scope = scopeOf(principal);
+    description:
+      "Proves a new factor (a first TOTP code, a signed JWT, or the passkey registration); a VERIFIED factor is returned as it is. Admin, a key of its service, or its own device token; client and access tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER, FACTOR_VERIFICATION_FAILED, TOO_MANY_ATTEMPTS (after 5 failures).",
+    args: { input: t.arg({ type: VerifyFactorInput, required: true, description: "The factor and its proof" }) },
+    resolve: async (_, { input }, { principal, gateway, clientAddress }) => {
+      const scope = scopeOf(principal, clientAddress);
       if (scope.challengeSid) throw forbidden();
       return gateway.factors.verifyFactor(input.sid, scope, input);
     },
   }),
   deleteFactor: t.field({
     type: FactorRef,
-    args: { sid: t.arg.id({ required: true }) },
+    description: "Deletes a factor; its pending challenges can no longer be approved. Admin, a key of its service, or its own device token; client and access tokens: FORBIDDEN. Errors: NOT_FOUND.",
+    args: { sid: t.arg.id({ required: true, description: "The factor (YF…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
       const scope = scopeOf(principal);
       if (scope.challengeSid) throw forbidden();
@@ -290,7 +376,9 @@ builder.mutationFields((t) => ({
   }),
   createChallenge: t.field({
     type: CreateChallengePayload,
-    args: { input: t.arg({ type: CreateChallengeInput, required: true }) },
+    description:
+      "Asks a factor for an approval (push notification, TOTP code or passkey sign-in). Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER, FACTOR_NOT_VERIFIED.",
+    args: { input: t.arg({ type: CreateChallengeInput, required: true, description: "Which factor, what to show, and for how long" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
       if (requireServiceAccess(principal, input.serviceSid) === "out-of-scope") throw notFound("Service");
       const created = await gateway.factors.createChallenge(input);
@@ -300,16 +388,19 @@ builder.mutationFields((t) => ({
   }),
   updateChallenge: t.field({
     type: ChallengeRef,
-    args: { input: t.arg({ type: UpdateChallengeInput, required: true }) },
-    resolve: async (_, { input }, { principal, gateway }) => gateway.factors.updateChallenge(input.sid, scopeOf(principal), input),
+    description:
+      "Answers a challenge: a TOTP code, the device's signed answer (approved or denied) or a passkey assertion. Admin, a key of its service, its client token, or its factor's device token; access tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER, CHALLENGE_VERIFICATION_FAILED, CHALLENGE_ALREADY_RESPONDED, CHALLENGE_EXPIRED, TOO_MANY_ATTEMPTS (the fifth wrong answer denies it).",
+    args: { input: t.arg({ type: UpdateChallengeInput, required: true, description: "The challenge and the answer" }) },
+    resolve: async (_, { input }, { principal, gateway, clientAddress }) => gateway.factors.updateChallenge(input.sid, scopeOf(principal, clientAddress), input),
   }),
 }));
 
 builder.subscriptionFields((t) => ({
   challengeUpdated: t.field({
     type: ChallengeRef,
-    description: "The current state first, then each change; completes after a final state",
-    args: { sid: t.arg.id({ required: true }) },
+    description:
+      "A challenge's current state first, then each change; completes after a final state. Admin, a key of its service, its client token, or its factor's device token; access tokens: FORBIDDEN. Errors: NOT_FOUND.",
+    args: { sid: t.arg.id({ required: true, description: "The challenge (YC…)" }) },
     subscribe: async (_, { sid }, { principal, gateway }) => {
       requireAuthenticated(principal);
       const existing = await gateway.factors.getChallenge(sid);

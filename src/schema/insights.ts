@@ -2,50 +2,59 @@ import { invalidParameter, notFound } from "../domain/errors.js";
 import type { ConversionGroup, FraudBlock, VerificationAttempt, VerificationStats } from "../domain/types.js";
 import { requireServiceAccess, serviceScope } from "../server/auth.js";
 import { builder } from "./builder.js";
-import { connection, emptyPage, pageSize } from "./connection.js";
+import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
 import { ChannelEnum, FraudGuardLevelEnum } from "./service.js";
 import { AttemptChannelEnum, DeliveryStatusEnum, VerificationStatusEnum } from "./verification.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const ConversionStatusEnum = builder.enumType("ConversionStatus", { values: ["CONVERTED", "UNCONVERTED"] as const });
+const serviceCallers = "Admin, or a key of that service; client, access and device tokens: FORBIDDEN.";
+const ConversionStatusEnum = builder.enumType("ConversionStatus", {
+  description: "Whether a send attempt's verification was approved",
+  values: {
+    CONVERTED: { description: "Its verification was approved" },
+    UNCONVERTED: { description: "Its verification was not (yet) approved" },
+  } as const,
+});
 
 const VerificationAttemptRef = builder.objectRef<VerificationAttempt>("VerificationAttempt").implement({
   description: "One send attempt and whether its verification converted (was approved)",
   fields: (t) => ({
-    id: t.exposeID("attemptSid"),
-    attemptSid: t.exposeID("attemptSid"),
-    verificationSid: t.exposeID("verificationSid"),
-    serviceSid: t.exposeID("serviceSid"),
-    to: t.exposeString("to"),
-    channel: t.field({ type: AttemptChannelEnum, resolve: (a) => a.channel }),
+    id: t.exposeID("attemptSid", { description: "The attempt sid (VL…), as `attemptSid`" }),
+    attemptSid: t.exposeID("attemptSid", { description: "VL followed by 32 lowercase hex digits" }),
+    verificationSid: t.exposeID("verificationSid", { description: "The verification (VE…) it sent the code of" }),
+    serviceSid: t.exposeID("serviceSid", { description: "The service (VA…)" }),
+    to: t.exposeString("to", { description: "The recipient: E.164 or an email address" }),
+    channel: t.field({ type: AttemptChannelEnum, description: "The channel actually used", resolve: (a) => a.channel }),
     country: t.exposeString("country", { nullable: true, description: "ISO 3166-1 alpha-2; null for email" }),
     status: t.field({ type: DeliveryStatusEnum, description: "The attempt's delivery status", resolve: (a) => a.status }),
-    errorCode: t.exposeString("errorCode", { nullable: true }),
-    conversionStatus: t.field({ type: ConversionStatusEnum, resolve: (a) => (a.converted ? "CONVERTED" : "UNCONVERTED") }),
-    verificationStatus: t.field({ type: VerificationStatusEnum, resolve: (a) => a.verificationStatus }),
+    errorCode: t.exposeString("errorCode", { nullable: true, description: "The provider's error code when it did not get through" }),
+    conversionStatus: t.field({ type: ConversionStatusEnum, description: "Whether its verification was approved", resolve: (a) => (a.converted ? "CONVERTED" : "UNCONVERTED") }),
+    verificationStatus: t.field({ type: VerificationStatusEnum, description: "Its verification's status now", resolve: (a) => a.verificationStatus }),
     testMode: t.exposeBoolean("testMode", { description: "Sent to one of the service's test numbers" }),
-    dateCreated: t.field({ type: "DateTime", resolve: (a) => a.dateCreated }),
+    dateCreated: t.field({ type: "DateTime", description: "When the attempt was made", resolve: (a) => a.dateCreated }),
   }),
 });
 const VerificationAttemptConnection = connection("VerificationAttempt", VerificationAttemptRef);
 
 const VerificationAttemptFilter = builder.inputType("VerificationAttemptFilter", {
+  description: "Narrows the attempts log; the conditions given all hold",
   fields: (t) => ({
-    dateCreatedAfter: t.field({ type: "DateTime" }),
-    dateCreatedBefore: t.field({ type: "DateTime" }),
-    channel: t.field({ type: AttemptChannelEnum }),
+    dateCreatedAfter: t.field({ type: "DateTime", description: "Only attempts made at or after this time" }),
+    dateCreatedBefore: t.field({ type: "DateTime", description: "Only attempts made before this time" }),
+    channel: t.field({ type: AttemptChannelEnum, description: "Only this channel" }),
     country: t.string({ description: "ISO 3166-1 alpha-2" }),
-    status: t.field({ type: ConversionStatusEnum }),
+    status: t.field({ type: ConversionStatusEnum, description: "Only converted, or only unconverted, attempts" }),
   }),
 });
 
 const rate = (converted: number, total: number) => (total === 0 ? null : converted / total);
 
 const ConversionGroupRef = builder.objectRef<ConversionGroup>("ConversionGroup").implement({
+  description: "Conversion of the verifications of one channel or one country",
   fields: (t) => ({
     key: t.exposeString("key", { description: "The channel, or the country (empty for email)" }),
-    total: t.exposeInt("total"),
-    converted: t.exposeInt("converted"),
+    total: t.exposeInt("total", { description: "Verifications started" }),
+    converted: t.exposeInt("converted", { description: "Of those, approved" }),
     conversionRate: t.float({ nullable: true, description: "converted / total, 0–1", resolve: (g) => rate(g.converted, g.total) }),
   }),
 });
@@ -54,12 +63,12 @@ type Stats = VerificationStats & { from: number; to: number };
 const DeliveryStatsRef = builder.objectRef<VerificationStats["attempts"]>("DeliveryStats").implement({
   description: "Send attempts of those verifications by delivery status",
   fields: (t) => ({
-    attempts: t.int({ resolve: (a) => Object.values(a).reduce((x, y) => x + y, 0) }),
-    queued: t.exposeInt("QUEUED"),
-    sent: t.exposeInt("SENT"),
-    delivered: t.exposeInt("DELIVERED"),
-    undelivered: t.exposeInt("UNDELIVERED"),
-    failed: t.exposeInt("FAILED"),
+    attempts: t.int({ description: "Every send attempt", resolve: (a) => Object.values(a).reduce((x, y) => x + y, 0) }),
+    queued: t.exposeInt("QUEUED", { description: "Attempts still QUEUED" }),
+    sent: t.exposeInt("SENT", { description: "Attempts SENT (no receipt yet)" }),
+    delivered: t.exposeInt("DELIVERED", { description: "Attempts DELIVERED" }),
+    undelivered: t.exposeInt("UNDELIVERED", { description: "Attempts UNDELIVERED" }),
+    failed: t.exposeInt("FAILED", { description: "Attempts FAILED" }),
     successRate: t.float({
       nullable: true,
       description: "(sent + delivered) / every attempt with an outcome, 0–1",
@@ -70,30 +79,30 @@ const DeliveryStatsRef = builder.objectRef<VerificationStats["attempts"]>("Deliv
 const VerificationStatsRef = builder.objectRef<Stats>("VerificationStats").implement({
   description: "Conversion of the verifications started in [from, to), test numbers excluded",
   fields: (t) => ({
-    from: t.field({ type: "DateTime", resolve: (s) => s.from }),
-    to: t.field({ type: "DateTime", resolve: (s) => s.to }),
-    total: t.exposeInt("total"),
-    converted: t.exposeInt("converted"),
-    unconverted: t.int({ resolve: (s) => s.total - s.converted }),
+    from: t.field({ type: "DateTime", description: "Start of the period (inclusive)", resolve: (s) => s.from }),
+    to: t.field({ type: "DateTime", description: "End of the period (exclusive)", resolve: (s) => s.to }),
+    total: t.exposeInt("total", { description: "Verifications started" }),
+    converted: t.exposeInt("converted", { description: "Of those, approved" }),
+    unconverted: t.int({ description: "Of those, not approved", resolve: (s) => s.total - s.converted }),
     conversionRate: t.float({ nullable: true, description: "converted / total, 0–1", resolve: (s) => rate(s.converted, s.total) }),
-    byChannel: t.field({ type: [ConversionGroupRef], resolve: (s) => s.byChannel }),
-    byCountry: t.field({ type: [ConversionGroupRef], resolve: (s) => s.byCountry }),
-    delivery: t.field({ type: DeliveryStatsRef, resolve: (s) => s.attempts }),
+    byChannel: t.field({ type: [ConversionGroupRef], description: "The same, per channel", resolve: (s) => s.byChannel }),
+    byCountry: t.field({ type: [ConversionGroupRef], description: "The same, per country", resolve: (s) => s.byCountry }),
+    delivery: t.field({ type: DeliveryStatsRef, description: "Their send attempts by delivery status", resolve: (s) => s.attempts }),
   }),
 });
 
 const FraudBlockRef = builder.objectRef<FraudBlock>("FraudBlock").implement({
   description: "Fraud Guard blocked SMS to a destination prefix until blockedUntil",
   fields: (t) => ({
-    id: t.exposeID("sid"),
-    sid: t.exposeID("sid"),
-    serviceSid: t.exposeID("serviceSid"),
+    id: t.exposeID("sid", { description: "The block sid (FB…), as `sid`" }),
+    sid: t.exposeID("sid", { description: "FB followed by 32 lowercase hex digits" }),
+    serviceSid: t.exposeID("serviceSid", { description: "The service (VA…) whose SMS it blocks" }),
     prefix: t.exposeString("prefix", { description: "E.164 without its last four digits" }),
     reason: t.exposeString("reason", { description: "velocity or low_conversion" }),
-    severity: t.exposeInt("severity"),
-    level: t.field({ type: FraudGuardLevelEnum, resolve: (b) => b.level }),
-    blockedUntil: t.field({ type: "DateTime", resolve: (b) => b.blockedUntil }),
-    dateCreated: t.field({ type: "DateTime", resolve: (b) => b.dateCreated }),
+    severity: t.exposeInt("severity", { description: "0 at the threshold, +1 per doubling past it and per earlier block that day; the block lasts 5 min × 2^severity, at most 12 h" }),
+    level: t.field({ type: FraudGuardLevelEnum, description: "The service's Fraud Guard level when it blocked", resolve: (b) => b.level }),
+    blockedUntil: t.field({ type: "DateTime", description: "When the block ends (now, once lifted)", resolve: (b) => b.blockedUntil }),
+    dateCreated: t.field({ type: "DateTime", description: "When Fraud Guard blocked", resolve: (b) => b.dateCreated }),
   }),
 });
 const FraudBlockConnection = connection("FraudBlock", FraudBlockRef);
@@ -108,8 +117,13 @@ const ms = (date: Date | null | undefined, field: string): number | null => {
 builder.queryFields((t) => ({
   verificationAttempts: t.field({
     type: VerificationAttemptConnection,
-    description: "The attempts log, newest first (kept at least 30 days)",
-    args: { serviceSid: t.arg.id({ required: true }), filter: t.arg({ type: VerificationAttemptFilter }), first: t.arg.int(), after: t.arg.string() },
+    description: `The attempts log, newest first (kept at least 30 days); empty when out of scope. ${serviceCallers} Errors: INVALID_PARAMETER (first, after).`,
+    args: {
+      serviceSid: t.arg.id({ required: true, description: "The service (VA…)" }),
+      filter: t.arg({ type: VerificationAttemptFilter, description: "Only the attempts that match" }),
+      first: t.arg.int({ description: pagingArgs.first }),
+      after: t.arg.string({ description: pagingArgs.after }),
+    },
     resolve: async (_, args, { principal, gateway }) => {
       const first = pageSize(args.first);
       if (requireServiceAccess(principal, args.serviceSid) === "out-of-scope") return emptyPage<VerificationAttempt>();
@@ -130,13 +144,13 @@ builder.queryFields((t) => ({
   verificationStats: t.field({
     type: VerificationStatsRef,
     nullable: true,
-    description: "Conversion over a period (default: the last 30 days), by channel and country, and delivery success",
+    description: `Conversion over a period (default: the last 30 days), by channel and country, and delivery success; null when the service is unknown or out of scope. ${serviceCallers} Errors: INVALID_PARAMETER (dateCreatedAfter after dateCreatedBefore).`,
     args: {
-      serviceSid: t.arg.id({ required: true }),
-      dateCreatedAfter: t.arg({ type: "DateTime" }),
-      dateCreatedBefore: t.arg({ type: "DateTime" }),
-      channel: t.arg({ type: ChannelEnum }),
-      country: t.arg.string(),
+      serviceSid: t.arg.id({ required: true, description: "The service (VA…)" }),
+      dateCreatedAfter: t.arg({ type: "DateTime", description: "Start of the period (inclusive); default: 30 days before its end" }),
+      dateCreatedBefore: t.arg({ type: "DateTime", description: "End of the period (exclusive); default: now" }),
+      channel: t.arg({ type: ChannelEnum, description: "Only verifications of this channel" }),
+      country: t.arg.string({ description: "Only this country, ISO 3166-1 alpha-2" }),
     },
     resolve: async (_, args, { principal, gateway }) => {
       if (requireServiceAccess(principal, args.serviceSid) === "out-of-scope" || !(await gateway.services.get(args.serviceSid))) return null;
@@ -150,8 +164,13 @@ builder.queryFields((t) => ({
   }),
   fraudBlocks: t.field({
     type: FraudBlockConnection,
-    description: "Fraud Guard's blocks, newest first; `active: true` for those still in force",
-    args: { serviceSid: t.arg.id({ required: true }), active: t.arg.boolean(), first: t.arg.int(), after: t.arg.string() },
+    description: `Fraud Guard's blocks, newest first; \`active: true\` for those still in force; empty when out of scope. ${serviceCallers} Errors: INVALID_PARAMETER (first, after).`,
+    args: {
+      serviceSid: t.arg.id({ required: true, description: "The service (VA…)" }),
+      active: t.arg.boolean({ description: "true: only blocks still in force" }),
+      first: t.arg.int({ description: pagingArgs.first }),
+      after: t.arg.string({ description: pagingArgs.after }),
+    },
     resolve: async (_, args, { principal, gateway }) => {
       const first = pageSize(args.first);
       if (requireServiceAccess(principal, args.serviceSid) === "out-of-scope") return emptyPage<FraudBlock>();
@@ -163,8 +182,8 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   liftFraudBlock: t.field({
     type: FraudBlockRef,
-    description: "Ends a Fraud Guard block now (a false positive); the prefix is judged afresh from then on",
-    args: { sid: t.arg.id({ required: true }) },
+    description: `Ends a Fraud Guard block now (a false positive); the prefix is judged afresh from then on. Admin, or a key of the block's service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND.`,
+    args: { sid: t.arg.id({ required: true, description: "The block (FB…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
       requireServiceAccess(principal, null);
       const lifted = await gateway.verifications.liftFraudBlock(sid, serviceScope(principal));

@@ -2,70 +2,101 @@ import { notFound } from "../domain/errors.js";
 import { type Webhook, type WebhookDelivery, webhookDeliveryStatuses } from "../domain/types.js";
 import { requireServiceAccess, serviceScope } from "../server/auth.js";
 import { builder } from "./builder.js";
-import { connection, emptyPage, pageSize } from "./connection.js";
+import { connection, emptyPage, pageOfList, pageSize, pagingArgs } from "./connection.js";
+import { describedValues } from "./describe.js";
 
 const WebhookRef = builder.objectRef<Webhook>("Webhook").implement({
   description: "Where a service's events are POSTed, signed per Standard Webhooks; the secret is shown once, by createWebhook",
   fields: (t) => ({
-    id: t.exposeID("sid"),
-    sid: t.exposeID("sid"),
-    serviceSid: t.exposeID("serviceSid"),
-    url: t.exposeString("url"),
+    id: t.exposeID("sid", { description: "The webhook sid (WH…), as `sid`" }),
+    sid: t.exposeID("sid", { description: "WH followed by 32 lowercase hex digits" }),
+    serviceSid: t.exposeID("serviceSid", { description: "The service (VA…) whose events it receives" }),
+    url: t.exposeString("url", { description: "Where events are POSTed (http or https)" }),
     eventTypes: t.exposeStringList("eventTypes", { description: 'e.g. "verification.*", "delivery.*", "factor.*", "challenge.*", "fraud_guard.*", "verification.approved", "*"' }),
-    enabled: t.exposeBoolean("enabled"),
-    dateCreated: t.field({ type: "DateTime", resolve: (w) => w.dateCreated }),
-    dateUpdated: t.field({ type: "DateTime", resolve: (w) => w.dateUpdated }),
+    enabled: t.exposeBoolean("enabled", { description: "A disabled webhook receives nothing until enabled again" }),
+    dateCreated: t.field({ type: "DateTime", description: "When it was created", resolve: (w) => w.dateCreated }),
+    dateUpdated: t.field({ type: "DateTime", description: "When it last changed", resolve: (w) => w.dateUpdated }),
   }),
 });
+const WebhookConnection = connection("Webhook", WebhookRef);
 
-const WebhookDeliveryStatusEnum = builder.enumType("WebhookDeliveryStatus", { values: webhookDeliveryStatuses });
+const WebhookDeliveryStatusEnum = builder.enumType("WebhookDeliveryStatus", {
+  description: "Where one webhook delivery stands",
+  values: describedValues(webhookDeliveryStatuses, {
+    PENDING: "Waiting for its first try or a retry",
+    DELIVERED: "The receiver answered 2xx",
+    FAILED: "Every try failed (WEBHOOK_MAX_TRIES)",
+    CANCELED: "Its webhook was deleted (or disabled) before it was delivered",
+  }),
+});
 const WebhookDeliveryRef = builder.objectRef<WebhookDelivery>("WebhookDelivery").implement({
   description: "One event sent to one webhook: retried with backoff until a 2xx, FAILED after the last try",
   fields: (t) => ({
-    webhookSid: t.exposeID("webhookSid"),
+    webhookSid: t.exposeID("webhookSid", { description: "The webhook (WH…)" }),
     eventSid: t.exposeID("eventSid", { description: "Also the webhook-id header: the same on every retry" }),
-    eventType: t.exposeString("eventType"),
-    status: t.field({ type: WebhookDeliveryStatusEnum, resolve: (d) => d.status }),
-    attempts: t.exposeInt("attempts"),
-    lastStatusCode: t.exposeInt("lastStatusCode", { nullable: true }),
-    lastError: t.exposeString("lastError", { nullable: true }),
-    dateCreated: t.field({ type: "DateTime", resolve: (d) => d.dateCreated }),
-    dateUpdated: t.field({ type: "DateTime", resolve: (d) => d.dateUpdated }),
-    deliveredAt: t.field({ type: "DateTime", nullable: true, resolve: (d) => d.deliveredAt }),
+    eventType: t.exposeString("eventType", { description: "e.g. verification.approved" }),
+    status: t.field({ type: WebhookDeliveryStatusEnum, description: "PENDING until delivered, failed or canceled", resolve: (d) => d.status }),
+    attempts: t.exposeInt("attempts", { description: "Tries so far" }),
+    lastStatusCode: t.exposeInt("lastStatusCode", { nullable: true, description: "The HTTP status of the last try; null when it got no answer" }),
+    lastError: t.exposeString("lastError", { nullable: true, description: "Why the last try failed (timeout, refused address, HTTP status …)" }),
+    dateCreated: t.field({ type: "DateTime", description: "When the event was queued for this webhook", resolve: (d) => d.dateCreated }),
+    dateUpdated: t.field({ type: "DateTime", description: "When it last changed (the last try)", resolve: (d) => d.dateUpdated }),
+    deliveredAt: t.field({ type: "DateTime", nullable: true, description: "When the receiver answered 2xx; null until then", resolve: (d) => d.deliveredAt }),
   }),
 });
 const WebhookDeliveryConnection = connection("WebhookDelivery", WebhookDeliveryRef);
 
 const CreateWebhookInput = builder.inputType("CreateWebhookInput", {
+  description: "A new webhook for a service (at most 10 a service)",
   fields: (t) => ({
-    serviceSid: t.id({ required: true }),
-    url: t.string({ required: true }),
-    eventTypes: t.stringList({ required: true }),
+    serviceSid: t.id({ required: true, description: "The service (VA…)" }),
+    url: t.string({ required: true, description: "An http(s) URL without credentials, at most 2048 characters; internal addresses refused unless WEBHOOK_PRIVATE_NETWORKS=allow" }),
+    eventTypes: t.stringList({ required: true, description: '1–50 of "*", "verification.*", "delivery.*", "factor.*", "challenge.*", "fraud_guard.*" or one exact type such as "verification.approved"' }),
     enabled: t.boolean({ description: "default true" }),
   }),
 });
 const UpdateWebhookInput = builder.inputType("UpdateWebhookInput", {
-  fields: (t) => ({ sid: t.id({ required: true }), url: t.string(), eventTypes: t.stringList(), enabled: t.boolean() }),
+  description: "A webhook's changes; a field left out keeps its value",
+  fields: (t) => ({
+    sid: t.id({ required: true, description: "The webhook (WH…)" }),
+    url: t.string({ description: "A new http(s) URL (same rules as createWebhook)" }),
+    eventTypes: t.stringList({ description: "Replaces the event types (same rules as createWebhook)" }),
+    enabled: t.boolean({ description: "false pauses it" }),
+  }),
 });
 const CreateWebhookPayload = builder.objectRef<{ webhook: Webhook; secret: string }>("CreateWebhookPayload").implement({
+  description: "A new webhook and its signing secret, shown once",
   fields: (t) => ({
-    webhook: t.field({ type: WebhookRef, resolve: (p) => p.webhook }),
+    webhook: t.field({ type: WebhookRef, description: "The webhook", resolve: (p) => p.webhook }),
     secret: t.exposeString("secret", { description: "The signing secret (whsec_…); shown only in this response" }),
   }),
 });
 
 builder.queryFields((t) => ({
   webhooks: t.field({
-    type: [WebhookRef],
-    description: "A service's webhooks (at most 10)",
-    args: { serviceSid: t.arg.id({ required: true }) },
-    resolve: async (_, { serviceSid }, { principal, gateway }) =>
-      requireServiceAccess(principal, serviceSid) === "in-scope" ? gateway.store.listWebhooks(serviceSid) : [],
+    type: WebhookConnection,
+    description:
+      "A service's webhooks (at most 10), oldest first; empty when out of scope. Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: INVALID_PARAMETER (first, after).",
+    args: {
+      serviceSid: t.arg.id({ required: true, description: "The service (VA…)" }),
+      first: t.arg.int({ description: pagingArgs.first }),
+      after: t.arg.string({ description: pagingArgs.after }),
+    },
+    resolve: async (_, args, { principal, gateway }) => {
+      const list = requireServiceAccess(principal, args.serviceSid) === "in-scope" ? await gateway.store.listWebhooks(args.serviceSid) : [];
+      return pageOfList(list, pageSize(args.first), args.after ?? null);
+    },
   }),
   webhookDeliveries: t.field({
     type: WebhookDeliveryConnection,
-    description: "A webhook's delivery history, newest first",
-    args: { webhookSid: t.arg.id({ required: true }), status: t.arg({ type: WebhookDeliveryStatusEnum }), first: t.arg.int(), after: t.arg.string() },
+    description:
+      "A webhook's delivery history, newest first; empty when unknown or out of scope. Admin, or a key of its service; client, access and device tokens: FORBIDDEN. Errors: INVALID_PARAMETER (first, after).",
+    args: {
+      webhookSid: t.arg.id({ required: true, description: "The webhook (WH…)" }),
+      status: t.arg({ type: WebhookDeliveryStatusEnum, description: "Only deliveries in this status" }),
+      first: t.arg.int({ description: pagingArgs.first }),
+      after: t.arg.string({ description: pagingArgs.after }),
+    },
     resolve: async (_, args, { principal, gateway }) => {
       const first = pageSize(args.first);
       requireServiceAccess(principal, null);
@@ -79,7 +110,9 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createWebhook: t.field({
     type: CreateWebhookPayload,
-    args: { input: t.arg({ type: CreateWebhookInput, required: true }) },
+    description:
+      "Creates a webhook; the signing secret (whsec_…) is shown only in this answer. Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER (url, eventTypes; serviceSid when it has 10 already).",
+    args: { input: t.arg({ type: CreateWebhookInput, required: true, description: "The service, URL and event types" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
       if (requireServiceAccess(principal, input.serviceSid) === "out-of-scope") throw notFound("Service");
       return gateway.webhooks.create(input);
@@ -87,7 +120,8 @@ builder.mutationFields((t) => ({
   }),
   updateWebhook: t.field({
     type: WebhookRef,
-    args: { input: t.arg({ type: UpdateWebhookInput, required: true }) },
+    description: "Changes a webhook's URL, event types or enabled flag. Admin, or a key of its service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER.",
+    args: { input: t.arg({ type: UpdateWebhookInput, required: true, description: "The webhook and its changes" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
       requireServiceAccess(principal, null);
       const { sid, ...patch } = input;
@@ -96,8 +130,9 @@ builder.mutationFields((t) => ({
   }),
   deleteWebhook: t.field({
     type: WebhookRef,
-    description: "Deletes a webhook; its pending deliveries are CANCELED",
-    args: { sid: t.arg.id({ required: true }) },
+    description:
+      "Deletes a webhook; its pending deliveries are CANCELED. Admin, or a key of its service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND.",
+    args: { sid: t.arg.id({ required: true, description: "The webhook (WH…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
       requireServiceAccess(principal, null);
       return gateway.webhooks.delete(sid, serviceScope(principal));

@@ -19,6 +19,8 @@ export interface HttpOptions {
   logger: Logger;
   graphiql: boolean;
   isReady: () => boolean;
+  /** Whether each dependency answers now: the store always, Redis when one is configured. */
+  dependencies: () => Promise<{ store: boolean; redis?: boolean }>;
   /** Other endpoints (provider callbacks); answers true when it handled the request. */
   routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
@@ -29,6 +31,10 @@ export const queryLimits = { maxDepth: 12, maxAliases: 30, maxTokens: 3000, maxC
 interface InitialContext {
   request?: Request;
   principal?: Principal;
+  /** node:http's request: yoga passes it along for requests over HTTP. */
+  req?: IncomingMessage;
+  /** Over graphql-ws there is no `req`: the peer address of the socket's upgrade request. */
+  clientAddress?: string | null;
 }
 
 /** Domain errors keep their stable code; anything unexpected is logged and masked. */
@@ -45,7 +51,6 @@ function errorMasker() {
           twilioCode: original.twilioCode,
           ...(original.details.field ? { field: original.details.field } : {}),
           ...(original.details.retryAfterSeconds !== undefined ? { retryAfterSeconds: original.details.retryAfterSeconds } : {}),
-          ...(original.details.driftSteps !== undefined ? { driftSteps: original.details.driftSteps } : {}),
         },
       });
     }
@@ -128,6 +133,29 @@ function tokenLimit(maxTokens: number): Plugin {
   };
 }
 
+/**
+ * The body of /health and /ready: `status` is "starting", "down" (the store is unreachable: nothing can be
+ * served), "degraded" (Redis is down: this instance serves, alone) or "ok", then each dependency.
+ */
+async function healthReport(options: HttpOptions): Promise<{ serving: boolean; body: Record<string, string> }> {
+  if (!options.isReady()) return { serving: false, body: { status: "starting" } };
+  const { store, redis } = await options.dependencies();
+  const state = (up: boolean) => (up ? "ok" : "down");
+  const status = !store ? "down" : redis === false ? "degraded" : "ok";
+  return { serving: store, body: { status, store: state(store), ...(redis === undefined ? {} : { redis: state(redis) }) } };
+}
+
+/**
+ * GraphiQL (and other clients that cannot set connectionParams per tab) send the headers of each operation
+ * inside the subscribe message: `extensions.headers.Authorization`. It wins over the socket's token.
+ */
+function operationAuthorization(extensions: Record<string, unknown> | null | undefined): string | null {
+  const headers = extensions?.headers;
+  if (!headers || typeof headers !== "object") return null;
+  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === "authorization" && typeof value === "string") return value;
+  return null;
+}
+
 export function buildHttp(options: HttpOptions) {
   const { gateway, auth, logger } = options;
   // armor throws from inside validation by default (an error without a code); reported as validation
@@ -170,18 +198,21 @@ export function buildHttp(options: HttpOptions) {
       },
     },
     plugins: [tokenLimit(queryLimits.maxTokens), ...armor.protect().plugins, refuseNulCharacters()],
-    context: async ({ request, principal }): Promise<GatewayContext> => ({
+    context: async ({ request, principal, req, clientAddress }): Promise<GatewayContext> => ({
       principal: principal ?? (request ? await auth.resolve(request.headers.get("authorization")) : ANONYMOUS),
       gateway,
+      clientAddress: clientAddress ?? req?.socket.remoteAddress ?? null,
     }),
   });
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
-    if (path === "/health") {
-      const ready = options.isReady();
-      res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify({ status: ready ? "ok" : "starting" }));
+    if (path === "/health" || path === "/ready") {
+      healthReport(options).then(({ serving, body }) => {
+        // /health fails only while the instance cannot serve at all; Redis down is "degraded", still 200.
+        res.writeHead(serving ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
+        res.end(JSON.stringify(body));
+      }, () => res.writeHead(503).end());
       return;
     }
     if (path === "/metrics") {
@@ -215,8 +246,10 @@ export function buildHttp(options: HttpOptions) {
     options.routes(req, res, url).then(
       (handled) => handled || notFound(),
       (error: unknown) => {
+        // The store is away: the caller (a carrier, a vendor, a device) should come back, not give up.
+        const unavailable = error instanceof VerifyError && error.code === "SERVICE_UNAVAILABLE";
         logger.warn({ err: error, path }, "callback failed");
-        if (!res.headersSent) res.writeHead(400).end();
+        if (!res.headersSent) res.writeHead(unavailable ? 503 : 400, unavailable ? { "retry-after": "5" } : {}).end();
       },
     );
   });
@@ -242,11 +275,11 @@ export function buildHttp(options: HttpOptions) {
         // opened stops working at once.
         let principal: Principal;
         try {
-          principal = await auth.resolve(ctx.extra.authorization ?? null);
+          principal = await auth.resolve(operationAuthorization(params.extensions) ?? ctx.extra.authorization ?? null);
         } catch (error) {
           return [new GraphQLError((error as Error).message, { extensions: { code: "UNAUTHENTICATED", twilioCode: 20003 } })];
         }
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal, params });
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal, params, clientAddress: ctx.extra.request.socket.remoteAddress ?? null });
         let document;
         try {
           document = parse(params.query);

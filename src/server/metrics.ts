@@ -22,9 +22,23 @@ export class Metrics implements EventSink {
     labelNames: ["reason"],
     registers: [this.registry],
   });
+  private readonly totpReplays = new Counter({ name: "verigate_totp_replays_total", help: "TOTP codes refused because their time step was already used", registers: [this.registry] });
+  private readonly failedAnswers = new Counter({ name: "verigate_factor_answers_failed_total", help: "Refused challenge answers and factor verifications, by factor type", labelNames: ["factor_type"], registers: [this.registry] });
   private readonly fraudBlocks = new Counter({ name: "verigate_fraud_guard_blocks_total", help: "Prefixes blocked by Fraud Guard, by detection", labelNames: ["detection"], registers: [this.registry] });
 
-  constructor(liveSubscriptions: () => number, outboxJobs: () => Promise<number>) {
+  private readonly rateLimitFallbacks = new Counter({
+    name: "verigate_rate_limit_fallbacks_total",
+    help: "Rate-limit decisions counted in the store's table because Redis was unavailable",
+    registers: [this.registry],
+  });
+  private readonly unrelayedEvents = new Counter({
+    name: "verigate_events_not_relayed_total",
+    help: "Event batches Redis did not take while it was unavailable: other instances' subscribers missed them",
+    registers: [this.registry],
+  });
+
+  /** `dependencies` answers, per dependency (store, redis), whether it is reachable now. */
+  constructor(liveSubscriptions: () => number, outboxJobs: () => Promise<number>, dependencies: () => Promise<Record<string, boolean>>) {
     collectDefaultMetrics({ register: this.registry, prefix: "verigate_" });
     new Gauge({ name: "verigate_live_subscriptions", help: "Subscription listeners attached", registers: [this.registry], collect() { this.set(liveSubscriptions()); } });
     new Gauge({
@@ -32,9 +46,28 @@ export class Metrics implements EventSink {
       help: "Jobs in the outbox: messages, webhooks and notices not yet done, including retries scheduled later",
       registers: [this.registry],
       async collect() {
-        this.set(await outboxJobs());
+        try {
+          this.set(await outboxJobs());
+        } catch {
+          // The store is down: the last count stands, and verigate_dependency_up says why.
+        }
       },
     });
+    new Gauge({
+      name: "verigate_dependency_up",
+      help: "1 while a dependency (store, redis) is reachable, 0 while it is not",
+      labelNames: ["dependency"],
+      registers: [this.registry],
+      async collect() {
+        for (const [dependency, up] of Object.entries(await dependencies())) this.set({ dependency }, up ? 1 : 0);
+      },
+    });
+  }
+
+  /** Redis was unavailable: a rate limit was counted in the store, or an event batch stayed on this instance. */
+  fallback(what: "rate_limit" | "event_relay"): void {
+    if (what === "rate_limit") this.rateLimitFallbacks.inc();
+    else this.unrelayedEvents.inc();
   }
 
   blocked(reason: string): void {
@@ -58,6 +91,14 @@ export class Metrics implements EventSink {
         case "verification.check_failed":
         case "verification.max_attempts_reached":
           this.failedChecks.inc();
+          break;
+        case "challenge.replay_refused":
+          this.totpReplays.inc();
+          this.failedAnswers.inc({ factor_type: String(event.data.factorType ?? "unknown") });
+          break;
+        case "challenge.answer_failed":
+        case "factor.verification_failed":
+          this.failedAnswers.inc({ factor_type: String(event.data.factorType ?? "unknown") });
           break;
         case "fraud_guard.blocked":
           this.fraudBlocks.inc({ detection: String(event.data.reason ?? "unknown") });

@@ -34,6 +34,8 @@ import type { PrefixCounts } from "../domain/policy/fraud.js";
  */
 export interface Store {
   close(): Promise<void>;
+  /** Resolves when the store answers a trivial query: /health and /ready ask it. */
+  ping(): Promise<void>;
 
   getSetting(key: string): Promise<string | null>;
   /** Sets the value only if the key is absent; answers the value that is stored afterwards. */
@@ -91,10 +93,20 @@ export interface Store {
   newestVerifiedFactor(serviceSid: string, identity: string, factorType: FactorType): Promise<FactorRecord | null>;
   /** Expires PENDING challenges past their expiry (conditional, so instances may race); one event each. */
   expireChallenges(now: number, limit: number): Promise<VerifyEvent[]>;
-  /** UNVERIFIED → VERIFIED, once: with a passkey's credential, or with the TOTP step that proved it (its replay floor). */
+  /**
+   * Claims one verification attempt before it is judged (DESIGN.md principle 8): one conditional write
+   * that counts it as failed while the factor has `claim.status` and fewer than `claim.cap` failures.
+   * Refused: the factor as it is (null when unknown).
+   */
+  claimFactorVerification(claim: AttemptClaim): Promise<{ claimed: true; factor: FactorRecord } | { claimed: false; factor: FactorRecord | null }>;
+  /**
+   * Settles a claimed verification that succeeded: gives the claimed attempt back and turns UNVERIFIED
+   * into VERIFIED, once, with a passkey's credential or the TOTP step that proved it (its replay floor).
+   * Null when another answer verified it first.
+   */
   verifyFactor(sid: string, proof: { credential?: PasskeyCredential; counter?: number }, now: number): Promise<{ factor: Factor; event: VerifyEvent } | null>;
-  /** Counts a failed verification; answers the count after it. */
-  failFactor(sid: string, now: number): Promise<number>;
+  /** Settles a claimed verification that failed (it stays counted): writes the failure's event (null: the factor is gone). */
+  failFactor(failure: FactorFailure): Promise<VerifyEvent | null>;
   deleteFactor(sid: string, now: number): Promise<{ factor: Factor; event: VerifyEvent } | null>;
   /** Inserts the challenge with its outbox jobs (push notification, silent fallback) in one transaction. */
   createChallenge(challenge: Challenge, extra: { webauthnChallenge?: string | null; fallback?: ChallengeFallback | null; jobs?: { kind: OutboxJob["kind"]; runAt: number }[] }): Promise<VerifyEvent>;
@@ -109,7 +121,14 @@ export interface Store {
    * forward in the same transaction only if it still holds the value the assertion was checked against.
    */
   respondChallenge(response: ChallengeResponse): Promise<{ ok: true; challenge: Challenge; events: VerifyEvent[] } | { ok: false; reason: "RESPONDED" | "EXPIRED" | "CLONED" | "REPLAY" }>;
-  failChallenge(sid: string, now: number): Promise<number>;
+  /**
+   * Claims one answer of a challenge before it is judged (DESIGN.md principle 8): one conditional write
+   * that counts it as failed while the challenge has `claim.status`, is unexpired at `claim.now` and has
+   * fewer than `claim.cap` failures. Refused: the challenge as it is (null when unknown).
+   */
+  claimChallengeAnswer(claim: AttemptClaim): Promise<{ claimed: true; challenge: ChallengeRecord } | { claimed: false; challenge: ChallengeRecord | null }>;
+  /** Settles a claimed answer that failed (it stays counted): its event, and with `settle` the final status, once (none: the challenge is gone). */
+  failChallenge(failure: ChallengeFailure): Promise<VerifyEvent[]>;
 
   /** A rate-limiter-flexible limiter on this store's `rate_limits` table (used when Redis is not configured). */
   rateLimiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract;
@@ -181,6 +200,35 @@ export interface ChallengeResponse {
   counter: { from: number; to: number } | null;
   /** TOTP: the code's time step; refused (REPLAY) unless it is past the factor's last accepted step. */
   totpStep?: number;
+  /** The answer holds a claimed attempt: unless refused as CLONED or REPLAY, it is given back (a right answer is no failure). */
+  releaseClaim?: boolean;
+  now: number;
+}
+
+/** The domain's rule for one claim: which status may be answered, and how many failures it allows. */
+export interface AttemptClaim {
+  sid: string;
+  status: "PENDING" | "UNVERIFIED";
+  cap: number;
+  now: number;
+}
+
+export interface ChallengeFailure {
+  sid: string;
+  /** The event written, e.g. challenge.answer_failed; its data is the challenge with `failedAttempts`. */
+  type: string;
+  /** The count the failed answer's claim reached. */
+  failedAttempts: number;
+  /** The status the failure ends the challenge in (the last allowed failure), else null. */
+  settle: "DENIED" | null;
+  now: number;
+}
+
+export interface FactorFailure {
+  sid: string;
+  /** The event written, e.g. factor.verification_failed; its data is the factor with `failedAttempts`. */
+  type: string;
+  failedAttempts: number;
   now: number;
 }
 

@@ -186,8 +186,7 @@ export class Dispatcher {
         await store.dropJob(job.id);
         return;
       }
-      const backoff = Math.min(60_000, 1000 * 2 ** (job.tries - 1));
-      await store.retryJob(job.id, clock.now() + backoff / 2 + Math.random() * (backoff / 2), outcome.reason.slice(0, 300));
+      await store.retryJob(job.id, nextTry(clock.now(), job.tries, 60_000), outcome.reason.slice(0, 300));
       return;
     }
     if (job.kind === "webhook") return this.sendWebhook(job);
@@ -287,8 +286,7 @@ export class Dispatcher {
       await store.recordWebhookAttempt({ ...base, outcome: "FAILED", statusCode, error, now });
       return;
     }
-    const backoff = Math.min(3_600_000, 1000 * 2 ** (job.tries - 1));
-    await store.recordWebhookAttempt({ ...base, outcome: "RETRY", statusCode, error, runAt: Math.round(now + backoff / 2 + Math.random() * (backoff / 2)), now });
+    await store.recordWebhookAttempt({ ...base, outcome: "RETRY", statusCode, error, runAt: nextTry(now, job.tries, 3_600_000), now });
   }
 
   /** Exponential backoff with jitter; past maxTries the attempt is FAILED and subscribers hear it. */
@@ -299,10 +297,17 @@ export class Dispatcher {
       if (event) sink.publish([event]);
       return;
     }
-    const backoff = Math.min(60_000, 1000 * 2 ** (job.tries - 1));
-    // Whole milliseconds: PostgreSQL keeps times in bigint columns.
-    await store.retryJob(job.id, Math.round(clock.now() + backoff / 2 + Math.random() * (backoff / 2)), reason.slice(0, 300));
+    await store.retryJob(job.id, nextTry(clock.now(), job.tries, 60_000), reason.slice(0, 300));
   }
+}
+
+/**
+ * The queue's one retry policy: after try n, wait 2^(n-1) s (at most `capMs`), of which a random half is
+ * jitter, so retries of one burst spread out. Whole milliseconds: PostgreSQL keeps times in bigint columns.
+ */
+function nextTry(now: number, tries: number, capMs: number): number {
+  const backoff = Math.min(capMs, 1000 * 2 ** (tries - 1));
+  return Math.round(now + backoff / 2 + Math.random() * (backoff / 2));
 }
 
 class SendTimeout extends Error {}

@@ -35,9 +35,14 @@ export function newChallenge(o: {
   };
 }
 
-/** Throws unless the challenge may still be answered: PENDING, unexpired, not locked by failures. */
+export const tooManyAnswers = () => new VerifyError("TOO_MANY_ATTEMPTS", "Too many failed answers for this challenge; it is denied.", { twilioCode: 60308 });
+
+/**
+ * Throws unless the challenge may still be answered: PENDING, unexpired, not locked by failures. A
+ * challenge its fifth failure denied answers TOO_MANY_ATTEMPTS from then on, whatever the answer.
+ */
 export function assertAnswerable(record: { status: Challenge["status"]; expiresAt: number; failedAttempts: number }, now: number): void {
+  if (record.failedAttempts >= MAX_FAILURES) throw tooManyAnswers();
   if (record.status !== "PENDING" && record.status !== "EXPIRED") throw new VerifyError("CHALLENGE_ALREADY_RESPONDED", "This challenge was already answered.");
   if (record.status === "EXPIRED" || record.expiresAt <= now) throw new VerifyError("CHALLENGE_EXPIRED", "This challenge has expired; create a new one.");
-  if (record.failedAttempts >= MAX_FAILURES) throw new VerifyError("TOO_MANY_ATTEMPTS", "Too many failed answers for this challenge.", { twilioCode: 60308 });
 }

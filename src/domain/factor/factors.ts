@@ -9,14 +9,15 @@ import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { Challenge, ChallengeFallback, ChallengeStatus, Factor, Page, PushConfig, Service, TotpConfig, Verification } from "../types.js";
 import { parseInput } from "../validation.js";
-import { MAX_FAILURES, assertAnswerable, newChallenge } from "./challenge.js";
+import { AnswerAttempts, type Requester, type SecurityLog } from "./attempts.js";
+import { assertAnswerable, newChallenge } from "./challenge.js";
 import type { PasskeyFlow } from "./passkeys.js";
 import { DeviceKeys, parseDeviceKey, pushSettingsInput, verifyAnswer, verifyPossession } from "./push.js";
 import { matchTotp, newTotpSecret, totpQrSvg, totpSettingsInput, totpUri } from "./totp.js";
 
 
 /** Who asks: a service scope (null: admin), and for a device or a client token, the one thing it may touch. */
-export interface Scope {
+export interface Scope extends Requester {
   serviceSid: string | null;
   factorSid?: string;
   challengeSid?: string;
@@ -27,6 +28,7 @@ export interface FactorFlowDeps {
   clock: Clock;
   keys: Keyring;
   sink: EventSink;
+  log: SecurityLog;
   services: { require(sid: string): Promise<Service> };
   passkeys: PasskeyFlow;
   /** Starts the OTP verification a silent challenge falls back to. */
@@ -87,8 +89,11 @@ const DEFAULT_FALLBACK_SECONDS = 20;
  */
 export class FactorFlow {
   private readonly deviceKeys = new DeviceKeys();
+  private readonly attempts: AnswerAttempts;
 
-  constructor(private readonly deps: FactorFlowDeps) {}
+  constructor(private readonly deps: FactorFlowDeps) {
+    this.attempts = new AnswerAttempts(deps);
+  }
 
   // ── factors ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -160,31 +165,27 @@ export class FactorFlow {
   async verifyFactor(sid: string, scope: Scope, raw: unknown): Promise<Factor> {
     const input = parseInput(answerInput, raw);
     const factor = await this.requireFactor(sid, scope);
-    if (factor.factorType === "PASSKEY") return this.deps.passkeys.verifyFactor(sid, scope.serviceSid, input.passkeyResponse);
+    if (factor.factorType === "PASSKEY") return this.deps.passkeys.verifyFactor(sid, scope.serviceSid, input.passkeyResponse, scope);
     if (factor.status === "VERIFIED") return publicFactor(factor);
-    if (factor.failedAttempts >= MAX_FAILURES) throw new VerifyError("TOO_MANY_ATTEMPTS", "Too many failed verifications for this factor; create a new one.");
+    if (factor.factorType === "TOTP" && !input.code) throw invalidParameter("code", "Invalid parameter `code`: the code the authenticator app shows is required.");
+    if (factor.factorType === "PUSH" && !input.authPayload) throw invalidParameter("authPayload", "Invalid parameter `authPayload`: a JWT `{ sub: factorSid }` signed with the device key is required.");
+    const claim = await this.attempts.claimVerification(factor);
+    if ("verified" in claim) return publicFactor(claim.verified);
+    const claimed = claim.claimed;
     const now = this.deps.clock.now();
     let counter: number | undefined;
-    if (factor.factorType === "TOTP") {
-      if (!input.code) throw invalidParameter("code", "Invalid parameter `code`: the code the authenticator app shows is required.");
-      const match = matchTotp(this.totpSecret(factor), input.code, totpConfig(factor), now);
-      if (!match.ok) return this.failFactor(factor, "the code is wrong", match.driftSteps);
+    if (claimed.factorType === "TOTP") {
+      const match = matchTotp(this.totpSecret(claimed), input.code ?? "", totpConfig(claimed), now);
+      if (!match.ok) return this.attempts.verificationFailed(claimed, "The factor was not verified: the code is wrong.", scope);
       counter = match.step;
     } else {
-      if (!input.authPayload) throw invalidParameter("authPayload", "Invalid parameter `authPayload`: a JWT `{ sub: factorSid }` signed with the device key is required.");
-      const key = this.deviceKeys.get(factor.sid, factor.publicKey ?? "");
-      if (!(await verifyPossession(input.authPayload, key, factor.sid, now))) return this.failFactor(factor, "the proof was not signed by this factor's key", null);
+      const key = this.deviceKeys.get(claimed.sid, claimed.publicKey ?? "");
+      if (!(await verifyPossession(input.authPayload ?? "", key, claimed.sid, now))) return this.attempts.verificationFailed(claimed, "The factor was not verified: the proof was not signed by this factor's key.", scope);
     }
     const verified = await this.deps.store.verifyFactor(sid, { counter }, now);
     if (!verified) return publicFactor((await this.deps.store.getFactor(sid)) as FactorRecord);
     this.deps.sink.publish([verified.event]);
     return verified.factor;
-  }
-
-  private async failFactor(factor: FactorRecord, reason: string, driftSteps: number | null): Promise<never> {
-    const failures = await this.deps.store.failFactor(factor.sid, this.deps.clock.now());
-    if (failures >= MAX_FAILURES) throw new VerifyError("TOO_MANY_ATTEMPTS", "Too many failed verifications for this factor; create a new one.");
-    throw new VerifyError("FACTOR_VERIFICATION_FAILED", `The factor was not verified: ${reason}.${drift(driftSteps)}`, driftSteps !== null ? { driftSteps } : {});
   }
 
   async deleteFactor(sid: string, scope: Scope): Promise<Factor> {
@@ -274,44 +275,34 @@ export class FactorFlow {
     if (!record || (scope.serviceSid && record.serviceSid !== scope.serviceSid) || (scope.factorSid && record.factorSid !== scope.factorSid) || (scope.challengeSid && record.sid !== scope.challengeSid)) {
       throw notFound("Challenge");
     }
-    if (record.factorType === "PASSKEY") return this.deps.passkeys.updateChallenge(sid, scope.serviceSid, input.passkeyResponse);
+    if (record.factorType === "PASSKEY") return this.deps.passkeys.updateChallenge(sid, scope.serviceSid, input.passkeyResponse, scope);
     const now = this.deps.clock.now();
     assertAnswerable(record, now);
     const factor = record.factorSid ? await this.deps.store.getFactor(record.factorSid) : null;
     if (!factor) throw new VerifyError("CHALLENGE_VERIFICATION_FAILED", "The factor of this challenge was deleted.");
-    if (record.factorType === "TOTP") {
-      if (!input.code) throw invalidParameter("code", "Invalid parameter `code`: the code the authenticator app shows is required.");
-      const match = matchTotp(this.totpSecret(factor), input.code, totpConfig(factor), now);
-      if (!match.ok) return this.failChallenge(record, "the code is wrong", match.driftSteps);
-      return this.settle(record, factor, { status: "APPROVED", totpStep: match.step });
+    if (record.factorType === "TOTP" && !input.code) throw invalidParameter("code", "Invalid parameter `code`: the code the authenticator app shows is required.");
+    if (record.factorType === "PUSH" && !input.authPayload) throw invalidParameter("authPayload", "Invalid parameter `authPayload`: the device's signed answer (compact ES256 JWS) is required.");
+    const claimed = await this.attempts.claimAnswer(record);
+    if (claimed.factorType === "TOTP") {
+      const match = matchTotp(this.totpSecret(factor), input.code ?? "", totpConfig(factor), now);
+      if (!match.ok) return this.attempts.answerFailed(claimed, "The answer was refused: the code is wrong.", scope);
+      return this.settle(claimed, factor, { status: "APPROVED", totpStep: match.step }, scope);
     }
-    if (!input.authPayload) throw invalidParameter("authPayload", "Invalid parameter `authPayload`: the device's signed answer (compact ES256 JWS) is required.");
-    const answer = await verifyAnswer(input.authPayload, this.deviceKeys.get(factor.sid, factor.publicKey ?? ""), publicChallenge(record));
-    if (!answer.ok) return this.failChallenge(record, answer.reason, null);
-    return this.settle(record, factor, { status: answer.status });
+    const answer = await verifyAnswer(input.authPayload ?? "", this.deviceKeys.get(factor.sid, factor.publicKey ?? ""), publicChallenge(claimed));
+    if (!answer.ok) return this.attempts.answerFailed(claimed, `The answer was refused: ${answer.reason}.`, scope);
+    return this.settle(claimed, factor, { status: answer.status }, scope);
   }
 
-  private async settle(record: ChallengeRecord, factor: FactorRecord, answer: { status: "APPROVED" | "DENIED"; totpStep?: number }): Promise<Challenge> {
-    const settled = await this.deps.store.respondChallenge({ sid: record.sid, status: answer.status, factorSid: factor.sid, identity: factor.identity, counter: null, totpStep: answer.totpStep, now: this.deps.clock.now() });
+  /** A right answer (a push device's denial is one too): the challenge's final state, and its claimed attempt given back. */
+  private async settle(claimed: ChallengeRecord, factor: FactorRecord, answer: { status: "APPROVED" | "DENIED"; totpStep?: number }, requester: Requester): Promise<Challenge> {
+    const settled = await this.deps.store.respondChallenge({ sid: claimed.sid, status: answer.status, factorSid: factor.sid, identity: factor.identity, counter: null, totpStep: answer.totpStep, releaseClaim: true, now: this.deps.clock.now() });
     if (settled.ok) {
       this.deps.sink.publish(settled.events);
       return settled.challenge;
     }
-    if (settled.reason === "REPLAY") return this.failChallenge(record, "this code was already used; wait for the next one", null);
+    if (settled.reason === "REPLAY") return this.attempts.answerFailed(claimed, "The answer was refused: this code was already used; wait for the next one.", requester, "replay");
     if (settled.reason === "EXPIRED") throw new VerifyError("CHALLENGE_EXPIRED", "This challenge has expired; create a new one.");
     throw new VerifyError("CHALLENGE_ALREADY_RESPONDED", "This challenge was already answered.");
-  }
-
-  /** Counts a failed answer; the fifth denies the challenge (subscribers see DENIED). */
-  private async failChallenge(record: ChallengeRecord, reason: string, driftSteps: number | null): Promise<never> {
-    const now = this.deps.clock.now();
-    const failures = await this.deps.store.failChallenge(record.sid, now);
-    if (failures >= MAX_FAILURES) {
-      const denied = await this.deps.store.respondChallenge({ sid: record.sid, status: "DENIED", factorSid: record.factorSid as string, identity: record.identity as string, counter: null, now });
-      if (denied.ok) this.deps.sink.publish(denied.events);
-      throw new VerifyError("TOO_MANY_ATTEMPTS", "Too many failed answers for this challenge; it is denied.", { twilioCode: 60308 });
-    }
-    throw new VerifyError("CHALLENGE_VERIFICATION_FAILED", `The answer was refused: ${reason}.${drift(driftSteps)}`, driftSteps !== null ? { driftSteps } : {});
   }
 
   // ── silent approval's fallback (outbox job) ─────────────────────────────────────────────────────
@@ -341,7 +332,4 @@ export class FactorFlow {
 
 export const totpConfig = (factor: FactorRecord): TotpConfig => factor.config as unknown as TotpConfig;
 export const pushConfig = (factor: FactorRecord): PushConfig => factor.config as unknown as PushConfig;
-
-const drift = (steps: number | null) =>
-  steps === null ? "" : ` The code matches ${Math.abs(steps)} time step${Math.abs(steps) === 1 ? "" : "s"} ${steps < 0 ? "behind" : "ahead of"} the server: the device's clock seems off.`;
 

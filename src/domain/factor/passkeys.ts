@@ -17,7 +17,8 @@ import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { Challenge, Factor, PasskeySettings, Service } from "../types.js";
 import { parseInput } from "../validation.js";
-import { MAX_FAILURES, assertAnswerable, newChallenge } from "./challenge.js";
+import { AnswerAttempts, type Requester, type SecurityLog } from "./attempts.js";
+import { assertAnswerable, newChallenge } from "./challenge.js";
 
 export interface RelyingPartyDefaults {
   /** WEBAUTHN_RP_ID, else PUBLIC_URL's host, else localhost. */
@@ -30,6 +31,7 @@ export interface PasskeyFlowDeps {
   store: Store;
   clock: Clock;
   sink: EventSink;
+  log: SecurityLog;
   services: { require(sid: string): Promise<Service> };
   relyingParty: RelyingPartyDefaults;
 }
@@ -73,7 +75,11 @@ const lower = (v: string) => v.toLowerCase().replace("_", "-");
  * update challenge (the assertion). Built on @simplewebauthn/server; the relying party is per service.
  */
 export class PasskeyFlow {
-  constructor(private readonly deps: PasskeyFlowDeps) {}
+  private readonly attempts: AnswerAttempts;
+
+  constructor(private readonly deps: PasskeyFlowDeps) {
+    this.attempts = new AnswerAttempts(deps);
+  }
 
   relyingParty(service: Service): { rpId: string; rpName: string; origins: string[]; settings: PasskeySettings } {
     const settings = service.passkeys;
@@ -134,17 +140,15 @@ export class PasskeyFlow {
   }
 
   /** The registration: the authenticator's response to the creation options proves the new key. */
-  async verifyFactor(sid: string, serviceScope: string | null, passkeyResponse: unknown): Promise<Factor> {
-    const factor = await this.requireFactor(sid, serviceScope);
-    if (factor.status === "VERIFIED") return publicFactor(factor);
-    if (factor.failedAttempts >= MAX_FAILURES) throw new VerifyError("TOO_MANY_ATTEMPTS", "Too many failed verifications for this factor; create a new one.");
+  async verifyFactor(sid: string, serviceScope: string | null, passkeyResponse: unknown, requester: Requester): Promise<Factor> {
+    const found = await this.requireFactor(sid, serviceScope);
+    if (found.status === "VERIFIED") return publicFactor(found);
     if (!passkeyResponse || typeof passkeyResponse !== "object") throw invalidParameter("passkeyResponse", "Invalid parameter `passkeyResponse`: the registration response from the browser is required.");
-    const service = await this.deps.services.require(factor.serviceSid);
-    const rp = this.relyingParty(service);
-    const fail = async (reason: string): Promise<never> => {
-      await this.deps.store.failFactor(sid, this.deps.clock.now());
-      throw new VerifyError("FACTOR_VERIFICATION_FAILED", `The passkey registration was refused: ${reason}`);
-    };
+    const rp = this.relyingParty(await this.deps.services.require(found.serviceSid));
+    const claim = await this.attempts.claimVerification(found);
+    if ("verified" in claim) return publicFactor(claim.verified);
+    const factor = claim.claimed;
+    const fail = (reason: string) => this.attempts.verificationFailed(factor, `The passkey registration was refused: ${reason}`, requester);
     let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
       verification = await verifyRegistrationResponse({
@@ -208,19 +212,17 @@ export class PasskeyFlow {
   }
 
   /** The assertion: single use, signature and counter checked against the stored credential. */
-  async updateChallenge(sid: string, serviceScope: string | null, passkeyResponse: unknown): Promise<Challenge> {
-    const record = isSid(sid, "YC") ? await this.deps.store.getChallenge(sid) : null;
-    if (!record || (serviceScope && record.serviceSid !== serviceScope)) throw notFound("Challenge");
+  async updateChallenge(sid: string, serviceScope: string | null, passkeyResponse: unknown, requester: Requester): Promise<Challenge> {
+    const found = isSid(sid, "YC") ? await this.deps.store.getChallenge(sid) : null;
+    if (!found || (serviceScope && found.serviceSid !== serviceScope)) throw notFound("Challenge");
     const now = this.deps.clock.now();
-    assertAnswerable(record, now);
+    assertAnswerable(found, now);
     const response = passkeyResponse as AuthenticationResponseJSON | null;
     if (!response || typeof response !== "object" || typeof response.id !== "string") {
       throw invalidParameter("passkeyResponse", "Invalid parameter `passkeyResponse`: the authentication response from the browser is required.");
     }
-    const fail = async (reason: string): Promise<never> => {
-      await this.deps.store.failChallenge(sid, this.deps.clock.now());
-      throw new VerifyError("CHALLENGE_VERIFICATION_FAILED", `The passkey sign-in was refused: ${reason}`);
-    };
+    const record = await this.attempts.claimAnswer(found);
+    const fail = (reason: string) => this.attempts.answerFailed(record, `The passkey sign-in was refused: ${reason}`, requester);
     const factor = await this.deps.store.findPasskey(record.serviceSid, response.id);
     if (!factor?.credential) return fail("unknown passkey");
     if (record.factorSid && factor.sid !== record.factorSid) return fail("this passkey was not asked for");
@@ -249,7 +251,7 @@ export class PasskeyFlow {
       return fail(error instanceof Error ? error.message : "invalid response");
     }
     const counter = newCounter > 0 || factor.credential.counter > 0 ? { from: factor.credential.counter, to: newCounter } : null;
-    const settled = await this.deps.store.respondChallenge({ sid, status: "APPROVED", factorSid: factor.sid, identity: factor.identity, counter, now });
+    const settled = await this.deps.store.respondChallenge({ sid, status: "APPROVED", factorSid: factor.sid, identity: factor.identity, counter, releaseClaim: true, now });
     if (!settled.ok) {
       if (settled.reason === "EXPIRED") throw new VerifyError("CHALLENGE_EXPIRED", "This challenge has expired; create a new one.");
       if (settled.reason === "CLONED") return fail("the signature counter did not move forward (a cloned authenticator?)");

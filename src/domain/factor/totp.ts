@@ -3,18 +3,18 @@ import QRCode from "qrcode";
 import { z } from "zod";
 import type { TotpConfig } from "../types.js";
 
-/** RFC 6238 settings a service may choose (issue 4): step 20–60 s, 3–8 digits, skew 0–2 steps. */
+/** Code lengths allowed: fewer than 6 digits is too easy to guess (RFC 4226 §5.3, ASVS 2.8). */
+export const TOTP_CODE_LENGTH = { min: 6, max: 8 } as const;
+
+/** RFC 6238 settings a service may choose (issue 4): step 20–60 s, 6–8 digits, skew 0–2 steps. */
 export const totpSettingsInput = z.object({
   timeStep: z.number().int().min(20).max(60).nullish(),
-  codeLength: z.number().int().min(3).max(8).nullish(),
+  codeLength: z.number().int().min(TOTP_CODE_LENGTH.min).max(TOTP_CODE_LENGTH.max).nullish(),
   skew: z.number().int().min(0).max(2).nullish(),
   algorithm: z.enum(["SHA1", "SHA256", "SHA512"]).nullish(),
 });
 
 export const TOTP_DEFAULTS: TotpConfig = { timeStep: 30, codeLength: 6, skew: 1, algorithm: "SHA1" };
-
-/** How far around the accepted window a code is looked for, only to tell the device its clock is off. */
-const DRIFT_SEARCH_STEPS = 10;
 
 /** A key as long as the hash's output, as RFC 6238 recommends (20, 32 or 64 bytes). */
 export function newTotpSecret(config: TotpConfig): string {
@@ -37,20 +37,16 @@ export function totpQrSvg(uri: string): Promise<string> {
   return QRCode.toString(uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
 }
 
-export type TotpMatch =
-  /** The code's time step: accepted only once (the store keeps it as the factor's replay floor). */
-  | { ok: true; step: number }
-  /** Wrong code; `driftSteps` when it matches a window just outside the accepted one (device clock off). */
-  | { ok: false; driftSteps: number | null };
+/**
+ * The code's time step when it is inside ±skew steps of now (accepted only once: the store keeps it as
+ * the factor's replay floor). A wrong code says nothing more: telling which window it would have matched
+ * would be an oracle over the neighbouring codes.
+ */
+export type TotpMatch = { ok: true; step: number } | { ok: false };
 
-/** Checks a code inside ±skew steps; outside it, looks a little further only to report the device's drift. */
 export function matchTotp(secret: string, code: string, config: TotpConfig, nowMs: number): TotpMatch {
-  if (code.length !== config.codeLength || !/^\d+$/.test(code)) return { ok: false, driftSteps: null };
+  if (code.length !== config.codeLength || !/^\d+$/.test(code)) return { ok: false };
   const epoch = Math.floor(nowMs / 1000);
-  const current = Math.floor(epoch / config.timeStep);
-  const options = { secret, token: code, epoch, period: config.timeStep, digits: config.codeLength, algorithm: config.algorithm.toLowerCase() as "sha1" };
-  const inside = verifySync({ ...options, epochTolerance: config.skew * config.timeStep });
-  if (inside.valid) return { ok: true, step: (inside as { timeStep: number }).timeStep };
-  const around = verifySync({ ...options, epochTolerance: DRIFT_SEARCH_STEPS * config.timeStep });
-  return { ok: false, driftSteps: around.valid ? (around as { timeStep: number }).timeStep - current : null };
+  const inside = verifySync({ secret, token: code, epoch, period: config.timeStep, digits: config.codeLength, algorithm: config.algorithm.toLowerCase() as "sha1", epochTolerance: config.skew * config.timeStep });
+  return inside.valid ? { ok: true, step: (inside as { timeStep: number }).timeStep } : { ok: false };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { channelNames, fraudGuardLevels, geoChannels, type PasskeySettings, type RateLimitSettings, type ServiceSettings } from "../types.js";
 import { parseEmail, parsePhone } from "../verification/address.js";
+import { TOTP_CODE_LENGTH } from "../factor/totp.js";
 
 export const DEFAULT_SERVICE_NAME = "Default";
 
@@ -179,7 +180,7 @@ const settingsShape = {
   totp: z.object({
     issuer: z.string().trim().min(1).max(64).refine((v) => !v.includes(":"), "must not contain a colon").nullish(),
     timeStep: z.number().int().min(20, "must be between 20 and 60").max(60, "must be between 20 and 60").nullish(),
-    codeLength: z.number().int().min(3, "must be between 3 and 8").max(8, "must be between 3 and 8").nullish(),
+    codeLength: z.number().int().min(TOTP_CODE_LENGTH.min, "must be between 6 and 8").max(TOTP_CODE_LENGTH.max, "must be between 6 and 8").nullish(),
     skew: z.number().int().min(0, "must be between 0 and 2").max(2, "must be between 0 and 2").nullish(),
     algorithm: z.enum(["SHA1", "SHA256", "SHA512"]).nullish(),
   }),

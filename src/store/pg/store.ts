@@ -7,6 +7,9 @@ import { abandonedSend } from "../../domain/verification/abandoned.js";
 import type { ChallengeFallback, ChallengeStatus, FactorType, FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
 import type {
+  AttemptClaim,
+  ChallengeFailure,
+  FactorFailure,
   AttemptFilter,
   PrefixTrafficQuery,
   StatsFilter,
@@ -38,6 +41,7 @@ import * as t from "./schema.js";
 import { RateLimiterPostgres, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { PrefixCounts } from "../../domain/policy/fraud.js";
 import { attemptConditions, statsConditions, statsOf } from "../insights.js";
+import { reportingUnavailable } from "./availability.js";
 
 type Db = NodePgDatabase<typeof t>;
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -55,12 +59,24 @@ export class PgStore implements Store {
     private readonly db: Db,
   ) {}
 
-  static async open(url: string, migrationsFolder: string, options: { searchPath?: string; poolSize?: number } = {}): Promise<PgStore> {
+  /**
+   * `onConnectionError` hears every connection that PostgreSQL dropped or refused (a restart, a
+   * `pg_terminate_backend`): the pool and each of its clients get a listener, because an `'error'` event
+   * nobody listens to ends the process. Calls that fail that way answer SERVICE_UNAVAILABLE.
+   */
+  static async open(url: string, migrationsFolder: string, options: { searchPath?: string; poolSize?: number; onConnectionError?: (error: unknown) => void } = {}): Promise<PgStore> {
+    const onConnectionError = options.onConnectionError ?? (() => {});
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 10,
+      // A database that does not answer at all fails the request after 5 s instead of holding it forever.
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
       ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
     });
+    // An idle client's error reaches the pool; a checked-out client's error reaches only the client.
+    pool.on("error", onConnectionError);
+    pool.on("connect", (client) => client.on("error", onConnectionError));
     const db = drizzle(pool, { schema: t });
     // One instance migrates at a time; the others wait on the same advisory lock and find nothing to do.
     const client = await pool.connect();
@@ -71,7 +87,7 @@ export class PgStore implements Store {
       await client.query("select pg_advisory_unlock(727274)").catch(() => {});
       client.release();
     }
-    return new PgStore(pool, db);
+    return reportingUnavailable(new PgStore(pool, db), onConnectionError);
   }
 
   private closed = false;
@@ -125,6 +141,10 @@ export class PgStore implements Store {
       .where(and(eq(v.sid, sid), eq(v.status, "PENDING")))
       .returning();
     return row;
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query("select 1");
   }
 
   async getSetting(key: string): Promise<string | null> {
@@ -605,10 +625,25 @@ export class PgStore implements Store {
     });
   }
 
+  async claimFactorVerification(claim: AttemptClaim) {
+    const f = t.factors;
+    // One statement: concurrent claims queue on the row lock and re-check the condition (no read-then-write).
+    const [row] = await this.db
+      .update(f)
+      .set({ failedAttempts: sql`${f.failedAttempts} + 1`, dateUpdated: claim.now })
+      .where(and(eq(f.sid, claim.sid), eq(f.status, claim.status), lt(f.failedAttempts, claim.cap)))
+      .returning();
+    if (row) return { claimed: true as const, factor: await this.factorRecord(this.db, row) };
+    const [current] = await this.db.select().from(f).where(eq(f.sid, claim.sid));
+    return { claimed: false as const, factor: current ? await this.factorRecord(this.db, current) : null };
+  }
+
   async verifyFactor(sid: string, proof: { credential?: PasskeyCredential; counter?: number }, now: number) {
     return this.db.transaction(async (tx) => {
       const f = t.factors;
       const { credential } = proof;
+      // The claimed attempt is given back whether or not this answer was first: a right answer is no failure.
+      await tx.update(f).set({ failedAttempts: sql`greatest(${f.failedAttempts} - 1, 0)` }).where(eq(f.sid, sid));
       const [row] = await tx
         .update(f)
         .set({
@@ -626,10 +661,13 @@ export class PgStore implements Store {
     });
   }
 
-  async failFactor(sid: string, now: number): Promise<number> {
-    const f = t.factors;
-    const [row] = await this.db.update(f).set({ failedAttempts: sql`${f.failedAttempts} + 1`, dateUpdated: now }).where(eq(f.sid, sid)).returning();
-    return row?.failedAttempts ?? 0;
+  async failFactor(failure: FactorFailure): Promise<VerifyEvent | null> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.select().from(t.factors).where(eq(t.factors.sid, failure.sid));
+      if (!row) return null;
+      const factor = publicFactor(await this.factorRecord(tx, row));
+      return this.event(tx, { type: failure.type, serviceSid: factor.serviceSid, resourceSid: factor.sid, data: { ...factor, failedAttempts: failure.failedAttempts }, now: failure.now });
+    });
   }
 
   async deleteFactor(sid: string, now: number) {
@@ -696,8 +734,14 @@ export class PgStore implements Store {
     return this.db.transaction(async (tx) => {
       const c = t.challenges;
       const [current] = await tx.select().from(c).where(eq(c.sid, response.sid)).for("update");
-      if (!current || (current.status !== "PENDING" && current.status !== "EXPIRED")) return { ok: false as const, reason: "RESPONDED" as const };
-      if (current.status === "EXPIRED" || current.expiresAt <= response.now) return { ok: false as const, reason: "EXPIRED" as const };
+      // A right answer that came too late gives its claimed attempt back all the same.
+      const giveBack = { failedAttempts: sql`greatest(${c.failedAttempts} - 1, 0)` };
+      const tooLate = async (reason: "RESPONDED" | "EXPIRED") => {
+        if (current && response.releaseClaim) await tx.update(c).set(giveBack).where(eq(c.sid, response.sid));
+        return { ok: false as const, reason };
+      };
+      if (!current || (current.status !== "PENDING" && current.status !== "EXPIRED")) return tooLate("RESPONDED");
+      if (current.status === "EXPIRED" || current.expiresAt <= response.now) return tooLate("EXPIRED");
       if (response.counter) {
         const f = t.factors;
         const [moved] = await tx
@@ -719,7 +763,7 @@ export class PgStore implements Store {
       }
       const [row] = await tx
         .update(c)
-        .set({ status: response.status, factorSid: response.factorSid, identity: response.identity, dateResponded: response.now, dateUpdated: response.now, version: sql`${c.version} + 1` })
+        .set({ status: response.status, factorSid: response.factorSid, identity: response.identity, dateResponded: response.now, dateUpdated: response.now, version: sql`${c.version} + 1`, ...(response.releaseClaim ? giveBack : {}) })
         .where(and(eq(c.sid, response.sid), eq(c.status, "PENDING")))
         .returning();
       const challenge = publicChallenge(toChallengeRecord(row));
@@ -728,10 +772,36 @@ export class PgStore implements Store {
     });
   }
 
-  async failChallenge(sid: string, now: number): Promise<number> {
+  async claimChallengeAnswer(claim: AttemptClaim) {
     const c = t.challenges;
-    const [row] = await this.db.update(c).set({ failedAttempts: sql`${c.failedAttempts} + 1`, dateUpdated: now }).where(eq(c.sid, sid)).returning();
-    return row?.failedAttempts ?? 0;
+    // One statement: concurrent claims queue on the row lock and re-check the condition (no read-then-write).
+    const [row] = await this.db
+      .update(c)
+      .set({ failedAttempts: sql`${c.failedAttempts} + 1`, dateUpdated: claim.now })
+      .where(and(eq(c.sid, claim.sid), eq(c.status, claim.status), gt(c.expiresAt, claim.now), lt(c.failedAttempts, claim.cap)))
+      .returning();
+    if (row) return { claimed: true as const, challenge: toChallengeRecord(row) };
+    const [current] = await this.db.select().from(c).where(eq(c.sid, claim.sid));
+    return { claimed: false as const, challenge: current ? toChallengeRecord(current) : null };
+  }
+
+  async failChallenge(failure: ChallengeFailure): Promise<VerifyEvent[]> {
+    return this.db.transaction(async (tx) => {
+      const c = t.challenges;
+      const [found] = await tx.select().from(c).where(eq(c.sid, failure.sid)).for("update");
+      if (!found) return [];
+      const current = publicChallenge(toChallengeRecord(found));
+      const events = [await this.event(tx, { type: failure.type, serviceSid: current.serviceSid, resourceSid: current.sid, data: { ...current, failedAttempts: failure.failedAttempts }, now: failure.now })];
+      if (!failure.settle) return events;
+      const [row] = await tx
+        .update(c)
+        .set({ status: failure.settle, dateResponded: failure.now, dateUpdated: failure.now, version: sql`${c.version} + 1` })
+        .where(and(eq(c.sid, failure.sid), eq(c.status, "PENDING")))
+        .returning();
+      if (!row) return events;
+      const settled = publicChallenge(toChallengeRecord(row));
+      return [...events, await this.event(tx, { type: `challenge.${failure.settle.toLowerCase()}`, serviceSid: settled.serviceSid, resourceSid: settled.sid, data: settled, now: failure.now })];
+    });
   }
 
   rateLimiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract {

@@ -8,7 +8,7 @@ import type { FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, Cha
 import { decodeCursor } from "../cursor.js";
 import type { ChallengeFallback, ChallengeStatus, FactorType } from "../../domain/types.js";
 import { type FraudBlockRow, toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type ChallengeRow, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
-import type { AttemptFilter, PrefixTrafficQuery, StatsFilter, WebhookAttemptResult, WebhookJob, WebhookPatch, ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
+import type { AttemptClaim, ChallengeFailure, FactorFailure, AttemptFilter, PrefixTrafficQuery, StatsFilter, WebhookAttemptResult, WebhookJob, WebhookPatch, ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
 import * as t from "./schema.js";
 import { RateLimiterSQLite, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { PrefixCounts } from "../../domain/policy/fraud.js";
@@ -38,6 +38,10 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.flush();
     this.sqlite.close();
+  }
+
+  async ping(): Promise<void> {
+    this.sqlite.prepare("select 1").get();
   }
 
   /** Writes queued for the next group commit, each with the promise its caller awaits. */
@@ -826,10 +830,27 @@ export class SqliteStore implements Store {
     });
   }
 
+  async claimFactorVerification(claim: AttemptClaim) {
+    return this.write(() => {
+      const f = t.factors;
+      const row = this.db
+        .update(f)
+        .set({ failedAttempts: sql`${f.failedAttempts} + 1`, dateUpdated: claim.now })
+        .where(and(eq(f.sid, claim.sid), eq(f.status, claim.status), lt(f.failedAttempts, claim.cap)))
+        .returning()
+        .get();
+      if (row) return { claimed: true as const, factor: this.factorRecord(row) };
+      const current = this.db.select().from(f).where(eq(f.sid, claim.sid)).get();
+      return { claimed: false as const, factor: current ? this.factorRecord(current) : null };
+    });
+  }
+
   async verifyFactor(sid: string, proof: { credential?: PasskeyCredential; counter?: number }, now: number) {
     return this.write(() => {
       const f = t.factors;
       const { credential } = proof;
+      // The claimed attempt is given back whether or not this answer was first: a right answer is no failure.
+      this.db.update(f).set({ failedAttempts: sql`max(${f.failedAttempts} - 1, 0)` }).where(eq(f.sid, sid)).run();
       const row = this.db
         .update(f)
         .set({
@@ -848,10 +869,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  async failFactor(sid: string, now: number): Promise<number> {
-    const f = t.factors;
-    const row = this.db.update(f).set({ failedAttempts: sql`${f.failedAttempts} + 1`, dateUpdated: now }).where(eq(f.sid, sid)).returning().get();
-    return row?.failedAttempts ?? 0;
+  async failFactor(failure: FactorFailure): Promise<VerifyEvent | null> {
+    return this.write(() => {
+      const row = this.db.select().from(t.factors).where(eq(t.factors.sid, failure.sid)).get();
+      if (!row) return null;
+      const factor = publicFactor(this.factorRecord(row));
+      return this.event({ type: failure.type, serviceSid: factor.serviceSid, resourceSid: factor.sid, data: { ...factor, failedAttempts: failure.failedAttempts }, now: failure.now });
+    });
   }
 
   async deleteFactor(sid: string, now: number) {
@@ -923,8 +947,14 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const c = t.challenges;
       const current = this.db.select().from(c).where(eq(c.sid, response.sid)).get();
-      if (!current || (current.status !== "PENDING" && current.status !== "EXPIRED")) return { ok: false as const, reason: "RESPONDED" as const };
-      if (current.status === "EXPIRED" || current.expiresAt <= response.now) return { ok: false as const, reason: "EXPIRED" as const };
+      // A right answer that came too late gives its claimed attempt back all the same.
+      const giveBack = { failedAttempts: sql`max(${c.failedAttempts} - 1, 0)` };
+      const tooLate = (reason: "RESPONDED" | "EXPIRED") => {
+        if (current && response.releaseClaim) this.db.update(c).set(giveBack).where(eq(c.sid, response.sid)).run();
+        return { ok: false as const, reason };
+      };
+      if (!current || (current.status !== "PENDING" && current.status !== "EXPIRED")) return tooLate("RESPONDED");
+      if (current.status === "EXPIRED" || current.expiresAt <= response.now) return tooLate("EXPIRED");
       if (response.counter) {
         const f = t.factors;
         const moved = this.db
@@ -948,7 +978,7 @@ export class SqliteStore implements Store {
       }
       const row = this.db
         .update(c)
-        .set({ status: response.status, factorSid: response.factorSid, identity: response.identity, dateResponded: response.now, dateUpdated: response.now, version: sql`${c.version} + 1` })
+        .set({ status: response.status, factorSid: response.factorSid, identity: response.identity, dateResponded: response.now, dateUpdated: response.now, version: sql`${c.version} + 1`, ...(response.releaseClaim ? giveBack : {}) })
         .where(and(eq(c.sid, response.sid), eq(c.status, "PENDING")))
         .returning()
         .get() as ChallengeRow;
@@ -958,10 +988,39 @@ export class SqliteStore implements Store {
     });
   }
 
-  async failChallenge(sid: string, now: number): Promise<number> {
-    const c = t.challenges;
-    const row = this.db.update(c).set({ failedAttempts: sql`${c.failedAttempts} + 1`, dateUpdated: now }).where(eq(c.sid, sid)).returning().get();
-    return row?.failedAttempts ?? 0;
+  async claimChallengeAnswer(claim: AttemptClaim) {
+    return this.write(() => {
+      const c = t.challenges;
+      const row = this.db
+        .update(c)
+        .set({ failedAttempts: sql`${c.failedAttempts} + 1`, dateUpdated: claim.now })
+        .where(and(eq(c.sid, claim.sid), eq(c.status, claim.status), gt(c.expiresAt, claim.now), lt(c.failedAttempts, claim.cap)))
+        .returning()
+        .get();
+      if (row) return { claimed: true as const, challenge: toChallengeRecord(row) };
+      const current = this.db.select().from(c).where(eq(c.sid, claim.sid)).get();
+      return { claimed: false as const, challenge: current ? toChallengeRecord(current) : null };
+    });
+  }
+
+  async failChallenge(failure: ChallengeFailure): Promise<VerifyEvent[]> {
+    return this.write(() => {
+      const c = t.challenges;
+      const found = this.db.select().from(c).where(eq(c.sid, failure.sid)).get();
+      if (!found) return [];
+      const current = publicChallenge(toChallengeRecord(found));
+      const events = [this.event({ type: failure.type, serviceSid: current.serviceSid, resourceSid: current.sid, data: { ...current, failedAttempts: failure.failedAttempts }, now: failure.now })];
+      if (!failure.settle) return events;
+      const row = this.db
+        .update(c)
+        .set({ status: failure.settle, dateResponded: failure.now, dateUpdated: failure.now, version: sql`${c.version} + 1` })
+        .where(and(eq(c.sid, failure.sid), eq(c.status, "PENDING")))
+        .returning()
+        .get();
+      if (!row) return events;
+      const settled = publicChallenge(toChallengeRecord(row));
+      return [...events, this.event({ type: `challenge.${failure.settle.toLowerCase()}`, serviceSid: settled.serviceSid, resourceSid: settled.sid, data: settled, now: failure.now })];
+    });
   }
 
   rateLimiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract {
