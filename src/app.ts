@@ -16,6 +16,7 @@ import { FactorFlow, pushConfig } from "./domain/factor/factors.js";
 import { VerifyError } from "./domain/errors.js";
 import { parseEmail, parsePhone } from "./domain/verification/address.js";
 import { PushNotifier, loadVapidKeys } from "./providers/push/notifier.js";
+import { type WebPushPolicy, enrolmentRefusal } from "./providers/push/endpoints.js";
 import { publicChallenge } from "./store/rows.js";
 import { CallScript } from "./channels/call/script.js";
 import type { DeliveryChannel } from "./domain/types.js";
@@ -127,6 +128,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       },
     },
   });
+  const webPushPolicy: WebPushPolicy = { allowInternal: config.webhookPrivateNetworks, hosts: config.webPush.hosts };
   const factors = new FactorFlow({
     store,
     clock,
@@ -136,6 +138,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     services,
     passkeys,
     startVerification: (input) => verifications.start(input),
+    webPushEndpointRefusal: (endpoint) => enrolmentRefusal(endpoint, webPushPolicy),
     validateFallback: (channel, to) => {
       try {
         if (channels[channel as DeliveryChannel].address === "email") parseEmail(to);
@@ -147,7 +150,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     },
   });
   factorsRef = factors;
-  const notifier = new PushNotifier({ vapid: await loadVapidKeys({ configured: config.webPush, store, keys }), subject: config.webPush.subject, caFile: config.webPush.caFile, logger, fcm: config.fcm, apns: config.apns });
+  const notifier = new PushNotifier({ vapid: await loadVapidKeys({ configured: config.webPush, store, keys }), subject: config.webPush.subject, caFile: config.webPush.caFile, webPushPolicy, logger, fcm: config.fcm, apns: config.apns });
   const webhooks = new WebhookDirectory({ store, clock, keys, sink, services, allowInternal: config.webhookPrivateNetworks });
   const gateway: Gateway = { store, services, verifications, passkeys, factors, notifier, webhooks, bus, keys, clock };
 

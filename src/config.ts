@@ -56,6 +56,8 @@ const envSchema = z.object({
   WEBHOOK_MAX_TRIES: z.coerce.number().int().min(1).max(30).default(10),
   // Webhooks to loopback, private and link-local addresses: refused in production unless allowed (SSRF).
   WEBHOOK_PRIVATE_NETWORKS: z.enum(["allow", "deny"]).optional(),
+  // Web Push endpoints a device may enrol: a comma list of hosts (`*.` for subdomains), `*` for any.
+  WEB_PUSH_HOSTS: z.string().optional(),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   OUTBOX_MAX_TRIES: z.coerce.number().int().min(1).max(50).default(5),
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -153,7 +155,7 @@ export interface Config {
   readonly secret: string | null;
   readonly publicUrl: string | null;
   readonly webauthn: { rpId: string | null; origins: string[] };
-  readonly webPush: { publicKey: string | null; privateKey: string | null; subject: string; caFile: string | null };
+  readonly webPush: { publicKey: string | null; privateKey: string | null; subject: string; caFile: string | null; hosts: string[] | null };
   readonly fcm: { serviceAccountFile: string; apiUrl: string } | null;
   readonly apns: { keyFile: string; keyId: string; teamId: string; topic: string; url: string } | null;
   readonly logLevel: string;
@@ -202,7 +204,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: list(e.WEBAUTHN_ORIGINS) },
     apns: e.APNS_KEY_FILE && e.APNS_KEY_ID && e.APNS_TEAM_ID && e.APNS_TOPIC ? { keyFile: e.APNS_KEY_FILE, keyId: e.APNS_KEY_ID, teamId: e.APNS_TEAM_ID, topic: e.APNS_TOPIC, url: e.APNS_URL } : null,
     fcm: e.FCM_SERVICE_ACCOUNT ? { serviceAccountFile: e.FCM_SERVICE_ACCOUNT, apiUrl: e.FCM_API_URL } : null,
-    webPush: { publicKey: e.VAPID_PUBLIC_KEY ?? null, privateKey: e.VAPID_PRIVATE_KEY ?? null, subject: e.VAPID_SUBJECT, caFile: e.PUSH_TLS_CA_FILE ?? null },
+    webPush: { publicKey: e.VAPID_PUBLIC_KEY ?? null, privateKey: e.VAPID_PRIVATE_KEY ?? null, subject: e.VAPID_SUBJECT, caFile: e.PUSH_TLS_CA_FILE ?? null, hosts: webPushHosts(e.WEB_PUSH_HOSTS, e.NODE_ENV) },
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     graphiql: e.GRAPHIQL ?? !production,
@@ -244,4 +246,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       },
     },
   });
+}
+
+/** The public push services of Chrome/Android (FCM), Safari, Edge and Firefox. */
+const knownPushServices = ["*.googleapis.com", "*.push.apple.com", "*.notify.windows.com", "updates.push.services.mozilla.com"];
+
+/** WEB_PUSH_HOSTS: `*` (or unset outside production) reaches any host; unset in production, the known push services. */
+function webPushHosts(value: string | undefined, env: string): string[] | null {
+  if (value === undefined) return env === "production" ? knownPushServices : null;
+  const hosts = list(value);
+  return hosts.includes("*") ? null : hosts;
 }

@@ -123,6 +123,35 @@ describe("Fraud Guard", () => {
     expect(errorCode(unknown)).toBe("NOT_FOUND");
   });
 
+  it("after liftFraudBlock the prefix is judged afresh: the next start goes through, and a later burst blocks at the base duration", async () => {
+    const { clock, g, serviceSid } = await setup("MAX");
+    const start = (to: string) => g.gql(START, { input: { serviceSid, to, channel: "SMS" } });
+    let i = 0;
+    let blocked: Record<string, any> | undefined;
+    while (!blocked) {
+      clock.advance(1000);
+      const r = await start(pumped(i++));
+      if (r.errors) blocked = r.errors[0].extensions;
+    }
+    expect(blocked.retryAfterSeconds).toBe(300);
+    const [block] = (await g.gql(`query($s: ID!) { fraudBlocks(serviceSid: $s, active: true) { nodes { sid } } }`, { s: serviceSid })).data?.fraudBlocks.nodes;
+    expect((await g.gql(`mutation($sid: ID!) { liftFraudBlock(sid: $sid) { sid } }`, { sid: block.sid })).errors).toBeUndefined();
+
+    // The burst before the lift was judged already: it neither blocks again nor makes the prefix a repeat offender.
+    clock.advance(1000);
+    expect((await start(pumped(i++))).errors).toBeUndefined();
+    let passedAfterLift = 1;
+    let again: Record<string, any> | undefined;
+    while (!again) {
+      clock.advance(1000);
+      const r = await start(pumped(i++));
+      if (r.errors) again = r.errors[0].extensions;
+      else passedAfterLift++;
+    }
+    expect(passedAfterLift).toBe(10);
+    expect(again).toMatchObject({ code: "FRAUD_BLOCKED", retryAfterSeconds: 300 });
+  });
+
   it("low conversion: a range whose matured verifications are not completed is blocked; a range that converts is not", async () => {
     const { clock, g, serviceSid } = await setup("MAX");
     const start = (to: string) => g.gql(START, { input: { serviceSid, to, channel: "SMS" } });

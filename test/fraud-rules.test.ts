@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type PrefixTraffic, destinationPrefix, judgeTraffic } from "../src/domain/policy/fraud.js";
+import { type PrefixTraffic, blockStanding, destinationPrefix, fraudWindows, judgeTraffic } from "../src/domain/policy/fraud.js";
+import type { FraudBlock } from "../src/domain/types.js";
 
 const quiet: PrefixTraffic = { recent: 0, recentApproved: 0, matured: 0, maturedApproved: 0, history: 0, historyApproved: 0, priorBlocks: 0 };
 
@@ -37,5 +38,17 @@ describe("Fraud Guard's judgement of a prefix", () => {
     expect(judgeTraffic("MAX", { ...quiet, recent: 20 })).toMatchObject({ severity: 1, durationMs: 10 * 60_000 });
     expect(judgeTraffic("MAX", { ...quiet, recent: 40, priorBlocks: 1 })).toMatchObject({ severity: 3, durationMs: 40 * 60_000 });
     expect(judgeTraffic("MAX", { ...quiet, recent: 10_000, priorBlocks: 5 })).toMatchObject({ durationMs: 12 * 60 * 60_000 });
+  });
+
+  it("a lifted block is no offence and ends the judged window; a block that ran its course counts and leaves the window alone", () => {
+    const now = 100 * fraudWindows.priorBlocksMs;
+    const block = (o: Partial<FraudBlock>): FraudBlock => ({ sid: "FB1", serviceSid: "VA1", prefix: "+1415555", reason: "velocity", severity: 0, level: "MAX", blockedUntil: now + 60_000, dateCreated: now - 60_000, liftedAt: null, ...o });
+    expect(blockStanding([block({})], now)).toMatchObject({ active: { sid: "FB1" }, priorBlocks: 1, recentStart: now - fraudWindows.windowMs });
+    const lifted = block({ blockedUntil: now - 10_000, liftedAt: now - 10_000 });
+    expect(blockStanding([lifted], now)).toEqual({ active: null, priorBlocks: 0, recentStart: now - 10_000 });
+    const expired = block({ blockedUntil: now - 10_000, dateCreated: now - 310_000 });
+    expect(blockStanding([expired], now)).toEqual({ active: null, priorBlocks: 1, recentStart: now - fraudWindows.windowMs });
+    // A lift older than the window moves nothing.
+    expect(blockStanding([block({ blockedUntil: now - 2 * fraudWindows.windowMs, liftedAt: now - 2 * fraudWindows.windowMs })], now).recentStart).toBe(now - fraudWindows.windowMs);
   });
 });

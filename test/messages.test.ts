@@ -42,6 +42,20 @@ describe("message wording", () => {
     );
   });
 
+  it("PSD2: every channel that may carry a PSD2 code shows the amount and the payee (SMS, WhatsApp, email)", async () => {
+    const service = (await gw.gql(`mutation { createService(input: { friendlyName: "Bank" psd2Enabled: true }) { sid } }`)).data?.createService.sid;
+    const sms = await messageFor({ to: "+14155550140", amount: "€12.50", payee: "Acme Books" }, service);
+    expect(sms.body).toBe(`Your Bank verification code is: ${sms.code}. Amount: €12.50. Payee: Acme Books`);
+    const whatsapp = await messageFor({ to: "+14155550141", channel: "WHATSAPP", amount: "€99", payee: "Shop & Co" }, service);
+    expect(whatsapp.body).toBe(`Your Bank verification code is: ${whatsapp.code}. Amount: €99. Payee: Shop & Co`);
+    const email = await messageFor({ to: "payer@example.com", channel: "EMAIL", amount: "$5", payee: "<Cafe>" }, service);
+    // The dev outbox shows an email as its subject, then its text body.
+    expect(email.body).toBe(`Your Bank verification code\n\nYour Bank verification code is: ${email.code}\n\nAmount: $5\nPayee: <Cafe>`);
+    // Voice cannot carry a PSD2 code (Twilio's 60214): refused at the start.
+    const call = await gw.gql(START, { input: { serviceSid: service, to: "+14155550142", channel: "CALL", amount: "$5", payee: "Cafe" } });
+    expect(call.errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "channel" });
+  });
+
   it("the WebOTP line closes the SMS so browsers can autofill the code", async () => {
     const service = (await gw.gql(`mutation { createService(input: { friendlyName: "Shop", webOtpDomain: "Shop.Example.com" }) { sid webOtpDomain } }`)).data?.createService;
     expect(service.webOtpDomain).toBe("shop.example.com");

@@ -137,6 +137,24 @@ describe("Silent Network Auth", () => {
     expect(right.data?.checkVerification.verification).toMatchObject({ status: "APPROVED", valid: true });
   });
 
+  it("the URL is handed out once: its token is nowhere in the database, events, webhooks or later reads", async () => {
+    gw = await startGateway();
+    const hook = await gw.gql(`mutation($s: ID!) { createWebhook(input: { serviceSid: $s, url: "http://127.0.0.1:9/hook", eventTypes: ["*"] }) { webhook { sid } } }`, { s: gw.defaultServiceSid });
+    expect(hook.errors).toBeUndefined();
+    const v = await startSna({ to: "+14155550113" });
+    const token = (v.sna.url as string).split("/").pop() as string;
+    expect(token).toHaveLength(32);
+    const tables =
+      process.env.VERIGATE_TEST_STORE === "pg"
+        ? (await gw.sql<{ name: string }>("select table_name as name from information_schema.tables where table_schema = current_schema()")).map((r) => r.name)
+        : (await gw.sql<{ name: string }>("select name from sqlite_master where type = 'table'")).map((r) => r.name);
+    expect(tables).toContain("events");
+    for (const table of tables) expect(JSON.stringify(await gw.sql(`select * from ${table}`)), table).not.toContain(token);
+    expect((await gw.gql(`query($sid: ID!) { verification(sid: $sid) { sna { url } } }`, { sid: v.sid })).data?.verification.sna).toBeNull();
+    // The URL still works: the store found it by its hash.
+    expect((await openUrl(v.sna.url, "+14155550113")).body).toEqual({ status: "verified" });
+  });
+
   it("SNA with PSD2 is refused", async () => {
     gw = await startGateway();
     const service = (await gw.gql(`mutation { createService(input: { friendlyName: "Bank", psd2Enabled: true }) { sid } }`)).data?.createService.sid;

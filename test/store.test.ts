@@ -21,6 +21,7 @@ function plan(serviceSid: string, n: number, attemptSid = newSid("VL")): StartPl
     sendWindowStart: now - 600_000,
     maxSendAttempts: 5,
     sna: null,
+    resends: () => true,
     fresh: {
       sid: newSid("VE"),
       codeHash: "k:hash",

@@ -10,6 +10,15 @@ export function openSecret(keys: Keyring, context: DeliveryContext): { code: str
   return JSON.parse(open(keys, context.codeSealed, context.verificationSid)) as { code: string; appHash: string | null };
 }
 
+/**
+ * PSD2 dynamic linking: the payer must see what the code authorises, so every channel that carries a
+ * PSD2 code words the amount and the payee (labels in the message's language); none without PSD2.
+ */
+export function transactionLines(input: Pick<MessageInput, "wording" | "amount" | "payee">): string[] {
+  if (input.amount === null) return [];
+  return [`${input.wording.amount}: ${input.amount}`, `${input.wording.payee}: ${input.payee ?? ""}`];
+}
+
 /** Everything a channel needs to word one message, locale resolved (explicit → country → service → en). */
 export function messageInput(context: DeliveryContext, secret: { code: string; appHash: string | null }): MessageInput {
   const country = context.to.startsWith("+") ? parsePhone(context.to).country : null;

@@ -9,12 +9,23 @@ export interface Keyring {
   readonly codeKey: Buffer;
   readonly encryptionKey: Buffer;
   readonly tokenKey: Buffer;
+  /** Keys rate-limit counters by recipient or IP without naming them. */
+  readonly limitKey: Buffer;
 }
 
 export function deriveKeyring(secret: string, kid = "k1"): Keyring {
   const ikm = Buffer.from(secret, "utf8");
   const derive = (info: string) => Buffer.from(hkdfSync("sha256", ikm, Buffer.alloc(0), `verigate:${info}`, 32));
-  return { kid, codeKey: derive("code-hmac"), encryptionKey: derive("aes-gcm"), tokenKey: derive("token-hmac") };
+  return { kid, codeKey: derive("code-hmac"), encryptionKey: derive("aes-gcm"), tokenKey: derive("token-hmac"), limitKey: derive("rate-limit-hmac") };
+}
+
+/**
+ * What a rate-limit counter is keyed by: HMAC of the value (a phone number, an IP…). A bare hash of a
+ * phone number is reversed by walking the numbering plan in milliseconds; a keyed one is not, without
+ * VERIGATE_SECRET. Every instance shares the secret, so they count the same keys.
+ */
+export function limitValueHash(keys: Keyring, value: string): string {
+  return createHmac("sha256", keys.limitKey).update(value).digest("base64url").slice(0, 32);
 }
 
 export const generateSecret = (): string => randomBytes(32).toString("base64url");

@@ -179,6 +179,8 @@ export interface FraudBlock {
   level: FraudGuardLevel;
   blockedUntil: number;
   dateCreated: number;
+  /** When liftFraudBlock ended it early (a false positive); null for a block that ran its course. */
+  liftedAt: number | null;
 }
 
 export const webhookDeliveryStatuses = ["PENDING", "DELIVERED", "FAILED", "CANCELED"] as const;

@@ -87,7 +87,7 @@ export const VerificationRef = builder.objectRef<Verification>("Verification").i
     amount: t.exposeString("amount", { nullable: true, description: "PSD2: the amount the code is bound to" }),
     payee: t.exposeString("payee", { nullable: true, description: "PSD2: the payee the code is bound to" }),
     sendCodeAttempts: t.field({ type: [SendCodeAttemptRef], description: "Every sending of the code, oldest first", resolve: (v) => v.sendCodeAttempts }),
-    sna: t.field({ type: SnaRef, nullable: true, description: "SNA: the single-use URL the device opens over mobile data", resolve: (v) => v.sna }),
+    sna: t.field({ type: SnaRef, nullable: true, description: "SNA: the single-use URL the device opens over mobile data; only in the startVerification answer that made it (a bearer secret: null on later reads)", resolve: (v) => v.sna }),
     snaAttemptsErrorCodes: t.field({
       type: ["Int"],
       nullable: true,

@@ -26,7 +26,7 @@ import type {
   VerificationStats,
 } from "../domain/types.js";
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
-import type { PrefixTraffic } from "../domain/policy/fraud.js";
+import type { PrefixCounts } from "../domain/policy/fraud.js";
 
 /**
  * The one persistence port. Every method that changes state writes its domain events in the same
@@ -73,8 +73,13 @@ export interface Store {
   retryJob(jobId: number, runAt: number, error: string): Promise<void>;
   /** Keeps the lease of jobs still in flight, so only a dead worker's jobs are taken over. */
   extendLeases(jobIds: number[], until: number): Promise<void>;
-  /** Drops a job that must not run (its verification is final); no event. */
+  /** Drops a job that must not run; no event. */
   dropJob(jobId: number): Promise<void>;
+  /**
+   * Settles, as `abandonedSend` says, up to `limit` QUEUED attempts of final verifications whose job is
+   * gone (a crash mid-send); one delivery event each.
+   */
+  settleAbandonedAttempts(now: number, limit: number): Promise<VerifyEvent[]>;
   pendingJobCount(): Promise<number>;
 
   /** The entity of an identity, created on first use (the given one is inserted only if none exists). */
@@ -128,8 +133,10 @@ export interface Store {
   /** A rate-limiter-flexible limiter on this store's `rate_limits` table (used when Redis is not configured). */
   rateLimiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract;
 
-  /** Fraud Guard: the prefix's active block, if any, and its traffic (test-mode verifications excluded). */
-  fraudState(query: FraudStateQuery): Promise<{ block: FraudBlock | null; traffic: PrefixTraffic }>;
+  /** Fraud Guard: the prefix's blocks still in force or ended after `since`, newest end first. */
+  fraudBlocks(serviceSid: string, prefix: string, since: number): Promise<FraudBlock[]>;
+  /** Fraud Guard: the prefix's traffic (test-mode verifications excluded). */
+  prefixTraffic(query: PrefixTrafficQuery): Promise<PrefixCounts>;
   /** Writes a block and its event, unless one is already active for the prefix (then answers that one, no event). */
   recordFraudBlock(block: FraudBlock, data: Record<string, unknown>): Promise<{ block: FraudBlock; event: VerifyEvent | null }>;
   /** Ends a block now (a false positive); null when unknown or out of scope. */
@@ -225,14 +232,14 @@ export interface FactorFailure {
   now: number;
 }
 
-export interface FraudStateQuery {
+/** Recent: created after recentStart; matured: recent and created at or before maturedBefore; history: (historyStart, historyEnd]. */
+export interface PrefixTrafficQuery {
   serviceSid: string;
   prefix: string;
-  now: number;
-  windowStart: number;
+  recentStart: number;
   maturedBefore: number;
   historyStart: number;
-  priorBlocksSince: number;
+  historyEnd: number;
 }
 
 export interface WebhookPatch {
@@ -304,10 +311,9 @@ export interface NewVerification {
   testMode: boolean;
 }
 
-/** SNA part of a start: the URL's token hash, and when AUTO falls back to SMS if SNA is not done. */
+/** SNA part of a start: the URL's token hash (the URL itself is never stored), and when AUTO falls back to SMS if SNA is not done. */
 export interface SnaPlan {
   tokenHash: string;
-  url: string;
   clientTokenRequired: boolean;
   fallbackAt: number | null;
 }
@@ -344,6 +350,11 @@ export interface StartPlan {
   maxSendAttempts: number;
   fresh: NewVerification;
   sna: SnaPlan | null;
+  /**
+   * Whether the pending verification for `to` is the one this start resends (the domain's rule: PSD2
+   * binds a code to one amount and payee). If not, it is CANCELED (with its event) and a fresh one made.
+   */
+  resends: (pending: { amount: string | null; payee: string | null }) => boolean;
 }
 
 export type StartOutcome =

@@ -114,7 +114,8 @@ export function toVerification(row: VerificationRow, attempts: AttemptRow[]): Ve
       providerMessageId: a.providerMessageId,
       errorCode: a.errorCode,
     })),
-    sna: row.channel === "SNA" && row.snaUrl ? { url: row.snaUrl } : null,
+    // The SNA URL is a bearer secret: only the start that made it answers it (the domain adds it there).
+    sna: null,
     snaAttemptsErrorCodes: row.snaErrorCodes ? (JSON.parse(row.snaErrorCodes) as number[]) : null,
     dateCreated: row.dateCreated,
     dateUpdated: row.dateUpdated,

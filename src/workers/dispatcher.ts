@@ -6,6 +6,7 @@ import type { Clock } from "../domain/clock.js";
 import { type Keyring, open } from "../domain/crypto.js";
 import type { EventSink } from "../domain/events.js";
 import { newSid } from "../domain/ids.js";
+import { abandonedSend } from "../domain/verification/abandoned.js";
 import type { AttemptChannel, DeliveryChannel, VerifyEvent } from "../domain/types.js";
 import { signedHeaders } from "../providers/http/signing.js";
 import type { Provider, SendReceipt } from "../providers/provider.js";
@@ -60,6 +61,8 @@ export class Dispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightJobs = new Set<number>();
   private heartbeat: NodeJS.Timeout | undefined;
+  /** The start-up pass over attempts a crash left QUEUED under final verifications. */
+  private settling: Promise<void> = Promise.resolve();
   private readonly o: Required<DispatcherOptions>;
 
   constructor(options: DispatcherOptions) {
@@ -76,7 +79,18 @@ export class Dispatcher {
       this.o.store.extendLeases([...this.inFlightJobs], this.o.clock.now() + this.o.leaseMs).catch((error) => this.o.logger.error({ err: error }, "lease extension failed"));
     }, Math.max(50, Math.floor(this.o.leaseMs / 3)));
     this.heartbeat.unref();
+    this.settling = this.settleAbandoned().catch((error) => this.o.logger.error({ err: error }, "settling abandoned sends failed"));
     this.wake();
+  }
+
+  /** Attempts whose job a crash (or an older gateway) lost while their verification ended: settled, with their events. */
+  private async settleAbandoned(): Promise<void> {
+    for (;;) {
+      const events = await this.o.store.settleAbandonedAttempts(this.o.clock.now(), 500);
+      this.o.sink.publish(events);
+      if (events.length > 0) this.o.logger.info({ attempts: events.length }, "settled send attempts abandoned by a crash");
+      if (events.length < 500) return;
+    }
   }
 
   async stop(): Promise<void> {
@@ -85,6 +99,7 @@ export class Dispatcher {
     clearInterval(this.heartbeat);
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = null;
+    await this.settling;
     await this.running;
     await Promise.all(this.inFlight);
   }
@@ -117,6 +132,7 @@ export class Dispatcher {
 
   /** Resolves once every job due now has been delivered or rescheduled. Tests await it instead of sleeping. */
   async idle(): Promise<void> {
+    await this.settling;
     do {
       await this.running;
       await Promise.all(this.inFlight);
@@ -175,7 +191,15 @@ export class Dispatcher {
     }
     if (job.kind === "webhook") return this.sendWebhook(job);
     const context = await store.deliveryContext(job.refSid);
-    const secret = context && context.status === "PENDING" ? openSecret(keys, context) : null;
+    if (context && context.status !== "PENDING") {
+      // The verification ended before this send was recorded (a crash mid-send, then an approval or an
+      // expiry): settle the attempt rather than leave it QUEUED forever.
+      const settled = abandonedSend(context.status);
+      const event = await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, status: settled.status, providerMessageId: null, errorCode: settled.errorCode, now: clock.now() });
+      if (event) sink.publish([event]);
+      return;
+    }
+    const secret = context ? openSecret(keys, context) : null;
     if (!context || !secret) {
       await store.dropJob(job.id);
       return;

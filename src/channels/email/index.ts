@@ -1,4 +1,5 @@
 import { fill } from "../../i18n/catalogue.js";
+import { transactionLines } from "../compose.js";
 import type { Channel } from "../channel.js";
 
 const escapeHtml = (text: string) =>
@@ -12,10 +13,12 @@ export const email: Channel = {
     const values = { name: input.friendlyName, code: input.code };
     const sentence = fill(w.code, values);
     const warning = input.doNotShareWarning ? w.doNotShare : "";
-    const body = [sentence, warning].filter(Boolean).join("\n\n");
+    const transaction = transactionLines(input);
+    const body = [sentence, transaction.join("\n"), warning].filter(Boolean).join("\n\n");
     const html = `<!doctype html><html lang="${escapeHtml(input.locale)}"><body style="font-family:sans-serif">
 <p>${escapeHtml(fill(w.code, { name: input.friendlyName, code: "" })).trim()}</p>
 <p style="font-size:28px;letter-spacing:6px;font-weight:bold">${escapeHtml(input.code)}</p>
+${transaction.map((line) => `<p>${escapeHtml(line)}</p>`).join("\n")}
 ${warning ? `<p style="color:#555">${escapeHtml(warning)}</p>` : ""}
 </body></html>`;
     return { to: input.to, channel: "EMAIL", subject: fill(w.subject, values), body, html, locale: input.locale };

@@ -1,4 +1,5 @@
 import { fill } from "../../i18n/catalogue.js";
+import { transactionLines } from "../compose.js";
 import type { AttemptChannel } from "../../domain/types.js";
 import type { Channel, MessageInput } from "../channel.js";
 
@@ -6,7 +7,7 @@ import type { Channel, MessageInput } from "../channel.js";
 export function textMessage(input: MessageInput): string {
   const w = input.wording;
   let body = fill(w.code, { name: input.friendlyName, code: input.code });
-  if (input.amount !== null) body += `. ${w.amount}: ${input.amount}. ${w.payee}: ${input.payee ?? ""}`;
+  for (const line of transactionLines(input)) body += `. ${line}`;
   if (input.doNotShareWarning) body += `. ${w.doNotShare}`;
   // Android's SMS Retriever reads messages that start with <#> and carry the app's hash.
   if (input.appHash) body = `<#> ${body}\n${input.appHash}`;

@@ -1,4 +1,5 @@
 import { fill } from "../../i18n/catalogue.js";
+import { transactionLines } from "../compose.js";
 import type { Channel } from "../channel.js";
 
 export const whatsapp: Channel = {
@@ -7,6 +8,7 @@ export const whatsapp: Channel = {
   render(input) {
     const w = input.wording;
     let body = fill(w.code, { name: input.friendlyName, code: input.code });
+    for (const line of transactionLines(input)) body += `. ${line}`;
     if (input.doNotShareWarning) body += `. ${w.doNotShare}`;
     return { to: input.to, channel: "WHATSAPP", body, locale: input.locale };
   },

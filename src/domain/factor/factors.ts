@@ -35,6 +35,8 @@ export interface FactorFlowDeps {
   startVerification: (input: { serviceSid: string; to: string; channel: string }) => Promise<Verification>;
   /** Checked when a challenge is created, so a bad fallback fails then, not minutes later. */
   validateFallback: (channel: string, to: string) => void;
+  /** Why a Web Push endpoint may not be enrolled (SSRF guard, allowed push services), or null. */
+  webPushEndpointRefusal: (endpoint: string) => string | null;
 }
 
 const identity = z.string().trim().min(1).max(256);
@@ -117,6 +119,8 @@ export class FactorFlow {
       parseDeviceKey(p.publicKey);
       const platform = p.notificationPlatform ?? (p.webPushSubscription ? "WEBPUSH" : "NONE");
       if (platform === "WEBPUSH" && !p.webPushSubscription) throw invalidParameter("push.webPushSubscription", "Invalid parameter `push.webPushSubscription`: WEBPUSH needs the browser's PushSubscription (endpoint and keys).");
+      const refusal = p.webPushSubscription ? this.deps.webPushEndpointRefusal(p.webPushSubscription.endpoint) : null;
+      if (refusal) throw invalidParameter("push.webPushSubscription", `Invalid parameter \`push.webPushSubscription\`: ${refusal}.`);
       if ((platform === "FCM" || platform === "APN") && !p.notificationToken) throw invalidParameter("push.notificationToken", `Invalid parameter \`push.notificationToken\`: ${platform} needs the device's registration token.`);
       publicKey = p.publicKey;
       config = { alg: "ES256", notificationPlatform: platform, notificationToken: p.notificationToken ?? null, webPushSubscription: p.webPushSubscription ?? null, silentApproval: p.silentApproval ?? false };

@@ -1,4 +1,4 @@
-import type { FraudGuardLevel } from "../types.js";
+import type { FraudBlock, FraudGuardLevel } from "../types.js";
 
 /** A destination prefix's traffic, counted from our own verifications (test numbers excluded). */
 export interface PrefixTraffic {
@@ -14,6 +14,9 @@ export interface PrefixTraffic {
   /** Blocks of this prefix in the last day: repeat offenders are blocked longer. */
   priorBlocks: number;
 }
+
+/** What the store counts; the domain adds priorBlocks from the prefix's blocks. */
+export type PrefixCounts = Omit<PrefixTraffic, "priorBlocks">;
 
 export interface FraudVerdict {
   reason: "velocity" | "low_conversion";
@@ -47,6 +50,20 @@ export const fraudThresholds: Record<Exclude<FraudGuardLevel, "OFF">, { burst: n
 /** E.164 without its last four digits (a block of 10,000 numbers), keeping the country code and two digits. */
 export function destinationPrefix(e164: string, countryCallingCode: string): string {
   return e164.slice(0, Math.max(1 + countryCallingCode.length + 2, e164.length - 4));
+}
+
+/**
+ * What a prefix's recent blocks mean for the next start: the block in force, if any; how many earlier
+ * blocks make it a repeat offender; and where the judged window starts. A lifted block was a false
+ * positive: it is no offence, and the traffic it judged is not judged again (the window starts at the
+ * lift), so after a lift the next start goes through and the prefix is judged afresh.
+ */
+export function blockStanding(blocks: readonly FraudBlock[], now: number): { active: FraudBlock | null; priorBlocks: number; recentStart: number } {
+  const windowStart = now - fraudWindows.windowMs;
+  const active = blocks.find((block) => block.liftedAt === null && block.blockedUntil > now && block.dateCreated <= now) ?? null;
+  const priorBlocks = blocks.filter((block) => block.liftedAt === null && block.dateCreated > now - fraudWindows.priorBlocksMs).length;
+  const recentStart = Math.max(windowStart, ...blocks.map((block) => block.liftedAt ?? windowStart));
+  return { active, priorBlocks, recentStart };
 }
 
 /**

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
 import { VerifyError } from "../errors.js";
 import type { RateLimitBucket } from "../types.js";
@@ -7,9 +6,10 @@ import type { RateLimitBucket } from "../types.js";
 export type LimiterFactory = (options: { points: number; duration: number; keyPrefix: string }) => RateLimiterAbstract;
 
 export interface LimitCheck {
-  /** What is counted, e.g. `VA…:to`; the value (a number, an IP…) is hashed into the key, so keys hold no PII. */
+  /** What is counted, e.g. `VA…:to`. */
   scope: string;
-  value: string;
+  /** The counted value (a number, an IP…) as a keyed hash (`limitValueHash`), so keys hold no PII. */
+  valueHash: string;
   buckets: readonly RateLimitBucket[];
 }
 
@@ -27,9 +27,9 @@ export class RateLimits {
   ) {}
 
   async enforce(checks: readonly LimitCheck[]): Promise<void> {
-    // A scope with no buckets (per service, by default) costs nothing, not even its key's hash.
+    // A scope with no buckets (per service, by default) costs nothing.
     const consumed = checks.filter((check) => check.buckets.length > 0).flatMap((check) => {
-      const key = `${check.scope}:${createHash("sha256").update(check.value).digest("hex").slice(0, 32)}`;
+      const key = `${check.scope}:${check.valueHash}`;
       return check.buckets.map((bucket) => this.consume(key, bucket));
     });
     const waits = (await Promise.all(consumed)).filter((ms): ms is number => ms !== null);

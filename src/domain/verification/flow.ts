@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { type SnaCarrier, type SnaRequest, snaErrors } from "../../channels/sna/carrier.js";
 import type { CheckOutcome, CheckSubject, SnaPlan, Store } from "../../store/port.js";
 import type { Clock } from "../clock.js";
-import { codeMatches, generateNumericCode, hashApiKey, hashCode, type Keyring, safeEqual, seal } from "../crypto.js";
+import { codeMatches, generateNumericCode, hashApiKey, hashCode, type Keyring, limitValueHash, safeEqual, seal } from "../crypto.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
 import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
@@ -11,7 +11,7 @@ import { friendlyName, localeTag, rateLimitName } from "../service/settings.js";
 import type { ChannelName, DeliveryChannel, FraudBlock, Service, Verification, VerificationStatus } from "../types.js";
 import { parseInput } from "../validation.js";
 import { lookupOf, parseEmail, parsePhone, type PhoneNumber } from "./address.js";
-import { destinationPrefix, fraudWindows, judgeTraffic } from "../policy/fraud.js";
+import { blockStanding, destinationPrefix, fraudWindows, judgeTraffic } from "../policy/fraud.js";
 import type { LimitCheck, RateLimits } from "../policy/limits.js";
 import type { CarrierLookup } from "../policy/lookup.js";
 
@@ -150,14 +150,16 @@ export class VerificationFlow {
       if (phone && !skipRiskChecks) this.geo(service, channel, phone);
       if (phone && channel === "SMS" && !skipRiskChecks && service.fraudGuard !== "OFF") await this.fraudGuard(service, phone, now);
       await this.deps.rateLimits.enforce([
-        { scope: `${service.sid}:to`, value: to, buckets: service.rateLimits.perTo },
-        { scope: `${service.sid}:service`, value: "", buckets: service.rateLimits.perService },
-        ...(input.deviceIp ? [{ scope: `${service.sid}:ip`, value: input.deviceIp, buckets: service.rateLimits.perIp }] : []),
+        { scope: `${service.sid}:to`, valueHash: limitValueHash(this.deps.keys, to), buckets: service.rateLimits.perTo },
+        // One counter for the whole service: nothing to hide in its key.
+        { scope: `${service.sid}:service`, valueHash: "all", buckets: service.rateLimits.perService },
+        ...(input.deviceIp ? [{ scope: `${service.sid}:ip`, valueHash: limitValueHash(this.deps.keys, input.deviceIp), buckets: service.rateLimits.perIp }] : []),
         ...named,
       ]);
     }
     const lookup = phone ? { ...lookupOf(phone), carrier: service.lookupEnabled && !testNumber ? await this.deps.carrierLookup.carrier(to) : null } : null;
 
+    const snaLink = sna ? this.snaLink(input.enableSnaClientToken === true, requested === "AUTO" ? now + this.deps.sna.fallbackMs : null) : null;
     const sid = newSid("VE");
     const code = testNumber?.code ?? input.customCode ?? generateNumericCode(service.codeLength);
     const outcome = await this.deps.store.startVerification({
@@ -166,7 +168,10 @@ export class VerificationFlow {
       channel,
       attemptChannel: channel,
       attemptSid: newSid("VL"),
-      sna: sna ? this.snaPlan(input.enableSnaClientToken === true, requested === "AUTO" ? now + this.deps.sna.fallbackMs : null) : null,
+      sna: snaLink?.plan ?? null,
+      // PSD2: a code authorises one transaction; another amount or payee is a new verification (Twilio
+      // resends the first transaction's code, which then authorises what the payer did not see).
+      resends: (pending) => pending.amount === psd2.amount && pending.payee === psd2.payee,
       now,
       sendWindowStart: now - service.ttlSeconds * 1000,
       // End-to-end suites start test numbers as often as they run.
@@ -193,7 +198,8 @@ export class VerificationFlow {
       throw new VerifyError("MAX_SEND_ATTEMPTS_REACHED", `Max send attempts reached: at most ${service.maxSendAttempts} sends to this recipient per ${service.ttlSeconds} seconds.`);
     }
     this.deps.sink.publish(outcome.events);
-    return outcome.verification;
+    // The URL goes to the caller only, after the events (subscribers, webhooks) were made without it.
+    return snaLink ? { ...outcome.verification, sna: { url: snaLink.url } } : outcome.verification;
   }
 
   async check(raw: unknown): Promise<Verification> {
@@ -241,10 +247,10 @@ export class VerificationFlow {
     return { notYet: subject.snaState === "failed" || alreadyPending ? null : snaErrors.RESULT_PENDING };
   }
 
-  /** A new single-use SNA URL; only its token's hash is stored. */
-  private snaPlan(clientTokenRequired: boolean, fallbackAt: number | null): SnaPlan {
+  /** A new single-use SNA URL, answered once to the caller; only its token's hash is stored. */
+  private snaLink(clientTokenRequired: boolean, fallbackAt: number | null): { plan: SnaPlan; url: string } {
     const token = randomBytes(24).toString("base64url");
-    return { tokenHash: hashApiKey(token), url: `${this.deps.sna.publicUrl()}/sna/${token}`, clientTokenRequired, fallbackAt };
+    return { plan: { tokenHash: hashApiKey(token), clientTokenRequired, fallbackAt }, url: `${this.deps.sna.publicUrl()}/sna/${token}` };
   }
 
   /**
@@ -315,22 +321,23 @@ export class VerificationFlow {
   private async fraudGuard(service: Service, phone: PhoneNumber, now: number): Promise<void> {
     const prefix = destinationPrefix(phone.e164, phone.callingCode);
     const w = fraudWindows;
-    const state = await this.deps.store.fraudState({
-      serviceSid: service.sid,
-      prefix,
-      now,
-      windowStart: now - w.windowMs,
-      maturedBefore: now - w.graceMs,
-      historyStart: now - w.windowMs - w.historyMs,
-      priorBlocksSince: now - w.priorBlocksMs,
-    });
-    let block = state.block;
+    const standing = blockStanding(await this.deps.store.fraudBlocks(service.sid, prefix, now - w.priorBlocksMs), now);
+    let block = standing.active;
     if (!block) {
-      const verdict = judgeTraffic(service.fraudGuard, state.traffic);
+      const counts = await this.deps.store.prefixTraffic({
+        serviceSid: service.sid,
+        prefix,
+        recentStart: standing.recentStart,
+        maturedBefore: now - w.graceMs,
+        historyStart: now - w.windowMs - w.historyMs,
+        historyEnd: now - w.windowMs,
+      });
+      const traffic = { ...counts, priorBlocks: standing.priorBlocks };
+      const verdict = judgeTraffic(service.fraudGuard, traffic);
       if (!verdict) return;
       const recorded = await this.deps.store.recordFraudBlock(
-        { sid: newSid("FB"), serviceSid: service.sid, prefix, reason: verdict.reason, severity: verdict.severity, level: service.fraudGuard, blockedUntil: now + verdict.durationMs, dateCreated: now },
-        { detail: verdict.detail, traffic: state.traffic },
+        { sid: newSid("FB"), serviceSid: service.sid, prefix, reason: verdict.reason, severity: verdict.severity, level: service.fraudGuard, blockedUntil: now + verdict.durationMs, dateCreated: now, liftedAt: null },
+        { detail: verdict.detail, traffic },
       );
       if (recorded.event) this.deps.sink.publish([recorded.event]);
       block = recorded.block;
@@ -345,7 +352,7 @@ export class VerificationFlow {
     return Object.entries(given).map(([name, value]) => {
       const limit = service.rateLimits.named.find((l) => l.uniqueName === name);
       if (!limit) throw invalidParameter("rateLimits", `Invalid parameter \`rateLimits\`: the service has no rate limit named ${name}.`);
-      return { scope: `${service.sid}:named:${name}`, value, buckets: limit.buckets };
+      return { scope: `${service.sid}:named:${name}`, valueHash: limitValueHash(this.deps.keys, value), buckets: limit.buckets };
     });
   }
 

@@ -57,7 +57,8 @@ export class EgressRefused extends Error {}
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
-function guardedLookup(hostname: string, options: { all?: boolean }, callback: LookupCallback): void {
+/** A DNS lookup for sockets that refuses a name with any internal address (give it as `lookup` to an Agent or a request). */
+export function guardedLookup(hostname: string, options: { all?: boolean }, callback: LookupCallback): void {
   dnsLookup(hostname, { all: true }, (error, addresses) => {
     if (error) return callback(error, []);
     const list = addresses as LookupAddress[];

@@ -6,7 +6,9 @@ import webpush from "web-push";
 import { type Keyring, open, seal } from "../../domain/crypto.js";
 import type { Challenge, PushConfig } from "../../domain/types.js";
 import type { Store } from "../../store/port.js";
+import { EgressRefused, guardedLookup } from "../egress/guard.js";
 import { ApnsSender } from "./apns.js";
+import { type WebPushPolicy, sendRefusal } from "./endpoints.js";
 import { FcmSender } from "./fcm.js";
 
 /** What a device is told about a new challenge; it then reads the challenge itself with its device token. */
@@ -44,6 +46,8 @@ export class PushNotifier {
       vapid: VapidKeys;
       subject: string;
       caFile: string | null;
+      /** Which Web Push endpoints may be dialled (checked again at each send: the policy may have changed). */
+      webPushPolicy: WebPushPolicy;
       logger: Logger;
       timeoutMs?: number;
       fcm?: { serviceAccountFile: string; apiUrl: string } | null;
@@ -53,7 +57,11 @@ export class PushNotifier {
     this.fcm = o.fcm ? new FcmSender({ ...o.fcm, timeoutMs: o.timeoutMs ?? 10_000 }) : null;
     this.apns = o.apns ? new ApnsSender({ ...o.apns, caFile: o.caFile, timeoutMs: o.timeoutMs ?? 10_000 }) : null;
     // A private push service (or a test's) may be signed by an extra CA; the public roots stay trusted.
-    this.agent = o.caFile ? new Agent({ ca: [...rootCertificates, readFileSync(o.caFile, "utf8")], keepAlive: true }) : undefined;
+    // Unless private networks are allowed, every address an endpoint's name resolves to is checked in
+    // the socket's own lookup, so a DNS answer cannot change between a check and the connect.
+    const ca = o.caFile ? { ca: [...rootCertificates, readFileSync(o.caFile, "utf8")] } : {};
+    const lookup = o.webPushPolicy.allowInternal ? {} : { lookup: guardedLookup as never };
+    this.agent = o.caFile || !o.webPushPolicy.allowInternal ? new Agent({ ...ca, ...lookup, keepAlive: true }) : undefined;
   }
 
   close(): void {
@@ -75,6 +83,8 @@ export class PushNotifier {
       expiresAt: new Date(challenge.expiresAt).toISOString(),
     };
     if (config.notificationPlatform === "WEBPUSH" && config.webPushSubscription) {
+      const refusal = sendRefusal(config.webPushSubscription.endpoint, this.o.webPushPolicy);
+      if (refusal) return { sent: false, retry: false, reason: refusal };
       try {
         await webpush.sendNotification(config.webPushSubscription, JSON.stringify(notice), {
           vapidDetails: { subject: this.o.subject, publicKey: this.o.vapid.publicKey, privateKey: this.o.vapid.privateKey },
@@ -86,6 +96,8 @@ export class PushNotifier {
         });
         return { sent: true };
       } catch (error) {
+        // The endpoint's name resolves to an internal address: policy, not a passing failure.
+        if (error instanceof EgressRefused) return { sent: false, retry: false, reason: error.message };
         const status = (error as { statusCode?: number }).statusCode;
         // 404/410: the subscription is gone for good; other answers may pass.
         return { sent: false, retry: status !== 404 && status !== 410 && status !== 400, reason: status ? `push service answered ${status}` : (error as Error).message };

@@ -79,7 +79,6 @@ export const verifications = pgTable(
     prefix: text("prefix"),
     /** A service test number: fixed code, delivered into the dev outbox only, outside Fraud Guard's history. */
     testMode: boolean("test_mode").notNull().default(false),
-    snaUrl: text("sna_url"),
     snaErrorCodes: text("sna_error_codes"),
     snaState: text("sna_state"),
     snaClientTokenRequired: boolean("sna_client_token_required").notNull().default(false),
@@ -267,6 +266,7 @@ export const fraudBlocks = pgTable(
     level: text("level").notNull(),
     blockedUntil: ms("blocked_until").notNull(),
     dateCreated: ms("date_created").notNull(),
+    liftedAt: ms("lifted_at"),
   },
   (t) => [index("fraud_blocks_prefix").on(t.serviceSid, t.prefix, t.blockedUntil), index("fraud_blocks_service").on(t.serviceSid, t.seq)],
 );

@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
 import { type NodePgDatabase, drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { newSid } from "../../domain/ids.js";
+import { abandonedSend } from "../../domain/verification/abandoned.js";
 import type { ChallengeFallback, ChallengeStatus, FactorType, FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
 import type {
@@ -10,7 +11,7 @@ import type {
   ChallengeFailure,
   FactorFailure,
   AttemptFilter,
-  FraudStateQuery,
+  PrefixTrafficQuery,
   StatsFilter,
   WebhookAttemptResult,
   WebhookJob,
@@ -38,7 +39,7 @@ import type {
 import { toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
 import * as t from "./schema.js";
 import { RateLimiterPostgres, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { PrefixTraffic } from "../../domain/policy/fraud.js";
+import type { PrefixCounts } from "../../domain/policy/fraud.js";
 import { attemptConditions, statsConditions, statsOf } from "../insights.js";
 import { reportingUnavailable } from "./availability.js";
 
@@ -227,13 +228,19 @@ export class PgStore implements Store {
         .where(and(eq(a.serviceSid, plan.serviceSid), eq(a.to, plan.to), gt(a.time, plan.sendWindowStart)));
       if (n >= plan.maxSendAttempts) return { ok: false, reason: "MAX_SEND_ATTEMPTS_REACHED" };
       const v = t.verifications;
-      const [pending] = await tx
+      let [pending]: (VerificationRow | undefined)[] = await tx
         .select()
         .from(v)
         .where(and(eq(v.serviceSid, plan.serviceSid), eq(v.to, plan.to), eq(v.status, "PENDING"), gt(v.expiresAt, plan.now)))
         .orderBy(desc(v.seq))
         .limit(1)
         .for("update");
+      const events: VerifyEvent[] = [];
+      if (pending && !plan.resends(pending)) {
+        const canceled = (await this.settle(tx, pending.sid, "CANCELED", plan.now)) as VerificationRow;
+        events.push((await this.verificationEvent(tx, "verification.canceled", canceled, plan.now)).event);
+        pending = undefined;
+      }
       const { fresh } = plan;
       const [row] = pending
         ? await tx.update(v).set({ channel: plan.channel, version: sql`${v.version} + 1`, dateUpdated: plan.now }).where(eq(v.sid, pending.sid)).returning()
@@ -259,14 +266,15 @@ export class PgStore implements Store {
         if (sna.fallbackAt !== null) await tx.insert(t.outbox).values({ kind: "sna_fallback", refSid: row.sid, runAt: sna.fallbackAt, createdAt: plan.now });
         [current] = await tx
           .update(v)
-          .set({ snaUrl: sna.url, snaState: "awaiting", snaErrorCodes: sql`coalesce(${v.snaErrorCodes}, '[]')`, snaClientTokenRequired: sna.clientTokenRequired, autoFallback: sna.fallbackAt !== null })
+          .set({ snaState: "awaiting", snaErrorCodes: sql`coalesce(${v.snaErrorCodes}, '[]')`, snaClientTokenRequired: sna.clientTokenRequired, autoFallback: sna.fallbackAt !== null })
           .where(eq(v.sid, row.sid))
           .returning();
       } else {
         await tx.insert(t.outbox).values({ kind: "delivery", refSid: plan.attemptSid, runAt: plan.now, createdAt: plan.now });
       }
       const { verification, event } = await this.verificationEvent(tx, pending ? "verification.resent" : "verification.started", current, plan.now);
-      return { ok: true, verification, created: !pending, events: [event] };
+      events.push(event);
+      return { ok: true, verification, created: !pending, events };
     });
   }
 
@@ -503,6 +511,29 @@ export class PgStore implements Store {
     const v = t.verifications;
     const [row] = await q.update(v).set({ version: sql`${v.version} + 1`, dateUpdated: now }).where(eq(v.sid, attempt.verificationSid)).returning();
     return (await this.verificationEvent(q, `delivery.${status.toLowerCase()}`, row, now)).event;
+  }
+
+  async settleAbandonedAttempts(now: number, limit: number): Promise<VerifyEvent[]> {
+    return this.db.transaction(async (tx) => {
+      const a = t.sendAttempts;
+      const v = t.verifications;
+      const o = t.outbox;
+      // SKIP LOCKED: instances starting together settle each attempt once.
+      const orphans = await tx
+        .select({ sid: a.sid, verificationStatus: v.status })
+        .from(a)
+        .innerJoin(v, eq(v.sid, a.verificationSid))
+        .where(and(eq(a.status, "QUEUED"), ne(v.status, "PENDING"), notExists(tx.select({ id: o.id }).from(o).where(and(eq(o.kind, "delivery"), eq(o.refSid, a.sid))))))
+        .limit(limit)
+        .for("update", { of: a, skipLocked: true });
+      const events: VerifyEvent[] = [];
+      for (const orphan of orphans) {
+        const settled = abandonedSend(orphan.verificationStatus as VerificationStatus);
+        const [attempt] = await tx.update(a).set({ status: settled.status, errorCode: settled.errorCode, providerMessageId: null }).where(eq(a.sid, orphan.sid)).returning();
+        events.push(await this.attemptChanged(tx, attempt, settled.status, now));
+      }
+      return events;
+    });
   }
 
   async retryJob(jobId: number, runAt: number, error: string): Promise<void> {
@@ -777,12 +808,22 @@ export class PgStore implements Store {
     return new RateLimiterPostgres({ ...options, storeClient: this.pool, tableName: "rate_limits", tableCreated: true });
   }
 
-  async fraudState(q: FraudStateQuery): Promise<{ block: FraudBlock | null; traffic: PrefixTraffic }> {
-    const v = t.verifications;
+  async fraudBlocks(serviceSid: string, prefix: string, since: number): Promise<FraudBlock[]> {
     const b = t.fraudBlocks;
+    const rows = await this.db
+      .select()
+      .from(b)
+      .where(and(eq(b.serviceSid, serviceSid), eq(b.prefix, prefix), gt(b.blockedUntil, since)))
+      .orderBy(desc(b.blockedUntil));
+    return rows.map(toFraudBlock);
+  }
+
+  async prefixTraffic(q: PrefixTrafficQuery): Promise<PrefixCounts> {
+    const v = t.verifications;
     const approved = sql`${v.status} = 'APPROVED'`;
-    const recent = sql`${v.dateCreated} > ${q.windowStart}`;
+    const recent = sql`${v.dateCreated} > ${q.recentStart}`;
     const matured = sql`${recent} and ${v.dateCreated} <= ${q.maturedBefore}`;
+    const history = sql`${v.dateCreated} <= ${q.historyEnd}`;
     const count = (condition: ReturnType<typeof sql>) => sql<number>`coalesce(sum(case when ${condition} then 1 else 0 end), 0)::int`;
     const [traffic] = await this.db
       .select({
@@ -790,19 +831,12 @@ export class PgStore implements Store {
         recentApproved: count(sql`${recent} and ${approved}`),
         matured: count(matured),
         maturedApproved: count(sql`${matured} and ${approved}`),
-        history: count(sql`${v.dateCreated} <= ${q.windowStart}`),
-        historyApproved: count(sql`${v.dateCreated} <= ${q.windowStart} and ${approved}`),
+        history: count(history),
+        historyApproved: count(sql`${history} and ${approved}`),
       })
       .from(v)
       .where(and(eq(v.serviceSid, q.serviceSid), eq(v.prefix, q.prefix), gt(v.dateCreated, q.historyStart), eq(v.testMode, false)));
-    const blocks = await this.db
-      .select()
-      .from(b)
-      .where(and(eq(b.serviceSid, q.serviceSid), eq(b.prefix, q.prefix), gt(b.blockedUntil, q.priorBlocksSince)))
-      .orderBy(desc(b.blockedUntil));
-    const active = blocks.find((block) => block.blockedUntil > q.now && block.dateCreated <= q.now);
-    const priorBlocks = blocks.filter((block) => block.dateCreated > q.priorBlocksSince).length;
-    return { block: active ? toFraudBlock(active) : null, traffic: { ...(traffic as Omit<PrefixTraffic, "priorBlocks">), priorBlocks } };
+    return traffic as PrefixCounts;
   }
 
   async recordFraudBlock(block: FraudBlock, data: Record<string, unknown>) {
@@ -827,7 +861,7 @@ export class PgStore implements Store {
       const [found] = await tx.select().from(b).where(serviceSid ? and(eq(b.sid, sid), eq(b.serviceSid, serviceSid)) : eq(b.sid, sid)).for("update");
       if (!found) return null;
       if (found.blockedUntil <= now) return { block: toFraudBlock(found), event: null };
-      const [row] = await tx.update(b).set({ blockedUntil: now }).where(eq(b.sid, sid)).returning();
+      const [row] = await tx.update(b).set({ blockedUntil: now, liftedAt: now }).where(eq(b.sid, sid)).returning();
       const block = toFraudBlock(row);
       return { block, event: await this.event(tx, { type: "fraud_guard.lifted", serviceSid: block.serviceSid, resourceSid: sid, data: block, now }) };
     });

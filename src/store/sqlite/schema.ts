@@ -79,8 +79,7 @@ export const verifications = sqliteTable(
     prefix: text("prefix"),
     /** A service test number: fixed code, delivered into the dev outbox only, outside Fraud Guard's history. */
     testMode: integer("test_mode", { mode: "boolean" }).notNull().default(false),
-    /** SNA: the URL handed out, the chronological error codes (null = never SNA), the carrier's state. */
-    snaUrl: text("sna_url"),
+    /** SNA: the chronological error codes (null = never SNA), the carrier's state. The URL is only handed out, never kept. */
     snaErrorCodes: text("sna_error_codes"),
     snaState: text("sna_state"),
     snaClientTokenRequired: integer("sna_client_token_required", { mode: "boolean" }).notNull().default(false),
@@ -275,6 +274,7 @@ export const fraudBlocks = sqliteTable(
     level: text("level").notNull(),
     blockedUntil: integer("blocked_until").notNull(),
     dateCreated: integer("date_created").notNull(),
+    liftedAt: integer("lifted_at"),
   },
   (t) => [index("fraud_blocks_prefix").on(t.serviceSid, t.prefix, t.blockedUntil), index("fraud_blocks_service").on(t.serviceSid, t.seq)],
 );

@@ -1,16 +1,17 @@
 import Database from "better-sqlite3";
-import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { newSid } from "../../domain/ids.js";
+import { abandonedSend } from "../../domain/verification/abandoned.js";
 import type { FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
 import type { ChallengeFallback, ChallengeStatus, FactorType } from "../../domain/types.js";
 import { type FraudBlockRow, toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type ChallengeRow, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
-import type { AttemptClaim, ChallengeFailure, FactorFailure, AttemptFilter, FraudStateQuery, StatsFilter, WebhookAttemptResult, WebhookJob, WebhookPatch, ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
+import type { AttemptClaim, ChallengeFailure, FactorFailure, AttemptFilter, PrefixTrafficQuery, StatsFilter, WebhookAttemptResult, WebhookJob, WebhookPatch, ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
 import * as t from "./schema.js";
 import { RateLimiterSQLite, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { PrefixTraffic } from "../../domain/policy/fraud.js";
+import type { PrefixCounts } from "../../domain/policy/fraud.js";
 import { attemptConditions, statsConditions, statsOf } from "../insights.js";
 
 type EventDraft = { type: string; serviceSid: string; resourceSid: string; data: object; now: number };
@@ -439,7 +440,13 @@ export class SqliteStore implements Store {
     return this.write((): StartOutcome => {
       const sends = this.sendsSince().get({ serviceSid: plan.serviceSid, to: plan.to, since: plan.sendWindowStart })?.n ?? 0;
       if (sends >= plan.maxSendAttempts) return { ok: false, reason: "MAX_SEND_ATTEMPTS_REACHED" };
-      const pending = this.pendingByTo().get({ serviceSid: plan.serviceSid, to: plan.to, now: plan.now });
+      let pending = this.pendingByTo().get({ serviceSid: plan.serviceSid, to: plan.to, now: plan.now });
+      const events: VerifyEvent[] = [];
+      if (pending && !plan.resends(pending)) {
+        const canceled = this.settle().get({ sid: pending.sid, status: "CANCELED", now: plan.now }) as VerificationRow;
+        events.push(this.verificationEvent("verification.canceled", canceled, plan.now).event);
+        pending = undefined;
+      }
       const { fresh } = plan;
       const row = pending
         ? (this.touchForResend().get({ sid: pending.sid, channel: plan.channel, now: plan.now }) as VerificationRow)
@@ -459,7 +466,8 @@ export class SqliteStore implements Store {
       const type = pending ? "verification.resent" : "verification.started";
       // A new verification's only attempt is the row just written: no need to read it back (SNA changes it).
       const { verification, event } = this.verificationEvent(type, current, plan.now, pending || plan.sna ? undefined : [attempt]);
-      return { ok: true, verification, created: !pending, events: [event] };
+      events.push(event);
+      return { ok: true, verification, created: !pending, events };
     });
   }
 
@@ -471,7 +479,6 @@ export class SqliteStore implements Store {
     return this.db
       .update(t.verifications)
       .set({
-        snaUrl: sna.url,
         snaState: "awaiting",
         snaErrorCodes: sql`coalesce(${t.verifications.snaErrorCodes}, '[]')`,
         snaClientTokenRequired: sna.clientTokenRequired,
@@ -722,6 +729,26 @@ export class SqliteStore implements Store {
 
   async dropJob(jobId: number): Promise<void> {
     await this.write(() => this.deleteJob().run({ id: jobId }));
+  }
+
+  async settleAbandonedAttempts(now: number, limit: number): Promise<VerifyEvent[]> {
+    return this.write(() => {
+      const a = t.sendAttempts;
+      const v = t.verifications;
+      const o = t.outbox;
+      const orphans = this.db
+        .select({ sid: a.sid, verificationStatus: v.status })
+        .from(a)
+        .innerJoin(v, eq(v.sid, a.verificationSid))
+        .where(and(eq(a.status, "QUEUED"), ne(v.status, "PENDING"), notExists(this.db.select({ id: o.id }).from(o).where(and(eq(o.kind, "delivery"), eq(o.refSid, a.sid))))))
+        .limit(limit)
+        .all();
+      return orphans.map((orphan) => {
+        const settled = abandonedSend(orphan.verificationStatus as VerificationStatus);
+        const attempt = this.recordAttempt().get({ sid: orphan.sid, status: settled.status, providerMessageId: null, errorCode: settled.errorCode, channel: null }) as AttemptRow;
+        return this.attemptChanged(attempt, settled.status, now);
+      });
+    });
   }
 
   async pendingJobCount(): Promise<number> {
@@ -1000,34 +1027,36 @@ export class SqliteStore implements Store {
     return new RateLimiterSQLite({ ...options, storeClient: this.sqlite, storeType: "better-sqlite3", tableName: "rate_limits", tableCreated: true });
   }
 
-  async fraudState(q: FraudStateQuery): Promise<{ block: FraudBlock | null; traffic: PrefixTraffic }> {
-    const v = t.verifications;
+  async fraudBlocks(serviceSid: string, prefix: string, since: number): Promise<FraudBlock[]> {
     const b = t.fraudBlocks;
+    const rows = this.db
+      .select()
+      .from(b)
+      .where(and(eq(b.serviceSid, serviceSid), eq(b.prefix, prefix), gt(b.blockedUntil, since)))
+      .orderBy(desc(b.blockedUntil))
+      .all();
+    return rows.map(toFraudBlock);
+  }
+
+  async prefixTraffic(q: PrefixTrafficQuery): Promise<PrefixCounts> {
+    const v = t.verifications;
     const approved = sql`${v.status} = 'APPROVED'`;
-    const recent = sql`${v.dateCreated} > ${q.windowStart}`;
+    const recent = sql`${v.dateCreated} > ${q.recentStart}`;
     const matured = sql`${recent} and ${v.dateCreated} <= ${q.maturedBefore}`;
+    const history = sql`${v.dateCreated} <= ${q.historyEnd}`;
     const count = (condition: ReturnType<typeof sql>) => sql<number>`coalesce(sum(case when ${condition} then 1 else 0 end), 0)`;
-    const traffic = this.db
+    return this.db
       .select({
         recent: count(recent),
         recentApproved: count(sql`${recent} and ${approved}`),
         matured: count(matured),
         maturedApproved: count(sql`${matured} and ${approved}`),
-        history: count(sql`${v.dateCreated} <= ${q.windowStart}`),
-        historyApproved: count(sql`${v.dateCreated} <= ${q.windowStart} and ${approved}`),
+        history: count(history),
+        historyApproved: count(sql`${history} and ${approved}`),
       })
       .from(v)
       .where(and(eq(v.serviceSid, q.serviceSid), eq(v.prefix, q.prefix), gt(v.dateCreated, q.historyStart), eq(v.testMode, false)))
-      .get();
-    const blocks = this.db
-      .select()
-      .from(b)
-      .where(and(eq(b.serviceSid, q.serviceSid), eq(b.prefix, q.prefix), gt(b.blockedUntil, q.priorBlocksSince)))
-      .orderBy(desc(b.blockedUntil))
-      .all();
-    const active = blocks.find((block) => block.blockedUntil > q.now && block.dateCreated <= q.now);
-    const priorBlocks = blocks.filter((block) => block.dateCreated > q.priorBlocksSince).length;
-    return { block: active ? toFraudBlock(active) : null, traffic: { ...(traffic as Omit<PrefixTraffic, "priorBlocks">), priorBlocks } };
+      .get() as PrefixCounts;
   }
 
   async recordFraudBlock(block: FraudBlock, data: Record<string, unknown>) {
@@ -1051,7 +1080,7 @@ export class SqliteStore implements Store {
       const found = this.db.select().from(b).where(serviceSid ? and(eq(b.sid, sid), eq(b.serviceSid, serviceSid)) : eq(b.sid, sid)).get();
       if (!found) return null;
       if (found.blockedUntil <= now) return { block: toFraudBlock(found), event: null };
-      const row = this.db.update(b).set({ blockedUntil: now }).where(eq(b.sid, sid)).returning().get() as FraudBlockRow;
+      const row = this.db.update(b).set({ blockedUntil: now, liftedAt: now }).where(eq(b.sid, sid)).returning().get() as FraudBlockRow;
       const block = toFraudBlock(row);
       return { block, event: this.event({ type: "fraud_guard.lifted", serviceSid: block.serviceSid, resourceSid: sid, data: block, now }) };
     });
