@@ -196,7 +196,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     onDelivered: (channel, latencyMs) => metrics.delivered(channel, latencyMs),
   });
   const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });
-  const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash, deviceKey: (sid) => factors.deviceKey(sid) });
+  const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash, deviceKey: (sid) => factors.deviceKey(sid), log: logger });
   let ready = false;
   const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: d.http.secret });
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) =>

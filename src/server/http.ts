@@ -1,14 +1,15 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
-import { type DocumentNode, GraphQLError, type GraphQLSchema, type ValidationContext, parse, visit } from "graphql";
+import { type ASTNode, type DocumentNode, GraphQLError, type GraphQLSchema, Kind, type SelectionNode, type ValidationContext, getOperationAST, parse, visit } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { type Plugin, type YogaServerInstance, createYoga, maskError } from "graphql-yoga";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
-import { VerifyError } from "../domain/errors.js";
+import { VerifyError, invalidParameter } from "../domain/errors.js";
 import type { Gateway, GatewayContext } from "../schema/context.js";
-import { ANONYMOUS, type Authenticator, type Principal } from "./auth.js";
+import { isOperation, refusal } from "./access.js";
+import { ANONYMOUS, type Authenticator, type Principal, forbidden, unauthenticated } from "./auth.js";
 import type { Metrics } from "./metrics.js";
 
 export interface HttpOptions {
@@ -37,23 +38,25 @@ interface InitialContext {
   clientAddress?: string | null;
 }
 
+/** A domain error as the client sees it: its message, its stable code, and the details it carries. */
+function asGraphQLError(error: VerifyError, at?: GraphQLError): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: at?.nodes,
+    path: at?.path,
+    extensions: {
+      code: error.code,
+      twilioCode: error.twilioCode,
+      ...(error.details.field ? { field: error.details.field } : {}),
+      ...(error.details.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.details.retryAfterSeconds } : {}),
+    },
+  });
+}
+
 /** Domain errors keep their stable code; anything unexpected is logged and masked. */
 function errorMasker() {
   return (error: unknown, message: string, isDev?: boolean): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
-    if (original instanceof VerifyError) {
-      const graphqlError = error instanceof GraphQLError ? error : undefined;
-      return new GraphQLError(original.message, {
-        nodes: graphqlError?.nodes,
-        path: graphqlError?.path,
-        extensions: {
-          code: original.code,
-          twilioCode: original.twilioCode,
-          ...(original.details.field ? { field: original.details.field } : {}),
-          ...(original.details.retryAfterSeconds !== undefined ? { retryAfterSeconds: original.details.retryAfterSeconds } : {}),
-        },
-      });
-    }
+    if (original instanceof VerifyError) return asGraphQLError(original, error instanceof GraphQLError ? error : undefined);
     if (error instanceof GraphQLError && !error.path && error.message.startsWith('Variable "$')) {
       // graphql-js reports variables that do not coerce without a code; the ecosystem calls them BAD_USER_INPUT.
       return new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code: "BAD_USER_INPUT" } });
@@ -64,23 +67,58 @@ function errorMasker() {
   };
 }
 
-/** The path of the first string holding a NUL character (no store keeps one as text), or null. */
-function nulPath(value: unknown, path: string): string | null {
-  if (typeof value === "string") return value.includes("\u0000") ? path : null;
+/** The input-field path (list positions left out) of the first string holding a NUL character, or null. */
+function nulPath(value: unknown): string[] | null {
+  if (typeof value === "string") return value.includes("\u0000") ? [] : null;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = nulPath(value[i], `${path}.${i}`);
+    for (const item of value) {
+      const found = nulPath(item);
       if (found) return found;
     }
     return null;
   }
   if (value && typeof value === "object") {
     for (const [key, inner] of Object.entries(value)) {
-      const found = nulPath(inner, path ? `${path}.${key}` : key);
-      if (found) return found;
+      const found = nulPath(inner);
+      if (found) return [key, ...found];
     }
   }
   return null;
+}
+
+/**
+ * Where a value sits in a document, named as API errors name input fields: the argument and the input
+ * object fields around it, without the `input` argument that every mutation takes (`locale`, not
+ * `input.locale`), and never a variable's own name, which is the client's choice.
+ */
+function inputFieldPath(ancestors: readonly (ASTNode | readonly ASTNode[])[]): string[] {
+  const names: string[] = [];
+  for (const ancestor of ancestors) {
+    if ("kind" in ancestor && (ancestor.kind === Kind.ARGUMENT || ancestor.kind === Kind.OBJECT_FIELD)) names.push(ancestor.name.value);
+  }
+  return names[0] === "input" ? names.slice(1) : names;
+}
+
+interface NulSites {
+  /** The field of the first string literal holding a NUL, or null. */
+  literal: string | null;
+  /** Each variable's place in the document, for naming a NUL inside its value. */
+  variables: Map<string, string[]>;
+}
+
+function nulSites(document: DocumentNode): NulSites {
+  const sites: NulSites = { literal: null, variables: new Map() };
+  visit(document, {
+    VariableDefinition: () => false,
+    // graphql-js passes the parent apart from the ancestors above it.
+    StringValue(node, _key, parent, _path, ancestors) {
+      if (sites.literal === null && node.value.includes("\u0000") && parent) sites.literal = inputFieldPath([...ancestors, parent]).join(".") || "input";
+    },
+    Variable(node, _key, parent, _path, ancestors) {
+      if (!sites.variables.has(node.name.value) && parent) sites.variables.set(node.name.value, inputFieldPath([...ancestors, parent]));
+    },
+  });
+  return sites;
 }
 
 /**
@@ -88,29 +126,21 @@ function nulPath(value: unknown, path: string): string | null {
  * them in text, and no address, name or code holds one. Checked on variables and on string literals.
  */
 function refuseNulCharacters(): Plugin {
-  const refuse = (field: string) => ({
-    errors: [new GraphQLError(`Invalid parameter \`${field}\`: text may not contain NUL characters.`, { extensions: { code: "INVALID_PARAMETER", twilioCode: 60200, field } })],
-  });
-  // Yoga caches parsed documents, so one document object serves every request with the same text: its
-  // literals are looked at once.
-  const literals = new WeakMap<DocumentNode, boolean>();
-  const hasNulLiteral = (document: DocumentNode) => {
-    let found = literals.get(document);
-    if (found === undefined) {
-      found = false;
-      visit(document, {
-        StringValue(node) {
-          if (node.value.includes("\u0000")) found = true;
-        },
-      });
-      literals.set(document, found);
-    }
-    return found;
-  };
+  const refuse = (field: string) => ({ errors: [asGraphQLError(invalidParameter(field, `Invalid parameter \`${field}\`: text may not contain NUL characters.`))] });
+  // Yoga caches parsed documents, so one document object serves every request with the same text: it
+  // is walked once.
+  const walked = new WeakMap<DocumentNode, NulSites>();
   const check = (args: { document: DocumentNode; variableValues?: Record<string, unknown> | null }) => {
-    const fromVariables = nulPath(args.variableValues ?? {}, "");
-    if (fromVariables) return fromVariables.replace(/^input\./, "");
-    return hasNulLiteral(args.document) ? "input" : null;
+    let sites = walked.get(args.document);
+    if (!sites) {
+      sites = nulSites(args.document);
+      walked.set(args.document, sites);
+    }
+    for (const [name, value] of Object.entries(args.variableValues ?? {})) {
+      const inside = nulPath(value);
+      if (inside) return [...(sites.variables.get(name) ?? [name]), ...inside].join(".") || name;
+    }
+    return sites.literal;
   };
   return {
     onExecute({ args, setResultAndStopExecution }) {
@@ -120,6 +150,73 @@ function refuseNulCharacters(): Plugin {
     onSubscribe({ args, setResultAndStopExecution }) {
       const field = check(args);
       if (field) setResultAndStopExecution(refuse(field));
+    },
+  };
+}
+
+/** The root fields an operation selects, through its fragments. */
+function rootFields(document: DocumentNode, operationName: string | null | undefined): string[] {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return [];
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  const walk = (selections: readonly SelectionNode[]) => {
+    for (const selection of selections) {
+      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet.selections);
+      else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) walk(fragment.selectionSet.selections);
+      }
+    }
+  };
+  walk(operation.selectionSet.selections);
+  return [...names];
+}
+
+/** The sids a principal carries, for security logs (never the token itself). */
+function principalSids(principal: Principal): Record<string, string> {
+  switch (principal.kind) {
+    case "apiKey":
+      return { keySid: principal.keySid, serviceSid: principal.serviceSid };
+    case "client":
+      return { resourceSid: principal.resourceSid, serviceSid: principal.serviceSid };
+    case "access":
+      return { serviceSid: principal.serviceSid };
+    case "device":
+      return { factorSid: principal.factorSid, serviceSid: principal.serviceSid };
+    default:
+      return {};
+  }
+}
+
+/**
+ * Authentication and the access table are applied to every root field before anything else looks at
+ * the request's input (the NUL check, variable coercion, the resolvers' own validation): a caller
+ * without a token learns UNAUTHENTICATED, one whose kind may not call an operation FORBIDDEN, and
+ * nothing about its input. The resolvers narrow the principal through the same table.
+ */
+function authorizeAtTheDoor(logger: Logger): Plugin<GatewayContext> {
+  const judge = (args: { document: DocumentNode; operationName?: string | null; contextValue: GatewayContext }) => {
+    const { principal } = args.contextValue;
+    const operations = rootFields(args.document, args.operationName).filter(isOperation);
+    const refusals = operations.map((operation) => refusal(principal, operation));
+    if (refusals.includes("UNAUTHENTICATED")) return { errors: [asGraphQLError(unauthenticated())] };
+    if (!refusals.includes("FORBIDDEN")) return null;
+    const denied = operations.filter((_, i) => refusals[i] === "FORBIDDEN");
+    logger.warn({ security: "access_denied", tokenKind: principal.kind, ...principalSids(principal), operations: denied }, "access denied");
+    return { errors: [asGraphQLError(forbidden())] };
+  };
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const refused = judge(args);
+      if (refused) setResultAndStopExecution(refused);
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const refused = judge(args);
+      if (refused) setResultAndStopExecution(refused);
     },
   };
 }
@@ -169,7 +266,8 @@ export function buildHttp(options: HttpOptions) {
   };
   const armor = new EnvelopArmor({
     maxDepth: { n: queryLimits.maxDepth, ...reject },
-    maxAliases: { n: queryLimits.maxAliases, ...reject },
+    // Aliases of __typename cost a resolver call each like any other (armor lets them through by default).
+    maxAliases: { n: queryLimits.maxAliases, allowList: [], ...reject },
     costLimit: { maxCost: queryLimits.maxCost, ...reject },
     maxDirectives: { ...reject },
     // graphql-js enforces the token limit itself while parsing (see tokenLimit).
@@ -197,7 +295,7 @@ export function buildHttp(options: HttpOptions) {
         else logger.error([first, ...rest].map(String).join(" "));
       },
     },
-    plugins: [tokenLimit(queryLimits.maxTokens), ...armor.protect().plugins, refuseNulCharacters()],
+    plugins: [tokenLimit(queryLimits.maxTokens), ...armor.protect().plugins, authorizeAtTheDoor(logger), refuseNulCharacters()],
     context: async ({ request, principal, req, clientAddress }): Promise<GatewayContext> => ({
       principal: principal ?? (request ? await auth.resolve(request.headers.get("authorization")) : ANONYMOUS),
       gateway,
