@@ -201,7 +201,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: d.http.secret });
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) =>
     (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
-  const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, isReady: () => ready, dependencies, routes });
+  const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, isReady: () => ready, dependencies, routes, limits: config.subscriptionLimits });
 
   return {
     gateway,

@@ -5,6 +5,8 @@ import type { KeyObject } from "node:crypto";
 import { unverifiedSubject, verifyDeviceToken } from "../domain/factor/push.js";
 import type { FactorType } from "../domain/types.js";
 import type { Logger } from "pino";
+import { topics } from "../realtime/bus.js";
+import type { TokenLife } from "../realtime/live.js";
 import type { Store } from "../store/port.js";
 
 /** Who is calling, and what they may touch (API.md "Authentication"). */
@@ -139,3 +141,23 @@ export class Authenticator {
 
 export const unauthenticated = (message = "A valid bearer token is required.") => new VerifyError("UNAUTHENTICATED", message);
 export const forbidden = (message = "This token may not call this operation.") => new VerifyError("FORBIDDEN", message);
+
+/**
+ * How long a principal's streams may live: an API key until its revocation, a device token until it
+ * expires or its factor is deleted, client and access tokens until they expire; the admin key for ever.
+ */
+export function tokenLife(principal: Principal): TokenLife {
+  switch (principal.kind) {
+    case "admin":
+    case "anonymous":
+      return { holder: principal.kind, revokedBy: null, expiresAt: null };
+    case "apiKey":
+      return { holder: principal.keySid, revokedBy: { topic: topics.resource(principal.keySid), eventTypes: ["api_key.revoked"] }, expiresAt: null };
+    case "device":
+      return { holder: principal.factorSid, revokedBy: { topic: topics.resource(principal.factorSid), eventTypes: ["factor.deleted"] }, expiresAt: principal.expiresAt };
+    case "client":
+      return { holder: `client:${principal.resourceSid}`, revokedBy: null, expiresAt: principal.expiresAt };
+    case "access":
+      return { holder: `access:${principal.serviceSid}:${principal.identity}`, revokedBy: null, expiresAt: principal.expiresAt };
+  }
+}

@@ -1,15 +1,17 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
-import { type ASTNode, type DocumentNode, GraphQLError, type GraphQLSchema, Kind, type SelectionNode, type ValidationContext, getOperationAST, parse, visit } from "graphql";
+import { type ASTNode, type DocumentNode, type ExecutionResult, GraphQLError, type GraphQLSchema, Kind, type SelectionNode, type ValidationContext, getOperationAST, parse, visit } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { type Plugin, type YogaServerInstance, createYoga, maskError } from "graphql-yoga";
+import { type Plugin, type YogaServerInstance, createYoga, isAsyncIterable, maskError } from "graphql-yoga";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { VerifyError, invalidParameter } from "../domain/errors.js";
+import type { SubscriptionLimits } from "../config.js";
+import { StreamLedger, untilTokenEnds } from "../realtime/live.js";
 import type { Gateway, GatewayContext } from "../schema/context.js";
 import { isOperation, refusal } from "./access.js";
-import { ANONYMOUS, type Authenticator, type Principal, forbidden, unauthenticated } from "./auth.js";
+import { ANONYMOUS, type Authenticator, type Principal, forbidden, tokenLife, unauthenticated } from "./auth.js";
 import type { Metrics } from "./metrics.js";
 
 export interface HttpOptions {
@@ -22,6 +24,7 @@ export interface HttpOptions {
   isReady: () => boolean;
   /** Whether each dependency answers now: the store always, Redis when one is configured. */
   dependencies: () => Promise<{ store: boolean; redis?: boolean }>;
+  limits: SubscriptionLimits;
   /** Other endpoints (provider callbacks); answers true when it handled the request. */
   routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
@@ -221,6 +224,46 @@ function authorizeAtTheDoor(logger: Logger): Plugin<GatewayContext> {
   };
 }
 
+const subscriptionLimit = (message: string) => asGraphQLError(new VerifyError("SUBSCRIPTION_LIMIT", message));
+
+/**
+ * Every stream, over graphql-ws and SSE alike, is counted against its token (at most `perToken` open on
+ * this instance) and ends when that token is revoked or expires, with an UNAUTHENTICATED result.
+ */
+function boundedStreams(gateway: Gateway, perToken: number, logger: Logger): Plugin<GatewayContext> {
+  const ledger = new StreamLedger(perToken);
+  return {
+    onSubscribe({ args }) {
+      const principal = args.contextValue.principal;
+      return {
+        onSubscribeResult({ result, setResult }) {
+          // A refusal (unknown sid, FORBIDDEN, a limit) is a single result, not a stream: nothing to hold.
+          if (!isAsyncIterable(result)) return;
+          const life = tokenLife(principal);
+          const release = ledger.take(life.holder);
+          if (!release) {
+            void result[Symbol.asyncIterator]().return?.();
+            setResult({ errors: [subscriptionLimit(`This token already holds ${perToken} open subscriptions; close one first.`)] });
+            return;
+          }
+          setResult(
+            untilTokenEnds<ExecutionResult>(result, {
+              bus: gateway.bus,
+              life,
+              now: () => gateway.clock.now(),
+              farewell: (reason) => ({ errors: [asGraphQLError(unauthenticated(reason === "revoked" ? "The token of this stream was revoked." : "The token of this stream has expired."))] }),
+              onEnd: (reason) => {
+                release();
+                if (reason) logger.info({ security: "stream_ended", reason, tokenKind: principal.kind, ...principalSids(principal) }, `stream ended: token ${reason}`);
+              },
+            }),
+          );
+        },
+      };
+    },
+  };
+}
+
 /** graphql-js stops parsing past `maxTokens`, so a huge document costs little; it is a parse failure. */
 function tokenLimit(maxTokens: number): Plugin {
   return {
@@ -295,7 +338,7 @@ export function buildHttp(options: HttpOptions) {
         else logger.error([first, ...rest].map(String).join(" "));
       },
     },
-    plugins: [tokenLimit(queryLimits.maxTokens), ...armor.protect().plugins, authorizeAtTheDoor(logger), refuseNulCharacters()],
+    plugins: [tokenLimit(queryLimits.maxTokens), ...armor.protect().plugins, authorizeAtTheDoor(logger), refuseNulCharacters(), boundedStreams(gateway, options.limits.perToken, logger)],
     context: async ({ request, principal, req, clientAddress }): Promise<GatewayContext> => ({
       principal: principal ?? (request ? await auth.resolve(request.headers.get("authorization")) : ANONYMOUS),
       gateway,
@@ -353,6 +396,23 @@ export function buildHttp(options: HttpOptions) {
   });
 
   const wss = new WebSocketServer({ server, path: "/graphql" });
+  // Sockets per client address: one more than the cap is closed at once, before graphql-ws greets it.
+  const socketsByAddress = new Map<string, number>();
+  wss.on("connection", (socket, req) => {
+    const address = req.socket.remoteAddress ?? "unknown";
+    const count = socketsByAddress.get(address) ?? 0;
+    if (count >= options.limits.socketsPerAddress) {
+      logger.warn({ security: "socket_limit", address, limit: options.limits.socketsPerAddress }, "too many sockets from one address");
+      socket.close(4429, "Too many sockets from this address");
+      return;
+    }
+    socketsByAddress.set(address, count + 1);
+    socket.once("close", () => {
+      const left = (socketsByAddress.get(address) ?? 1) - 1;
+      if (left === 0) socketsByAddress.delete(address);
+      else socketsByAddress.set(address, left);
+    });
+  });
   const ws = useServer<Record<string, unknown>, { authorization: string | null }>(
     {
       // A bad token closes the socket with 4403 (Forbidden); no token leaves the connection anonymous.
@@ -386,6 +446,10 @@ export function buildHttp(options: HttpOptions) {
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        // graphql-ws registers the operation before this hook runs, so the count includes it.
+        if (getOperationAST(document, params.operationName)?.operation === "subscription" && Object.keys(ctx.subscriptions).length > options.limits.perSocket) {
+          return [subscriptionLimit(`This socket already holds ${options.limits.perSocket} open subscriptions; close one or open another socket.`)];
+        }
         return {
           schema,
           operationName: params.operationName,
