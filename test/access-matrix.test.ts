@@ -401,5 +401,10 @@ describe("access matrix: every operation × every token kind of two services", (
     expect(own.services.nodes).toEqual([{ sid: world.serviceA }]);
     const all = await must(`{ services(first: 100) { nodes { sid } } }`);
     expect(all.services.nodes.map((n: { sid: string }) => n.sid)).toEqual(expect.arrayContaining([world.serviceA, world.serviceB]));
+    for (const column of ["clientVerification", "clientChallenge", "access", "device", "deviceUnverified"] as const) {
+      const response = await gw.gql(`{ services { nodes { sid testNumbers { to code } safeList } } }`, {}, world.tokens[column]);
+      expect(response.errors?.[0].extensions?.code, column).toBe("FORBIDDEN");
+      expect(response.data ?? null, column).toBeNull();
+    }
   });
 });
