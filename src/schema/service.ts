@@ -305,7 +305,7 @@ builder.mutationFields((t) => ({
   revokeApiKey: t.field({
     type: ApiKeyRef,
     description:
-      "Revokes a key at once; requests that carry it are refused (UNAUTHENTICATED) from then on. Admin, or a key of the same service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND.",
+      "Revokes a key at once; requests that carry it are refused (UNAUTHENTICATED) from then on and its open subscriptions end, on every instance. Admin, or a key of the same service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND.",
     args: { sid: t.arg.id({ required: true, description: "The key (SK…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
       return gateway.services.revokeApiKey(sid, serviceScope(authorize(principal, "revokeApiKey")));
