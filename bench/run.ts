@@ -52,7 +52,9 @@ function spawnServer(args: string[], env: Record<string, string> = {}): Promise<
 async function gateway(extraEnv: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "verigate-bench-"));
   dirs.push(dir);
-  return spawnServer(["src/main.ts", "serve"], { PORT: "0", DATA_DIR: dir, VERIGATE_ADMIN_KEY: ADMIN, LOG_LEVEL: "warn", ...extraEnv });
+  // The fan-out measure holds 10,000 streams of one key on 100 sockets from one address: past the default caps.
+  const caps = { MAX_SUBSCRIPTIONS_PER_TOKEN: String(SUBSCRIPTIONS), MAX_SOCKETS_PER_ADDRESS: String(Math.ceil(SUBSCRIPTIONS / 100) + 10) };
+  return spawnServer(["src/main.ts", "serve"], { PORT: "0", DATA_DIR: dir, VERIGATE_ADMIN_KEY: ADMIN, LOG_LEVEL: "warn", ...caps, ...extraEnv });
 }
 
 const gql = async (url: string, query: string, variables: Record<string, unknown> = {}) => {

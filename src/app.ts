@@ -201,12 +201,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     onDelivered: (channel, latencyMs) => metrics.delivered(channel, latencyMs),
   });
   const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });
-  const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash, deviceKey: (sid) => factors.deviceKey(sid) });
+  const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash, deviceKey: (sid) => factors.deviceKey(sid), log: logger });
   let ready = false;
   const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: d.http.secret });
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) =>
     (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
-  const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, http: config.http, isReady: () => ready, dependencies, routes });
+  const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, http: config.http, isReady: () => ready, dependencies, routes, limits: config.subscriptionLimits });
 
   return {
     gateway,

@@ -71,6 +71,10 @@ const envSchema = z.object({
   CORS_ORIGINS: z.string().optional(),
   GRAPHQL_INTROSPECTION: flag.optional(),
   METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
+  // Subscriptions (README "Configuration"): each open stream holds memory until its client leaves.
+  MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).max(100_000).default(100),
+  MAX_SUBSCRIPTIONS_PER_TOKEN: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(50),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -168,6 +172,14 @@ export interface Config {
   readonly webhookMaxTries: number;
   /** May webhooks reach loopback, private and link-local addresses? */
   readonly webhookPrivateNetworks: boolean;
+  /** Caps on open subscriptions (per graphql-ws socket, per token on this instance) and sockets per client address. */
+  readonly subscriptionLimits: SubscriptionLimits;
+}
+
+export interface SubscriptionLimits {
+  perSocket: number;
+  perToken: number;
+  socketsPerAddress: number;
 }
 
 export class ConfigError extends Error {
@@ -223,6 +235,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     lookup: { url: e.LOOKUP_URL ?? null, timeoutMs: e.LOOKUP_TIMEOUT_MS },
     webhookMaxTries: e.WEBHOOK_MAX_TRIES,
     webhookPrivateNetworks: (e.WEBHOOK_PRIVATE_NETWORKS ?? (e.NODE_ENV === "production" ? "deny" : "allow")) === "allow",
+    subscriptionLimits: { perSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET, perToken: e.MAX_SUBSCRIPTIONS_PER_TOKEN, socketsPerAddress: e.MAX_SOCKETS_PER_ADDRESS },
     delivery: {
       smtp: e.SMTP_URL && e.EMAIL_FROM ? { url: e.SMTP_URL, from: e.EMAIL_FROM } : null,
       smpp: e.SMPP_URL && e.SMS_FROM ? { url: e.SMPP_URL, from: e.SMS_FROM, enquireLinkMs: e.SMPP_ENQUIRE_LINK_MS } : null,

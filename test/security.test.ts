@@ -170,9 +170,13 @@ describe("tokens", () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(first.errors).toEqual([]);
     await gw.gql(`mutation($sid: ID!) { revokeApiKey(sid: $sid) { sid } }`, { sid: keySid });
+    // The open stream ends with its key.
+    await first.done;
+    expect(JSON.stringify(first.errors)).toContain("UNAUTHENTICATED");
+    // The lazy client closed its idle socket; the new one is refused at connection_init (4403).
     const second = subscribeWs(client, `subscription($s: ID!) { serviceEvents(serviceSid: $s) { type } }`, { s: service });
     await second.done;
-    expect(JSON.stringify(second.errors)).toContain("UNAUTHENTICATED");
+    expect((second.errors[0] as { code?: number }).code).toBe(4403);
   });
 
   it("a request target the URL parser refuses does not take the server down", async () => {

@@ -13,6 +13,8 @@ export const errorCodes = {
   VERIFICATION_ALREADY_APPROVED: 20404,
   VERIFICATION_CANCELED: 20404,
   RATE_LIMITED: 20429,
+  /** Too many open subscriptions on one socket or for one token (limits in the configuration). */
+  SUBSCRIPTION_LIMIT: 20429,
   CHANNEL_DISABLED: 60223,
   LANDLINE_NOT_SUPPORTED: 60205,
   GEO_BLOCKED: 60605,

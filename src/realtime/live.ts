@@ -60,3 +60,85 @@ function pushOrStop<T>(push: (value: T) => Promise<unknown>, stop: (error?: Erro
     return false;
   }
 }
+
+/** How the token that opened a stream can stop being valid: an event that revokes it, an expiry, both or neither. */
+export interface TokenLife {
+  /** The token (or what it stands for) whose streams are counted together. */
+  holder: string;
+  revokedBy: { topic: string; eventTypes: readonly string[] } | null;
+  /** Epoch ms, or null for a token that does not expire. */
+  expiresAt: number | null;
+}
+
+export type StreamEnd = "revoked" | "expired";
+
+/** setTimeout's longest delay; a later expiry is reached by re-arming. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The source's items until it ends, or until the token that opened it is revoked (an event on the bus,
+ * so a revocation on any instance reaches every instance's streams) or expires (a timer at its expiry):
+ * then `farewell(reason)` is the last item and the stream completes. A token is resolved once, when the
+ * stream opens; without this a stream outlived its token for as long as the client kept it open.
+ */
+export function untilTokenEnds<T>(
+  source: AsyncIterable<T>,
+  o: { bus: EventBus; life: TokenLife; now: () => number; farewell: (reason: StreamEnd) => T; onEnd: (reason: StreamEnd | null) => void },
+): AsyncIterableIterator<T> {
+  return new Repeater<T>(async (push, stop) => {
+    const iterator = source[Symbol.asyncIterator]();
+    let ended: StreamEnd | null = null;
+    const end = (reason: StreamEnd) => {
+      if (ended) return;
+      ended = reason;
+      pushOrStop(push, stop, o.farewell(reason));
+      stop();
+    };
+    const { revokedBy, expiresAt } = o.life;
+    const detach = revokedBy ? o.bus.listen(revokedBy.topic, (event) => revokedBy.eventTypes.includes(event.type) && end("revoked")) : () => {};
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (expiresAt === null) return;
+      const left = expiresAt - o.now();
+      if (left <= 0) end("expired");
+      else timer = setTimeout(arm, Math.min(left, LONGEST_TIMER_MS));
+    };
+    arm();
+    const pump = async () => {
+      for (let next = await iterator.next(); !next.done && !ended; next = await iterator.next()) await push(next.value);
+    };
+    pump().then(
+      () => stop(),
+      (error: unknown) => stop(error instanceof Error ? error : new Error(String(error))),
+    );
+    try {
+      await stop;
+    } finally {
+      clearTimeout(timer);
+      detach();
+      void iterator.return?.()?.catch(() => {});
+      o.onEnd(ended);
+    }
+  });
+}
+
+/** Open streams per token holder, so one token cannot hold unbounded subscriptions. */
+export class StreamLedger {
+  private readonly open = new Map<string, number>();
+  constructor(private readonly perHolder: number) {}
+
+  /** Takes a slot for one more stream of this holder: its release function, or null at the cap. */
+  take(holder: string): (() => void) | null {
+    const count = this.open.get(holder) ?? 0;
+    if (count >= this.perHolder) return null;
+    this.open.set(holder, count + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(holder) ?? 1) - 1;
+      if (left === 0) this.open.delete(holder);
+      else this.open.set(holder, left);
+    };
+  }
+}

@@ -25,7 +25,7 @@ builder.mutationType({
 });
 builder.subscriptionType({
   description:
-    "Live streams over graphql-ws (graphql-transport-ws) or SSE on /graphql. The token is checked when a stream starts; an unknown or out-of-scope sid answers NOT_FOUND.",
+    "Live streams over graphql-ws (graphql-transport-ws) or SSE on /graphql. The token is checked when a stream starts; an unknown or out-of-scope sid answers NOT_FOUND; past the open-stream caps (per socket, per token) SUBSCRIPTION_LIMIT. A stream ends, with one UNAUTHENTICATED result, when its token is revoked or expires.",
 });
 
 

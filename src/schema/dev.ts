@@ -1,5 +1,5 @@
 import type { OutboxMessage } from "../domain/types.js";
-import { requireAdmin } from "../server/auth.js";
+import { authorize } from "../server/access.js";
 import { builder } from "./builder.js";
 import { pageSize } from "./connection.js";
 import { AttemptChannelEnum } from "./verification.js";
@@ -24,7 +24,7 @@ builder.queryFields((t) => ({
       "Messages the dev outbox delivered, newest first. Admin key only (others: FORBIDDEN); exists only while the dev outbox delivers (never with NODE_ENV=production). Errors: INVALID_PARAMETER (first).",
     args: { to: t.arg.string({ description: "Only messages to this recipient (as stored: E.164 or the address)" }), first: t.arg.int({ description: "How many, 1–100 (default 20); else INVALID_PARAMETER (field `first`)" }) },
     resolve: async (_, args, { principal, gateway }) => {
-      requireAdmin(principal);
+      authorize(principal, "devOutbox");
       return gateway.store.listDevMessages(args.to ?? null, pageSize(args.first));
     },
   }),

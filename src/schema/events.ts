@@ -2,7 +2,7 @@ import { notFound } from "../domain/errors.js";
 import type { VerifyEvent } from "../domain/types.js";
 import { topics } from "../realtime/bus.js";
 import { eventStream } from "../realtime/live.js";
-import { requireServiceAccess } from "../server/auth.js";
+import { authorize, inScope } from "../server/access.js";
 import { builder } from "./builder.js";
 
 const VerifyEventRef = builder.objectRef<VerifyEvent>("VerifyEvent").implement({
@@ -24,7 +24,7 @@ builder.subscriptionFields((t) => ({
       "Every domain event of a service, as it commits. Admin or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND (unknown or out-of-scope service).",
     args: { serviceSid: t.arg.id({ required: true, description: "The service (VA…) to follow" }) },
     subscribe: async (_, { serviceSid }, { principal, gateway }) => {
-      if (requireServiceAccess(principal, serviceSid) === "out-of-scope" || !(await gateway.services.get(serviceSid))) {
+      if (!inScope(authorize(principal, "serviceEvents"), serviceSid) || !(await gateway.services.get(serviceSid))) {
         throw notFound("Service");
       }
       return eventStream(gateway.bus, topics.service(serviceSid));

@@ -4,7 +4,8 @@ import { signedFieldsOf } from "../domain/factor/push.js";
 import type { Challenge, Factor, FactorType } from "../domain/types.js";
 import { topics } from "../realtime/bus.js";
 import { liveState } from "../realtime/live.js";
-import { type Principal, canSee, forbidden, issueAccessToken, issueClientToken, requireAuthenticated, requireServiceAccess } from "../server/auth.js";
+import { authorize, canSee, inScope } from "../server/access.js";
+import { type Principal, issueAccessToken, issueClientToken } from "../server/auth.js";
 import { builder } from "./builder.js";
 import { connection, pageSize, pagingArgs } from "./connection.js";
 import { TotpAlgorithmEnum } from "./service.js";
@@ -257,8 +258,7 @@ const CreateAccessTokenPayload = builder.objectRef<{ token: string; serviceSid: 
 const ChallengeConnection = connection("Challenge", ChallengeRef);
 
 /** What a caller may touch: admin everything, a key its service, a client token one challenge, a device its factor. */
-function scopeOf(principal: Principal, clientAddress: string | null = null): Scope {
-  const p = requireAuthenticated(principal);
+function scopeOf(p: Exclude<Principal, { kind: "anonymous" | "access" }>, clientAddress: string | null = null): Scope {
   switch (p.kind) {
     case "admin":
       return { serviceSid: null, clientAddress };
@@ -268,8 +268,6 @@ function scopeOf(principal: Principal, clientAddress: string | null = null): Sco
       return { serviceSid: p.serviceSid, challengeSid: p.resourceSid, clientAddress };
     case "device":
       return { serviceSid: p.serviceSid, factorSid: p.factorSid, clientAddress };
-    default:
-      throw forbidden();
   }
 }
 
@@ -280,9 +278,9 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { sid: t.arg.id({ required: true, description: "The factor (YF…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
-      requireAuthenticated(principal);
+      const p = authorize(principal, "factor");
       const factor = await gateway.factors.getFactor(sid);
-      return factor && canSee(principal, factor) ? factor : null;
+      return factor && canSee(p, factor) ? factor : null;
     },
   }),
   challenge: t.field({
@@ -291,9 +289,9 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { sid: t.arg.id({ required: true, description: "The challenge (YC…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
-      requireAuthenticated(principal);
+      const p = authorize(principal, "challenge");
       const challenge = await gateway.factors.getChallenge(sid);
-      return challenge && canSee(principal, challenge) ? challenge : null;
+      return challenge && canSee(p, challenge) ? challenge : null;
     },
   }),
   challenges: t.field({
@@ -307,8 +305,7 @@ builder.queryFields((t) => ({
       after: t.arg.string({ description: pagingArgs.after }),
     },
     resolve: async (_, args, { principal, gateway }) => {
-      const scope = scopeOf(principal);
-      if (scope.challengeSid) throw forbidden();
+      const scope = scopeOf(authorize(principal, "challenges"));
       return gateway.factors.listChallenges(args.factorSid, scope, args.status ?? null, { first: pageSize(args.first), after: args.after ?? null });
     },
   }),
@@ -325,7 +322,7 @@ builder.mutationFields((t) => ({
       "A short-lived token a device app uses to enrol its own factor (createFactor for one identity and type). Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER (ttlSeconds, identity).",
     args: { input: t.arg({ type: CreateAccessTokenInput, required: true, description: "The service, identity, factor type and lifetime" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
-      if (requireServiceAccess(principal, input.serviceSid) === "out-of-scope") throw notFound("Service");
+      if (!inScope(authorize(principal, "createAccessToken"), input.serviceSid)) throw notFound("Service");
       const service = await gateway.services.require(input.serviceSid);
       const ttl = input.ttlSeconds ?? 60;
       if (!Number.isInteger(ttl) || ttl < 60 || ttl > 300) throw invalidParameter("ttlSeconds", "Invalid parameter `ttlSeconds`: must be between 60 and 300.");
@@ -342,12 +339,13 @@ builder.mutationFields((t) => ({
       "Creates an UNVERIFIED factor. Admin, a key of that service, or an access token for that identity and factor type (another: FORBIDDEN); client and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER.",
     args: { input: t.arg({ type: CreateFactorInput, required: true, description: "The identity, the factor's type and its settings" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
-      if (principal.kind === "access") {
+      const p = authorize(principal, "createFactor");
+      if (p.kind === "access") {
         // An enrolling device: only its identity, its factor type, its service.
-        if (principal.serviceSid !== input.serviceSid || principal.identity !== input.identity.trim() || principal.factorType !== input.factorType) {
+        if (p.serviceSid !== input.serviceSid || p.identity !== input.identity.trim() || p.factorType !== input.factorType) {
           throw new VerifyError("FORBIDDEN", "This access token enrols another identity or factor type.");
         }
-      } else if (requireServiceAccess(principal, input.serviceSid) === "out-of-scope") {
+      } else if (!inScope(p, input.serviceSid)) {
         throw notFound("Service");
       }
       return gateway.factors.createFactor(input);
@@ -358,20 +356,15 @@ builder.mutationFields((t) => ({
     description:
       "Proves a new factor (a first TOTP code, a signed JWT, or the passkey registration); a VERIFIED factor is returned as it is. Admin, a key of its service, or its own device token; client and access tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER, FACTOR_VERIFICATION_FAILED, TOO_MANY_ATTEMPTS (after 5 failures).",
     args: { input: t.arg({ type: VerifyFactorInput, required: true, description: "The factor and its proof" }) },
-    resolve: async (_, { input }, { principal, gateway, clientAddress }) => {
-      const scope = scopeOf(principal, clientAddress);
-      if (scope.challengeSid) throw forbidden();
-      return gateway.factors.verifyFactor(input.sid, scope, input);
-    },
+    resolve: async (_, { input }, { principal, gateway, clientAddress }) =>
+      gateway.factors.verifyFactor(input.sid, scopeOf(authorize(principal, "verifyFactor"), clientAddress), input),
   }),
   deleteFactor: t.field({
     type: FactorRef,
     description: "Deletes a factor; its pending challenges can no longer be approved. Admin, a key of its service, or its own device token; client and access tokens: FORBIDDEN. Errors: NOT_FOUND.",
     args: { sid: t.arg.id({ required: true, description: "The factor (YF…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
-      const scope = scopeOf(principal);
-      if (scope.challengeSid) throw forbidden();
-      return gateway.factors.deleteFactor(sid, scope);
+      return gateway.factors.deleteFactor(sid, scopeOf(authorize(principal, "deleteFactor")));
     },
   }),
   createChallenge: t.field({
@@ -380,7 +373,7 @@ builder.mutationFields((t) => ({
       "Asks a factor for an approval (push notification, TOTP code or passkey sign-in). Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER, FACTOR_NOT_VERIFIED.",
     args: { input: t.arg({ type: CreateChallengeInput, required: true, description: "Which factor, what to show, and for how long" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
-      if (requireServiceAccess(principal, input.serviceSid) === "out-of-scope") throw notFound("Service");
+      if (!inScope(authorize(principal, "createChallenge"), input.serviceSid)) throw notFound("Service");
       const created = await gateway.factors.createChallenge(input);
       const exp = Math.ceil(created.challenge.expiresAt / 1000) + 300;
       return { ...created, clientToken: issueClientToken(gateway.keys, { sid: created.challenge.sid, svc: created.challenge.serviceSid, exp }) };
@@ -391,7 +384,7 @@ builder.mutationFields((t) => ({
     description:
       "Answers a challenge: a TOTP code, the device's signed answer (approved or denied) or a passkey assertion. Admin, a key of its service, its client token, or its factor's device token; access tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER, CHALLENGE_VERIFICATION_FAILED, CHALLENGE_ALREADY_RESPONDED, CHALLENGE_EXPIRED, TOO_MANY_ATTEMPTS (the fifth wrong answer denies it).",
     args: { input: t.arg({ type: UpdateChallengeInput, required: true, description: "The challenge and the answer" }) },
-    resolve: async (_, { input }, { principal, gateway, clientAddress }) => gateway.factors.updateChallenge(input.sid, scopeOf(principal, clientAddress), input),
+    resolve: async (_, { input }, { principal, gateway, clientAddress }) => gateway.factors.updateChallenge(input.sid, scopeOf(authorize(principal, "updateChallenge"), clientAddress), input),
   }),
 }));
 
@@ -402,9 +395,9 @@ builder.subscriptionFields((t) => ({
       "A challenge's current state first, then each change; completes after a final state. Admin, a key of its service, its client token, or its factor's device token; access tokens: FORBIDDEN. Errors: NOT_FOUND.",
     args: { sid: t.arg.id({ required: true, description: "The challenge (YC…)" }) },
     subscribe: async (_, { sid }, { principal, gateway }) => {
-      requireAuthenticated(principal);
+      const p = authorize(principal, "challengeUpdated");
       const existing = await gateway.factors.getChallenge(sid);
-      if (!existing || !canSee(principal, existing)) throw notFound("Challenge");
+      if (!existing || !canSee(p, existing)) throw notFound("Challenge");
       return liveState<Challenge>({
         bus: gateway.bus,
         topic: topics.resource(sid),

@@ -1,6 +1,6 @@
 import { invalidParameter, notFound } from "../domain/errors.js";
 import type { ConversionGroup, FraudBlock, VerificationAttempt, VerificationStats } from "../domain/types.js";
-import { requireServiceAccess, serviceScope } from "../server/auth.js";
+import { authorize, inScope, serviceScope } from "../server/access.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
 import { ChannelEnum, FraudGuardLevelEnum } from "./service.js";
@@ -126,7 +126,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_, args, { principal, gateway }) => {
       const first = pageSize(args.first);
-      if (requireServiceAccess(principal, args.serviceSid) === "out-of-scope") return emptyPage<VerificationAttempt>();
+      if (!inScope(authorize(principal, "verificationAttempts"), args.serviceSid)) return emptyPage<VerificationAttempt>();
       const f = args.filter ?? {};
       return gateway.store.listVerificationAttempts(
         args.serviceSid,
@@ -153,7 +153,7 @@ builder.queryFields((t) => ({
       country: t.arg.string({ description: "Only this country, ISO 3166-1 alpha-2" }),
     },
     resolve: async (_, args, { principal, gateway }) => {
-      if (requireServiceAccess(principal, args.serviceSid) === "out-of-scope" || !(await gateway.services.get(args.serviceSid))) return null;
+      if (!inScope(authorize(principal, "verificationStats"), args.serviceSid) || !(await gateway.services.get(args.serviceSid))) return null;
       // Up to now, inclusive: [from, to) with to just past now.
       const to = ms(args.dateCreatedBefore, "dateCreatedBefore") ?? gateway.clock.now() + 1;
       const from = ms(args.dateCreatedAfter, "dateCreatedAfter") ?? to - 30 * DAY_MS;
@@ -173,7 +173,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_, args, { principal, gateway }) => {
       const first = pageSize(args.first);
-      if (requireServiceAccess(principal, args.serviceSid) === "out-of-scope") return emptyPage<FraudBlock>();
+      if (!inScope(authorize(principal, "fraudBlocks"), args.serviceSid)) return emptyPage<FraudBlock>();
       return gateway.store.listFraudBlocks(args.serviceSid, args.active ? gateway.clock.now() : null, { first, after: args.after ?? null });
     },
   }),
@@ -185,8 +185,7 @@ builder.mutationFields((t) => ({
     description: `Ends a Fraud Guard block now (a false positive); the prefix is judged afresh from then on. Admin, or a key of the block's service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND.`,
     args: { sid: t.arg.id({ required: true, description: "The block (FB…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
-      requireServiceAccess(principal, null);
-      const lifted = await gateway.verifications.liftFraudBlock(sid, serviceScope(principal));
+      const lifted = await gateway.verifications.liftFraudBlock(sid, serviceScope(authorize(principal, "liftFraudBlock")));
       if (!lifted) throw notFound("Fraud block");
       return lifted;
     },

@@ -1,7 +1,7 @@
 import { notFound } from "../domain/errors.js";
 import { enablableChannels } from "../domain/service/settings.js";
 import { type TotpServiceSettings, type ApiKey, type GeoPermission, type NamedRateLimit, type PasskeySettings, type RateLimitBucket, type RateLimitSettings, type Service, type TestNumber, channelNames, fraudGuardLevels, geoChannels } from "../domain/types.js";
-import { requireAdmin, requireAuthenticated, requireServiceAccess, serviceScope, forbidden } from "../server/auth.js";
+import { authorize, inScope, serviceScope } from "../server/access.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
 import { describedValues } from "./describe.js";
@@ -248,17 +248,15 @@ builder.queryFields((t) => ({
     description: "One service; null when unknown or out of scope. Admin, or a key of that service; client, access and device tokens: FORBIDDEN.",
     nullable: true,
     args: { sid: t.arg.id({ required: true, description: "The service (VA…)" }) },
-    resolve: async (_, { sid }, { principal, gateway }) =>
-      requireServiceAccess(principal, sid) === "in-scope" ? gateway.services.get(sid) : null,
+    resolve: async (_, { sid }, { principal, gateway }) => (inScope(authorize(principal, "service"), sid) ? gateway.services.get(sid) : null),
   }),
   services: t.field({
     type: ServiceConnection,
     description: "Every service for the admin key; a service key sees its own only. Client, access and device tokens: FORBIDDEN. Errors: INVALID_PARAMETER (first, after).",
     args: { first: t.arg.int({ description: pagingArgs.first }), after: t.arg.string({ description: pagingArgs.after }) },
     resolve: async (_, args, { principal, gateway }) => {
-      const p = requireAuthenticated(principal);
+      const p = authorize(principal, "services");
       const first = pageSize(args.first);
-      if (p.kind === "client") throw forbidden();
       if (p.kind === "apiKey") {
         // A service key sees its own service only.
         const own = args.after ? null : await gateway.services.get(p.serviceSid);
@@ -271,8 +269,7 @@ builder.queryFields((t) => ({
     type: [ApiKeyRef],
     description: "The service's API keys (records only; keys are never shown again); empty when out of scope. Admin, or a key of that service; client, access and device tokens: FORBIDDEN.",
     args: { serviceSid: t.arg.id({ required: true, description: "The service (VA…)" }) },
-    resolve: async (_, { serviceSid }, { principal, gateway }) =>
-      requireServiceAccess(principal, serviceSid) === "in-scope" ? gateway.store.listApiKeys(serviceSid) : [],
+    resolve: async (_, { serviceSid }, { principal, gateway }) => (inScope(authorize(principal, "apiKeys"), serviceSid) ? gateway.store.listApiKeys(serviceSid) : []),
   }),
 }));
 
@@ -282,7 +279,7 @@ builder.mutationFields((t) => ({
     description: "Creates a service; settings left out take their defaults. Admin key only (others: FORBIDDEN). Errors: INVALID_PARAMETER.",
     args: { input: t.arg({ type: CreateServiceInput, required: true, description: "The new service's name and settings" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
-      requireAdmin(principal);
+      authorize(principal, "createService");
       return gateway.services.create(input);
     },
   }),
@@ -292,7 +289,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateServiceInput, required: true, description: "The service's sid and the settings to change" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
       const { sid, ...patch } = input;
-      if (requireServiceAccess(principal, sid) === "out-of-scope") throw notFound("Service");
+      if (!inScope(authorize(principal, "updateService"), sid)) throw notFound("Service");
       return gateway.services.update(sid, patch);
     },
   }),
@@ -301,18 +298,17 @@ builder.mutationFields((t) => ({
     description: "Creates an API key for a service; the key is shown only in this answer and stored hashed. Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER.",
     args: { input: t.arg({ type: CreateApiKeyInput, required: true, description: "The service and the key's label" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
-      if (requireServiceAccess(principal, input.serviceSid) === "out-of-scope") throw notFound("Service");
+      if (!inScope(authorize(principal, "createApiKey"), input.serviceSid)) throw notFound("Service");
       return gateway.services.createApiKey(input.serviceSid, input);
     },
   }),
   revokeApiKey: t.field({
     type: ApiKeyRef,
     description:
-      "Revokes a key at once; requests that carry it are refused (UNAUTHENTICATED) from then on. Admin, or a key of the same service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND.",
+      "Revokes a key at once; requests that carry it are refused (UNAUTHENTICATED) from then on and its open subscriptions end, on every instance. Admin, or a key of the same service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND.",
     args: { sid: t.arg.id({ required: true, description: "The key (SK…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
-      requireServiceAccess(principal, null);
-      return gateway.services.revokeApiKey(sid, serviceScope(principal));
+      return gateway.services.revokeApiKey(sid, serviceScope(authorize(principal, "revokeApiKey")));
     },
   }),
 }));

@@ -8,7 +8,8 @@ import {
 } from "../domain/types.js";
 import { liveState } from "../realtime/live.js";
 import { topics } from "../realtime/bus.js";
-import { canSee, forbidden, issueClientToken, requireAuthenticated, requireServiceAccess, serviceScope } from "../server/auth.js";
+import { authorize, canSee, inScope, serviceScope } from "../server/access.js";
+import { forbidden, issueClientToken } from "../server/auth.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
 import { ChannelEnum } from "./service.js";
@@ -187,9 +188,9 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { sid: t.arg.id({ required: true, description: "The verification (VE…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
-      requireAuthenticated(principal);
+      const p = authorize(principal, "verification");
       const verification = await gateway.verifications.get(sid);
-      return verification && canSee(principal, verification) ? verification : null;
+      return verification && canSee(p, verification) ? verification : null;
     },
   }),
   verifications: t.field({
@@ -204,7 +205,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_, args, { principal, gateway }) => {
       const first = pageSize(args.first);
-      if (requireServiceAccess(principal, args.serviceSid) === "out-of-scope") return emptyPage<Verification>();
+      if (!inScope(authorize(principal, "verifications"), args.serviceSid)) return emptyPage<Verification>();
       return gateway.store.listVerifications(args.serviceSid, args.filter ?? {}, { first, after: args.after ?? null });
     },
   }),
@@ -217,7 +218,7 @@ builder.mutationFields((t) => ({
       "Starts a verification (or re-sends the PENDING one for the same `to`). Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER, CHANNEL_DISABLED, LANDLINE_NOT_SUPPORTED, GEO_BLOCKED, FRAUD_BLOCKED, RATE_LIMITED, MAX_SEND_ATTEMPTS_REACHED.",
     args: { input: t.arg({ type: StartVerificationInput, required: true, description: "Who to verify, over which channel, and how" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
-      if (requireServiceAccess(principal, input.serviceSid) === "out-of-scope") throw notFound("Service");
+      if (!inScope(authorize(principal, "startVerification"), input.serviceSid)) throw notFound("Service");
       const verification = await gateway.verifications.start(input);
       const exp = Math.ceil(verification.expiresAt / 1000) + 300;
       return { verification, clientToken: issueClientToken(gateway.keys, { sid: verification.sid, svc: verification.serviceSid, exp }) };
@@ -229,11 +230,11 @@ builder.mutationFields((t) => ({
       "Checks a code; a wrong code is not an error (valid: false). Admin, a key of that service, or the verification's client token by verificationSid (by `to`: FORBIDDEN). Errors: NOT_FOUND, INVALID_PARAMETER, MAX_CHECK_ATTEMPTS_REACHED, VERIFICATION_EXPIRED, VERIFICATION_ALREADY_APPROVED, VERIFICATION_CANCELED.",
     args: { input: t.arg({ type: CheckVerificationInput, required: true, description: "The verification and the code" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
-      const p = requireAuthenticated(principal);
+      const p = authorize(principal, "checkVerification");
       if (p.kind === "client") {
         if (!input.verificationSid) throw forbidden("A client token checks by `verificationSid`.");
         if (input.verificationSid !== p.resourceSid || input.serviceSid !== p.serviceSid) throw notFound("Verification");
-      } else if (requireServiceAccess(p, input.serviceSid) === "out-of-scope") {
+      } else if (!inScope(p, input.serviceSid)) {
         throw notFound("Service");
       }
       return { verification: await gateway.verifications.check(input) };
@@ -245,8 +246,7 @@ builder.mutationFields((t) => ({
       "Cancels or approves a PENDING verification. Admin, or a key of its service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, VERIFICATION_EXPIRED, VERIFICATION_ALREADY_APPROVED, VERIFICATION_CANCELED, MAX_CHECK_ATTEMPTS_REACHED.",
     args: { input: t.arg({ type: UpdateVerificationInput, required: true, description: "The verification and its new status" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
-      requireServiceAccess(principal, null);
-      return gateway.verifications.setStatus(input.sid, input.status, serviceScope(principal));
+      return gateway.verifications.setStatus(input.sid, input.status, serviceScope(authorize(principal, "updateVerification")));
     },
   }),
 }));
@@ -258,9 +258,9 @@ builder.subscriptionFields((t) => ({
       "A verification's current state first, then each change; completes after a final state. Admin, a key of its service, or its client token; access and device tokens: FORBIDDEN. Errors: NOT_FOUND.",
     args: { sid: t.arg.id({ required: true, description: "The verification (VE…)" }) },
     subscribe: async (_, { sid }, { principal, gateway }) => {
-      requireAuthenticated(principal);
+      const p = authorize(principal, "verificationUpdated");
       const existing = await gateway.verifications.get(sid);
-      if (!existing || !canSee(principal, existing)) throw notFound("Verification");
+      if (!existing || !canSee(p, existing)) throw notFound("Verification");
       return liveState<Verification>({
         bus: gateway.bus,
         topic: topics.resource(sid),

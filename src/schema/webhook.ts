@@ -1,6 +1,6 @@
 import { notFound } from "../domain/errors.js";
 import { type Webhook, type WebhookDelivery, webhookDeliveryStatuses } from "../domain/types.js";
-import { requireServiceAccess, serviceScope } from "../server/auth.js";
+import { authorize, inScope, serviceScope } from "../server/access.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageOfList, pageSize, pagingArgs } from "./connection.js";
 import { describedValues } from "./describe.js";
@@ -83,7 +83,7 @@ builder.queryFields((t) => ({
       after: t.arg.string({ description: pagingArgs.after }),
     },
     resolve: async (_, args, { principal, gateway }) => {
-      const list = requireServiceAccess(principal, args.serviceSid) === "in-scope" ? await gateway.store.listWebhooks(args.serviceSid) : [];
+      const list = inScope(authorize(principal, "webhooks"), args.serviceSid) ? await gateway.store.listWebhooks(args.serviceSid) : [];
       return pageOfList(list, pageSize(args.first), args.after ?? null);
     },
   }),
@@ -99,9 +99,9 @@ builder.queryFields((t) => ({
     },
     resolve: async (_, args, { principal, gateway }) => {
       const first = pageSize(args.first);
-      requireServiceAccess(principal, null);
+      const p = authorize(principal, "webhookDeliveries");
       const webhook = await gateway.webhooks.get(args.webhookSid);
-      if (!webhook || requireServiceAccess(principal, webhook.serviceSid) === "out-of-scope") return emptyPage<WebhookDelivery>();
+      if (!webhook || !inScope(p, webhook.serviceSid)) return emptyPage<WebhookDelivery>();
       return gateway.store.listWebhookDeliveries(webhook.sid, args.status ?? null, { first, after: args.after ?? null });
     },
   }),
@@ -114,7 +114,7 @@ builder.mutationFields((t) => ({
       "Creates a webhook; the signing secret (whsec_…) is shown only in this answer. Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER (url, eventTypes; serviceSid when it has 10 already).",
     args: { input: t.arg({ type: CreateWebhookInput, required: true, description: "The service, URL and event types" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
-      if (requireServiceAccess(principal, input.serviceSid) === "out-of-scope") throw notFound("Service");
+      if (!inScope(authorize(principal, "createWebhook"), input.serviceSid)) throw notFound("Service");
       return gateway.webhooks.create(input);
     },
   }),
@@ -123,9 +123,8 @@ builder.mutationFields((t) => ({
     description: "Changes a webhook's URL, event types or enabled flag. Admin, or a key of its service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER.",
     args: { input: t.arg({ type: UpdateWebhookInput, required: true, description: "The webhook and its changes" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
-      requireServiceAccess(principal, null);
       const { sid, ...patch } = input;
-      return gateway.webhooks.update(sid, patch, serviceScope(principal));
+      return gateway.webhooks.update(sid, patch, serviceScope(authorize(principal, "updateWebhook")));
     },
   }),
   deleteWebhook: t.field({
@@ -134,8 +133,7 @@ builder.mutationFields((t) => ({
       "Deletes a webhook; its pending deliveries are CANCELED. Admin, or a key of its service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND.",
     args: { sid: t.arg.id({ required: true, description: "The webhook (WH…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
-      requireServiceAccess(principal, null);
-      return gateway.webhooks.delete(sid, serviceScope(principal));
+      return gateway.webhooks.delete(sid, serviceScope(authorize(principal, "deleteWebhook")));
     },
   }),
 }));

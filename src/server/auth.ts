@@ -4,6 +4,9 @@ import { VerifyError } from "../domain/errors.js";
 import type { KeyObject } from "node:crypto";
 import { unverifiedSubject, verifyDeviceToken } from "../domain/factor/push.js";
 import type { FactorType } from "../domain/types.js";
+import type { Logger } from "pino";
+import { topics } from "../realtime/bus.js";
+import type { TokenLife } from "../realtime/live.js";
 import type { Store } from "../store/port.js";
 
 /** Who is calling, and what they may touch (API.md "Authentication"). */
@@ -11,11 +14,12 @@ export type Principal =
   | { kind: "anonymous" }
   | { kind: "admin" }
   | { kind: "apiKey"; keySid: string; serviceSid: string }
-  | { kind: "client"; resourceSid: string; serviceSid: string }
+  | { kind: "client"; resourceSid: string; serviceSid: string; expiresAt: number }
   /** A device app enrolling: createFactor for one identity and factor type. */
-  | { kind: "access"; serviceSid: string; identity: string; factorType: FactorType }
+  | { kind: "access"; serviceSid: string; identity: string; factorType: FactorType; expiresAt: number }
   /** A push device, by a JWT signed with its factor's key: its own factor and challenges. */
-  | { kind: "device"; serviceSid: string; factorSid: string };
+  | { kind: "device"; serviceSid: string; factorSid: string; expiresAt: number };
+// expiresAt (epoch ms): when a token that expires stops working, and every stream it opened ends.
 
 export const ANONYMOUS: Principal = { kind: "anonymous" };
 const CLIENT_PREFIX = "vgc_";
@@ -51,16 +55,21 @@ export function issueClientToken(keys: Keyring, claims: ClientTokenClaims): stri
   return `${CLIENT_PREFIX}${payload}.${sign(keys, payload)}`;
 }
 
+/** Where refused tokens are reported: the kind, the reason and the sids involved, never the token. */
+export type SecurityLog = Pick<Logger, "info" | "warn">;
+
+type Refusal = { tokenKind: Principal["kind"] | "unknown"; reason: string } & Record<string, string | number>;
+
 export class Authenticator {
   constructor(
-    private readonly deps: { store: Store; keys: Keyring; clock: Clock; adminKeyHash: () => string | null; deviceKey?: DeviceKeyLookup },
+    private readonly deps: { store: Store; keys: Keyring; clock: Clock; adminKeyHash: () => string | null; deviceKey?: DeviceKeyLookup; log?: SecurityLog },
   ) {}
 
   /** Resolves a bearer token; a malformed, unknown, revoked or expired one is refused, never downgraded. */
   async resolve(authorization: string | null | undefined): Promise<Principal> {
     if (!authorization) return ANONYMOUS;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-    if (!match) throw unauthenticated();
+    if (!match) throw this.refuse({ tokenKind: "unknown", reason: "malformed authorization header" });
     const token = match[1];
     if (token.startsWith(CLIENT_PREFIX)) return this.client(token);
     if (token.startsWith(ACCESS_PREFIX)) return this.access(token);
@@ -69,84 +78,86 @@ export class Authenticator {
     const admin = this.deps.adminKeyHash();
     if (admin && safeEqual(admin, hash)) return { kind: "admin" };
     const key = await this.deps.store.findApiKeyByHash(hash);
-    if (!key || key.revokedAt !== null) throw unauthenticated();
+    if (!key) throw this.refuse({ tokenKind: "apiKey", reason: "unknown key" });
+    if (key.revokedAt !== null) throw this.refuse({ tokenKind: "apiKey", reason: "revoked", keySid: key.sid, serviceSid: key.serviceSid });
     return { kind: "apiKey", keySid: key.sid, serviceSid: key.serviceSid };
+  }
+
+  /**
+   * Logs why a token was refused and returns the error to throw. Expiry is the normal end of a token's
+   * life (info); a forged, unknown or revoked token is someone trying a key they should not hold (warn).
+   */
+  private refuse(refusal: Refusal, message?: string): VerifyError {
+    const log = this.deps.log;
+    if (log) (refusal.reason === "expired" ? log.info : log.warn).call(log, { security: "token_refused", ...refusal }, `${refusal.tokenKind} token refused: ${refusal.reason}`);
+    return unauthenticated(message);
   }
 
   private access(token: string): Principal {
     const [payload, signature] = token.slice(ACCESS_PREFIX.length).split(".");
-    if (!payload || !signature || !safeEqual(sign(this.deps.keys, `access:${payload}`), signature)) throw unauthenticated();
+    if (!payload || !signature || !safeEqual(sign(this.deps.keys, `access:${payload}`), signature)) throw this.refuse({ tokenKind: "access", reason: "bad signature" });
     let claims: AccessTokenClaims;
     try {
       claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as AccessTokenClaims;
     } catch {
-      throw unauthenticated();
+      throw this.refuse({ tokenKind: "access", reason: "bad claims" });
     }
-    if (typeof claims.exp !== "number" || claims.exp * 1000 <= this.deps.clock.now()) throw unauthenticated("The access token has expired.");
-    return { kind: "access", serviceSid: claims.svc, identity: claims.idn, factorType: claims.ft };
+    if (typeof claims.exp !== "number" || claims.exp * 1000 <= this.deps.clock.now()) {
+      throw this.refuse({ tokenKind: "access", reason: "expired", serviceSid: String(claims.svc) }, "The access token has expired.");
+    }
+    return { kind: "access", serviceSid: claims.svc, identity: claims.idn, factorType: claims.ft, expiresAt: claims.exp * 1000 };
   }
 
   /** A device token: compact ES256 JWT `{ sub: factorSid, iat, exp }` (exp − iat ≤ 10 min) by the factor's key. */
   private async device(token: string): Promise<Principal> {
-    const factorSid = unverifiedSubject(token);
+    const claimed = unverifiedSubject(token);
+    // The subject is read before the signature is checked: logged only when it has a factor sid's shape.
+    const factorSid = claimed && /^YF[0-9a-f]{32}$/.test(claimed) ? claimed : null;
     const found = factorSid && this.deps.deviceKey ? await this.deps.deviceKey(factorSid) : null;
-    if (!found || !factorSid) throw unauthenticated();
-    const claims = await verifyDeviceToken(token, found.key, this.deps.clock.now());
-    if (!claims || claims.sub !== factorSid) throw unauthenticated("The device token is invalid or expired.");
-    return { kind: "device", serviceSid: found.serviceSid, factorSid };
+    if (!found || !factorSid) throw this.refuse({ tokenKind: "device", reason: "unknown factor", ...(factorSid ? { factorSid } : {}) });
+    const checked = await verifyDeviceToken(token, found.key, this.deps.clock.now());
+    if ("refused" in checked || checked.sub !== factorSid) {
+      const reason = "refused" in checked ? checked.refused : "subject mismatch";
+      throw this.refuse({ tokenKind: "device", reason, factorSid, serviceSid: found.serviceSid }, "The device token is invalid or expired.");
+    }
+    return { kind: "device", serviceSid: found.serviceSid, factorSid, expiresAt: checked.expiresAt };
   }
 
   private client(token: string): Principal {
     const [payload, signature] = token.slice(CLIENT_PREFIX.length).split(".");
-    if (!payload || !signature || !safeEqual(sign(this.deps.keys, payload), signature)) throw unauthenticated();
+    if (!payload || !signature || !safeEqual(sign(this.deps.keys, payload), signature)) throw this.refuse({ tokenKind: "client", reason: "bad signature" });
     let claims: ClientTokenClaims;
     try {
       claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as ClientTokenClaims;
     } catch {
-      throw unauthenticated();
+      throw this.refuse({ tokenKind: "client", reason: "bad claims" });
     }
-    if (typeof claims.exp !== "number" || claims.exp * 1000 <= this.deps.clock.now()) throw unauthenticated("The client token has expired.");
-    return { kind: "client", resourceSid: claims.sid, serviceSid: claims.svc };
+    if (typeof claims.exp !== "number" || claims.exp * 1000 <= this.deps.clock.now()) {
+      throw this.refuse({ tokenKind: "client", reason: "expired", resourceSid: String(claims.sid), serviceSid: String(claims.svc) }, "The client token has expired.");
+    }
+    return { kind: "client", resourceSid: claims.sid, serviceSid: claims.svc, expiresAt: claims.exp * 1000 };
   }
 }
 
 export const unauthenticated = (message = "A valid bearer token is required.") => new VerifyError("UNAUTHENTICATED", message);
 export const forbidden = (message = "This token may not call this operation.") => new VerifyError("FORBIDDEN", message);
 
-/** Throws unless someone is authenticated. */
-export function requireAuthenticated(principal: Principal): Exclude<Principal, { kind: "anonymous" }> {
-  if (principal.kind === "anonymous") throw unauthenticated();
-  return principal;
-}
-
-/** Admin or a key of the service; client tokens are FORBIDDEN from service-level operations. */
-export function requireServiceAccess(principal: Principal, serviceSid: string | null): "in-scope" | "out-of-scope" {
-  const p = requireAuthenticated(principal);
-  if (p.kind === "admin") return "in-scope";
-  if (p.kind === "client" || p.kind === "access" || p.kind === "device") throw forbidden();
-  return p.serviceSid === serviceSid ? "in-scope" : "out-of-scope";
-}
-
-export function requireAdmin(principal: Principal): void {
-  if (requireAuthenticated(principal).kind !== "admin") throw forbidden("Only the admin key may call this operation.");
-}
-
-/** May this principal see this resource? Out of scope is answered exactly like unknown. */
-export function canSee(principal: Principal, resource: { sid: string; serviceSid: string }): boolean {
+/**
+ * How long a principal's streams may live: an API key until its revocation, a device token until it
+ * expires or its factor is deleted, client and access tokens until they expire; the admin key for ever.
+ */
+export function tokenLife(principal: Principal): TokenLife {
   switch (principal.kind) {
     case "admin":
-      return true;
+    case "anonymous":
+      return { holder: principal.kind, revokedBy: null, expiresAt: null };
     case "apiKey":
-      return principal.serviceSid === resource.serviceSid;
-    case "client":
-      return principal.resourceSid === resource.sid && principal.serviceSid === resource.serviceSid;
+      return { holder: principal.keySid, revokedBy: { topic: topics.resource(principal.keySid), eventTypes: ["api_key.revoked"] }, expiresAt: null };
     case "device":
-      // Its own factor, and the challenges asked of it.
-      return principal.serviceSid === resource.serviceSid && (principal.factorSid === resource.sid || principal.factorSid === (resource as { factorSid?: string | null }).factorSid);
-    default:
-      return false;
+      return { holder: principal.factorSid, revokedBy: { topic: topics.resource(principal.factorSid), eventTypes: ["factor.deleted"] }, expiresAt: principal.expiresAt };
+    case "client":
+      return { holder: `client:${principal.resourceSid}`, revokedBy: null, expiresAt: principal.expiresAt };
+    case "access":
+      return { holder: `access:${principal.serviceSid}:${principal.identity}`, revokedBy: null, expiresAt: principal.expiresAt };
   }
 }
-
-/** The service a non-admin principal is bound to, used to scope store lookups. */
-export const serviceScope = (principal: Principal): string | null => (principal.kind === "admin" || principal.kind === "anonymous" ? null : principal.serviceSid);

@@ -2,15 +2,17 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
-import { type DocumentNode, GraphQLError, type GraphQLSchema, NoSchemaIntrospectionCustomRule, type ValidationContext, parse, validate, visit } from "graphql";
+import { type ASTNode, type DocumentNode, type ExecutionResult, GraphQLError, type GraphQLSchema, Kind, NoSchemaIntrospectionCustomRule, type SelectionNode, type ValidationContext, getOperationAST, parse, validate, visit } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { type Plugin, type YogaServerInstance, createYoga, isAsyncIterable, maskError } from "graphql-yoga";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
-import type { HttpConfig } from "../config.js";
-import { VerifyError } from "../domain/errors.js";
+import type { HttpConfig, SubscriptionLimits } from "../config.js";
+import { VerifyError, invalidParameter } from "../domain/errors.js";
+import { StreamLedger, untilTokenEnds } from "../realtime/live.js";
 import type { Gateway, GatewayContext } from "../schema/context.js";
-import { ANONYMOUS, type Authenticator, type Principal } from "./auth.js";
+import { isOperation, refusal } from "./access.js";
+import { ANONYMOUS, type Authenticator, type Principal, forbidden, tokenLife, unauthenticated } from "./auth.js";
 import type { Metrics } from "./metrics.js";
 
 export interface HttpOptions {
@@ -24,6 +26,7 @@ export interface HttpOptions {
   isReady: () => boolean;
   /** Whether each dependency answers now: the store always, Redis when one is configured. */
   dependencies: () => Promise<{ store: boolean; redis?: boolean }>;
+  limits: SubscriptionLimits;
   /** Other endpoints (provider callbacks); answers true when it handled the request. */
   routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
@@ -60,6 +63,20 @@ function domainError(error: unknown): VerifyError | null {
   return cause instanceof VerifyError ? cause : null;
 }
 
+/** A domain error as the client sees it: its message, its stable code, and the details it carries. */
+function asGraphQLError(error: VerifyError, at?: GraphQLError, field: string | null = error.details.field ?? null): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: at?.nodes,
+    path: at?.path,
+    extensions: {
+      code: error.code,
+      twilioCode: error.twilioCode,
+      ...(field ? { field } : {}),
+      ...(error.details.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.details.retryAfterSeconds } : {}),
+    },
+  });
+}
+
 /** Domain errors keep their stable code; anything unexpected is logged and masked. */
 function errorMasker() {
   return (error: unknown, message: string, isDev?: boolean): Error => {
@@ -67,18 +84,10 @@ function errorMasker() {
     const domain = domainError(error);
     if (domain) {
       const graphqlError = error instanceof GraphQLError ? error : undefined;
+      // A scalar that refused a variable (the JSON limits) names no field itself: graphql-js's message does.
       const field = domain.details.field ?? (graphqlError ? coercedInputField(graphqlError.message) : null);
-      const message = field && !domain.details.field ? `Invalid parameter \`${field}\`: ${domain.message}` : domain.message;
-      return new GraphQLError(message, {
-        nodes: graphqlError?.nodes,
-        path: graphqlError?.path,
-        extensions: {
-          code: domain.code,
-          twilioCode: domain.twilioCode,
-          ...(field ? { field } : {}),
-          ...(domain.details.retryAfterSeconds !== undefined ? { retryAfterSeconds: domain.details.retryAfterSeconds } : {}),
-        },
-      });
+      if (field && !domain.details.field) return asGraphQLError(new VerifyError(domain.code, `Invalid parameter \`${field}\`: ${domain.message}`, domain.details), graphqlError, field);
+      return asGraphQLError(domain, graphqlError);
     }
     if (error instanceof GraphQLError && !error.path && error.message.startsWith('Variable "$')) {
       // graphql-js reports variables that do not coerce without a code; the ecosystem calls them BAD_USER_INPUT.
@@ -91,27 +100,62 @@ function errorMasker() {
 }
 
 /**
- * The path of the first string holding a NUL character (no store keeps one as text), or null. It stops
- * descending where no input can reach (the JSON scalar refuses deeper values, naming the field), so a
+ * The input-field path (list positions left out) of the first string holding a NUL character, or null. It
+ * stops descending where no input can reach (the JSON scalar refuses deeper values, naming the field), so a
  * 100,000-deep variable cannot exhaust the stack here first.
  */
-function nulPath(value: unknown, path: string, depth = 0): string | null {
-  if (typeof value === "string") return value.includes("\u0000") ? path : null;
+function nulPath(value: unknown, depth = 0): string[] | null {
+  if (typeof value === "string") return value.includes("\u0000") ? [] : null;
   if (depth > 32) return null;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = nulPath(value[i], `${path}.${i}`, depth + 1);
+    for (const item of value) {
+      const found = nulPath(item, depth + 1);
       if (found) return found;
     }
     return null;
   }
   if (value && typeof value === "object") {
     for (const [key, inner] of Object.entries(value)) {
-      const found = nulPath(inner, path ? `${path}.${key}` : key, depth + 1);
-      if (found) return found;
+      const found = nulPath(inner, depth + 1);
+      if (found) return [key, ...found];
     }
   }
   return null;
+}
+
+/**
+ * Where a value sits in a document, named as API errors name input fields: the argument and the input
+ * object fields around it, without the `input` argument that every mutation takes (`locale`, not
+ * `input.locale`), and never a variable's own name, which is the client's choice.
+ */
+function inputFieldPath(ancestors: readonly (ASTNode | readonly ASTNode[])[]): string[] {
+  const names: string[] = [];
+  for (const ancestor of ancestors) {
+    if ("kind" in ancestor && (ancestor.kind === Kind.ARGUMENT || ancestor.kind === Kind.OBJECT_FIELD)) names.push(ancestor.name.value);
+  }
+  return names[0] === "input" ? names.slice(1) : names;
+}
+
+interface NulSites {
+  /** The field of the first string literal holding a NUL, or null. */
+  literal: string | null;
+  /** Each variable's place in the document, for naming a NUL inside its value. */
+  variables: Map<string, string[]>;
+}
+
+function nulSites(document: DocumentNode): NulSites {
+  const sites: NulSites = { literal: null, variables: new Map() };
+  visit(document, {
+    VariableDefinition: () => false,
+    // graphql-js passes the parent apart from the ancestors above it.
+    StringValue(node, _key, parent, _path, ancestors) {
+      if (sites.literal === null && node.value.includes("\u0000") && parent) sites.literal = inputFieldPath([...ancestors, parent]).join(".") || "input";
+    },
+    Variable(node, _key, parent, _path, ancestors) {
+      if (!sites.variables.has(node.name.value) && parent) sites.variables.set(node.name.value, inputFieldPath([...ancestors, parent]));
+    },
+  });
+  return sites;
 }
 
 /**
@@ -119,29 +163,21 @@ function nulPath(value: unknown, path: string, depth = 0): string | null {
  * them in text, and no address, name or code holds one. Checked on variables and on string literals.
  */
 function refuseNulCharacters(): Plugin {
-  const refuse = (field: string) => ({
-    errors: [new GraphQLError(`Invalid parameter \`${field}\`: text may not contain NUL characters.`, { extensions: { code: "INVALID_PARAMETER", twilioCode: 60200, field } })],
-  });
-  // Yoga caches parsed documents, so one document object serves every request with the same text: its
-  // literals are looked at once.
-  const literals = new WeakMap<DocumentNode, boolean>();
-  const hasNulLiteral = (document: DocumentNode) => {
-    let found = literals.get(document);
-    if (found === undefined) {
-      found = false;
-      visit(document, {
-        StringValue(node) {
-          if (node.value.includes("\u0000")) found = true;
-        },
-      });
-      literals.set(document, found);
-    }
-    return found;
-  };
+  const refuse = (field: string) => ({ errors: [asGraphQLError(invalidParameter(field, `Invalid parameter \`${field}\`: text may not contain NUL characters.`))] });
+  // Yoga caches parsed documents, so one document object serves every request with the same text: it
+  // is walked once.
+  const walked = new WeakMap<DocumentNode, NulSites>();
   const check = (args: { document: DocumentNode; variableValues?: Record<string, unknown> | null }) => {
-    const fromVariables = nulPath(args.variableValues ?? {}, "");
-    if (fromVariables) return fromVariables.replace(/^input\./, "");
-    return hasNulLiteral(args.document) ? "input" : null;
+    let sites = walked.get(args.document);
+    if (!sites) {
+      sites = nulSites(args.document);
+      walked.set(args.document, sites);
+    }
+    for (const [name, value] of Object.entries(args.variableValues ?? {})) {
+      const inside = nulPath(value);
+      if (inside) return [...(sites.variables.get(name) ?? [name]), ...inside].join(".") || name;
+    }
+    return sites.literal;
   };
   return {
     onExecute({ args, setResultAndStopExecution }) {
@@ -151,6 +187,113 @@ function refuseNulCharacters(): Plugin {
     onSubscribe({ args, setResultAndStopExecution }) {
       const field = check(args);
       if (field) setResultAndStopExecution(refuse(field));
+    },
+  };
+}
+
+/** The root fields an operation selects, through its fragments. */
+function rootFields(document: DocumentNode, operationName: string | null | undefined): string[] {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return [];
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  const walk = (selections: readonly SelectionNode[]) => {
+    for (const selection of selections) {
+      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet.selections);
+      else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) walk(fragment.selectionSet.selections);
+      }
+    }
+  };
+  walk(operation.selectionSet.selections);
+  return [...names];
+}
+
+/** The sids a principal carries, for security logs (never the token itself). */
+function principalSids(principal: Principal): Record<string, string> {
+  switch (principal.kind) {
+    case "apiKey":
+      return { keySid: principal.keySid, serviceSid: principal.serviceSid };
+    case "client":
+      return { resourceSid: principal.resourceSid, serviceSid: principal.serviceSid };
+    case "access":
+      return { serviceSid: principal.serviceSid };
+    case "device":
+      return { factorSid: principal.factorSid, serviceSid: principal.serviceSid };
+    default:
+      return {};
+  }
+}
+
+/**
+ * Authentication and the access table are applied to every root field before anything else looks at
+ * the request's input (the NUL check, variable coercion, the resolvers' own validation): a caller
+ * without a token learns UNAUTHENTICATED, one whose kind may not call an operation FORBIDDEN, and
+ * nothing about its input. The resolvers narrow the principal through the same table.
+ */
+function authorizeAtTheDoor(logger: Logger): Plugin<GatewayContext> {
+  const judge = (args: { document: DocumentNode; operationName?: string | null; contextValue: GatewayContext }) => {
+    const { principal } = args.contextValue;
+    const operations = rootFields(args.document, args.operationName).filter(isOperation);
+    const refusals = operations.map((operation) => refusal(principal, operation));
+    if (refusals.includes("UNAUTHENTICATED")) return { errors: [asGraphQLError(unauthenticated())] };
+    if (!refusals.includes("FORBIDDEN")) return null;
+    const denied = operations.filter((_, i) => refusals[i] === "FORBIDDEN");
+    logger.warn({ security: "access_denied", tokenKind: principal.kind, ...principalSids(principal), operations: denied }, "access denied");
+    return { errors: [asGraphQLError(forbidden())] };
+  };
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const refused = judge(args);
+      if (refused) setResultAndStopExecution(refused);
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const refused = judge(args);
+      if (refused) setResultAndStopExecution(refused);
+    },
+  };
+}
+
+const subscriptionLimit = (message: string) => asGraphQLError(new VerifyError("SUBSCRIPTION_LIMIT", message));
+
+/**
+ * Every stream, over graphql-ws and SSE alike, is counted against its token (at most `perToken` open on
+ * this instance) and ends when that token is revoked or expires, with an UNAUTHENTICATED result.
+ */
+function boundedStreams(gateway: Gateway, perToken: number, logger: Logger): Plugin<GatewayContext> {
+  const ledger = new StreamLedger(perToken);
+  return {
+    onSubscribe({ args }) {
+      const principal = args.contextValue.principal;
+      return {
+        onSubscribeResult({ result, setResult }) {
+          // A refusal (unknown sid, FORBIDDEN, a limit) is a single result, not a stream: nothing to hold.
+          if (!isAsyncIterable(result)) return;
+          const life = tokenLife(principal);
+          const release = ledger.take(life.holder);
+          if (!release) {
+            void result[Symbol.asyncIterator]().return?.();
+            setResult({ errors: [subscriptionLimit(`This token already holds ${perToken} open subscriptions; close one first.`)] });
+            return;
+          }
+          setResult(
+            untilTokenEnds<ExecutionResult>(result, {
+              bus: gateway.bus,
+              life,
+              now: () => gateway.clock.now(),
+              farewell: (reason) => ({ errors: [asGraphQLError(unauthenticated(reason === "revoked" ? "The token of this stream was revoked." : "The token of this stream has expired."))] }),
+              onEnd: (reason) => {
+                release();
+                if (reason) logger.info({ security: "stream_ended", reason, tokenKind: principal.kind, ...principalSids(principal) }, `stream ended: token ${reason}`);
+              },
+            }),
+          );
+        },
+      };
     },
   };
 }
@@ -327,7 +470,8 @@ export function buildHttp(options: HttpOptions) {
   };
   const armor = new EnvelopArmor({
     maxDepth: { n: queryLimits.maxDepth, ...reject },
-    maxAliases: { n: queryLimits.maxAliases, ...reject },
+    // Aliases of __typename cost a resolver call each like any other (armor lets them through by default).
+    maxAliases: { n: queryLimits.maxAliases, allowList: [], ...reject },
     costLimit: { maxCost: queryLimits.maxCost, ...reject },
     maxDirectives: { ...reject },
     // graphql-js enforces the token limit itself while parsing (see tokenLimit).
@@ -360,7 +504,9 @@ export function buildHttp(options: HttpOptions) {
     plugins: [
       tokenLimit(queryLimits.maxTokens),
       ...armor.protect().plugins,
+      authorizeAtTheDoor(logger),
       refuseNulCharacters(),
+      boundedStreams(gateway, options.limits.perToken, logger),
       graphiql.plugin(),
       ...(options.http.introspection ? [] : [hideSchema()]),
     ],
@@ -450,6 +596,23 @@ export function buildHttp(options: HttpOptions) {
 
   // A WebSocket message is bounded like a request body: past it, ws closes the socket with 1009 unparsed.
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: http.maxBodyBytes });
+  // Sockets per client address: one more than the cap is closed at once, before graphql-ws greets it.
+  const socketsByAddress = new Map<string, number>();
+  wss.on("connection", (socket, req) => {
+    const address = req.socket.remoteAddress ?? "unknown";
+    const count = socketsByAddress.get(address) ?? 0;
+    if (count >= options.limits.socketsPerAddress) {
+      logger.warn({ security: "socket_limit", address, limit: options.limits.socketsPerAddress }, "too many sockets from one address");
+      socket.close(4429, "Too many sockets from this address");
+      return;
+    }
+    socketsByAddress.set(address, count + 1);
+    socket.once("close", () => {
+      const left = (socketsByAddress.get(address) ?? 1) - 1;
+      if (left === 0) socketsByAddress.delete(address);
+      else socketsByAddress.set(address, left);
+    });
+  });
   const ws = useServer<Record<string, unknown>, { authorization: string | null }>(
     {
       // A bad token closes the socket with 4403 (Forbidden); no token leaves the connection anonymous.
@@ -483,6 +646,10 @@ export function buildHttp(options: HttpOptions) {
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        // graphql-ws registers the operation before this hook runs, so the count includes it.
+        if (getOperationAST(document, params.operationName)?.operation === "subscription" && Object.keys(ctx.subscriptions).length > options.limits.perSocket) {
+          return [subscriptionLimit(`This socket already holds ${options.limits.perSocket} open subscriptions; close one or open another socket.`)];
+        }
         return {
           schema,
           operationName: params.operationName,

@@ -1,5 +1,5 @@
 import { type KeyObject, createPublicKey } from "node:crypto";
-import { compactVerify, jwtVerify } from "jose";
+import { compactVerify, errors, jwtVerify } from "jose";
 import { z } from "zod";
 import { invalidParameter } from "../errors.js";
 import type { Challenge } from "../types.js";
@@ -53,17 +53,27 @@ export class DeviceKeys {
   }
 }
 
-/** Device tokens live at most 10 minutes (API.md). */
+/** Device tokens live at most 10 minutes (API.md), counted from their `iat`. */
 const DEVICE_TOKEN_MAX_SECONDS = 600;
+/** A device clock may run ahead of ours by this much; a token issued further in the future is refused. */
+const DEVICE_CLOCK_TOLERANCE_SECONDS = 60;
 
-/** A device token's claims, or null when it is not one signed by this key, or expired, or too long-lived. */
-export async function verifyDeviceToken(token: string, key: KeyObject, nowMs: number): Promise<{ sub: string } | null> {
+export type DeviceTokenCheck = { sub: string; expiresAt: number } | { refused: "expired" | "issued in the future" | "lives too long" | "bad signature or claims" };
+
+/**
+ * A device token's subject and expiry (epoch ms), or why it is refused. `iat` bounds the life: without the
+ * future check, a device could sign `iat` a year ahead and hold a token valid for that year.
+ */
+export async function verifyDeviceToken(token: string, key: KeyObject, nowMs: number): Promise<DeviceTokenCheck> {
   try {
     const { payload } = await jwtVerify(token, key, { algorithms: ["ES256"], currentDate: new Date(nowMs), clockTolerance: 30, requiredClaims: ["sub", "iat", "exp"] });
-    if ((payload.exp as number) - (payload.iat as number) > DEVICE_TOKEN_MAX_SECONDS) return null;
-    return { sub: payload.sub as string };
-  } catch {
-    return null;
+    const iat = payload.iat as number;
+    const exp = payload.exp as number;
+    if (iat > nowMs / 1000 + DEVICE_CLOCK_TOLERANCE_SECONDS) return { refused: "issued in the future" };
+    if (exp - iat > DEVICE_TOKEN_MAX_SECONDS) return { refused: "lives too long" };
+    return { sub: payload.sub as string, expiresAt: exp * 1000 };
+  } catch (error) {
+    return { refused: error instanceof errors.JWTExpired ? "expired" : "bad signature or claims" };
   }
 }
 
