@@ -20,6 +20,8 @@ const DATABASE = "verigate";
 let cluster: PrivatePostgres;
 let redis: PrivateRedis;
 let serviceSid: string;
+/** A service key: unlike the admin key, resolving it needs the store. */
+let apiKey: string;
 const dirs: string[] = [];
 
 interface Instance {
@@ -134,6 +136,25 @@ async function approvalSeenBySubscriber(n: number, on: Instance, answerVia: Inst
   }
 }
 
+/** The error (its extensions) that a graphql-ws subscription with `token` gets first, or the close code of the socket. */
+async function subscribeOnce(on: Instance, token: string): Promise<Record<string, unknown>> {
+  const client = createClient({ url: `${on.url.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+  try {
+    return await new Promise((resolve) =>
+      client.subscribe(
+        { query: "subscription($s: ID!) { serviceEvents(serviceSid: $s) { type } }", variables: { s: serviceSid } },
+        {
+          next: (v: any) => resolve(v.errors?.[0]?.extensions ?? { data: v.data }),
+          error: (e: any) => resolve(Array.isArray(e) ? (e[0]?.extensions ?? {}) : { closeCode: e?.code }),
+          complete: () => resolve({ completed: true }),
+        },
+      ),
+    );
+  } finally {
+    await client.dispose();
+  }
+}
+
 describe.skipIf(missing !== null)("PostgreSQL and Redis failing under two gateway instances", () => {
   let a: Instance;
   let b: Instance;
@@ -150,6 +171,7 @@ describe.skipIf(missing !== null)("PostgreSQL and Redis failing under two gatewa
     serviceSid = (await gql(a.url, "{ services { nodes { sid } } }")).data.services.nodes[0].sid;
     // Hundreds of starts into one number range is what Fraud Guard exists to stop; here it is load.
     await gql(a.url, `mutation($s: ID!) { updateService(input: { sid: $s, customCodeEnabled: true, fraudGuard: OFF }) { sid } }`, { s: serviceSid });
+    apiKey = (await gql(a.url, `mutation($s: ID!) { createApiKey(input: { serviceSid: $s, name: "faults" }) { key } }`, { s: serviceSid })).data.createApiKey.key;
   }, 90_000);
 
   afterAll(async () => {
@@ -231,6 +253,8 @@ describe.skipIf(missing !== null)("PostgreSQL and Redis failing under two gatewa
       const refused = await gql(i.url, START, { i: { serviceSid, to: phone(999), channel: "SMS" } });
       expect(refused.errors?.[0].extensions).toMatchObject({ code: "SERVICE_UNAVAILABLE", twilioCode: 20503 });
       expect((await fetch(`${i.url}/sna/anything`)).status).toBe(503);
+      // Over graphql-ws too: a service key cannot be resolved now, which is not the key's fault.
+      expect(await subscribeOnce(i, apiKey)).toMatchObject({ code: "SERVICE_UNAVAILABLE", twilioCode: 20503 });
     }
     await sleep(1000);
     await cluster.start();

@@ -622,8 +622,10 @@ export function buildHttp(options: HttpOptions) {
         try {
           await auth.resolve(ctx.extra.authorization);
           return true;
-        } catch {
-          return false;
+        } catch (error) {
+          // A store outage is no verdict on the token: the socket opens, and each operation is answered
+          // SERVICE_UNAVAILABLE until the store is back (then the token is judged).
+          return error instanceof VerifyError && error.code === "SERVICE_UNAVAILABLE";
         }
       },
       execute: (args) => (args.rootValue as { execute: (a: unknown) => never }).execute(args),
@@ -635,7 +637,7 @@ export function buildHttp(options: HttpOptions) {
         try {
           principal = await auth.resolve(operationAuthorization(params.extensions) ?? ctx.extra.authorization ?? null);
         } catch (error) {
-          return [new GraphQLError((error as Error).message, { extensions: { code: "UNAUTHENTICATED", twilioCode: 20003 } })];
+          return [error instanceof VerifyError ? asGraphQLError(error) : asGraphQLError(unauthenticated())];
         }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal, params, clientAddress: ctx.extra.request.socket.remoteAddress ?? null });
         let document;
