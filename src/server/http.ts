@@ -14,6 +14,7 @@ import type { Gateway, GatewayContext } from "../schema/context.js";
 import { isOperation, refusal } from "./access.js";
 import { ANONYMOUS, type Authenticator, type Principal, forbidden, tokenLife, unauthenticated } from "./auth.js";
 import type { Metrics } from "./metrics.js";
+import { pagePolicy } from "./csp.js";
 
 export interface HttpOptions {
   schema: GraphQLSchema;
@@ -383,25 +384,13 @@ function graphiqlPage() {
   let rendered = "";
   let policy = "";
   const hashes = (html: string) =>
-    [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash("sha256").update(m[1]).digest("base64")}'`).join(" ");
+    [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash("sha256").update(m[1]).digest("base64")}'`);
   return {
     render(options: Parameters<typeof renderGraphiQL>[0]): string {
       const html = renderGraphiQL(options);
       if (html !== rendered) {
         rendered = html;
-        policy = [
-          "default-src 'self'",
-          `script-src 'self' ${hashes(html)}`,
-          "worker-src 'self' blob:",
-          "style-src 'self' 'unsafe-inline'",
-          "img-src 'self' data: blob:",
-          "font-src 'self' data:",
-          "connect-src 'self'",
-          "object-src 'none'",
-          "base-uri 'none'",
-          "form-action 'none'",
-          "frame-ancestors 'none'",
-        ].join("; ");
+        policy = pagePolicy({ scriptHashes: hashes(html), blobWorkers: true, inlineAssets: true });
       }
       return html;
     },

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
+import { pagePolicy } from "../csp.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 // The browser library's ES modules, served as they ship (no CDN, works air-gapped).
@@ -12,17 +13,7 @@ const vendor = join(dirname(createRequire(import.meta.url).resolve("@simplewebau
  * The page's scripts are its own files (no inline script); its one inline <style> and its calls to
  * /graphql (fetch and graphql-ws) are all it needs. No site may frame it.
  */
-const contentSecurityPolicy = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
+const contentSecurityPolicy = pagePolicy();
 
 const files: Record<string, { file: string; type: string }> = {
   "/demo": { file: join(here, "index.html"), type: "text/html; charset=utf-8" },
