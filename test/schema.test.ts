@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { buildSchema, isEnumType, isInputObjectType, isInterfaceType, isIntrospectionType, isObjectType, isScalarType, isSpecifiedScalarType } from "graphql";
 import { describe, expect, it } from "vitest";
+import { errorCodes } from "../src/domain/errors.js";
 import { gatewaySchema, printedSchema } from "../src/schema/index.js";
 
 describe("schema.graphql", () => {
@@ -15,6 +16,16 @@ describe("schema.graphql", () => {
     expect(names("Query")).toEqual(expect.arrayContaining(["service", "services", "verification", "verifications", "devOutbox"]));
     expect(names("Mutation")).toEqual(expect.arrayContaining(["createService", "updateService", "createApiKey", "startVerification", "checkVerification", "updateVerification"]));
     expect(names("Subscription")).toEqual(expect.arrayContaining(["verificationUpdated", "serviceEvents"]));
+  });
+
+  it("the README's error table names every domain error code with its twilioCode", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const rows = readme.split("\n").filter((line) => /^\| `[A-Z_]+`/.test(line));
+    for (const [code, twilioCode] of Object.entries(errorCodes)) {
+      const row = rows.find((line) => line.split("|")[1].includes(`\`${code}\``));
+      expect(row, `${code} has no row in the README's error table`).toBeDefined();
+      expect(row!.split("|")[3], code).toContain(String(twilioCode));
+    }
   });
 
   it("has no devOutbox when the dev outbox does not deliver", () => {
