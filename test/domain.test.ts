@@ -98,7 +98,8 @@ describe("client tokens", () => {
     const clock = new ManualClock(1_000_000);
     const auth = new Authenticator({ store: null as never, keys, clock, adminKeyHash: () => null });
     const token = issueClientToken(keys, { sid: "VEa", svc: "VAb", exp: 2000 });
-    expect(await auth.resolve(`Bearer ${token}`)).toEqual({ kind: "client", resourceSid: "VEa", serviceSid: "VAb" });
+    // The principal carries its expiry (epoch ms): streams opened with the token end then.
+    expect(await auth.resolve(`Bearer ${token}`)).toEqual({ kind: "client", resourceSid: "VEa", serviceSid: "VAb", expiresAt: 2_000_000 });
     const [payload, sig] = token.slice(4).split(".");
     const forged = Buffer.from(JSON.stringify({ sid: "VEother", svc: "VAb", exp: 2000 })).toString("base64url");
     await expect(auth.resolve(`Bearer vgc_${forged}.${sig}`)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });

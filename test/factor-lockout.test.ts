@@ -34,7 +34,7 @@ const via = (i: number) => (second && i % 2 === 1 ? second.url : gw.url);
 const wrongCode = (right: string) => String((Number(right) + 1) % 1_000_000).padStart(6, "0");
 
 async function events(resourceSid: string, type: string) {
-  const rows = await gw.sql<{ type: string; data: string }>("select type, data from events where resource_sid = ? and type = ?", [resourceSid, type]);
+  const rows = await gw.sql<{ type: string; data: string }>("select type, data from events where resource_sid = ? and type = ? order by seq", [resourceSid, type]);
   return rows.map((r) => JSON.parse(r.data) as Record<string, unknown>);
 }
 

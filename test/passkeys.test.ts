@@ -209,7 +209,7 @@ describe("passkey API without a browser", () => {
       expect(r.errors?.[0].extensions).toMatchObject({ code: "FACTOR_VERIFICATION_FAILED", twilioCode: 60311 });
     }
     for (let i = 0; i < 2; i++) expect((await local.gql(VERIFY, { input: { sid, passkeyResponse: bogus } })).errors?.[0].extensions).toMatchObject({ code: "TOO_MANY_ATTEMPTS", twilioCode: 60310 });
-    const failures = await local.sql<{ data: string }>("select data from events where resource_sid = ? and type = 'factor.verification_failed'", [sid]);
+    const failures = await local.sql<{ data: string }>("select data from events where resource_sid = ? and type = 'factor.verification_failed' order by seq", [sid]);
     expect(failures.map((r) => JSON.parse(r.data).failedAttempts)).toEqual([1, 2, 3, 4, 5]);
   });
 

@@ -173,7 +173,7 @@ describe("push challenges", () => {
     expect(errorCode(await gw.gql(ANSWER, { input: { sid: challenge.sid, authPayload: "x.y.z" } }))).toBe("TOO_MANY_ATTEMPTS");
     expect((await gw.gql(READ, { sid: challenge.sid })).data?.challenge.status).toBe("DENIED");
     await expect(device.answer(view, "approved")).rejects.toMatchObject({ code: "TOO_MANY_ATTEMPTS" });
-    const failures = await gw.sql<{ data: string }>("select data from events where resource_sid = ? and type = 'challenge.answer_failed'", [challenge.sid]);
+    const failures = await gw.sql<{ data: string }>("select data from events where resource_sid = ? and type = 'challenge.answer_failed' order by seq", [challenge.sid]);
     expect(failures.map((r) => JSON.parse(r.data).failedAttempts)).toEqual([1, 2, 3, 4, 5]);
     expect(failures.map((r) => r.data).join()).not.toMatch(/eyJ/);
   });
