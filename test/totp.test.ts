@@ -149,10 +149,14 @@ describe("TOTP factors", () => {
     expect(answers.filter((a) => errorCode(a) === "CHALLENGE_VERIFICATION_FAILED")).toHaveLength(9);
   });
 
-  it("skew: a code one step old is accepted; one from three steps away is refused like any wrong code (no drift oracle)", async () => {
+  it("skew: a code one step old is accepted and its drift logged; one from three steps away is refused like any wrong code (no drift oracle)", async () => {
     const { sid, device } = await verifiedFactor("heidi");
     const c1 = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } })).data!.createChallenge.challenge.sid;
     expect((await gw.gql(ANSWER, { input: { sid: c1, code: codeAt(device, clock.now() - 30_000) } })).data?.updateChallenge.status).toBe("APPROVED");
+    // The accepted code tells the operator how far the device's clock is off; refused ones below tell nothing.
+    const drift = gw.logs().split("\n").filter((line) => line.includes('"driftSteps"'));
+    expect(drift).toHaveLength(1);
+    expect(JSON.parse(drift[0])).toMatchObject({ level: 30, challengeSid: c1, factorSid: sid, driftSteps: -1 });
     clock.advance(30_000);
     const c2 = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } })).data!.createChallenge.challenge.sid;
     // The device's clock runs 90 s slow (or 120 s fast): a refusal must not tell which window its code was from.
@@ -165,6 +169,7 @@ describe("TOTP factors", () => {
     }
     expect(slow.errors?.[0].extensions).toEqual({ code: "CHALLENGE_VERIFICATION_FAILED", twilioCode: 60324 });
     expect((await gw.gql(`{ challenge(sid: "${c2}") { status } }`)).data?.challenge.status).toBe("PENDING");
+    expect(gw.logs().split("\n").filter((line) => line.includes('"driftSteps"'))).toHaveLength(1);
   });
 
   it("five wrong codes deny the challenge (TOO_MANY_ATTEMPTS 60308); subscribers see DENIED, serviceEvents each failed answer", async () => {

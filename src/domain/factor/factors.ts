@@ -177,6 +177,7 @@ export class FactorFlow {
     if (claimed.factorType === "TOTP") {
       const match = matchTotp(this.totpSecret(claimed), input.code ?? "", totpConfig(claimed), now);
       if (!match.ok) return this.attempts.verificationFailed(claimed, "The factor was not verified: the code is wrong.", scope);
+      this.reportDrift(match.driftSteps, { serviceSid: claimed.serviceSid, factorSid: claimed.sid });
       counter = match.step;
     } else {
       const key = this.deviceKeys.get(claimed.sid, claimed.publicKey ?? "");
@@ -286,11 +287,20 @@ export class FactorFlow {
     if (claimed.factorType === "TOTP") {
       const match = matchTotp(this.totpSecret(factor), input.code ?? "", totpConfig(factor), now);
       if (!match.ok) return this.attempts.answerFailed(claimed, "The answer was refused: the code is wrong.", scope);
+      this.reportDrift(match.driftSteps, { serviceSid: claimed.serviceSid, factorSid: factor.sid, challengeSid: claimed.sid });
       return this.settle(claimed, factor, { status: "APPROVED", totpStep: match.step }, scope);
     }
     const answer = await verifyAnswer(input.authPayload ?? "", this.deviceKeys.get(factor.sid, factor.publicKey ?? ""), publicChallenge(claimed));
     if (!answer.ok) return this.attempts.answerFailed(claimed, `The answer was refused: ${answer.reason}.`, scope);
     return this.settle(claimed, factor, { status: answer.status }, scope);
+  }
+
+  /**
+   * An accepted code from a neighbouring time step: the device's clock is off by that many steps. Told to
+   * the operator (a clock that drifts further will soon fail), and only for accepted codes, never refused ones.
+   */
+  private reportDrift(driftSteps: number, sids: Record<string, string>): void {
+    if (driftSteps !== 0) this.deps.log.info({ ...sids, driftSteps }, `TOTP code accepted from a device clock ${Math.abs(driftSteps)} step(s) ${driftSteps < 0 ? "behind" : "ahead"}`);
   }
 
   /** A right answer (a push device's denial is one too): the challenge's final state, and its claimed attempt given back. */

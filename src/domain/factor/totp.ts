@@ -39,14 +39,17 @@ export function totpQrSvg(uri: string): Promise<string> {
 
 /**
  * The code's time step when it is inside ±skew steps of now (accepted only once: the store keeps it as
- * the factor's replay floor). A wrong code says nothing more: telling which window it would have matched
- * would be an oracle over the neighbouring codes.
+ * the factor's replay floor), and how many steps the device's clock is off (`driftSteps`, −skew…+skew).
+ * A wrong code says nothing more: telling which window it would have matched would be an oracle over the
+ * neighbouring codes, so drift is known, and told, only with an accepted code.
  */
-export type TotpMatch = { ok: true; step: number } | { ok: false };
+export type TotpMatch = { ok: true; step: number; driftSteps: number } | { ok: false };
 
 export function matchTotp(secret: string, code: string, config: TotpConfig, nowMs: number): TotpMatch {
   if (code.length !== config.codeLength || !/^\d+$/.test(code)) return { ok: false };
   const epoch = Math.floor(nowMs / 1000);
   const inside = verifySync({ secret, token: code, epoch, period: config.timeStep, digits: config.codeLength, algorithm: config.algorithm.toLowerCase() as "sha1", epochTolerance: config.skew * config.timeStep });
-  return inside.valid ? { ok: true, step: (inside as { timeStep: number }).timeStep } : { ok: false };
+  if (!inside.valid) return { ok: false };
+  const { timeStep, delta } = inside as { timeStep: number; delta: number };
+  return { ok: true, step: timeStep, driftSteps: delta };
 }
