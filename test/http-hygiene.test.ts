@@ -22,8 +22,8 @@ function startBody(to: string, size: number): string {
 }
 
 /** POSTs over a raw node:http request: with content-length, or chunked (no length declared up front). */
-function post(path: string, body: string, chunked: boolean): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
-  const url = new URL(path, gw.url);
+function post(path: string, body: string, chunked: boolean, to: TestGateway = gw): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+  const url = new URL(path, to.url);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { "content-type": "application/json", authorization: `Bearer ${ADMIN_KEY}` };
     if (!chunked) headers["content-length"] = Buffer.byteLength(body);
@@ -89,6 +89,20 @@ describe("request bodies are capped before parsing", () => {
       expect(await fine.json()).toEqual({ data: { __typename: "Query" } });
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe("provider callbacks", () => {
+  it("a chunked callback body over the callbacks' own 64 kB cap → 413 PAYLOAD_TOO_LARGE (was a bare 400)", async () => {
+    // Delivery receipts are read only where an HTTP provider is configured (its secret signs them).
+    const vendor = await startGateway({ env: { HTTP_SMS_URL: "http://127.0.0.1:9/sms", HTTP_PROVIDER_SECRET: `whsec_${Buffer.from("verigate-test-provider-secret-32b!").toString("base64")}` } });
+    try {
+      const response = await post("/providers/http/status", JSON.stringify({ messageId: "x", status: "delivered", pad: "x".repeat(80 * 1024) }), true, vendor);
+      expect(response.status).toBe(413);
+      expect(JSON.parse(response.text).errors[0]).toEqual({ message: expect.stringMatching(/65536 bytes/), extensions: { code: "PAYLOAD_TOO_LARGE" } });
+    } finally {
+      await vendor.close();
     }
   });
 });

@@ -6,6 +6,7 @@ import { verifySigned } from "../providers/http/signing.js";
 import type { VerificationFlow } from "../domain/verification/flow.js";
 import type { ReceiptRecorder } from "../workers/receipts.js";
 import type { Store } from "../store/port.js";
+import { BodyTooLarge, readBody } from "./body.js";
 
 export interface CallbackDeps {
   store: Store;
@@ -16,15 +17,11 @@ export interface CallbackDeps {
   verifications: VerificationFlow;
 }
 
-async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new Error("body too large");
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+/** A callback's body as text: provider callbacks are small, so their cap is lower than the API's. */
+async function readText(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
+  const body = await readBody(req, limit);
+  if (!body) throw new BodyTooLarge(limit);
+  return body.toString("utf8");
 }
 
 const reply = (res: ServerResponse, status: number, type: string, body: string) => {
@@ -49,7 +46,7 @@ export function callbackRoutes(deps: CallbackDeps) {
     if (action === "ssml") return reply(res, 200, "application/ssml+xml", deps.callScript.ssml(call));
     if (action === "answer") return reply(res, 200, "text/xml", deps.callScript.answer(call));
     if (action === "gather") {
-      const body = req.method === "POST" ? await readBody(req) : "";
+      const body = req.method === "POST" ? await readText(req) : "";
       const form = req.headers["content-type"]?.includes("json") ? new URLSearchParams(JSON.parse(body || "{}")) : new URLSearchParams(body);
       const round = Number(url.searchParams.get("round") ?? "1");
       return reply(res, 200, "text/xml", deps.callScript.gather(call, round, form.get("Digits") ?? ""));
@@ -59,7 +56,7 @@ export function callbackRoutes(deps: CallbackDeps) {
 
   async function httpStatus(req: IncomingMessage, res: ServerResponse) {
     if (req.method !== "POST" || !deps.httpProviderSecret) return reply(res, 404, "text/plain", "not found");
-    const body = await readBody(req);
+    const body = await readText(req);
     try {
       verifySigned(deps.httpProviderSecret, body, req.headers as Record<string, string>);
     } catch {

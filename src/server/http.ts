@@ -15,6 +15,7 @@ import { isOperation, refusal } from "./access.js";
 import { ANONYMOUS, type Authenticator, type Principal, forbidden, tokenLife, unauthenticated } from "./auth.js";
 import type { Metrics } from "./metrics.js";
 import { pagePolicy } from "./csp.js";
+import { BodyTooLarge, payloadTooLarge, readBody } from "./body.js";
 
 export interface HttpOptions {
   schema: GraphQLSchema;
@@ -339,33 +340,6 @@ function securityHeaders(req: IncomingMessage, res: ServerResponse, http: HttpCo
   if (http.hsts || req.headers["x-forwarded-proto"] === "https") res.setHeader("strict-transport-security", "max-age=31536000; includeSubDomains");
 }
 
-const payloadTooLarge = (res: ServerResponse, limit: number) => {
-  // The rest of the body is not read: the connection closes after the answer.
-  res.writeHead(413, { "content-type": "application/json; charset=utf-8", connection: "close" });
-  res.end(JSON.stringify({ errors: [{ message: `The request body is larger than ${limit} bytes (MAX_BODY_BYTES).`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] }));
-};
-
-/**
- * The whole body, or null once it grows past `limit` bytes, whether a length was declared or not (chunked):
- * nothing parses a body before it is known to fit.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  if (Number(req.headers["content-length"] ?? 0) > limit) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      req.off("data", onData);
-      req.pause();
-      resolve(null);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks, size)));
-    req.once("error", reject);
-  });
-}
 
 /** `/metrics` in production only with `Authorization: Bearer <METRICS_TOKEN>`, compared in constant time. */
 function metricsAllowed(req: IncomingMessage, http: HttpConfig): boolean {
@@ -573,6 +547,7 @@ export function buildHttp(options: HttpOptions) {
       (handled) => handled || notFound(),
       (error: unknown) => {
         // The store is away: the caller (a carrier, a vendor, a device) should come back, not give up.
+        if (error instanceof BodyTooLarge) return payloadTooLarge(res, error.limit);
         const unavailable = error instanceof VerifyError && error.code === "SERVICE_UNAVAILABLE";
         logger.warn({ err: error, path }, "callback failed");
         if (!res.headersSent) res.writeHead(unavailable ? 503 : 400, unavailable ? { "retry-after": "5" } : {}).end();
