@@ -59,11 +59,15 @@ function outcomes(answers: GraphQLResponse[]) {
   return tally;
 }
 
+// Two instances are deployed with Redis between them: the instance that denies a challenge may not be the
+// one its subscriber is on.
+const redisUrl = process.env.VERIGATE_TEST_STORE === "pg" ? (process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379") : null;
+
 beforeAll(async () => {
-  gw = await startGateway({ clock });
+  gw = await startGateway({ clock, env: redisUrl ? { REDIS_URL: redisUrl } : {} });
   if (process.env.VERIGATE_TEST_STORE === "pg") {
     const [{ schema }] = await gw.sql<{ schema: string }>("select current_schema() as schema");
-    const config = loadConfig({ PORT: "0", DATA_DIR: gw.dataDir, VERIGATE_ADMIN_KEY: ADMIN_KEY, SWEEP_INTERVAL_MS: "50", NODE_ENV: "test", DATABASE_URL: process.env.TEST_PG_URL as string, DATABASE_SCHEMA: schema });
+    const config = loadConfig({ PORT: "0", DATA_DIR: gw.dataDir, VERIGATE_ADMIN_KEY: ADMIN_KEY, SWEEP_INTERVAL_MS: "50", NODE_ENV: "test", DATABASE_URL: process.env.TEST_PG_URL as string, DATABASE_SCHEMA: schema, REDIS_URL: redisUrl as string });
     const sink = new Writable({
       write(chunk, _enc, done) {
         secondLogs += chunk.toString();
