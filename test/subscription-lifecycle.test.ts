@@ -174,6 +174,28 @@ describe("caps on subscriptions and sockets (item 7)", () => {
     await first.dispose();
   });
 
+  it("a subscription closed before its first event (subscribe then complete at once) gives its slot back", async () => {
+    const { key } = await apiKey(gw);
+    const socket = new WebSocket(`${gw.url.replace("http", "ws")}/graphql`, "graphql-transport-ws");
+    const acked = new Promise<void>((resolve) => socket.on("message", (data) => JSON.parse(String(data)).type === "connection_ack" && resolve()));
+    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${key}` } })));
+    await acked;
+    // Twice the cap: each `complete` arrives while the server is still opening the stream (a React
+    // StrictMode double mount does this), so graphql-ws returns the stream before anyone read from it.
+    for (let i = 0; i < 10; i++) {
+      socket.send(JSON.stringify({ id: `s${i}`, type: "subscribe", payload: { query: EVENTS, variables: { s: gw.defaultServiceSid } } }));
+      socket.send(JSON.stringify({ id: `s${i}`, type: "complete" }));
+    }
+    await vi.waitFor(async () => {
+      const again = await subscribeSse(gw.url, EVENTS, { s: gw.defaultServiceSid }, key);
+      await poke(gw);
+      await again.waitFor(() => again.events.length > 0);
+      again.close();
+      expect(again.events[0].data.errors).toBeUndefined();
+    });
+    socket.close();
+  });
+
   it("a client address holds at most MAX_SOCKETS_PER_ADDRESS sockets; the next is closed with 4429", async () => {
     // The sockets of the tests above close asynchronously on the server's side: each of these four is
     // opened once the address has room for it.

@@ -85,7 +85,15 @@ export function untilTokenEnds<T>(
   source: AsyncIterable<T>,
   o: { bus: EventBus; life: TokenLife; now: () => number; farewell: (reason: StreamEnd) => T; onEnd: (reason: StreamEnd | null) => void },
 ): AsyncIterableIterator<T> {
-  return new Repeater<T>(async (push, stop) => {
+  let started = false;
+  let settled = false;
+  const settle = (reason: StreamEnd | null) => {
+    if (settled) return;
+    settled = true;
+    o.onEnd(reason);
+  };
+  const stream = new Repeater<T>(async (push, stop) => {
+    started = true;
     const iterator = source[Symbol.asyncIterator]();
     let ended: StreamEnd | null = null;
     const end = (reason: StreamEnd) => {
@@ -117,9 +125,31 @@ export function untilTokenEnds<T>(
       clearTimeout(timer);
       detach();
       void iterator.return?.()?.catch(() => {});
-      o.onEnd(ended);
+      settle(ended);
     }
   });
+  // A Repeater's body runs on its first next(). graphql-ws returns a stream that its client completed while
+  // the stream was being opened without ever reading it: that stream must still close its source and give
+  // back what it holds (its slot in the StreamLedger), or the slot leaks until restart.
+  const closeUnread = () => {
+    if (started) return;
+    void source[Symbol.asyncIterator]().return?.()?.catch(() => {});
+    settle(null);
+  };
+  return {
+    next: () => stream.next(),
+    return: (value?: unknown) => {
+      closeUnread();
+      return stream.return(value as T);
+    },
+    throw: (error?: unknown) => {
+      closeUnread();
+      return stream.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 /** Open streams per token holder, so one token cannot hold unbounded subscriptions. */
