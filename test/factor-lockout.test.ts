@@ -113,6 +113,17 @@ describe(`parallel answers are judged at most five times (${process.env.VERIGATE
     expect(errorCode(await post(gw.url, VERIFY, { input: { sid: factor.sid, code: right } }, ADMIN_KEY))).toBe("TOO_MANY_ATTEMPTS");
   });
 
+  it("a malformed passkey response is bad input and uses no attempt (it was a masked 500 that consumed one)", async () => {
+    const service = (await gw.gql(`mutation { createService(input: { friendlyName: "Passkeys 2", passkeys: { rpId: "example.com", origins: ["https://login.example.com"] } }) { sid } }`)).data!.createService.sid as string;
+    const authenticator = new SoftAuthenticator("example.com", "https://login.example.com");
+    const created = (await gw.gql(CREATE, { input: { serviceSid: service, identity: "malformed", friendlyName: "laptop", factorType: "PASSKEY" } })).data!.createFactor;
+    await gw.gql(VERIFY, { input: { sid: created.factor.sid, passkeyResponse: authenticator.register(created.passkeyCreationOptions) } });
+    const challenge = (await gw.gql(CHALLENGE, { input: { serviceSid: service, identity: "malformed" } })).data!.createChallenge;
+    const answer = await post(gw.url, ANSWER, { input: { sid: challenge.challenge.sid, passkeyResponse: { id: created.factor.sid } } }, challenge.clientToken);
+    expect(answer.errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "passkeyResponse" });
+    expect((await gw.sql<{ failed_attempts: number }>("select failed_attempts from challenges where sid = ?", [challenge.challenge.sid]))[0].failed_attempts).toBe(0);
+  });
+
   it(`${BURST} parallel passkey assertions: five judged, the challenge DENIED, the right assertion refused after`, async () => {
     // A relying party of its own, so both instances (on different ports) expect the same origin.
     const service = (await gw.gql(`mutation { createService(input: { friendlyName: "Passkeys", passkeys: { rpId: "example.com", origins: ["https://login.example.com"] } }) { sid } }`)).data!.createService.sid as string;

@@ -252,7 +252,10 @@ describe.skipIf(missing !== null)("PostgreSQL and Redis failing under two gatewa
       expect(await health(i.url)).toMatchObject({ status: 503, body: { status: "down", store: "down" } });
       const refused = await gql(i.url, START, { i: { serviceSid, to: phone(999), channel: "SMS" } });
       expect(refused.errors?.[0].extensions).toMatchObject({ code: "SERVICE_UNAVAILABLE", twilioCode: 20503 });
-      expect((await fetch(`${i.url}/sna/anything`)).status).toBe(503);
+      expect((await fetch(`${i.url}/sna/unspent-sna-token-0123456789`)).status).toBe(503);
+      // The outage is logged, never the SNA URL's token (a bearer secret, stored only as its hash).
+      await vi.waitFor(() => expect(i.logs()).toMatch(/"route":"sna".*callback failed/));
+      expect(i.logs()).not.toContain("unspent-sna-token");
       // Over graphql-ws too: a service key cannot be resolved now, which is not the key's fault.
       expect(await subscribeOnce(i, apiKey)).toMatchObject({ code: "SERVICE_UNAVAILABLE", twilioCode: 20503 });
     }

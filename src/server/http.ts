@@ -549,7 +549,8 @@ export function buildHttp(options: HttpOptions) {
         // The store is away: the caller (a carrier, a vendor, a device) should come back, not give up.
         if (error instanceof BodyTooLarge) return payloadTooLarge(res, error.limit);
         const unavailable = error instanceof VerifyError && error.code === "SERVICE_UNAVAILABLE";
-        logger.warn({ err: error, path }, "callback failed");
+        // The route's first segment only: the rest of an SNA path is its bearer token.
+        logger.warn({ err: error, route: path.split("/")[1] }, "callback failed");
         if (!res.headersSent) res.writeHead(unavailable ? 503 : 400, unavailable ? { "retry-after": "5" } : {}).end();
       },
     );

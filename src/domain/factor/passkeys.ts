@@ -218,7 +218,8 @@ export class PasskeyFlow {
     const now = this.deps.clock.now();
     assertAnswerable(found, now);
     const response = passkeyResponse as AuthenticationResponseJSON | null;
-    if (!response || typeof response !== "object" || typeof response.id !== "string") {
+    // Its shape is checked before an attempt is claimed: a malformed body is bad input, not a failed answer.
+    if (!response || typeof response !== "object" || typeof response.id !== "string" || !response.response || typeof response.response !== "object") {
       throw invalidParameter("passkeyResponse", "Invalid parameter `passkeyResponse`: the authentication response from the browser is required.");
     }
     const record = await this.attempts.claimAnswer(found);
