@@ -57,6 +57,8 @@ export class PgStore implements Store {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly db: Db,
+    /** One connection of its own for /health and /ready: a pool busy with requests is not a database that is down. */
+    private readonly probe: pg.Pool,
   ) {}
 
   /**
@@ -66,17 +68,21 @@ export class PgStore implements Store {
    */
   static async open(url: string, migrationsFolder: string, options: { searchPath?: string; poolSize?: number; onConnectionError?: (error: unknown) => void } = {}): Promise<PgStore> {
     const onConnectionError = options.onConnectionError ?? (() => {});
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: options.poolSize ?? 10,
-      // A database that does not answer at all fails the request after 5 s instead of holding it forever.
-      connectionTimeoutMillis: 5000,
-      keepAlive: true,
-      ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
-    });
-    // An idle client's error reaches the pool; a checked-out client's error reaches only the client.
-    pool.on("error", onConnectionError);
-    pool.on("connect", (client) => client.on("error", onConnectionError));
+    const connect = (max: number) => {
+      const created = new pg.Pool({
+        connectionString: url,
+        max,
+        // A database that does not answer at all fails the request after 5 s instead of holding it forever.
+        connectionTimeoutMillis: 5000,
+        keepAlive: true,
+        ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+      });
+      // An idle client's error reaches the pool; a checked-out client's error reaches only the client.
+      created.on("error", onConnectionError);
+      created.on("connect", (client) => client.on("error", onConnectionError));
+      return created;
+    };
+    const pool = connect(options.poolSize ?? 10);
     const db = drizzle(pool, { schema: t });
     // One instance migrates at a time; the others wait on the same advisory lock and find nothing to do.
     const client = await pool.connect();
@@ -87,7 +93,7 @@ export class PgStore implements Store {
       await client.query("select pg_advisory_unlock(727274)").catch(() => {});
       client.release();
     }
-    return reportingUnavailable(new PgStore(pool, db), onConnectionError);
+    return reportingUnavailable(new PgStore(pool, db, connect(1)), onConnectionError);
   }
 
   private closed = false;
@@ -95,7 +101,7 @@ export class PgStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.probe.end()]);
   }
 
   private async event(q: Q, draft: EventDraft): Promise<VerifyEvent> {
@@ -144,7 +150,7 @@ export class PgStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.pool.query("select 1");
+    await this.probe.query("select 1");
   }
 
   async getSetting(key: string): Promise<string | null> {
