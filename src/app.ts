@@ -82,6 +82,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     },
   };
   const sink = fanOut(bus, metrics, wakeDispatcher, fallbackApprovals);
+  // Every write's events are published by the store after its commit; nothing else publishes them.
+  store.publishTo(sink);
 
   const receipts = new ReceiptRecorder({ store, clock, sink, logger });
   const transports = buildTransports({ config: config.delivery, store, clock, logger, onReceipt: (r) => receipts.record(r) });

@@ -1,6 +1,59 @@
-import type { VerifyEvent } from "./types.js";
+import { newSid } from "./ids.js";
+import type { DeliveryStatus, VerifyEvent } from "./types.js";
 
 /** Where committed events go: live subscribers, metrics, the dispatcher's wake-up. */
 export interface EventSink {
   publish(events: readonly VerifyEvent[]): void;
+}
+
+/**
+ * The event catalogue: every event type the gateway writes, in one place. Webhook subscriptions,
+ * subscriptions and the attempts log read these names; a store never spells one.
+ */
+export const eventTypes = [
+  "service.created",
+  "service.updated",
+  "api_key.created",
+  "api_key.revoked",
+  "verification.started",
+  "verification.resent",
+  "verification.canceled",
+  "verification.approved",
+  "verification.expired",
+  "verification.check_failed",
+  "verification.max_attempts_reached",
+  "verification.sna_pending",
+  "verification.sna_confirmed",
+  "verification.sna_failed",
+  "verification.fallback",
+  "delivery.queued",
+  "delivery.sent",
+  "delivery.delivered",
+  "delivery.undelivered",
+  "delivery.failed",
+  "factor.created",
+  "factor.verified",
+  "factor.verification_failed",
+  "factor.deleted",
+  "challenge.created",
+  "challenge.approved",
+  "challenge.denied",
+  "challenge.expired",
+  "challenge.answer_failed",
+  "challenge.replay_refused",
+  "challenge.fallback_started",
+  "fraud_guard.blocked",
+  "fraud_guard.lifted",
+  "webhook.created",
+  "webhook.updated",
+  "webhook.deleted",
+] as const;
+export type EventType = (typeof eventTypes)[number];
+
+/** A delivery's event is named after the attempt's new status. */
+export const deliveryEvent = (status: DeliveryStatus) => `delivery.${status.toLowerCase()}` as EventType;
+
+/** A new event about one resource (its data is the resource as it now is). */
+export function newEvent(type: EventType, serviceSid: string, resourceSid: string, data: object, now: number): VerifyEvent {
+  return { sid: newSid("EV"), type, serviceSid, resourceSid, occurredAt: now, data: data as Record<string, unknown> };
 }

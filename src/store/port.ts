@@ -25,6 +25,7 @@ import type {
   VerificationAttempt,
   VerificationStats,
 } from "../domain/types.js";
+import type { EventSink } from "../domain/events.js";
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { PrefixCounts } from "../domain/policy/fraud.js";
 
@@ -34,6 +35,8 @@ import type { PrefixCounts } from "../domain/policy/fraud.js";
  */
 export interface Store {
   close(): Promise<void>;
+  /** Where the events of every committed write go: the store publishes them after commit, once. */
+  publishTo(sink: EventSink): void;
   /** Resolves when the store answers a trivial query: /health and /ready ask it. */
   ping(): Promise<void>;
 

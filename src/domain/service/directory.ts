@@ -30,7 +30,7 @@ export class ServiceDirectory {
     const totp = mergeNested(defaults.totp, defaults.totp, settings.totp);
     const rateLimits = mergeRateLimits(defaults.rateLimits, settings.rateLimits);
     const service: Service = { ...defaults, ...settings, passkeys, totp, rateLimits, sid: newSid("VA"), dateCreated: now, dateUpdated: now };
-    this.deps.sink.publish([await this.deps.store.createService(service)]);
+    await this.deps.store.createService(service);
     return service;
   }
 
@@ -46,7 +46,6 @@ export class ServiceDirectory {
       this.deps.clock.now(),
     );
     if (!updated) throw notFound("Service");
-    this.deps.sink.publish([updated.event]);
     return updated.service;
   }
 
@@ -67,14 +66,13 @@ export class ServiceDirectory {
     const { name } = parseInput(apiKeyName, { name: input.name ?? undefined });
     const key = `vgk_${randomBytes(32).toString("base64url")}`;
     const apiKey: ApiKey = { sid: newSid("SK"), serviceSid, name, dateCreated: this.deps.clock.now(), revokedAt: null };
-    this.deps.sink.publish([await this.deps.store.createApiKey(apiKey, hashApiKey(key))]);
+    await this.deps.store.createApiKey(apiKey, hashApiKey(key));
     return { key, apiKey };
   }
 
   async revokeApiKey(sid: string, serviceScope: string | null): Promise<ApiKey> {
     const revoked = isSid(sid, "SK") ? await this.deps.store.revokeApiKey(sid, serviceScope, this.deps.clock.now()) : null;
     if (!revoked) throw notFound("API key");
-    if (revoked.event) this.deps.sink.publish([revoked.event]);
     return revoked.apiKey;
   }
 }

@@ -38,6 +38,8 @@ import type {
 } from "../port.js";
 import { toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
 import * as t from "./schema.js";
+import { SharedStore } from "../shared/store.js";
+import { PgRunner } from "./runner.js";
 import { RateLimiterPostgres, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { PrefixCounts } from "../../domain/policy/fraud.js";
 import { attemptConditions, statsConditions, statsOf } from "../insights.js";
@@ -53,13 +55,18 @@ type EventDraft = { type: string; serviceSid: string; resourceSid: string; data:
  * SQLite store; what SQLite gets from one writer, this gets from row locks (`FOR UPDATE`), conditional
  * updates, an advisory lock per (service, to) for the send cap, and `FOR UPDATE SKIP LOCKED` claims.
  */
-export class PgStore implements Store {
+export class PgStore extends SharedStore implements Store {
+  protected readonly runner: PgRunner;
+
   private constructor(
     private readonly pool: pg.Pool,
     private readonly db: Db,
     /** One connection of its own for /health and /ready: a pool busy with requests is not a database that is down. */
     private readonly probe: pg.Pool,
-  ) {}
+  ) {
+    super();
+    this.runner = new PgRunner(db, t, () => this.sink);
+  }
 
   /**
    * `onConnectionError` hears every connection that PostgreSQL dropped or refused (a restart, a
@@ -151,75 +158,6 @@ export class PgStore implements Store {
 
   async ping(): Promise<void> {
     await this.probe.query("select 1");
-  }
-
-  async getSetting(key: string): Promise<string | null> {
-    const [row] = await this.db.select().from(t.settings).where(eq(t.settings.key, key));
-    return row?.value ?? null;
-  }
-
-  async initSetting(key: string, value: string): Promise<string> {
-    await this.db.insert(t.settings).values({ key, value }).onConflictDoNothing();
-    return (await this.getSetting(key)) as string;
-  }
-
-  async createService(service: Service): Promise<VerifyEvent> {
-    return this.db.transaction(async (tx) => {
-      await tx.insert(t.services).values(fromService(service));
-      return this.event(tx, { type: "service.created", serviceSid: service.sid, resourceSid: service.sid, data: service, now: service.dateCreated });
-    });
-  }
-
-  async updateService(sid: string, patch: Partial<ServiceSettings>, now: number) {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx.update(t.services).set({ ...fromSettings(patch), dateUpdated: now }).where(eq(t.services.sid, sid)).returning();
-      if (!row) return null;
-      const service = toService(row);
-      return { service, event: await this.event(tx, { type: "service.updated", serviceSid: sid, resourceSid: sid, data: service, now }) };
-    });
-  }
-
-  async getService(sid: string): Promise<Service | null> {
-    const [row] = await this.db.select().from(t.services).where(eq(t.services.sid, sid));
-    return row ? toService(row) : null;
-  }
-
-  async listServices(page: PageRequest) {
-    const rows = await this.db.select().from(t.services).where(gt(t.services.seq, decodeCursor(page.after))).orderBy(asc(t.services.seq)).limit(page.first + 1);
-    return pageOf(rows, page.first, toService);
-  }
-
-  async countServices(): Promise<number> {
-    const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(t.services);
-    return row?.n ?? 0;
-  }
-
-  async createApiKey(key: ApiKey, keyHash: string): Promise<VerifyEvent> {
-    return this.db.transaction(async (tx) => {
-      await tx.insert(t.apiKeys).values({ ...key, keyHash });
-      return this.event(tx, { type: "api_key.created", serviceSid: key.serviceSid, resourceSid: key.sid, data: key, now: key.dateCreated });
-    });
-  }
-
-  async findApiKeyByHash(keyHash: string): Promise<ApiKey | null> {
-    const [row] = await this.db.select().from(t.apiKeys).where(eq(t.apiKeys.keyHash, keyHash));
-    return row ? toApiKey(row) : null;
-  }
-
-  async revokeApiKey(sid: string, serviceSid: string | null, now: number) {
-    return this.db.transaction(async (tx) => {
-      const scope = serviceSid ? and(eq(t.apiKeys.sid, sid), eq(t.apiKeys.serviceSid, serviceSid)) : eq(t.apiKeys.sid, sid);
-      const [current] = await tx.select().from(t.apiKeys).where(scope).for("update");
-      if (!current) return null;
-      if (current.revokedAt !== null) return { apiKey: toApiKey(current), event: null };
-      const [row] = await tx.update(t.apiKeys).set({ revokedAt: now }).where(eq(t.apiKeys.sid, sid)).returning();
-      const apiKey = toApiKey(row);
-      return { apiKey, event: await this.event(tx, { type: "api_key.revoked", serviceSid: apiKey.serviceSid, resourceSid: sid, data: apiKey, now }) };
-    });
-  }
-
-  async listApiKeys(serviceSid: string): Promise<ApiKey[]> {
-    return (await this.db.select().from(t.apiKeys).where(eq(t.apiKeys.serviceSid, serviceSid)).orderBy(asc(t.apiKeys.seq))).map(toApiKey);
   }
 
   async startVerification(plan: StartPlan): Promise<StartOutcome> {
@@ -999,22 +937,4 @@ export class PgStore implements Store {
     return statsOf(byChannel, byCountry, attempts);
   }
 
-  async addDevMessage(message: OutboxMessage): Promise<void> {
-    await this.db.insert(t.devOutbox).values(message);
-  }
-
-  async listDevMessages(to: string | null, limit: number) {
-    const rows = await this.db
-      .select()
-      .from(t.devOutbox)
-      .where(to ? eq(t.devOutbox.to, to) : undefined)
-      .orderBy(desc(t.devOutbox.seq))
-      .limit(limit);
-    return rows.map(({ seq: _seq, ...m }) => ({ ...m, channel: m.channel as AttemptChannel }));
-  }
-
-  async listEvents(resourceSid: string): Promise<VerifyEvent[]> {
-    const rows = await this.db.select().from(t.events).where(eq(t.events.resourceSid, resourceSid)).orderBy(asc(t.events.seq));
-    return rows.map(({ seq: _seq, ...e }) => ({ ...e, data: JSON.parse(e.data) }));
-  }
 }

@@ -10,6 +10,8 @@ import type { ChallengeFallback, ChallengeStatus, FactorType } from "../../domai
 import { type FraudBlockRow, toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type ChallengeRow, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
 import type { AttemptClaim, ChallengeFailure, FactorFailure, AttemptFilter, PrefixTrafficQuery, StatsFilter, WebhookAttemptResult, WebhookJob, WebhookPatch, ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
 import * as t from "./schema.js";
+import { SharedStore } from "../shared/store.js";
+import { SqliteRunner } from "./runner.js";
 import { RateLimiterSQLite, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { PrefixCounts } from "../../domain/policy/fraud.js";
 import { attemptConditions, statsConditions, statsOf } from "../insights.js";
@@ -22,17 +24,22 @@ const p = sql.placeholder;
  * The embedded store. better-sqlite3 is synchronous, so every transaction here is a synchronous callback
  * (an async one would silently not be atomic); the async Store port hides that from the domain.
  */
-export class SqliteStore implements Store {
+export class SqliteStore extends SharedStore implements Store {
   private readonly sqlite: Database.Database;
   private readonly db: BetterSQLite3Database<typeof t>;
+  protected readonly runner: SqliteRunner;
+  // One writer (this process): a service read once stays true until updateService, which drops it.
+  protected override readonly serviceCache = new Map<string, Service>();
 
   constructor(file: string, migrationsFolder: string) {
+    super();
     this.sqlite = new Database(file);
     this.sqlite.pragma("journal_mode = WAL");
     this.sqlite.pragma("synchronous = NORMAL");
     this.sqlite.pragma("busy_timeout = 5000");
     this.db = drizzle(this.sqlite, { schema: t });
     migrate(this.db, { migrationsFolder });
+    this.runner = new SqliteRunner(this.sqlite, this.db, t, () => this.sink);
   }
 
   async close(): Promise<void> {
@@ -44,51 +51,15 @@ export class SqliteStore implements Store {
     this.sqlite.prepare("select 1").get();
   }
 
-  /** Writes queued for the next group commit, each with the promise its caller awaits. */
-  private queued: { body: () => unknown; resolve: (value: never) => void; reject: (error: unknown) => void }[] = [];
-  private flushing: NodeJS.Immediate | null = null;
-
-  /**
-   * Group commit: every write transaction asked for in one turn of the event loop runs in a single
-   * SQLite transaction, each inside its own savepoint (a body that throws undoes only its own changes
-   * and rejects only its own caller). Callers are answered after the COMMIT, so nothing is acknowledged
-   * before it is durable. Under load this turns N commits (each writing every page it touched to the
-   * WAL) into one; alone, a write waits for one setImmediate.
-   */
   private write<T>(body: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queued.push({ body, resolve: resolve as (value: never) => void, reject });
-      this.flushing ??= setImmediate(() => this.flush());
+    // biome-ignore lint/correctness/useYield: a body not yet written as a unit
+    return this.runner.write(function* () {
+      return body();
     });
   }
 
   private flush(): void {
-    if (this.flushing) clearImmediate(this.flushing);
-    this.flushing = null;
-    const batch = this.queued;
-    if (batch.length === 0) return;
-    this.queued = [];
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    try {
-      this.sqlite.transaction(() => {
-        for (const item of batch) {
-          try {
-            // Nested: better-sqlite3 runs it in a savepoint of the outer transaction.
-            outcomes.push({ ok: true, value: this.sqlite.transaction(item.body)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      })();
-    } catch (error) {
-      for (const item of batch) item.reject(error);
-      return;
-    }
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i];
-      if (outcome.ok) item.resolve(outcome.value as never);
-      else item.reject(outcome.error);
-    });
+    this.runner.flush();
   }
 
   // Hot-path statements are prepared once, on first use; the query builder would re-prepare on every call.
@@ -270,12 +241,15 @@ export class SqliteStore implements Store {
       .returning({ seq: t.webhookDeliveries.seq })
       .prepare(),
   );
-  private readonly insertDevMessage = this.prepared(() =>
-    this.db
-      .insert(t.devOutbox)
-      .values({ to: p("to"), channel: p("channel"), body: p("body"), code: p("code"), verificationSid: p("verificationSid"), attemptSid: p("attemptSid"), createdAt: p("createdAt") })
-      .prepare(),
-  );
+  private cachedService(sid: string): Service | null {
+    const cached = this.serviceCache.get(sid);
+    if (cached) return cached;
+    const row = this.serviceBySid().get({ sid });
+    if (!row) return null;
+    const service = Object.freeze(toService(row));
+    this.serviceCache.set(sid, service);
+    return service;
+  }
 
   /**
    * EXPLAIN QUERY PLAN of the statements every start, check and delivery runs. The planner has no
@@ -338,102 +312,6 @@ export class SqliteStore implements Store {
   private verificationEvent(type: string, row: VerificationRow, now: number, attempts?: AttemptRow[]): { verification: Verification; event: VerifyEvent } {
     const verification = attempts ? toVerification(row, attempts) : this.view(row);
     return { verification, event: this.event({ type, serviceSid: row.serviceSid, resourceSid: row.sid, data: verification, now }) };
-  }
-
-  async getSetting(key: string): Promise<string | null> {
-    return this.db.select().from(t.settings).where(eq(t.settings.key, key)).get()?.value ?? null;
-  }
-
-  async initSetting(key: string, value: string): Promise<string> {
-    this.db.insert(t.settings).values({ key, value }).onConflictDoNothing().run();
-    return (await this.getSetting(key)) as string;
-  }
-
-  async createService(service: Service): Promise<VerifyEvent> {
-    return this.write(() => {
-      this.db.insert(t.services).values(fromService(service)).run();
-      return this.event({ type: "service.created", serviceSid: service.sid, resourceSid: service.sid, data: service, now: service.dateCreated });
-    });
-  }
-
-  async updateService(sid: string, patch: Partial<ServiceSettings>, now: number) {
-    return this.write(() => {
-      this.serviceCache.delete(sid);
-      const row = this.db
-        .update(t.services)
-        .set({ ...fromSettings(patch), dateUpdated: now })
-        .where(eq(t.services.sid, sid))
-        .returning()
-        .get();
-      if (!row) return null;
-      const service = toService(row);
-      return { service, event: this.event({ type: "service.updated", serviceSid: sid, resourceSid: sid, data: service, now }) };
-    });
-  }
-
-  /**
-   * Parsed services by sid: every start and every delivery reads its service. The embedded store has one
-   * writer, this process (several instances need PostgreSQL), and updateService drops the entry in the
-   * transaction that changes the row, so nothing here can be stale. Frozen: callers share it.
-   */
-  private readonly serviceCache = new Map<string, Service>();
-
-  async getService(sid: string): Promise<Service | null> {
-    return this.cachedService(sid);
-  }
-
-  private cachedService(sid: string): Service | null {
-    const cached = this.serviceCache.get(sid);
-    if (cached) return cached;
-    const row = this.serviceBySid().get({ sid });
-    if (!row) return null;
-    const service = Object.freeze(toService(row));
-    this.serviceCache.set(sid, service);
-    return service;
-  }
-
-  async listServices(page: PageRequest) {
-    const after = decodeCursor(page.after);
-    const rows = this.db
-      .select()
-      .from(t.services)
-      .where(gt(t.services.seq, after))
-      .orderBy(asc(t.services.seq))
-      .limit(page.first + 1)
-      .all();
-    return pageOf(rows, page.first, toService);
-  }
-
-  async countServices(): Promise<number> {
-    return this.db.select({ n: sql<number>`count(*)` }).from(t.services).get()?.n ?? 0;
-  }
-
-  async createApiKey(key: ApiKey, keyHash: string): Promise<VerifyEvent> {
-    return this.write(() => {
-      this.db.insert(t.apiKeys).values({ ...key, keyHash }).run();
-      return this.event({ type: "api_key.created", serviceSid: key.serviceSid, resourceSid: key.sid, data: key, now: key.dateCreated });
-    });
-  }
-
-  async findApiKeyByHash(keyHash: string): Promise<ApiKey | null> {
-    const row = this.db.select().from(t.apiKeys).where(eq(t.apiKeys.keyHash, keyHash)).get();
-    return row ? toApiKey(row) : null;
-  }
-
-  async revokeApiKey(sid: string, serviceSid: string | null, now: number) {
-    return this.write(() => {
-      const scope = serviceSid ? and(eq(t.apiKeys.sid, sid), eq(t.apiKeys.serviceSid, serviceSid)) : eq(t.apiKeys.sid, sid);
-      const current = this.db.select().from(t.apiKeys).where(scope).get();
-      if (!current) return null;
-      if (current.revokedAt !== null) return { apiKey: toApiKey(current), event: null };
-      const row = this.db.update(t.apiKeys).set({ revokedAt: now }).where(eq(t.apiKeys.sid, sid)).returning().get();
-      const apiKey = toApiKey(row as typeof current);
-      return { apiKey, event: this.event({ type: "api_key.revoked", serviceSid: apiKey.serviceSid, resourceSid: sid, data: apiKey, now }) };
-    });
-  }
-
-  async listApiKeys(serviceSid: string): Promise<ApiKey[]> {
-    return this.db.select().from(t.apiKeys).where(eq(t.apiKeys.serviceSid, serviceSid)).orderBy(asc(t.apiKeys.seq)).all().map(toApiKey);
   }
 
   async startVerification(plan: StartPlan): Promise<StartOutcome> {
@@ -1214,29 +1092,5 @@ export class SqliteStore implements Store {
     return statsOf(byChannel, byCountry, attempts);
   }
 
-  async addDevMessage(message: OutboxMessage): Promise<void> {
-    await this.write(() => this.insertDevMessage().run({ ...message }));
-  }
-
-  async listDevMessages(to: string | null, limit: number) {
-    return this.db
-      .select()
-      .from(t.devOutbox)
-      .where(to ? eq(t.devOutbox.to, to) : undefined)
-      .orderBy(desc(t.devOutbox.seq))
-      .limit(limit)
-      .all()
-      .map(({ seq: _seq, ...m }) => ({ ...m, channel: m.channel as AttemptChannel }));
-  }
-
-  async listEvents(resourceSid: string): Promise<VerifyEvent[]> {
-    return this.db
-      .select()
-      .from(t.events)
-      .where(eq(t.events.resourceSid, resourceSid))
-      .orderBy(asc(t.events.seq))
-      .all()
-      .map(({ seq: _seq, ...e }) => ({ ...e, data: JSON.parse(e.data) }));
-  }
 }
 

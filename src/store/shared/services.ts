@@ -1,0 +1,93 @@
+import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
+import type { ApiKey, AttemptChannel, OutboxMessage, Service, ServiceSettings, VerifyEvent } from "../../domain/types.js";
+import type { Step } from "../../domain/unit.js";
+import { decodeCursor } from "../cursor.js";
+import type { PageRequest } from "../port.js";
+import { fromService, fromSettings, pageOf, toApiKey, toService } from "../rows.js";
+import { type Q, all, get, run, statement } from "./ops.js";
+import { record } from "./record.js";
+
+const p = sql.placeholder;
+
+export const serviceBySid = statement("service_by_sid", ({ db, t }) => db.select().from(t.services).where(eq(t.services.sid, p("sid"))));
+const insertDevMessage = statement("dev_message_insert", ({ db, t }) =>
+  db
+    .insert(t.devOutbox)
+    .values({ to: p("to"), channel: p("channel"), body: p("body"), code: p("code"), verificationSid: p("verificationSid"), attemptSid: p("attemptSid"), createdAt: p("createdAt") }),
+);
+
+/** Settings, services, API keys, the event log and the dev outbox: written once for both dialects. */
+export const services = {
+  *getSetting({ db, t }: Q, key: string): Step<string | null> {
+    return (yield* get(db.select().from(t.settings).where(eq(t.settings.key, key))))?.value ?? null;
+  },
+
+  *initSetting(q: Q, key: string, value: string): Step<string> {
+    yield* run(q.db.insert(q.t.settings).values({ key, value }).onConflictDoNothing());
+    return (yield* services.getSetting(q, key)) as string;
+  },
+
+  *create({ db, t }: Q, service: Service): Step<VerifyEvent> {
+    yield* run(db.insert(t.services).values(fromService(service)));
+    return yield* record("service.created", service.sid, service.sid, service, service.dateCreated);
+  },
+
+  *update({ db, t }: Q, sid: string, patch: Partial<ServiceSettings>, now: number): Step<{ service: Service; event: VerifyEvent } | null> {
+    const row = yield* get(db.update(t.services).set({ ...fromSettings(patch), dateUpdated: now }).where(eq(t.services.sid, sid)).returning());
+    if (!row) return null;
+    const service = toService(row);
+    return { service, event: yield* record("service.updated", sid, sid, service, now) };
+  },
+
+  *get(_q: Q, sid: string): Step<Service | null> {
+    const row = yield* serviceBySid.get({ sid });
+    return row ? toService(row) : null;
+  },
+
+  *list({ db, t }: Q, page: PageRequest) {
+    const rows = yield* all(db.select().from(t.services).where(gt(t.services.seq, decodeCursor(page.after))).orderBy(asc(t.services.seq)).limit(page.first + 1));
+    return pageOf(rows, page.first, toService);
+  },
+
+  *count({ db, t }: Q): Step<number> {
+    return (yield* get(db.select({ n: sql<number>`cast(count(*) as integer)` }).from(t.services)))?.n ?? 0;
+  },
+
+  *createApiKey({ db, t }: Q, key: ApiKey, keyHash: string): Step<VerifyEvent> {
+    yield* run(db.insert(t.apiKeys).values({ ...key, keyHash }));
+    return yield* record("api_key.created", key.serviceSid, key.sid, key, key.dateCreated);
+  },
+
+  *findApiKeyByHash({ db, t }: Q, keyHash: string): Step<ApiKey | null> {
+    const row = yield* get(db.select().from(t.apiKeys).where(eq(t.apiKeys.keyHash, keyHash)));
+    return row ? toApiKey(row) : null;
+  },
+
+  *revokeApiKey({ db, t }: Q, sid: string, serviceSid: string | null, now: number): Step<{ apiKey: ApiKey; event: VerifyEvent | null } | null> {
+    const scope = serviceSid ? and(eq(t.apiKeys.sid, sid), eq(t.apiKeys.serviceSid, serviceSid)) : eq(t.apiKeys.sid, sid);
+    const current = yield* get(db.select().from(t.apiKeys).where(scope), {});
+    if (!current) return null;
+    if (current.revokedAt !== null) return { apiKey: toApiKey(current), event: null };
+    const row = yield* get(db.update(t.apiKeys).set({ revokedAt: now }).where(eq(t.apiKeys.sid, sid)).returning());
+    const apiKey = toApiKey(row as typeof current);
+    return { apiKey, event: yield* record("api_key.revoked", apiKey.serviceSid, sid, apiKey, now) };
+  },
+
+  *listApiKeys({ db, t }: Q, serviceSid: string): Step<ApiKey[]> {
+    return (yield* all(db.select().from(t.apiKeys).where(eq(t.apiKeys.serviceSid, serviceSid)).orderBy(asc(t.apiKeys.seq)))).map(toApiKey);
+  },
+
+  *listEvents({ db, t }: Q, resourceSid: string): Step<VerifyEvent[]> {
+    const rows = yield* all(db.select().from(t.events).where(eq(t.events.resourceSid, resourceSid)).orderBy(asc(t.events.seq)));
+    return rows.map(({ seq: _seq, ...e }) => ({ ...e, data: JSON.parse(e.data) }));
+  },
+
+  *addDevMessage(_q: Q, message: OutboxMessage): Step<void> {
+    yield* insertDevMessage.run({ ...message });
+  },
+
+  *listDevMessages({ db, t }: Q, to: string | null, limit: number): Step<OutboxMessage[]> {
+    const rows = yield* all(db.select().from(t.devOutbox).where(to ? eq(t.devOutbox.to, to) : undefined).orderBy(desc(t.devOutbox.seq)).limit(limit));
+    return rows.map(({ seq: _seq, ...m }) => ({ ...m, channel: m.channel as AttemptChannel }));
+  },
+};
