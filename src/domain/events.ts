@@ -57,3 +57,21 @@ export const deliveryEvent = (status: DeliveryStatus) => `delivery.${status.toLo
 export function newEvent(type: EventType, serviceSid: string, resourceSid: string, data: object, now: number): VerifyEvent {
   return { sid: newSid("EV"), type, serviceSid, resourceSid, occurredAt: now, data: data as Record<string, unknown> };
 }
+
+type Owned = { sid: string; serviceSid: string };
+
+/**
+ * Constructors of the events that record a resource's life (created, updated, revoked…). Events of a
+ * state machine's transitions are chosen by the machine (verification/machine.ts, factor/machine.ts).
+ */
+export const lifeEvents = {
+  serviceCreated: (service: { sid: string; dateCreated: number }) => newEvent("service.created", service.sid, service.sid, service, service.dateCreated),
+  serviceUpdated: (service: { sid: string }, now: number) => newEvent("service.updated", service.sid, service.sid, service, now),
+  apiKeyCreated: (key: Owned & { dateCreated: number }) => newEvent("api_key.created", key.serviceSid, key.sid, key, key.dateCreated),
+  apiKeyRevoked: (key: Owned, now: number) => newEvent("api_key.revoked", key.serviceSid, key.sid, key, now),
+  webhookCreated: (hook: Owned & { dateCreated: number }) => newEvent("webhook.created", hook.serviceSid, hook.sid, hook, hook.dateCreated),
+  webhookUpdated: (hook: Owned, now: number) => newEvent("webhook.updated", hook.serviceSid, hook.sid, hook, now),
+  webhookDeleted: (hook: Owned, now: number) => newEvent("webhook.deleted", hook.serviceSid, hook.sid, hook, now),
+  fraudBlocked: (block: Owned & { dateCreated: number }, data: Record<string, unknown>) => newEvent("fraud_guard.blocked", block.serviceSid, block.sid, { ...block, ...data }, block.dateCreated),
+  fraudLifted: (block: Owned, now: number) => newEvent("fraud_guard.lifted", block.serviceSid, block.sid, block, now),
+};

@@ -1,5 +1,4 @@
 import { and, eq, sql } from "drizzle-orm";
-import { type EventType, newEvent } from "../../domain/events.js";
 import type { VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
 import { wantsEvent } from "../rows.js";
@@ -30,11 +29,11 @@ export const insertJob = statement("outbox_insert", ({ db, t }) =>
 export const recordStatements = { webhooksOf };
 
 /**
- * Writes one event in the unit's transaction, with a delivery and an outbox job for each enabled webhook
+ * Writes one event (made by the domain: domain/events.ts and the state machines) in the unit's transaction, with a delivery and an outbox job for each enabled webhook
  * that wants it, and hands it to the runner to publish after commit.
  */
-export function* record(type: EventType, serviceSid: string, resourceSid: string, data: object, now: number): Step<VerifyEvent> {
-  const event = newEvent(type, serviceSid, resourceSid, data, now);
+export function* record(event: VerifyEvent): Step<VerifyEvent> {
+  const { type, serviceSid, occurredAt: now } = event;
   yield* insertEvent.run({ ...event, data: JSON.stringify(event.data) });
   for (const hook of yield* webhooksOf.all({ serviceSid })) {
     if (!wantsEvent(JSON.parse(hook.eventTypes) as string[], type)) continue;

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
+import { lifeEvents } from "../../domain/events.js";
 import type { ApiKey, AttemptChannel, OutboxMessage, Service, ServiceSettings, VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
 import { decodeCursor } from "../cursor.js";
@@ -29,14 +30,14 @@ export const services = {
 
   *create({ db, t }: Q, service: Service): Step<VerifyEvent> {
     yield* run(db.insert(t.services).values(fromService(service)));
-    return yield* record("service.created", service.sid, service.sid, service, service.dateCreated);
+    return yield* record(lifeEvents.serviceCreated(service));
   },
 
   *update({ db, t }: Q, sid: string, patch: Partial<ServiceSettings>, now: number): Step<{ service: Service; event: VerifyEvent } | null> {
     const row = yield* get(db.update(t.services).set({ ...fromSettings(patch), dateUpdated: now }).where(eq(t.services.sid, sid)).returning());
     if (!row) return null;
     const service = toService(row);
-    return { service, event: yield* record("service.updated", sid, sid, service, now) };
+    return { service, event: yield* record(lifeEvents.serviceUpdated(service, now)) };
   },
 
   *get(_q: Q, sid: string): Step<Service | null> {
@@ -55,7 +56,7 @@ export const services = {
 
   *createApiKey({ db, t }: Q, key: ApiKey, keyHash: string): Step<VerifyEvent> {
     yield* run(db.insert(t.apiKeys).values({ ...key, keyHash }));
-    return yield* record("api_key.created", key.serviceSid, key.sid, key, key.dateCreated);
+    return yield* record(lifeEvents.apiKeyCreated(key));
   },
 
   *findApiKeyByHash({ db, t }: Q, keyHash: string): Step<ApiKey | null> {
@@ -70,7 +71,7 @@ export const services = {
     if (current.revokedAt !== null) return { apiKey: toApiKey(current), event: null };
     const row = yield* get(db.update(t.apiKeys).set({ revokedAt: now }).where(eq(t.apiKeys.sid, sid)).returning());
     const apiKey = toApiKey(row as typeof current);
-    return { apiKey, event: yield* record("api_key.revoked", apiKey.serviceSid, sid, apiKey, now) };
+    return { apiKey, event: yield* record(lifeEvents.apiKeyRevoked(apiKey, now)) };
   },
 
   *listApiKeys({ db, t }: Q, serviceSid: string): Step<ApiKey[]> {
