@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DeviceKey, deviceToken, generateDeviceKey } from "../src/device/kit.js";
-import { accessRules } from "../src/server/access.js";
+import { accessRules } from "../src/domain/access/rules.js";
 import { ADMIN_KEY, type GraphQLResponse, type TestGateway, startGateway, subscribeWs } from "./support/gateway.js";
 
 // Every operation of the schema × every kind of token of two services (API.md "Authentication"):

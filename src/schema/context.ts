@@ -7,7 +7,7 @@ import type { FactorFlow } from "../domain/factor/factors.js";
 import type { PushNotifier } from "../providers/push/notifier.js";
 import type { WebhookDirectory } from "../domain/webhook/directory.js";
 import type { EventBus } from "../realtime/bus.js";
-import type { Principal } from "../server/auth.js";
+import type { Principal } from "../domain/access/principal.js";
 import type { Store } from "../store/port.js";
 
 /** What resolvers may reach: the domain's entry points, never SQL or HTTP. */

@@ -1,5 +1,5 @@
 import type { OutboxMessage } from "../domain/types.js";
-import { authorize } from "../server/access.js";
+import { authorize } from "../domain/access/rules.js";
 import { builder } from "./builder.js";
 import { pageSize } from "./connection.js";
 import { AttemptChannelEnum } from "./verification.js";

@@ -2,7 +2,7 @@ import { notFound } from "../domain/errors.js";
 import type { VerifyEvent } from "../domain/types.js";
 import { topics } from "../realtime/bus.js";
 import { eventStream } from "../realtime/live.js";
-import { authorize, inScope } from "../server/access.js";
+import { authorize, inScope } from "../domain/access/rules.js";
 import { builder } from "./builder.js";
 
 const VerifyEventRef = builder.objectRef<VerifyEvent>("VerifyEvent").implement({

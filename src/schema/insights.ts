@@ -1,6 +1,6 @@
 import { invalidParameter, notFound } from "../domain/errors.js";
 import type { ConversionGroup, FraudBlock, VerificationAttempt, VerificationStats } from "../domain/types.js";
-import { authorize, inScope, serviceScope } from "../server/access.js";
+import { authorize, inScope, serviceScope } from "../domain/access/rules.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
 import { ChannelEnum, FraudGuardLevelEnum } from "./service.js";

@@ -1,7 +1,7 @@
 import { notFound } from "../domain/errors.js";
 import { enablableChannels } from "../domain/service/settings.js";
 import { type TotpServiceSettings, type ApiKey, type GeoPermission, type NamedRateLimit, type PasskeySettings, type RateLimitBucket, type RateLimitSettings, type Service, type TestNumber, channelNames, fraudGuardLevels, geoChannels } from "../domain/types.js";
-import { authorize, inScope, serviceScope } from "../server/access.js";
+import { authorize, inScope, serviceScope } from "../domain/access/rules.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
 import { describedValues } from "./describe.js";

@@ -8,8 +8,8 @@ import {
 } from "../domain/types.js";
 import { liveState } from "../realtime/live.js";
 import { topics } from "../realtime/bus.js";
-import { authorize, canSee, inScope, serviceScope } from "../server/access.js";
-import { forbidden, issueClientToken } from "../server/auth.js";
+import { authorize, canSee, inScope, serviceScope } from "../domain/access/rules.js";
+import { forbidden, issueClientToken } from "../domain/access/principal.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
 import { ChannelEnum } from "./service.js";

@@ -1,6 +1,6 @@
 import { notFound } from "../domain/errors.js";
 import { type Webhook, type WebhookDelivery, webhookDeliveryStatuses } from "../domain/types.js";
-import { authorize, inScope, serviceScope } from "../server/access.js";
+import { authorize, inScope, serviceScope } from "../domain/access/rules.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageOfList, pageSize, pagingArgs } from "./connection.js";
 import { describedValues } from "./describe.js";

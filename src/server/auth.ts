@@ -1,59 +1,14 @@
 import type { Clock } from "../domain/clock.js";
+import { ACCESS_PREFIX, ANONYMOUS, CLIENT_PREFIX, type AccessTokenClaims, type ClientTokenClaims, type DeviceKeyLookup, type Principal, unauthenticated } from "../domain/access/principal.js";
+export * from "../domain/access/principal.js";
 import { hashApiKey, type Keyring, safeEqual, sign } from "../domain/crypto.js";
 import { VerifyError } from "../domain/errors.js";
 import type { KeyObject } from "node:crypto";
 import { unverifiedSubject, verifyDeviceToken } from "../domain/factor/push.js";
-import type { FactorType } from "../domain/types.js";
 import type { Logger } from "pino";
 import { topics } from "../realtime/bus.js";
 import type { TokenLife } from "../realtime/live.js";
 import type { Store } from "../store/port.js";
-
-/** Who is calling, and what they may touch (API.md "Authentication"). */
-export type Principal =
-  | { kind: "anonymous" }
-  | { kind: "admin" }
-  | { kind: "apiKey"; keySid: string; serviceSid: string }
-  | { kind: "client"; resourceSid: string; serviceSid: string; expiresAt: number }
-  /** A device app enrolling: createFactor for one identity and factor type. */
-  | { kind: "access"; serviceSid: string; identity: string; factorType: FactorType; expiresAt: number }
-  /** A push device, by a JWT signed with its factor's key: its own factor and challenges. */
-  | { kind: "device"; serviceSid: string; factorSid: string; expiresAt: number };
-// expiresAt (epoch ms): when a token that expires stops working, and every stream it opened ends.
-
-export const ANONYMOUS: Principal = { kind: "anonymous" };
-const CLIENT_PREFIX = "vgc_";
-const ACCESS_PREFIX = "vgt_";
-
-export interface AccessTokenClaims {
-  svc: string;
-  idn: string;
-  ft: FactorType;
-  /** Expiry, epoch seconds. */
-  exp: number;
-}
-
-/** Access tokens are stateless too: createFactor for one identity and factor type, 60–300 s. */
-export function issueAccessToken(keys: Keyring, claims: AccessTokenClaims): string {
-  const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
-  return `${ACCESS_PREFIX}${payload}.${sign(keys, `access:${payload}`)}`;
-}
-
-/** Finds a push factor's key by sid, so a device token can be checked. */
-export type DeviceKeyLookup = (factorSid: string) => Promise<{ serviceSid: string; key: KeyObject } | null>;
-
-export interface ClientTokenClaims {
-  sid: string;
-  svc: string;
-  /** Expiry, epoch seconds. */
-  exp: number;
-}
-
-/** Client tokens are stateless: HMAC-signed claims bound to one resource, valid until its expiry + 5 min. */
-export function issueClientToken(keys: Keyring, claims: ClientTokenClaims): string {
-  const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
-  return `${CLIENT_PREFIX}${payload}.${sign(keys, payload)}`;
-}
 
 /** Where refused tokens are reported: the kind, the reason and the sids involved, never the token. */
 export type SecurityLog = Pick<Logger, "info" | "warn">;
@@ -138,9 +93,6 @@ export class Authenticator {
     return { kind: "client", resourceSid: claims.sid, serviceSid: claims.svc, expiresAt: claims.exp * 1000 };
   }
 }
-
-export const unauthenticated = (message = "A valid bearer token is required.") => new VerifyError("UNAUTHENTICATED", message);
-export const forbidden = (message = "This token may not call this operation.") => new VerifyError("FORBIDDEN", message);
 
 /**
  * How long a principal's streams may live: an API key until its revocation, a device token until it

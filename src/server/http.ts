@@ -11,7 +11,7 @@ import type { HttpConfig, SubscriptionLimits } from "../config.js";
 import { VerifyError, invalidParameter } from "../domain/errors.js";
 import { StreamLedger, untilTokenEnds } from "../realtime/live.js";
 import type { Gateway, GatewayContext } from "../schema/context.js";
-import { isOperation, refusal } from "./access.js";
+import { isOperation, refusal } from "../domain/access/rules.js";
 import { ANONYMOUS, type Authenticator, type Principal, forbidden, tokenLife, unauthenticated } from "./auth.js";
 import type { Metrics } from "./metrics.js";
 import { pagePolicy } from "./csp.js";

@@ -1,4 +1,4 @@
-import { type Principal, forbidden, unauthenticated } from "./auth.js";
+import { type Principal, forbidden, unauthenticated } from "./principal.js";
 
 /**
  * Who may call each operation: the one home of that rule (API.md "Authentication", README "The API in
