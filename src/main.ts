@@ -10,7 +10,7 @@ import { openStore } from "./store/open.js";
 async function main(command: string): Promise<void> {
   switch (command) {
     case "device": {
-      const { deviceCommand } = await import("./device/cli.js");
+      const { deviceCommand } = await import("./client/device/cli.js");
       await deviceCommand(process.argv.slice(3));
       return;
     }

@@ -1,6 +1,6 @@
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DeviceKey, deviceToken, generateDeviceKey } from "../src/device/kit.js";
+import { type DeviceKey, deviceToken, generateDeviceKey } from "../src/client/device/kit.js";
 import { ADMIN_KEY, type TestGateway, errorCode, startGateway } from "./support/gateway.js";
 
 // Issue 14, items 8, 14, 15 and the security-event logs of tokens and denied access.

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DeviceKey, deviceToken, generateDeviceKey } from "../src/device/kit.js";
+import { type DeviceKey, deviceToken, generateDeviceKey } from "../src/client/device/kit.js";
 import { accessRules } from "../src/domain/access/rules.js";
 import { ADMIN_KEY, type GraphQLResponse, type TestGateway, startGateway, subscribeWs } from "./support/gateway.js";
 

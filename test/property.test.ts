@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/domain/clock.js";
 import { errorCodes } from "../src/domain/errors.js";
-import { deviceToken, generateDeviceKey } from "../src/device/kit.js";
+import { deviceToken, generateDeviceKey } from "../src/client/device/kit.js";
 import { START, type TestGateway, startGateway } from "./support/gateway.js";
 import { startHttpPeer } from "./support/peers.js";
 

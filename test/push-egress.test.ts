@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DeviceClient } from "../src/device/kit.js";
+import { DeviceClient } from "../src/client/device/kit.js";
 import { type TestGateway, startGateway } from "./support/gateway.js";
 
 // A device app chooses its Web Push endpoint, so it must not make the gateway dial its own network: the

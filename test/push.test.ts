@@ -10,7 +10,7 @@ import { join } from "node:path";
 import ece from "http_ece";
 import { CompactSign, decodeJwt, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChallengeView, DeviceClient, deviceToken, generateDeviceKey, signAnswer } from "../src/device/kit.js";
+import { type ChallengeView, DeviceClient, deviceToken, generateDeviceKey, signAnswer } from "../src/client/device/kit.js";
 import { ADMIN_KEY, type TestGateway, errorCode, startGateway, subscribeWs } from "./support/gateway.js";
 
 // A real push service stand-in over HTTPS (its own certificate, trusted through PUSH_TLS_CA_FILE): the

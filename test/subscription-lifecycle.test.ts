@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { deviceToken, generateDeviceKey } from "../src/device/kit.js";
+import { deviceToken, generateDeviceKey } from "../src/client/device/kit.js";
 import { type TestGateway, startGateway, subscribeSse, subscribeWs } from "./support/gateway.js";
 
 // Issue 14, items 6 and 7: a stream lives no longer than the token that opened it, and nobody holds

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/domain/clock.js";
-import { verifyWebhook } from "../src/webhooks.js";
+import { verifyWebhook } from "../src/client/webhooks.js";
 import { CHECK, START, type TestGateway, errorCode, startAndReadCode, startGateway } from "./support/gateway.js";
 import { httpPeers } from "./support/peers.js";
 
