@@ -8,7 +8,7 @@ import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { Webhook } from "../types.js";
 import { parseInput } from "../validation.js";
-import { literalInternalHost } from "../../providers/egress/guard.js";
+import { literalInternalHost } from "../policy/addresses.js";
 
 /** Families a webhook may subscribe to, each as `family.*` or one exact type (`verification.approved`). */
 export const webhookEventFamilies = ["verification", "delivery", "factor", "challenge", "fraud_guard"] as const;
