@@ -38,6 +38,7 @@ import { openStore } from "./store/open.js";
 import { Dispatcher } from "./workers/dispatcher.js";
 import { RateLimits } from "./domain/policy/limits.js";
 import { WebhookDirectory } from "./domain/webhook/directory.js";
+import { Records } from "./domain/records.js";
 import { httpCarrierLookup, noCarrierLookup } from "./domain/policy/lookup.js";
 import { ExpirySweeper } from "./workers/sweeper.js";
 
@@ -154,7 +155,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   factorsRef = factors;
   const notifier = new PushNotifier({ vapid: await loadVapidKeys({ configured: config.webPush, store, keys }), subject: config.webPush.subject, caFile: config.webPush.caFile, webPushPolicy, logger, fcm: config.fcm, apns: config.apns });
   const webhooks = new WebhookDirectory({ store, clock, keys, sink, services, allowInternal: config.webhookPrivateNetworks });
-  const gateway: Gateway = { store, services, verifications, passkeys, factors, notifier, webhooks, bus, keys, clock };
+  const gateway: Gateway = { records: new Records(store), services, verifications, passkeys, factors, notifier, webhooks, bus, keys, clock };
 
   const adminKeyHash = await bootstrapAdminKey(config, store, announce);
   // The first start of an empty store creates "Default"; instances starting together elect one creator.

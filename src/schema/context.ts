@@ -8,11 +8,11 @@ import type { PushNotifier } from "../providers/push/notifier.js";
 import type { WebhookDirectory } from "../domain/webhook/directory.js";
 import type { EventBus } from "../realtime/bus.js";
 import type { Principal } from "../domain/access/principal.js";
-import type { Store } from "../store/port.js";
+import type { Records } from "../domain/records.js";
 
 /** What resolvers may reach: the domain's entry points, never SQL or HTTP. */
 export interface Gateway {
-  store: Store;
+  records: Records;
   services: ServiceDirectory;
   verifications: VerificationFlow;
   passkeys: PasskeyFlow;

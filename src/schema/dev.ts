@@ -25,7 +25,7 @@ builder.queryFields((t) => ({
     args: { to: t.arg.string({ description: "Only messages to this recipient (as stored: E.164 or the address)" }), first: t.arg.int({ description: "How many, 1–100 (default 20); else INVALID_PARAMETER (field `first`)" }) },
     resolve: async (_, args, { principal, gateway }) => {
       authorize(principal, "devOutbox");
-      return gateway.store.listDevMessages(args.to ?? null, pageSize(args.first));
+      return gateway.records.devMessages(args.to ?? null, pageSize(args.first));
     },
   }),
 }));

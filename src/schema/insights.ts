@@ -128,7 +128,7 @@ builder.queryFields((t) => ({
       const first = pageSize(args.first);
       if (!inScope(authorize(principal, "verificationAttempts"), args.serviceSid)) return emptyPage<VerificationAttempt>();
       const f = args.filter ?? {};
-      return gateway.store.listVerificationAttempts(
+      return gateway.records.attempts(
         args.serviceSid,
         {
           dateCreatedAfter: ms(f.dateCreatedAfter, "dateCreatedAfter"),
@@ -158,7 +158,7 @@ builder.queryFields((t) => ({
       const to = ms(args.dateCreatedBefore, "dateCreatedBefore") ?? gateway.clock.now() + 1;
       const from = ms(args.dateCreatedAfter, "dateCreatedAfter") ?? to - 30 * DAY_MS;
       if (from > to) throw invalidParameter("dateCreatedAfter", "Invalid parameter `dateCreatedAfter`: after dateCreatedBefore.");
-      const stats = await gateway.store.verificationStats(args.serviceSid, { from, to, channel: args.channel ?? null, country: args.country ? args.country.toUpperCase() : null });
+      const stats = await gateway.records.stats(args.serviceSid, { from, to, channel: args.channel ?? null, country: args.country ? args.country.toUpperCase() : null });
       return { ...stats, from, to };
     },
   }),
@@ -174,7 +174,7 @@ builder.queryFields((t) => ({
     resolve: async (_, args, { principal, gateway }) => {
       const first = pageSize(args.first);
       if (!inScope(authorize(principal, "fraudBlocks"), args.serviceSid)) return emptyPage<FraudBlock>();
-      return gateway.store.listFraudBlocks(args.serviceSid, args.active ? gateway.clock.now() : null, { first, after: args.after ?? null });
+      return gateway.records.fraudBlocks(args.serviceSid, args.active ? gateway.clock.now() : null, { first, after: args.after ?? null });
     },
   }),
 }));

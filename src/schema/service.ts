@@ -262,14 +262,14 @@ builder.queryFields((t) => ({
         const own = args.after ? null : await gateway.services.get(p.serviceSid);
         return own ? { edges: [{ cursor: "", node: own }], hasNextPage: false, endCursor: null } : emptyPage<Service>();
       }
-      return gateway.store.listServices({ first, after: args.after ?? null });
+      return gateway.records.services({ first, after: args.after ?? null });
     },
   }),
   apiKeys: t.field({
     type: [ApiKeyRef],
     description: "The service's API keys (records only; keys are never shown again); empty when out of scope. Admin, or a key of that service; client, access and device tokens: FORBIDDEN.",
     args: { serviceSid: t.arg.id({ required: true, description: "The service (VA…)" }) },
-    resolve: async (_, { serviceSid }, { principal, gateway }) => (inScope(authorize(principal, "apiKeys"), serviceSid) ? gateway.store.listApiKeys(serviceSid) : []),
+    resolve: async (_, { serviceSid }, { principal, gateway }) => (inScope(authorize(principal, "apiKeys"), serviceSid) ? gateway.records.apiKeys(serviceSid) : []),
   }),
 }));
 

@@ -206,7 +206,7 @@ builder.queryFields((t) => ({
     resolve: async (_, args, { principal, gateway }) => {
       const first = pageSize(args.first);
       if (!inScope(authorize(principal, "verifications"), args.serviceSid)) return emptyPage<Verification>();
-      return gateway.store.listVerifications(args.serviceSid, args.filter ?? {}, { first, after: args.after ?? null });
+      return gateway.records.verifications(args.serviceSid, args.filter ?? {}, { first, after: args.after ?? null });
     },
   }),
 }));

@@ -83,7 +83,7 @@ builder.queryFields((t) => ({
       after: t.arg.string({ description: pagingArgs.after }),
     },
     resolve: async (_, args, { principal, gateway }) => {
-      const list = inScope(authorize(principal, "webhooks"), args.serviceSid) ? await gateway.store.listWebhooks(args.serviceSid) : [];
+      const list = inScope(authorize(principal, "webhooks"), args.serviceSid) ? await gateway.records.webhooks(args.serviceSid) : [];
       return pageOfList(list, pageSize(args.first), args.after ?? null);
     },
   }),
@@ -102,7 +102,7 @@ builder.queryFields((t) => ({
       const p = authorize(principal, "webhookDeliveries");
       const webhook = await gateway.webhooks.get(args.webhookSid);
       if (!webhook || !inScope(p, webhook.serviceSid)) return emptyPage<WebhookDelivery>();
-      return gateway.store.listWebhookDeliveries(webhook.sid, args.status ?? null, { first, after: args.after ?? null });
+      return gateway.records.webhookDeliveries(webhook.sid, args.status ?? null, { first, after: args.after ?? null });
     },
   }),
 }));

@@ -1,0 +1,45 @@
+import type { WebhookDeliveryStatus } from "./types.js";
+import type { AttemptFilter, PageRequest, StatsFilter, Store, VerificationFilter } from "../store/port.js";
+
+/** The store's read side that the API lists from. */
+export type RecordsPort = Pick<
+  Store,
+  "listServices" | "listApiKeys" | "listVerifications" | "listVerificationAttempts" | "verificationStats" | "listFraudBlocks" | "listWebhooks" | "listWebhookDeliveries" | "listDevMessages"
+>;
+
+/**
+ * The lists and reports the API reads (history, logs, statistics): resolvers check access, then ask here;
+ * they never reach the store themselves.
+ */
+export class Records {
+  constructor(private readonly store: RecordsPort) {}
+
+  services(page: PageRequest) {
+    return this.store.listServices(page);
+  }
+  apiKeys(serviceSid: string) {
+    return this.store.listApiKeys(serviceSid);
+  }
+  verifications(serviceSid: string, filter: VerificationFilter, page: PageRequest) {
+    return this.store.listVerifications(serviceSid, filter, page);
+  }
+  attempts(serviceSid: string, filter: AttemptFilter, page: PageRequest) {
+    return this.store.listVerificationAttempts(serviceSid, filter, page);
+  }
+  stats(serviceSid: string, filter: StatsFilter) {
+    return this.store.verificationStats(serviceSid, filter);
+  }
+  /** `activeAt`: only blocks still in force then (null: all). */
+  fraudBlocks(serviceSid: string, activeAt: number | null, page: PageRequest) {
+    return this.store.listFraudBlocks(serviceSid, activeAt, page);
+  }
+  webhooks(serviceSid: string) {
+    return this.store.listWebhooks(serviceSid);
+  }
+  webhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest) {
+    return this.store.listWebhookDeliveries(webhookSid, status, page);
+  }
+  devMessages(to: string | null, limit: number) {
+    return this.store.listDevMessages(to, limit);
+  }
+}
