@@ -12,12 +12,11 @@ import { ServiceDirectory } from "./domain/service/directory.js";
 import { DEFAULT_SERVICE_NAME } from "./domain/service/settings.js";
 import { VerificationFlow } from "./domain/verification/flow.js";
 import { PasskeyFlow } from "./domain/factor/passkeys.js";
-import { FactorFlow, pushConfig } from "./domain/factor/factors.js";
+import { FactorFlow } from "./domain/factor/factors.js";
 import { VerifyError } from "./domain/errors.js";
 import { parseEmail, parsePhone } from "./domain/verification/address.js";
 import { PushNotifier, loadVapidKeys } from "./providers/push/notifier.js";
 import { type WebPushPolicy, enrolmentRefusal } from "./providers/push/endpoints.js";
-import { publicChallenge } from "./store/rows.js";
 import { CallScript } from "./channels/call/script.js";
 import type { DeliveryChannel } from "./domain/types.js";
 import { buildTransports } from "./providers/registry.js";
@@ -35,7 +34,12 @@ import { buildHttp } from "./server/http.js";
 import { Metrics } from "./server/metrics.js";
 import type { Store } from "./store/port.js";
 import { openStore } from "./store/open.js";
-import { Dispatcher } from "./workers/dispatcher.js";
+import { OutboxRunner } from "./workers/outbox/runner.js";
+import { deliveryJob } from "./workers/jobs/delivery.js";
+import { webhookJob } from "./workers/jobs/webhook.js";
+import { snaFallbackJob } from "./workers/jobs/sna-fallback.js";
+import { pushNoticeJob } from "./workers/jobs/push-notice.js";
+import { challengeFallbackJob } from "./workers/jobs/challenge-fallback.js";
 import { RateLimits } from "./domain/policy/limits.js";
 import { WebhookDirectory } from "./domain/webhook/directory.js";
 import { Records } from "./domain/records.js";
@@ -70,7 +74,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const bus = new EventBus(redis ? new RedisRelay(redis) : undefined);
   const dependencies = async () => ({ store: await reachable(store), ...(redis ? { redis: redis.up } : {}) });
   const metrics = new Metrics(() => bus.listeners, () => store.pendingJobCount(), dependencies);
-  let dispatcher: Dispatcher | undefined;
+  let dispatcher: OutboxRunner | undefined;
   // Any event may have queued webhook deliveries with it (and starts queue messages): wake the outbox.
   const wakeDispatcher: EventSink = { publish: () => dispatcher?.wake() };
   // A silent challenge's fallback verification, once approved, approves its challenge.
@@ -166,42 +170,21 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   if (config.env === "production") await refuseDevOutboxInProduction(store, transports.devChannels);
 
   const callScript = new CallScript(keys, publicUrl);
-  dispatcher = new Dispatcher({
+  const retries = { maxTries: d.maxTries };
+  const routing = { rcs: transports.rcs, whatsappFallbackToSms: d.whatsappFallbackToSms };
+  dispatcher = new OutboxRunner({
     store,
     clock,
-    keys,
-    sink,
-    providers: transports.providers,
-    routing: { rcs: transports.rcs, whatsappFallbackToSms: d.whatsappFallbackToSms },
-    callScript,
     logger,
     leaseMs: d.leaseMs,
-    maxTries: d.maxTries,
-    sendTimeoutMs: d.timeoutMs,
-    handlers: {
-      push_notify: async (job) => {
-        const challenge = await store.getChallenge(job.refSid);
-        const factor = challenge?.factorSid ? await store.getFactor(challenge.factorSid) : null;
-        if (!challenge || !factor || challenge.status !== "PENDING" || challenge.expiresAt <= clock.now()) return { done: true };
-        const result = await notifier.notify(pushConfig(factor), publicChallenge(challenge), clock.now());
-        return result.sent ? { done: true } : { done: false, retry: result.retry, reason: result.reason };
-      },
-      challenge_fallback: async (job) => {
-        try {
-          await factors.runFallback(job.refSid);
-          return { done: true };
-        } catch (error) {
-          // A refusal (send cap, disabled channel…) will not change by retrying; anything else may,
-          // a store that was unavailable included.
-          const refused = error instanceof VerifyError && error.code !== "SERVICE_UNAVAILABLE";
-          return { done: false, retry: !refused, reason: error instanceof Error ? error.message : String(error) };
-        }
-      },
+    // One line per job kind.
+    jobs: {
+      delivery: deliveryJob({ store, clock, keys, sink, logger, providers: transports.providers, routing, callScript, testProvider: transports.devOutbox, sendTimeoutMs: d.timeoutMs, onDelivered: (channel, ms) => metrics.delivered(channel, ms), ...retries }),
+      webhook: webhookJob({ store, clock, keys, logger, maxTries: config.webhookMaxTries, timeoutMs: d.timeoutMs, allowInternal: config.webhookPrivateNetworks }),
+      sna_fallback: snaFallbackJob({ store, clock, sink, ...retries }),
+      push_notify: pushNoticeJob({ store, clock, notifier, ...retries }),
+      challenge_fallback: challengeFallbackJob({ factors, ...retries }),
     },
-    testProvider: transports.devOutbox,
-    webhookMaxTries: config.webhookMaxTries,
-    webhookAllowInternal: config.webhookPrivateNetworks,
-    onDelivered: (channel, latencyMs) => metrics.delivered(channel, latencyMs),
   });
   const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });
   const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash, deviceKey: (sid) => factors.deviceKey(sid), log: logger });
