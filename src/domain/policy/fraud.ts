@@ -105,3 +105,12 @@ export function judgeTraffic(level: FraudGuardLevel, traffic: PrefixTraffic): Fr
   const durationMs = Math.min(MAX_BLOCK_MS, MIN_BLOCK_MS * 2 ** severity);
   return { reason: verdict.reason, severity, durationMs, detail: verdict.detail };
 }
+
+/**
+ * Lifting a block (a false positive) ends it now. A block already over is left as it is: null, nothing
+ * to write and no event.
+ */
+export function liftBlock(block: FraudBlock, now: number): FraudBlock | null {
+  if (block.blockedUntil <= now) return null;
+  return { ...block, blockedUntil: now, liftedAt: now };
+}

@@ -292,7 +292,6 @@ export class VerificationFlow {
   async liftFraudBlock(sid: string, serviceScope: string | null): Promise<FraudBlock | null> {
     if (!isSid(sid, "FB")) return null;
     const lifted = await this.deps.store.liftFraudBlock(sid, serviceScope, this.deps.clock.now());
-    if (lifted?.event) this.deps.sink.publish([lifted.event]);
     return lifted?.block ?? null;
   }
 
@@ -339,7 +338,6 @@ export class VerificationFlow {
         { sid: newSid("FB"), serviceSid: service.sid, prefix, reason: verdict.reason, severity: verdict.severity, level: service.fraudGuard, blockedUntil: now + verdict.durationMs, dateCreated: now, liftedAt: null },
         { detail: verdict.detail, traffic },
       );
-      if (recorded.event) this.deps.sink.publish([recorded.event]);
       block = recorded.block;
     }
     const retryAfterSeconds = Math.max(1, Math.ceil((block.blockedUntil - now) / 1000));

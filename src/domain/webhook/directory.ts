@@ -59,7 +59,7 @@ export class WebhookDirectory {
     const webhook: Webhook = { sid: newSid("WH"), serviceSid: input.serviceSid, url: input.url, eventTypes: input.eventTypes, enabled: input.enabled ?? true, dateCreated: now, dateUpdated: now };
     // Standard Webhooks secrets: whsec_ + base64 of 24 random bytes.
     const secret = `whsec_${randomBytes(24).toString("base64")}`;
-    this.deps.sink.publish([await this.deps.store.createWebhook(webhook, seal(this.deps.keys, secret, webhook.sid))]);
+    await this.deps.store.createWebhook(webhook, seal(this.deps.keys, secret, webhook.sid));
     return { webhook, secret };
   }
 
@@ -73,14 +73,12 @@ export class WebhookDirectory {
     };
     const updated = isSid(sid, "WH") ? await this.deps.store.updateWebhook(sid, serviceScope, patch, this.deps.clock.now()) : null;
     if (!updated) throw notFound("Webhook");
-    this.deps.sink.publish([updated.event]);
     return updated.webhook;
   }
 
   async delete(sid: string, serviceScope: string | null): Promise<Webhook> {
     const deleted = isSid(sid, "WH") ? await this.deps.store.deleteWebhook(sid, serviceScope, this.deps.clock.now()) : null;
     if (!deleted) throw notFound("Webhook");
-    this.deps.sink.publish([deleted.event]);
     return deleted.webhook;
   }
 

@@ -1,21 +1,15 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, ne, notExists, sql } from "drizzle-orm";
 import { type NodePgDatabase, drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { newSid } from "../../domain/ids.js";
 import { abandonedSend } from "../../domain/verification/abandoned.js";
-import type { ChallengeFallback, ChallengeStatus, FactorType, FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
+import type { ChallengeFallback, ChallengeStatus, FactorType, Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
 import type {
   AttemptClaim,
   ChallengeFailure,
   FactorFailure,
-  AttemptFilter,
-  PrefixTrafficQuery,
-  StatsFilter,
-  WebhookAttemptResult,
-  WebhookJob,
-  WebhookPatch,
   ChallengeRecord,
   ChallengeResponse,
   FactorRecord,
@@ -36,13 +30,11 @@ import type {
   Store,
   VerificationFilter,
 } from "../port.js";
-import { toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
+import { wantsEvent, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
 import * as t from "./schema.js";
 import { SharedStore } from "../shared/store.js";
 import { PgRunner } from "./runner.js";
 import { RateLimiterPostgres, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { PrefixCounts } from "../../domain/policy/fraud.js";
-import { attemptConditions, statsConditions, statsOf } from "../insights.js";
 import { reportingUnavailable } from "./availability.js";
 
 type Db = NodePgDatabase<typeof t>;
@@ -400,24 +392,6 @@ export class PgStore extends SharedStore implements Store {
     return pageOf(rows.map((row, i) => ({ ...row, view: views[i] })), page.first, (row) => row.view);
   }
 
-  async claimJobs(now: number, leaseMs: number, limit: number): Promise<OutboxJob[]> {
-    const o = t.outbox;
-    // Many instances claim at once; SKIP LOCKED hands each job to exactly one of them.
-    const due = this.db
-      .select({ id: o.id })
-      .from(o)
-      .where(and(lte(o.runAt, now), or(isNull(o.leaseUntil), lte(o.leaseUntil, now))))
-      .orderBy(asc(o.runAt), asc(o.id))
-      .limit(limit)
-      .for("update", { skipLocked: true });
-    const rows = await this.db
-      .update(o)
-      .set({ leaseUntil: now + leaseMs, tries: sql`${o.tries} + 1` })
-      .where(inArray(o.id, due))
-      .returning();
-    return rows.map((r) => ({ id: r.id, kind: r.kind as OutboxJob["kind"], refSid: r.refSid, tries: r.tries }));
-  }
-
   async deliveryContext(attemptSid: string): Promise<DeliveryContext | null> {
     const [attempt] = await this.db.select().from(t.sendAttempts).where(eq(t.sendAttempts.sid, attemptSid));
     if (!attempt) return null;
@@ -478,23 +452,6 @@ export class PgStore extends SharedStore implements Store {
       }
       return events;
     });
-  }
-
-  async retryJob(jobId: number, runAt: number, error: string): Promise<void> {
-    await this.db.update(t.outbox).set({ runAt, leaseUntil: null, lastError: error }).where(eq(t.outbox.id, jobId));
-  }
-
-  async extendLeases(jobIds: number[], until: number): Promise<void> {
-    if (jobIds.length > 0) await this.db.update(t.outbox).set({ leaseUntil: until }).where(inArray(t.outbox.id, jobIds));
-  }
-
-  async dropJob(jobId: number): Promise<void> {
-    await this.db.delete(t.outbox).where(eq(t.outbox.id, jobId));
-  }
-
-  async pendingJobCount(): Promise<number> {
-    const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(t.outbox);
-    return row?.n ?? 0;
   }
 
   private async factorRecord(q: Q, row: FactorRow): Promise<FactorRecord> {
@@ -750,191 +707,6 @@ export class PgStore extends SharedStore implements Store {
 
   rateLimiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract {
     return new RateLimiterPostgres({ ...options, storeClient: this.pool, tableName: "rate_limits", tableCreated: true });
-  }
-
-  async fraudBlocks(serviceSid: string, prefix: string, since: number): Promise<FraudBlock[]> {
-    const b = t.fraudBlocks;
-    const rows = await this.db
-      .select()
-      .from(b)
-      .where(and(eq(b.serviceSid, serviceSid), eq(b.prefix, prefix), gt(b.blockedUntil, since)))
-      .orderBy(desc(b.blockedUntil));
-    return rows.map(toFraudBlock);
-  }
-
-  async prefixTraffic(q: PrefixTrafficQuery): Promise<PrefixCounts> {
-    const v = t.verifications;
-    const approved = sql`${v.status} = 'APPROVED'`;
-    const recent = sql`${v.dateCreated} > ${q.recentStart}`;
-    const matured = sql`${recent} and ${v.dateCreated} <= ${q.maturedBefore}`;
-    const history = sql`${v.dateCreated} <= ${q.historyEnd}`;
-    const count = (condition: ReturnType<typeof sql>) => sql<number>`coalesce(sum(case when ${condition} then 1 else 0 end), 0)::int`;
-    const [traffic] = await this.db
-      .select({
-        recent: count(recent),
-        recentApproved: count(sql`${recent} and ${approved}`),
-        matured: count(matured),
-        maturedApproved: count(sql`${matured} and ${approved}`),
-        history: count(history),
-        historyApproved: count(sql`${history} and ${approved}`),
-      })
-      .from(v)
-      .where(and(eq(v.serviceSid, q.serviceSid), eq(v.prefix, q.prefix), gt(v.dateCreated, q.historyStart), eq(v.testMode, false)));
-    return traffic as PrefixCounts;
-  }
-
-  async recordFraudBlock(block: FraudBlock, data: Record<string, unknown>) {
-    return this.db.transaction(async (tx) => {
-      // Instances that detect the same burst at once write one block.
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`fraud:${block.serviceSid}:${block.prefix}`}))`);
-      const b = t.fraudBlocks;
-      const [active] = await tx
-        .select()
-        .from(b)
-        .where(and(eq(b.serviceSid, block.serviceSid), eq(b.prefix, block.prefix), gt(b.blockedUntil, block.dateCreated)));
-      if (active) return { block: toFraudBlock(active), event: null };
-      await tx.insert(b).values(block);
-      const event = await this.event(tx, { type: "fraud_guard.blocked", serviceSid: block.serviceSid, resourceSid: block.sid, data: { ...block, ...data }, now: block.dateCreated });
-      return { block, event };
-    });
-  }
-
-  async liftFraudBlock(sid: string, serviceSid: string | null, now: number) {
-    return this.db.transaction(async (tx) => {
-      const b = t.fraudBlocks;
-      const [found] = await tx.select().from(b).where(serviceSid ? and(eq(b.sid, sid), eq(b.serviceSid, serviceSid)) : eq(b.sid, sid)).for("update");
-      if (!found) return null;
-      if (found.blockedUntil <= now) return { block: toFraudBlock(found), event: null };
-      const [row] = await tx.update(b).set({ blockedUntil: now, liftedAt: now }).where(eq(b.sid, sid)).returning();
-      const block = toFraudBlock(row);
-      return { block, event: await this.event(tx, { type: "fraud_guard.lifted", serviceSid: block.serviceSid, resourceSid: sid, data: block, now }) };
-    });
-  }
-
-  async listFraudBlocks(serviceSid: string, activeAt: number | null, page: PageRequest) {
-    const b = t.fraudBlocks;
-    const rows = await this.db
-      .select()
-      .from(b)
-      .where(and(eq(b.serviceSid, serviceSid), lt(b.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), activeAt === null ? undefined : gt(b.blockedUntil, activeAt)))
-      .orderBy(desc(b.seq))
-      .limit(page.first + 1);
-    return pageOf(rows, page.first, toFraudBlock);
-  }
-
-  async createWebhook(webhook: Webhook, secretSealed: string): Promise<VerifyEvent> {
-    return this.db.transaction(async (tx) => {
-      await tx.insert(t.webhooks).values({ ...webhook, eventTypes: JSON.stringify(webhook.eventTypes), secretSealed });
-      return this.event(tx, { type: "webhook.created", serviceSid: webhook.serviceSid, resourceSid: webhook.sid, data: webhook, now: webhook.dateCreated });
-    });
-  }
-
-  async updateWebhook(sid: string, serviceSid: string | null, patch: WebhookPatch, now: number) {
-    return this.db.transaction(async (tx) => {
-      const w = t.webhooks;
-      const { eventTypes, ...rest } = patch;
-      const changes = { ...rest, ...(eventTypes ? { eventTypes: JSON.stringify(eventTypes) } : {}), dateUpdated: now };
-      const [row] = await tx.update(w).set(changes).where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid)).returning();
-      if (!row) return null;
-      const webhook = toWebhook(row);
-      return { webhook, event: await this.event(tx, { type: "webhook.updated", serviceSid: webhook.serviceSid, resourceSid: sid, data: webhook, now }) };
-    });
-  }
-
-  async deleteWebhook(sid: string, serviceSid: string | null, now: number) {
-    return this.db.transaction(async (tx) => {
-      const w = t.webhooks;
-      const [row] = await tx.delete(w).where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid)).returning();
-      if (!row) return null;
-      const d = t.webhookDeliveries;
-      await tx.update(d).set({ status: "CANCELED", dateUpdated: now }).where(and(eq(d.webhookSid, sid), eq(d.status, "PENDING")));
-      const webhook = toWebhook(row);
-      return { webhook, event: await this.event(tx, { type: "webhook.deleted", serviceSid: webhook.serviceSid, resourceSid: sid, data: webhook, now }) };
-    });
-  }
-
-  async getWebhook(sid: string): Promise<Webhook | null> {
-    const [row] = await this.db.select().from(t.webhooks).where(eq(t.webhooks.sid, sid));
-    return row ? toWebhook(row) : null;
-  }
-
-  async listWebhooks(serviceSid: string): Promise<Webhook[]> {
-    return (await this.db.select().from(t.webhooks).where(eq(t.webhooks.serviceSid, serviceSid)).orderBy(asc(t.webhooks.seq))).map(toWebhook);
-  }
-
-  async webhookJob(deliveryId: number): Promise<WebhookJob | null> {
-    const [delivery] = await this.db.select().from(t.webhookDeliveries).where(eq(t.webhookDeliveries.seq, deliveryId));
-    if (!delivery) return null;
-    const [hook] = await this.db.select().from(t.webhooks).where(eq(t.webhooks.sid, delivery.webhookSid));
-    const [event] = await this.db.select().from(t.events).where(eq(t.events.sid, delivery.eventSid));
-    if (!event) return null;
-    const { seq: _seq, ...e } = event;
-    return {
-      delivery: toWebhookDelivery(delivery),
-      webhook: hook ? { ...toWebhook(hook), secretSealed: hook.secretSealed } : null,
-      event: { ...e, data: JSON.parse(e.data) },
-    };
-  }
-
-  async recordWebhookAttempt(result: WebhookAttemptResult): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const d = t.webhookDeliveries;
-      const tried = result.outcome !== "CANCELED";
-      const status = result.outcome === "RETRY" ? "PENDING" : result.outcome;
-      await tx
-        .update(d)
-        .set({
-          status,
-          attempts: tried ? sql`${d.attempts} + 1` : d.attempts,
-          ...(tried ? { lastStatusCode: result.statusCode, lastError: result.error } : {}),
-          dateUpdated: result.now,
-          deliveredAt: result.outcome === "DELIVERED" ? result.now : null,
-        })
-        .where(eq(d.seq, result.deliveryId));
-      if (result.outcome === "RETRY") await tx.update(t.outbox).set({ runAt: result.runAt, leaseUntil: null, lastError: result.error }).where(eq(t.outbox.id, result.jobId));
-      else await tx.delete(t.outbox).where(eq(t.outbox.id, result.jobId));
-    });
-  }
-
-  async listWebhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest) {
-    const d = t.webhookDeliveries;
-    const rows = await this.db
-      .select()
-      .from(d)
-      .where(and(eq(d.webhookSid, webhookSid), lt(d.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), status ? eq(d.status, status) : undefined))
-      .orderBy(desc(d.seq))
-      .limit(page.first + 1);
-    return pageOf(rows, page.first, toWebhookDelivery);
-  }
-
-  async listVerificationAttempts(serviceSid: string, filter: AttemptFilter, page: PageRequest) {
-    const a = t.sendAttempts;
-    const v = t.verifications;
-    const rows = await this.db
-      .select({ attempt: a, status: v.status, country: v.country, testMode: v.testMode })
-      .from(a)
-      .innerJoin(v, eq(v.sid, a.verificationSid))
-      .where(and(eq(a.serviceSid, serviceSid), lt(a.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), ...attemptConditions({ attempts: a, verifications: v }, filter)))
-      .orderBy(desc(a.seq))
-      .limit(page.first + 1);
-    return pageOf(
-      rows.map((r) => ({ ...r, seq: r.attempt.seq })),
-      page.first,
-      (r) => toVerificationAttempt(r.attempt, r),
-    );
-  }
-
-  async verificationStats(serviceSid: string, filter: StatsFilter): Promise<VerificationStats> {
-    const v = t.verifications;
-    const a = t.sendAttempts;
-    const where = and(...statsConditions({ attempts: a, verifications: v }, serviceSid, filter));
-    const converted = sql<number>`coalesce(sum(case when ${v.status} = 'APPROVED' then 1 else 0 end), 0)::int`;
-    const [byChannel, byCountry, attempts] = await Promise.all([
-      this.db.select({ key: v.channel, total: sql<number>`count(*)::int`, converted }).from(v).where(where).groupBy(v.channel),
-      this.db.select({ key: sql<string>`coalesce(${v.country}, '')`, total: sql<number>`count(*)::int`, converted }).from(v).where(where).groupBy(v.country),
-      this.db.select({ status: a.status, n: sql<number>`count(*)::int` }).from(a).innerJoin(v, eq(v.sid, a.verificationSid)).where(where).groupBy(a.status),
-    ]);
-    return statsOf(byChannel, byCountry, attempts);
   }
 
 }

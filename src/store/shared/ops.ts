@@ -89,3 +89,13 @@ export interface Runner {
   write<T>(unit: (q: Q) => Step<T>): Promise<T>;
   read<T>(unit: (q: Q) => Step<T>): Promise<T>;
 }
+
+/**
+ * A subquery whose rows PostgreSQL locks as the outer statement reads them (`UPDATE … WHERE id IN
+ * (SELECT … FOR UPDATE SKIP LOCKED)`): one statement in both dialects. SQLite has one writer and no FOR
+ * clause; there the subquery is used as it is.
+ */
+export function lockedRows<B>(query: B, lock: Lock): B {
+  const lockable = query as { for?: (strength: "update", config: Lock) => B };
+  return typeof lockable.for === "function" ? lockable.for("update", lock) : query;
+}

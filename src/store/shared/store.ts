@@ -1,8 +1,12 @@
 import type { EventSink } from "../../domain/events.js";
-import type { ApiKey, OutboxMessage, Service, ServiceSettings } from "../../domain/types.js";
-import type { PageRequest } from "../port.js";
+import type { ApiKey, FraudBlock, OutboxMessage, Service, ServiceSettings, Webhook, WebhookDeliveryStatus } from "../../domain/types.js";
+import type { AttemptFilter, PageRequest, PrefixTrafficQuery, StatsFilter, WebhookAttemptResult, WebhookPatch } from "../port.js";
+import { fraud } from "./fraud.js";
+import { insights } from "./insights.js";
 import type { Runner } from "./ops.js";
+import { outbox } from "./outbox.js";
 import { services } from "./services.js";
+import { webhooks } from "./webhooks.js";
 
 /**
  * The store, written once: every method runs a unit of ./*.ts through the dialect's runner (the
@@ -77,4 +81,64 @@ export abstract class SharedStore {
   // --- factors, challenges --------------------------------------------------------------------------
 
   // --- outbox, webhooks, fraud, insights -----------------------------------------------------------
+  claimJobs(now: number, leaseMs: number, limit: number) {
+    return this.runner.write((q) => outbox.claimJobs(q, now, leaseMs, limit));
+  }
+  retryJob(jobId: number, runAt: number, error: string) {
+    return this.runner.write((q) => outbox.retryJob(q, jobId, runAt, error));
+  }
+  extendLeases(jobIds: number[], until: number) {
+    return this.runner.write((q) => outbox.extendLeases(q, jobIds, until));
+  }
+  dropJob(jobId: number) {
+    return this.runner.write((q) => outbox.dropJob(q, jobId));
+  }
+  pendingJobCount() {
+    return this.runner.read((q) => outbox.pendingJobCount(q));
+  }
+  createWebhook(webhook: Webhook, secretSealed: string) {
+    return this.runner.write((q) => webhooks.create(q, webhook, secretSealed));
+  }
+  updateWebhook(sid: string, serviceSid: string | null, patch: WebhookPatch, now: number) {
+    return this.runner.write((q) => webhooks.update(q, sid, serviceSid, patch, now));
+  }
+  deleteWebhook(sid: string, serviceSid: string | null, now: number) {
+    return this.runner.write((q) => webhooks.delete(q, sid, serviceSid, now));
+  }
+  getWebhook(sid: string) {
+    return this.runner.read((q) => webhooks.get(q, sid));
+  }
+  listWebhooks(serviceSid: string) {
+    return this.runner.read((q) => webhooks.list(q, serviceSid));
+  }
+  webhookJob(deliveryId: number) {
+    return this.runner.read((q) => webhooks.job(q, deliveryId));
+  }
+  recordWebhookAttempt(result: WebhookAttemptResult) {
+    return this.runner.write((q) => webhooks.recordAttempt(q, result));
+  }
+  listWebhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest) {
+    return this.runner.read((q) => webhooks.listDeliveries(q, webhookSid, status, page));
+  }
+  fraudBlocks(serviceSid: string, prefix: string, since: number) {
+    return this.runner.read((q) => fraud.blocks(q, serviceSid, prefix, since));
+  }
+  prefixTraffic(query: PrefixTrafficQuery) {
+    return this.runner.read((q) => fraud.prefixTraffic(q, query));
+  }
+  recordFraudBlock(block: FraudBlock, data: Record<string, unknown>) {
+    return this.runner.write((q) => fraud.recordBlock(q, block, data));
+  }
+  liftFraudBlock(sid: string, serviceSid: string | null, now: number) {
+    return this.runner.write((q) => fraud.liftBlock(q, sid, serviceSid, now));
+  }
+  listFraudBlocks(serviceSid: string, activeAt: number | null, page: PageRequest) {
+    return this.runner.read((q) => fraud.listBlocks(q, serviceSid, activeAt, page));
+  }
+  listVerificationAttempts(serviceSid: string, filter: AttemptFilter, page: PageRequest) {
+    return this.runner.read((q) => insights.listAttempts(q, serviceSid, filter, page));
+  }
+  verificationStats(serviceSid: string, filter: StatsFilter) {
+    return this.runner.read((q) => insights.stats(q, serviceSid, filter));
+  }
 }

@@ -1,20 +1,19 @@
 import Database from "better-sqlite3";
-import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, ne, notExists, sql } from "drizzle-orm";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { newSid } from "../../domain/ids.js";
 import { abandonedSend } from "../../domain/verification/abandoned.js";
-import type { FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
+import type { Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, OutboxMessage, ChannelName, DeliveryStatus, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
 import type { ChallengeFallback, ChallengeStatus, FactorType } from "../../domain/types.js";
-import { type FraudBlockRow, toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type ChallengeRow, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
-import type { AttemptClaim, ChallengeFailure, FactorFailure, AttemptFilter, PrefixTrafficQuery, StatsFilter, WebhookAttemptResult, WebhookJob, WebhookPatch, ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
+import { wantsEvent, type ChallengeRow, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
+import type { AttemptClaim, ChallengeFailure, FactorFailure, ChallengeRecord, ChallengeResponse, FactorRecord, NewFactor, SnaResult, DeliveryReceipt, CheckJudge, CheckOutcome, CheckRequest, DeliveryContext, DeliveryResult, OutboxJob, PageRequest, StartOutcome, StartPlan, StatusChange, StatusOutcome, Store, VerificationFilter } from "../port.js";
 import * as t from "./schema.js";
 import { SharedStore } from "../shared/store.js";
 import { SqliteRunner } from "./runner.js";
+import { outboxStatements } from "../shared/outbox.js";
 import { RateLimiterSQLite, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { PrefixCounts } from "../../domain/policy/fraud.js";
-import { attemptConditions, statsConditions, statsOf } from "../insights.js";
 
 type EventDraft = { type: string; serviceSid: string; resourceSid: string; data: object; now: number };
 
@@ -188,22 +187,6 @@ export class SqliteStore extends SharedStore implements Store {
   );
 
   // The dispatcher's path runs once per message: prepared as well.
-  private readonly claimDue = this.prepared(() => {
-    const o = t.outbox;
-    const due = this.db
-      .select({ id: o.id })
-      .from(o)
-      .where(and(lte(o.runAt, p("now")), or(isNull(o.leaseUntil), lte(o.leaseUntil, p("now")))))
-      // By due time: the (run_at) index finds the due jobs without walking the ones scheduled later.
-      .orderBy(asc(o.runAt), asc(o.id))
-      .limit(p("limit"));
-    return this.db
-      .update(o)
-      .set({ leaseUntil: sql`${p("until")}`, tries: sql`${o.tries} + 1` })
-      .where(sql`${o.id} in ${due}`)
-      .returning()
-      .prepare();
-  });
   private readonly attemptBySid = this.prepared(() => this.db.select().from(t.sendAttempts).where(eq(t.sendAttempts.sid, p("sid"))).prepare());
   private readonly deleteJob = this.prepared(() => this.db.delete(t.outbox).where(eq(t.outbox.id, p("id"))).prepare());
   private readonly recordAttempt = this.prepared(() =>
@@ -270,11 +253,14 @@ export class SqliteStore extends SharedStore implements Store {
       recordAttempt: this.recordAttempt(),
       bumpVersion: this.bumpVersion(),
       webhooksOf: this.webhooksOf(),
-      claimDue: this.claimDue(),
     };
+    const shared = { claimDue: outboxStatements.claimDue };
+    const queries = [
+      ...Object.entries(statements).map(([name, statement]) => [name, (statement as unknown as { getQuery(): { sql: string; params: unknown[] } }).getQuery()] as const),
+      ...Object.entries(shared).map(([name, statement]) => [name, this.runner.statementSql(statement)] as const),
+    ];
     return Object.fromEntries(
-      Object.entries(statements).map(([name, statement]) => {
-        const { sql: text, params } = (statement as unknown as { getQuery(): { sql: string; params: unknown[] } }).getQuery();
+      queries.map(([name, { sql: text, params }]) => {
         const rows = this.sqlite.prepare(`explain query plan ${text}`).all(...params.map(() => 1)) as { detail: string }[];
         return [name, rows.map((r) => r.detail)];
       }),
@@ -547,11 +533,6 @@ export class SqliteStore extends SharedStore implements Store {
     return pageOf(rows, page.first, (row) => this.view(row));
   }
 
-  async claimJobs(now: number, leaseMs: number, limit: number): Promise<OutboxJob[]> {
-    const rows = await this.write(() => this.claimDue().all({ now, until: now + leaseMs, limit }));
-    return rows.map((r) => ({ id: r.id, kind: r.kind as OutboxJob["kind"], refSid: r.refSid, tries: r.tries }));
-  }
-
   async deliveryContext(attemptSid: string): Promise<DeliveryContext | null> {
     // One read transaction for both rows: outside one, each statement takes and drops its own locks.
     return this.sqlite.transaction(() => {
@@ -597,18 +578,6 @@ export class SqliteStore extends SharedStore implements Store {
     return this.verificationEvent(`delivery.${status.toLowerCase()}`, row, now).event;
   }
 
-  async retryJob(jobId: number, runAt: number, error: string): Promise<void> {
-    await this.write(() => this.db.update(t.outbox).set({ runAt, leaseUntil: null, lastError: error }).where(eq(t.outbox.id, jobId)).run());
-  }
-
-  async extendLeases(jobIds: number[], until: number): Promise<void> {
-    if (jobIds.length > 0) this.db.update(t.outbox).set({ leaseUntil: until }).where(inArray(t.outbox.id, jobIds)).run();
-  }
-
-  async dropJob(jobId: number): Promise<void> {
-    await this.write(() => this.deleteJob().run({ id: jobId }));
-  }
-
   async settleAbandonedAttempts(now: number, limit: number): Promise<VerifyEvent[]> {
     return this.write(() => {
       const a = t.sendAttempts;
@@ -627,10 +596,6 @@ export class SqliteStore extends SharedStore implements Store {
         return this.attemptChanged(attempt, settled.status, now);
       });
     });
-  }
-
-  async pendingJobCount(): Promise<number> {
-    return this.db.select({ n: sql<number>`count(*)` }).from(t.outbox).get()?.n ?? 0;
   }
 
   private factorRecord(row: FactorRow): FactorRecord {
@@ -903,193 +868,6 @@ export class SqliteStore extends SharedStore implements Store {
 
   rateLimiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract {
     return new RateLimiterSQLite({ ...options, storeClient: this.sqlite, storeType: "better-sqlite3", tableName: "rate_limits", tableCreated: true });
-  }
-
-  async fraudBlocks(serviceSid: string, prefix: string, since: number): Promise<FraudBlock[]> {
-    const b = t.fraudBlocks;
-    const rows = this.db
-      .select()
-      .from(b)
-      .where(and(eq(b.serviceSid, serviceSid), eq(b.prefix, prefix), gt(b.blockedUntil, since)))
-      .orderBy(desc(b.blockedUntil))
-      .all();
-    return rows.map(toFraudBlock);
-  }
-
-  async prefixTraffic(q: PrefixTrafficQuery): Promise<PrefixCounts> {
-    const v = t.verifications;
-    const approved = sql`${v.status} = 'APPROVED'`;
-    const recent = sql`${v.dateCreated} > ${q.recentStart}`;
-    const matured = sql`${recent} and ${v.dateCreated} <= ${q.maturedBefore}`;
-    const history = sql`${v.dateCreated} <= ${q.historyEnd}`;
-    const count = (condition: ReturnType<typeof sql>) => sql<number>`coalesce(sum(case when ${condition} then 1 else 0 end), 0)`;
-    return this.db
-      .select({
-        recent: count(recent),
-        recentApproved: count(sql`${recent} and ${approved}`),
-        matured: count(matured),
-        maturedApproved: count(sql`${matured} and ${approved}`),
-        history: count(history),
-        historyApproved: count(sql`${history} and ${approved}`),
-      })
-      .from(v)
-      .where(and(eq(v.serviceSid, q.serviceSid), eq(v.prefix, q.prefix), gt(v.dateCreated, q.historyStart), eq(v.testMode, false)))
-      .get() as PrefixCounts;
-  }
-
-  async recordFraudBlock(block: FraudBlock, data: Record<string, unknown>) {
-    return this.write(() => {
-      const b = t.fraudBlocks;
-      const active = this.db
-        .select()
-        .from(b)
-        .where(and(eq(b.serviceSid, block.serviceSid), eq(b.prefix, block.prefix), gt(b.blockedUntil, block.dateCreated)))
-        .get();
-      if (active) return { block: toFraudBlock(active), event: null };
-      this.db.insert(b).values(block).run();
-      const event = this.event({ type: "fraud_guard.blocked", serviceSid: block.serviceSid, resourceSid: block.sid, data: { ...block, ...data }, now: block.dateCreated });
-      return { block, event };
-    });
-  }
-
-  async liftFraudBlock(sid: string, serviceSid: string | null, now: number) {
-    return this.write(() => {
-      const b = t.fraudBlocks;
-      const found = this.db.select().from(b).where(serviceSid ? and(eq(b.sid, sid), eq(b.serviceSid, serviceSid)) : eq(b.sid, sid)).get();
-      if (!found) return null;
-      if (found.blockedUntil <= now) return { block: toFraudBlock(found), event: null };
-      const row = this.db.update(b).set({ blockedUntil: now, liftedAt: now }).where(eq(b.sid, sid)).returning().get() as FraudBlockRow;
-      const block = toFraudBlock(row);
-      return { block, event: this.event({ type: "fraud_guard.lifted", serviceSid: block.serviceSid, resourceSid: sid, data: block, now }) };
-    });
-  }
-
-  async listFraudBlocks(serviceSid: string, activeAt: number | null, page: PageRequest) {
-    const b = t.fraudBlocks;
-    const rows = this.db
-      .select()
-      .from(b)
-      .where(and(eq(b.serviceSid, serviceSid), lt(b.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), activeAt === null ? undefined : gt(b.blockedUntil, activeAt)))
-      .orderBy(desc(b.seq))
-      .limit(page.first + 1)
-      .all();
-    return pageOf(rows, page.first, toFraudBlock);
-  }
-
-  async createWebhook(webhook: Webhook, secretSealed: string): Promise<VerifyEvent> {
-    return this.write(() => {
-      this.db.insert(t.webhooks).values({ ...webhook, eventTypes: JSON.stringify(webhook.eventTypes), secretSealed }).run();
-      return this.event({ type: "webhook.created", serviceSid: webhook.serviceSid, resourceSid: webhook.sid, data: webhook, now: webhook.dateCreated });
-    });
-  }
-
-  async updateWebhook(sid: string, serviceSid: string | null, patch: WebhookPatch, now: number) {
-    return this.write(() => {
-      const w = t.webhooks;
-      const { eventTypes, ...rest } = patch;
-      const changes = { ...rest, ...(eventTypes ? { eventTypes: JSON.stringify(eventTypes) } : {}), dateUpdated: now };
-      const row = this.db.update(w).set(changes).where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid)).returning().get();
-      if (!row) return null;
-      const webhook = toWebhook(row);
-      return { webhook, event: this.event({ type: "webhook.updated", serviceSid: webhook.serviceSid, resourceSid: sid, data: webhook, now }) };
-    });
-  }
-
-  async deleteWebhook(sid: string, serviceSid: string | null, now: number) {
-    return this.write(() => {
-      const w = t.webhooks;
-      const row = this.db.delete(w).where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid)).returning().get();
-      if (!row) return null;
-      const d = t.webhookDeliveries;
-      this.db.update(d).set({ status: "CANCELED", dateUpdated: now }).where(and(eq(d.webhookSid, sid), eq(d.status, "PENDING"))).run();
-      const webhook = toWebhook(row);
-      return { webhook, event: this.event({ type: "webhook.deleted", serviceSid: webhook.serviceSid, resourceSid: sid, data: webhook, now }) };
-    });
-  }
-
-  async getWebhook(sid: string): Promise<Webhook | null> {
-    const row = this.db.select().from(t.webhooks).where(eq(t.webhooks.sid, sid)).get();
-    return row ? toWebhook(row) : null;
-  }
-
-  async listWebhooks(serviceSid: string): Promise<Webhook[]> {
-    return this.db.select().from(t.webhooks).where(eq(t.webhooks.serviceSid, serviceSid)).orderBy(asc(t.webhooks.seq)).all().map(toWebhook);
-  }
-
-  async webhookJob(deliveryId: number): Promise<WebhookJob | null> {
-    const delivery = this.db.select().from(t.webhookDeliveries).where(eq(t.webhookDeliveries.seq, deliveryId)).get();
-    if (!delivery) return null;
-    const hook = this.db.select().from(t.webhooks).where(eq(t.webhooks.sid, delivery.webhookSid)).get();
-    const event = this.db.select().from(t.events).where(eq(t.events.sid, delivery.eventSid)).get();
-    if (!event) return null;
-    const { seq: _seq, ...e } = event;
-    return {
-      delivery: toWebhookDelivery(delivery),
-      webhook: hook ? { ...toWebhook(hook), secretSealed: hook.secretSealed } : null,
-      event: { ...e, data: JSON.parse(e.data) },
-    } as WebhookJob;
-  }
-
-  async recordWebhookAttempt(result: WebhookAttemptResult): Promise<void> {
-    await this.write(() => {
-      const d = t.webhookDeliveries;
-      const tried = result.outcome !== "CANCELED";
-      const status = result.outcome === "RETRY" ? "PENDING" : result.outcome;
-      this.db
-        .update(d)
-        .set({
-          status,
-          attempts: tried ? sql`${d.attempts} + 1` : d.attempts,
-          ...(tried ? { lastStatusCode: result.statusCode, lastError: result.error } : {}),
-          dateUpdated: result.now,
-          deliveredAt: result.outcome === "DELIVERED" ? result.now : null,
-        })
-        .where(eq(d.seq, result.deliveryId))
-        .run();
-      if (result.outcome === "RETRY") this.db.update(t.outbox).set({ runAt: result.runAt, leaseUntil: null, lastError: result.error }).where(eq(t.outbox.id, result.jobId)).run();
-      else this.deleteJob().run({ id: result.jobId });
-    });
-  }
-
-  async listWebhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest) {
-    const d = t.webhookDeliveries;
-    const rows = this.db
-      .select()
-      .from(d)
-      .where(and(eq(d.webhookSid, webhookSid), lt(d.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), status ? eq(d.status, status) : undefined))
-      .orderBy(desc(d.seq))
-      .limit(page.first + 1)
-      .all();
-    return pageOf(rows, page.first, toWebhookDelivery);
-  }
-
-  async listVerificationAttempts(serviceSid: string, filter: AttemptFilter, page: PageRequest) {
-    const a = t.sendAttempts;
-    const v = t.verifications;
-    const rows = this.db
-      .select({ attempt: a, status: v.status, country: v.country, testMode: v.testMode })
-      .from(a)
-      .innerJoin(v, eq(v.sid, a.verificationSid))
-      .where(and(eq(a.serviceSid, serviceSid), lt(a.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), ...attemptConditions({ attempts: a, verifications: v }, filter)))
-      .orderBy(desc(a.seq))
-      .limit(page.first + 1)
-      .all();
-    return pageOf(
-      rows.map((r) => ({ ...r, seq: r.attempt.seq })),
-      page.first,
-      (r) => toVerificationAttempt(r.attempt, r),
-    );
-  }
-
-  async verificationStats(serviceSid: string, filter: StatsFilter): Promise<VerificationStats> {
-    const v = t.verifications;
-    const a = t.sendAttempts;
-    const where = and(...statsConditions({ attempts: a, verifications: v }, serviceSid, filter));
-    const converted = sql<number>`coalesce(sum(case when ${v.status} = 'APPROVED' then 1 else 0 end), 0)`;
-    const byChannel = this.db.select({ key: v.channel, total: sql<number>`count(*)`, converted }).from(v).where(where).groupBy(v.channel).all();
-    const byCountry = this.db.select({ key: sql<string>`coalesce(${v.country}, '')`, total: sql<number>`count(*)`, converted }).from(v).where(where).groupBy(v.country).all();
-    const attempts = this.db.select({ status: a.status, n: sql<number>`count(*)` }).from(a).innerJoin(v, eq(v.sid, a.verificationSid)).where(where).groupBy(a.status).all();
-    return statsOf(byChannel, byCountry, attempts);
   }
 
 }

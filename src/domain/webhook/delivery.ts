@@ -1,0 +1,20 @@
+import type { WebhookDeliveryStatus } from "../types.js";
+
+/** How one try of a webhook delivery ended (CANCELED: not tried, its webhook is gone or disabled). */
+export type WebhookOutcome = "DELIVERED" | "RETRY" | "FAILED" | "CANCELED";
+
+/**
+ * A delivery after one try: RETRY keeps it PENDING and its job is rescheduled; DELIVERED, FAILED and
+ * CANCELED end it and its job. A canceled delivery was not tried: its count and last result stay.
+ */
+export function webhookTry(outcome: WebhookOutcome, now: number): { status: WebhookDeliveryStatus; tried: boolean; deliveredAt: number | null; rescheduled: boolean } {
+  return {
+    status: outcome === "RETRY" ? "PENDING" : outcome,
+    tried: outcome !== "CANCELED",
+    deliveredAt: outcome === "DELIVERED" ? now : null,
+    rescheduled: outcome === "RETRY",
+  };
+}
+
+/** Deleting a webhook cancels its deliveries that still wait to be sent. */
+export const webhookDeletion: { cancels: WebhookDeliveryStatus; to: WebhookDeliveryStatus } = { cancels: "PENDING", to: "CANCELED" };

@@ -1,0 +1,85 @@
+import { type SQL, and, desc, eq, gte, lt, ne, sql } from "drizzle-orm";
+import { type ConversionGroup, type DeliveryStatus, type VerificationStats, deliveryStatuses } from "../../domain/types.js";
+import type { Step } from "../../domain/unit.js";
+import { decodeCursor } from "../cursor.js";
+import type { AttemptFilter, PageRequest, StatsFilter } from "../port.js";
+import { pageOf, toVerificationAttempt } from "../rows.js";
+import { type Q, type Tables, all } from "./ops.js";
+
+function attemptConditions({ sendAttempts: a, verifications: v }: Tables, filter: AttemptFilter): (SQL | undefined)[] {
+  return [
+    filter.dateCreatedAfter != null ? gte(a.time, filter.dateCreatedAfter) : undefined,
+    filter.dateCreatedBefore != null ? lt(a.time, filter.dateCreatedBefore) : undefined,
+    filter.channel ? eq(a.channel, filter.channel) : undefined,
+    filter.country ? eq(v.country, filter.country) : undefined,
+    filter.converted == null ? undefined : filter.converted ? eq(v.status, "APPROVED") : ne(v.status, "APPROVED"),
+  ];
+}
+
+function statsConditions({ verifications: v }: Tables, serviceSid: string, filter: StatsFilter): (SQL | undefined)[] {
+  return [
+    eq(v.serviceSid, serviceSid),
+    gte(v.dateCreated, filter.from),
+    lt(v.dateCreated, filter.to),
+    eq(v.testMode, false),
+    filter.channel ? eq(v.channel, filter.channel) : undefined,
+    filter.country ? eq(v.country, filter.country) : undefined,
+  ];
+}
+
+const num = (value: unknown) => Number(value ?? 0);
+
+/** Totals from the per-channel and per-country groups and the attempts' delivery results. */
+export function statsOf(
+  byChannel: { key: string; total: unknown; converted: unknown }[],
+  byCountry: { key: string | null; total: unknown; converted: unknown }[],
+  attempts: { status: string; n: unknown }[],
+): VerificationStats {
+  const groups = (rows: { key: string | null; total: unknown; converted: unknown }[]): ConversionGroup[] =>
+    rows.map((r) => ({ key: r.key ?? "", total: num(r.total), converted: num(r.converted) })).sort((x, y) => y.total - x.total || x.key.localeCompare(y.key));
+  const channels = groups(byChannel);
+  const counts = Object.fromEntries(deliveryStatuses.map((s) => [s, 0])) as Record<DeliveryStatus, number>;
+  for (const row of attempts) if (row.status in counts) counts[row.status as DeliveryStatus] = num(row.n);
+  return {
+    total: channels.reduce((sum, g) => sum + g.total, 0),
+    converted: channels.reduce((sum, g) => sum + g.converted, 0),
+    byChannel: channels,
+    byCountry: groups(byCountry),
+    attempts: counts,
+  };
+}
+
+const countAll = sql<number>`cast(count(*) as integer)`;
+
+/** The attempts log and conversion stats (reads only): written once for both dialects. */
+export const insights = {
+  *listAttempts({ db, t }: Q, serviceSid: string, filter: AttemptFilter, page: PageRequest) {
+    const a = t.sendAttempts;
+    const v = t.verifications;
+    const rows = yield* all(
+      db
+        .select({ attempt: a, status: v.status, country: v.country, testMode: v.testMode })
+        .from(a)
+        .innerJoin(v, eq(v.sid, a.verificationSid))
+        .where(and(eq(a.serviceSid, serviceSid), lt(a.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), ...attemptConditions(t, filter)))
+        .orderBy(desc(a.seq))
+        .limit(page.first + 1),
+    );
+    return pageOf(
+      rows.map((r) => ({ ...r, seq: r.attempt.seq })),
+      page.first,
+      (r) => toVerificationAttempt(r.attempt, r),
+    );
+  },
+
+  *stats({ db, t }: Q, serviceSid: string, filter: StatsFilter): Step<VerificationStats> {
+    const v = t.verifications;
+    const a = t.sendAttempts;
+    const where = and(...statsConditions(t, serviceSid, filter));
+    const converted = sql<number>`cast(coalesce(sum(case when ${v.status} = 'APPROVED' then 1 else 0 end), 0) as integer)`;
+    const byChannel = yield* all(db.select({ key: v.channel, total: countAll, converted }).from(v).where(where).groupBy(v.channel));
+    const byCountry = yield* all(db.select({ key: sql<string>`coalesce(${v.country}, '')`, total: countAll, converted }).from(v).where(where).groupBy(v.country));
+    const attempts = yield* all(db.select({ status: a.status, n: countAll }).from(a).innerJoin(v, eq(v.sid, a.verificationSid)).where(where).groupBy(a.status));
+    return statsOf(byChannel, byCountry, attempts);
+  },
+};
