@@ -4,22 +4,15 @@ import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { newSid } from "../../domain/ids.js";
 import { abandonedSend } from "../../domain/verification/abandoned.js";
-import type { ChallengeFallback, ChallengeStatus, FactorType, FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, Challenge, Entity, PasskeyCredential, ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
+import type { FraudBlock, Webhook, WebhookDeliveryStatus, VerificationStats, ApiKey, AttemptChannel, DeliveryStatus, OutboxMessage, Service, ServiceSettings, Verification, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import { decodeCursor } from "../cursor.js";
 import type {
-  AttemptClaim,
-  ChallengeFailure,
-  FactorFailure,
   AttemptFilter,
   PrefixTrafficQuery,
   StatsFilter,
   WebhookAttemptResult,
   WebhookJob,
   WebhookPatch,
-  ChallengeRecord,
-  ChallengeResponse,
-  FactorRecord,
-  NewFactor,
   CheckJudge,
   CheckOutcome,
   CheckRequest,
@@ -36,7 +29,7 @@ import type {
   Store,
   VerificationFilter,
 } from "../port.js";
-import { toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type FactorRow, publicChallenge, publicFactor, toChallengeRecord, toFactorRecord, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
+import { toFraudBlock, toWebhook, toWebhookDelivery, toVerificationAttempt, wantsEvent, type AttemptRow, type VerificationRow, fromService, fromSettings, pageOf, toApiKey, toService, toVerification, toDeliveryContext } from "../rows.js";
 import * as t from "./schema.js";
 import { SharedStore } from "../shared/store.js";
 import { PgRunner } from "./runner.js";
@@ -495,257 +488,6 @@ export class PgStore extends SharedStore implements Store {
   async pendingJobCount(): Promise<number> {
     const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(t.outbox);
     return row?.n ?? 0;
-  }
-
-  private async factorRecord(q: Q, row: FactorRow): Promise<FactorRecord> {
-    const [entity] = await q.select({ userHandle: t.entities.userHandle }).from(t.entities).where(eq(t.entities.sid, row.entitySid));
-    return toFactorRecord(row, entity?.userHandle ?? "");
-  }
-
-  async ensureEntity(entity: Entity, now: number): Promise<Entity> {
-    const e = t.entities;
-    await this.db.insert(e).values({ ...entity, dateCreated: now }).onConflictDoNothing();
-    const [row] = await this.db.select().from(e).where(and(eq(e.serviceSid, entity.serviceSid), eq(e.identity, entity.identity)));
-    return { sid: row.sid, serviceSid: row.serviceSid, identity: row.identity, userHandle: row.userHandle };
-  }
-
-  async createFactor(factor: NewFactor): Promise<VerifyEvent> {
-    return this.db.transaction(async (tx) => {
-      const { metadata, secretSealed, config, ...columns } = factor;
-      await tx.insert(t.factors).values({ ...columns, secret: secretSealed, config: config ? JSON.stringify(config) : null, metadata: metadata ? JSON.stringify(metadata) : null });
-      const data = publicFactor(toFactorRecord({ ...columns, seq: 0, credentialId: null, counter: 0, transports: null, failedAttempts: 0, metadata: null, config: null, secret: null }, ""));
-      return this.event(tx, { type: "factor.created", serviceSid: factor.serviceSid, resourceSid: factor.sid, data, now: factor.dateCreated });
-    });
-  }
-
-  async getFactor(sid: string): Promise<FactorRecord | null> {
-    const [row] = await this.db.select().from(t.factors).where(eq(t.factors.sid, sid));
-    return row ? this.factorRecord(this.db, row) : null;
-  }
-
-  async listPasskeys(serviceSid: string, identity: string): Promise<FactorRecord[]> {
-    const f = t.factors;
-    const rows = await this.db
-      .select()
-      .from(f)
-      .where(and(eq(f.serviceSid, serviceSid), eq(f.identity, identity), eq(f.factorType, "PASSKEY"), eq(f.status, "VERIFIED")))
-      .orderBy(asc(f.seq));
-    return Promise.all(rows.map((row) => this.factorRecord(this.db, row)));
-  }
-
-  async findPasskey(serviceSid: string, credentialId: string): Promise<FactorRecord | null> {
-    const f = t.factors;
-    const [row] = await this.db.select().from(f).where(and(eq(f.serviceSid, serviceSid), eq(f.credentialId, credentialId), eq(f.status, "VERIFIED")));
-    return row ? this.factorRecord(this.db, row) : null;
-  }
-
-  async newestVerifiedFactor(serviceSid: string, identity: string, factorType: FactorType): Promise<FactorRecord | null> {
-    const f = t.factors;
-    const [row] = await this.db
-      .select()
-      .from(f)
-      .where(and(eq(f.serviceSid, serviceSid), eq(f.identity, identity), eq(f.factorType, factorType), eq(f.status, "VERIFIED")))
-      .orderBy(desc(f.seq))
-      .limit(1);
-    return row ? this.factorRecord(this.db, row) : null;
-  }
-
-  async expireChallenges(now: number, limit: number): Promise<VerifyEvent[]> {
-    return this.db.transaction(async (tx) => {
-      const c = t.challenges;
-      const due = await tx.select({ sid: c.sid }).from(c).where(and(eq(c.status, "PENDING"), lte(c.expiresAt, now))).limit(limit).for("update", { skipLocked: true });
-      const events: VerifyEvent[] = [];
-      for (const { sid } of due) {
-        const [row] = await tx
-          .update(c)
-          .set({ status: "EXPIRED", dateUpdated: now, version: sql`${c.version} + 1` })
-          .where(and(eq(c.sid, sid), eq(c.status, "PENDING")))
-          .returning();
-        if (!row) continue;
-        const challenge = publicChallenge(toChallengeRecord(row));
-        events.push(await this.event(tx, { type: "challenge.expired", serviceSid: challenge.serviceSid, resourceSid: sid, data: challenge, now }));
-      }
-      return events;
-    });
-  }
-
-  async claimFactorVerification(claim: AttemptClaim) {
-    const f = t.factors;
-    // One statement: concurrent claims queue on the row lock and re-check the condition (no read-then-write).
-    const [row] = await this.db
-      .update(f)
-      .set({ failedAttempts: sql`${f.failedAttempts} + 1`, dateUpdated: claim.now })
-      .where(and(eq(f.sid, claim.sid), eq(f.status, claim.status), lt(f.failedAttempts, claim.cap)))
-      .returning();
-    if (row) return { claimed: true as const, factor: await this.factorRecord(this.db, row) };
-    const [current] = await this.db.select().from(f).where(eq(f.sid, claim.sid));
-    return { claimed: false as const, factor: current ? await this.factorRecord(this.db, current) : null };
-  }
-
-  async verifyFactor(sid: string, proof: { credential?: PasskeyCredential; counter?: number }, now: number) {
-    return this.db.transaction(async (tx) => {
-      const f = t.factors;
-      const { credential } = proof;
-      // The claimed attempt is given back whether or not this answer was first: a right answer is no failure.
-      await tx.update(f).set({ failedAttempts: sql`greatest(${f.failedAttempts} - 1, 0)` }).where(eq(f.sid, sid));
-      const [row] = await tx
-        .update(f)
-        .set({
-          status: "VERIFIED",
-          ...(credential ? { credentialId: credential.credentialId, publicKey: credential.publicKey, counter: credential.counter, transports: JSON.stringify(credential.transports) } : {}),
-          ...(proof.counter !== undefined ? { counter: proof.counter } : {}),
-          pendingChallenge: null,
-          dateUpdated: now,
-        })
-        .where(and(eq(f.sid, sid), eq(f.status, "UNVERIFIED")))
-        .returning();
-      if (!row) return null;
-      const factor = publicFactor(await this.factorRecord(tx, row));
-      return { factor, event: await this.event(tx, { type: "factor.verified", serviceSid: factor.serviceSid, resourceSid: sid, data: factor, now }) };
-    });
-  }
-
-  async failFactor(failure: FactorFailure): Promise<VerifyEvent | null> {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx.select().from(t.factors).where(eq(t.factors.sid, failure.sid));
-      if (!row) return null;
-      const factor = publicFactor(await this.factorRecord(tx, row));
-      return this.event(tx, { type: failure.type, serviceSid: factor.serviceSid, resourceSid: factor.sid, data: { ...factor, failedAttempts: failure.failedAttempts }, now: failure.now });
-    });
-  }
-
-  async deleteFactor(sid: string, now: number) {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx.delete(t.factors).where(eq(t.factors.sid, sid)).returning();
-      if (!row) return null;
-      const factor = publicFactor(await this.factorRecord(tx, row));
-      return { factor, event: await this.event(tx, { type: "factor.deleted", serviceSid: factor.serviceSid, resourceSid: sid, data: factor, now }) };
-    });
-  }
-
-  async createChallenge(challenge: Challenge, extra: { webauthnChallenge?: string | null; fallback?: ChallengeFallback | null; jobs?: { kind: OutboxJob["kind"]; runAt: number }[] }): Promise<VerifyEvent> {
-    return this.db.transaction(async (tx) => {
-      await tx.insert(t.challenges).values({
-        ...challenge,
-        silent: challenge.silent ? 1 : 0,
-        details: challenge.details ? JSON.stringify(challenge.details) : null,
-        hiddenDetails: challenge.hiddenDetails ? JSON.stringify(challenge.hiddenDetails) : null,
-        webauthnChallenge: extra.webauthnChallenge ?? null,
-        fallback: extra.fallback ? JSON.stringify(extra.fallback) : null,
-        dateUpdated: challenge.dateCreated,
-      });
-      for (const job of extra.jobs ?? []) await tx.insert(t.outbox).values({ kind: job.kind, refSid: challenge.sid, runAt: job.runAt, createdAt: challenge.dateCreated });
-      return this.event(tx, { type: "challenge.created", serviceSid: challenge.serviceSid, resourceSid: challenge.sid, data: challenge, now: challenge.dateCreated });
-    });
-  }
-
-  async getChallenge(sid: string): Promise<ChallengeRecord | null> {
-    const [row] = await this.db.select().from(t.challenges).where(eq(t.challenges.sid, sid));
-    return row ? toChallengeRecord(row) : null;
-  }
-
-  async listChallenges(factorSid: string, status: ChallengeStatus | null, page: PageRequest) {
-    const c = t.challenges;
-    const rows = await this.db
-      .select()
-      .from(c)
-      .where(and(eq(c.factorSid, factorSid), lt(c.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), status ? eq(c.status, status) : undefined))
-      .orderBy(desc(c.seq))
-      .limit(page.first + 1);
-    return pageOf(rows, page.first, toChallengeRecord);
-  }
-
-  async linkChallengeFallback(sid: string, verificationSid: string, now: number) {
-    return this.db.transaction(async (tx) => {
-      const c = t.challenges;
-      const [row] = await tx
-        .update(c)
-        .set({ fallbackVerificationSid: verificationSid, dateUpdated: now, version: sql`${c.version} + 1` })
-        .where(and(eq(c.sid, sid), eq(c.status, "PENDING"), isNull(c.fallbackVerificationSid)))
-        .returning();
-      if (!row) return null;
-      const challenge = publicChallenge(toChallengeRecord(row));
-      return { challenge, event: await this.event(tx, { type: "challenge.fallback_started", serviceSid: challenge.serviceSid, resourceSid: sid, data: challenge, now }) };
-    });
-  }
-
-  async findChallengeByFallback(verificationSid: string) {
-    const [row] = await this.db.select().from(t.challenges).where(eq(t.challenges.fallbackVerificationSid, verificationSid));
-    return row ? toChallengeRecord(row) : null;
-  }
-
-  async respondChallenge(response: ChallengeResponse) {
-    return this.db.transaction(async (tx) => {
-      const c = t.challenges;
-      const [current] = await tx.select().from(c).where(eq(c.sid, response.sid)).for("update");
-      // A right answer that came too late gives its claimed attempt back all the same.
-      const giveBack = { failedAttempts: sql`greatest(${c.failedAttempts} - 1, 0)` };
-      const tooLate = async (reason: "RESPONDED" | "EXPIRED") => {
-        if (current && response.releaseClaim) await tx.update(c).set(giveBack).where(eq(c.sid, response.sid));
-        return { ok: false as const, reason };
-      };
-      if (!current || (current.status !== "PENDING" && current.status !== "EXPIRED")) return tooLate("RESPONDED");
-      if (current.status === "EXPIRED" || current.expiresAt <= response.now) return tooLate("EXPIRED");
-      if (response.counter) {
-        const f = t.factors;
-        const [moved] = await tx
-          .update(f)
-          .set({ counter: response.counter.to, dateUpdated: response.now })
-          .where(and(eq(f.sid, response.factorSid), eq(f.counter, response.counter.from)))
-          .returning();
-        if (!moved) return { ok: false as const, reason: "CLONED" as const };
-      }
-      if (response.totpStep !== undefined) {
-        const f = t.factors;
-        // A code's time step is accepted once: parallel answers with the same code queue on this row.
-        const [moved] = await tx
-          .update(f)
-          .set({ counter: response.totpStep, dateUpdated: response.now })
-          .where(and(eq(f.sid, response.factorSid), lt(f.counter, response.totpStep)))
-          .returning({ sid: f.sid });
-        if (!moved) return { ok: false as const, reason: "REPLAY" as const };
-      }
-      const [row] = await tx
-        .update(c)
-        .set({ status: response.status, factorSid: response.factorSid, identity: response.identity, dateResponded: response.now, dateUpdated: response.now, version: sql`${c.version} + 1`, ...(response.releaseClaim ? giveBack : {}) })
-        .where(and(eq(c.sid, response.sid), eq(c.status, "PENDING")))
-        .returning();
-      const challenge = publicChallenge(toChallengeRecord(row));
-      const event = await this.event(tx, { type: `challenge.${response.status.toLowerCase()}`, serviceSid: challenge.serviceSid, resourceSid: challenge.sid, data: challenge, now: response.now });
-      return { ok: true as const, challenge, events: [event] };
-    });
-  }
-
-  async claimChallengeAnswer(claim: AttemptClaim) {
-    const c = t.challenges;
-    // One statement: concurrent claims queue on the row lock and re-check the condition (no read-then-write).
-    const [row] = await this.db
-      .update(c)
-      .set({ failedAttempts: sql`${c.failedAttempts} + 1`, dateUpdated: claim.now })
-      .where(and(eq(c.sid, claim.sid), eq(c.status, claim.status), gt(c.expiresAt, claim.now), lt(c.failedAttempts, claim.cap)))
-      .returning();
-    if (row) return { claimed: true as const, challenge: toChallengeRecord(row) };
-    const [current] = await this.db.select().from(c).where(eq(c.sid, claim.sid));
-    return { claimed: false as const, challenge: current ? toChallengeRecord(current) : null };
-  }
-
-  async failChallenge(failure: ChallengeFailure): Promise<VerifyEvent[]> {
-    return this.db.transaction(async (tx) => {
-      const c = t.challenges;
-      const [found] = await tx.select().from(c).where(eq(c.sid, failure.sid)).for("update");
-      if (!found) return [];
-      const current = publicChallenge(toChallengeRecord(found));
-      const events = [await this.event(tx, { type: failure.type, serviceSid: current.serviceSid, resourceSid: current.sid, data: { ...current, failedAttempts: failure.failedAttempts }, now: failure.now })];
-      if (!failure.settle) return events;
-      const [row] = await tx
-        .update(c)
-        .set({ status: failure.settle, dateResponded: failure.now, dateUpdated: failure.now, version: sql`${c.version} + 1` })
-        .where(and(eq(c.sid, failure.sid), eq(c.status, "PENDING")))
-        .returning();
-      if (!row) return events;
-      const settled = publicChallenge(toChallengeRecord(row));
-      return [...events, await this.event(tx, { type: `challenge.${failure.settle.toLowerCase()}`, serviceSid: settled.serviceSid, resourceSid: settled.sid, data: settled, now: failure.now })];
-    });
   }
 
   rateLimiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract {
