@@ -1,5 +1,5 @@
 import { type EventType, newEvent } from "../events.js";
-import type { Challenge, ChallengeStatus, Factor, FactorStatus, VerifyEvent } from "../types.js";
+import type { ChallengeStatus, Factor, FactorStatus, VerifyEvent } from "../types.js";
 import { MAX_FAILURES } from "./challenge.js";
 
 /**
