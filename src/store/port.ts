@@ -25,7 +25,7 @@ import type {
   VerificationAttempt,
   VerificationStats,
 } from "../domain/types.js";
-import type { EventSink } from "../domain/events.js";
+import type { EventSink, EventType } from "../domain/events.js";
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { PrefixCounts } from "../domain/policy/fraud.js";
 
@@ -218,8 +218,8 @@ export interface AttemptClaim {
 
 export interface ChallengeFailure {
   sid: string;
-  /** The event written, e.g. challenge.answer_failed; its data is the challenge with `failedAttempts`. */
-  type: string;
+  /** The event written (domain/factor/machine.ts `answerFailed`); its data is the challenge with `failedAttempts`. */
+  type: EventType;
   /** The count the failed answer's claim reached. */
   failedAttempts: number;
   /** The status the failure ends the challenge in (the last allowed failure), else null. */
@@ -229,8 +229,8 @@ export interface ChallengeFailure {
 
 export interface FactorFailure {
   sid: string;
-  /** The event written, e.g. factor.verification_failed; its data is the factor with `failedAttempts`. */
-  type: string;
+  /** The event written (domain/factor/machine.ts `verificationFailed`); its data is the factor with `failedAttempts`. */
+  type: EventType;
   failedAttempts: number;
   now: number;
 }

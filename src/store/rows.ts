@@ -1,6 +1,8 @@
-import type { ChallengeStatus, Factor, FactorStatus, FactorType, Challenge, ApiKey, AttemptChannel, ChannelName, DeliveryStatus, FraudBlock, Service, ServiceSettings, Verification, VerificationAttempt, VerificationStatus, Webhook, WebhookDelivery } from "../domain/types.js";
+import type { ChallengeStatus, FactorStatus, FactorType, ApiKey, AttemptChannel, ChannelName, DeliveryStatus, FraudBlock, Service, ServiceSettings, Verification, VerificationAttempt, VerificationStatus, Webhook, WebhookDelivery } from "../domain/types.js";
 import { serviceDefaults } from "../domain/service/settings.js";
 import { encodeCursor } from "./cursor.js";
+// The projections clients see live in the domain; re-exported for older imports.
+export { publicChallenge, publicFactor } from "../domain/factor/projections.js";
 import type { ChallengeRecord, DeliveryContext, FactorRecord } from "./port.js";
 import type * as t from "./sqlite/schema.js";
 
@@ -149,9 +151,6 @@ export function toFactorRecord(row: FactorRow, userHandle: string): FactorRecord
   };
 }
 
-/** What clients see of a factor: no credential, no challenge. */
-export const publicFactor = ({ credential: _c, publicKey: _k, counter: _n, config: _g, secretSealed: _s, pendingChallenge: _p, failedAttempts: _f, userHandle: _u, ...factor }: FactorRecord): Factor => factor;
-
 export function toChallengeRecord(row: ChallengeRow): ChallengeRecord {
   return {
     sid: row.sid,
@@ -173,8 +172,6 @@ export function toChallengeRecord(row: ChallengeRow): ChallengeRecord {
     failedAttempts: row.failedAttempts,
   };
 }
-
-export const publicChallenge = ({ webauthnChallenge: _w, failedAttempts: _f, fallback: _b, ...challenge }: ChallengeRecord): Challenge => challenge;
 
 /** What the dispatcher needs to word and send one attempt. */
 export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, service: Service): DeliveryContext {

@@ -1,8 +1,8 @@
 import type { ChallengeRecord, FactorRecord, Store } from "../../store/port.js";
 import type { Clock } from "../clock.js";
 import { VerifyError, notFound } from "../errors.js";
-import type { EventSink } from "../events.js";
-import { MAX_FAILURES, assertAnswerable, tooManyAnswers } from "./challenge.js";
+import { assertAnswerable, tooManyAnswers } from "./challenge.js";
+import { challengeMachine, factorMachine } from "./machine.js";
 
 /** Where refused answers are told to the operator: sids and the client's address, never a code or a token (a pino logger fits). */
 export interface SecurityLog {
@@ -26,12 +26,12 @@ const tooManyVerifications = () => new VerifyError("TOO_MANY_ATTEMPTS", "Too man
  * are ever judged.
  */
 export class AnswerAttempts {
-  constructor(private readonly deps: { store: Store; clock: Clock; sink: EventSink; log: SecurityLog }) {}
+  constructor(private readonly deps: { store: Store; clock: Clock; log: SecurityLog }) {}
 
   /** The claimed challenge (its `failedAttempts` counts this answer), or the reason it may not be answered. */
   async claimAnswer(record: ChallengeRecord): Promise<ChallengeRecord> {
     const now = this.deps.clock.now();
-    const claim = await this.deps.store.claimChallengeAnswer({ sid: record.sid, status: "PENDING", cap: MAX_FAILURES, now });
+    const claim = await this.deps.store.claimChallengeAnswer(challengeMachine.claim(record.sid, now));
     if (claim.claimed) return claim.challenge;
     if (!claim.challenge) throw notFound("Challenge");
     assertAnswerable(claim.challenge, now);
@@ -42,15 +42,8 @@ export class AnswerAttempts {
   /** A claimed answer was wrong (or a replayed TOTP code): it stays counted, and the fifth denies the challenge. */
   async answerFailed(claimed: ChallengeRecord, message: string, requester: Requester, kind: "wrong" | "replay" = "wrong"): Promise<never> {
     const failedAttempts = claimed.failedAttempts;
-    const lockout = failedAttempts >= MAX_FAILURES;
-    const events = await this.deps.store.failChallenge({
-      sid: claimed.sid,
-      type: kind === "replay" ? "challenge.replay_refused" : "challenge.answer_failed",
-      failedAttempts,
-      settle: lockout ? "DENIED" : null,
-      now: this.deps.clock.now(),
-    });
-    this.deps.sink.publish(events);
+    const { type, settle, lockout } = challengeMachine.answerFailed(failedAttempts, kind);
+    await this.deps.store.failChallenge({ sid: claimed.sid, type, failedAttempts, settle, now: this.deps.clock.now() });
     const fields = { serviceSid: claimed.serviceSid, challengeSid: claimed.sid, factorSid: claimed.factorSid, failedAttempts, clientAddress: requester.clientAddress ?? null };
     if (kind === "replay") this.deps.log.warn(fields, "a TOTP code was replayed");
     else this.deps.log.info(fields, "a challenge answer was refused");
@@ -63,7 +56,7 @@ export class AnswerAttempts {
 
   /** The claimed factor, or `verified` when another answer verified it first; a locked factor is refused. */
   async claimVerification(factor: FactorRecord): Promise<{ claimed: FactorRecord } | { verified: FactorRecord }> {
-    const claim = await this.deps.store.claimFactorVerification({ sid: factor.sid, status: "UNVERIFIED", cap: MAX_FAILURES, now: this.deps.clock.now() });
+    const claim = await this.deps.store.claimFactorVerification(factorMachine.claim(factor.sid, this.deps.clock.now()));
     if (claim.claimed) return { claimed: claim.factor };
     if (!claim.factor) throw notFound("Factor");
     if (claim.factor.status === "VERIFIED") return { verified: claim.factor };
@@ -73,11 +66,11 @@ export class AnswerAttempts {
   /** A claimed verification failed: it stays counted, and the fifth locks the factor. */
   async verificationFailed(claimed: FactorRecord, message: string, requester: Requester): Promise<never> {
     const failedAttempts = claimed.failedAttempts;
-    const event = await this.deps.store.failFactor({ sid: claimed.sid, type: "factor.verification_failed", failedAttempts, now: this.deps.clock.now() });
-    if (event) this.deps.sink.publish([event]);
+    const { type, locked } = factorMachine.verificationFailed(failedAttempts);
+    await this.deps.store.failFactor({ sid: claimed.sid, type, failedAttempts, now: this.deps.clock.now() });
     const fields = { serviceSid: claimed.serviceSid, factorSid: claimed.sid, failedAttempts, clientAddress: requester.clientAddress ?? null };
     this.deps.log.info(fields, "a factor verification was refused");
-    if (failedAttempts >= MAX_FAILURES) {
+    if (locked) {
       this.deps.log.warn(fields, "factor locked after too many failed verifications");
       throw tooManyVerifications();
     }

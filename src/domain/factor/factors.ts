@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { ChallengeRecord, FactorRecord, OutboxJob, PageRequest, Store } from "../../store/port.js";
-import { publicChallenge, publicFactor } from "../../store/rows.js";
 import type { Clock } from "../clock.js";
 import { type Keyring, open, seal } from "../crypto.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
@@ -12,6 +11,7 @@ import { parseInput } from "../validation.js";
 import { AnswerAttempts, type Requester, type SecurityLog } from "./attempts.js";
 import { assertAnswerable, newChallenge } from "./challenge.js";
 import type { PasskeyFlow } from "./passkeys.js";
+import { publicChallenge, publicFactor } from "./projections.js";
 import { DeviceKeys, parseDeviceKey, pushSettingsInput, verifyAnswer, verifyPossession } from "./push.js";
 import { matchTotp, newTotpSecret, totpQrSvg, totpSettingsInput, totpUri } from "./totp.js";
 
@@ -127,7 +127,7 @@ export class FactorFlow {
     }
     const entity = await this.deps.store.ensureEntity({ sid: newSid("YE"), serviceSid: service.sid, identity: input.identity, userHandle: randomBytes(32).toString("base64url") }, now);
     const factor: Factor = { sid, serviceSid: service.sid, entitySid: entity.sid, identity: input.identity, factorType: input.factorType, status: "UNVERIFIED", friendlyName: input.friendlyName, dateCreated: now, dateUpdated: now };
-    const event = await this.deps.store.createFactor({
+    await this.deps.store.createFactor({
       ...factor,
       pendingChallenge: null,
       metadata: input.metadata ?? null,
@@ -136,7 +136,6 @@ export class FactorFlow {
       // The seed is sealed to its factor: a sealed value moved to another row does not open.
       secretSealed: secret ? seal(this.deps.keys, secret, sid) : null,
     });
-    this.deps.sink.publish([event]);
     if (!secret) return { factor, totp: null, passkeyCreationOptions: null };
     const uri = totpUri({ issuer: service.totp.issuer ?? service.friendlyName, label: input.friendlyName, secret, config: config as TotpConfig });
     return { factor, totp: { secret, uri, qrCodeSvg: await totpQrSvg(uri) }, passkeyCreationOptions: null };
@@ -185,7 +184,6 @@ export class FactorFlow {
     }
     const verified = await this.deps.store.verifyFactor(sid, { counter }, now);
     if (!verified) return publicFactor((await this.deps.store.getFactor(sid)) as FactorRecord);
-    this.deps.sink.publish([verified.event]);
     return verified.factor;
   }
 
@@ -193,7 +191,6 @@ export class FactorFlow {
     await this.requireFactor(sid, scope);
     const deleted = await this.deps.store.deleteFactor(sid, this.deps.clock.now());
     if (!deleted) throw notFound("Factor");
-    this.deps.sink.publish([deleted.event]);
     return deleted.factor;
   }
 
@@ -244,7 +241,7 @@ export class FactorFlow {
     const jobs: { kind: OutboxJob["kind"]; runAt: number }[] = [];
     if (push && push.notificationPlatform !== "NONE") jobs.push({ kind: "push_notify", runAt: now });
     if (fallback) jobs.push({ kind: "challenge_fallback", runAt: now + fallback.afterSeconds * 1000 });
-    this.deps.sink.publish([await this.deps.store.createChallenge(challenge, { fallback, jobs })]);
+    await this.deps.store.createChallenge(challenge, { fallback, jobs });
     return { challenge, passkeyRequestOptions: null };
   }
 
@@ -306,10 +303,7 @@ export class FactorFlow {
   /** A right answer (a push device's denial is one too): the challenge's final state, and its claimed attempt given back. */
   private async settle(claimed: ChallengeRecord, factor: FactorRecord, answer: { status: "APPROVED" | "DENIED"; totpStep?: number }, requester: Requester): Promise<Challenge> {
     const settled = await this.deps.store.respondChallenge({ sid: claimed.sid, status: answer.status, factorSid: factor.sid, identity: factor.identity, counter: null, totpStep: answer.totpStep, releaseClaim: true, now: this.deps.clock.now() });
-    if (settled.ok) {
-      this.deps.sink.publish(settled.events);
-      return settled.challenge;
-    }
+    if (settled.ok) return settled.challenge;
     if (settled.reason === "REPLAY") return this.attempts.answerFailed(claimed, "The answer was refused: this code was already used; wait for the next one.", requester, "replay");
     if (settled.reason === "EXPIRED") throw new VerifyError("CHALLENGE_EXPIRED", "This challenge has expired; create a new one.");
     throw new VerifyError("CHALLENGE_ALREADY_RESPONDED", "This challenge was already answered.");
@@ -322,16 +316,14 @@ export class FactorFlow {
     const record = await this.deps.store.getChallenge(challengeSid);
     if (!record || !record.fallback || record.status !== "PENDING" || record.fallbackVerificationSid || record.expiresAt <= this.deps.clock.now()) return;
     const verification = await this.deps.startVerification({ serviceSid: record.serviceSid, to: record.fallback.to, channel: record.fallback.channel });
-    const linked = await this.deps.store.linkChallengeFallback(challengeSid, verification.sid, this.deps.clock.now());
-    if (linked) this.deps.sink.publish([linked.event]);
+    await this.deps.store.linkChallengeFallback(challengeSid, verification.sid, this.deps.clock.now());
   }
 
   /** The fallback verification was approved: so is its challenge. */
   async fallbackApproved(verificationSid: string): Promise<void> {
     const record = await this.deps.store.findChallengeByFallback(verificationSid);
     if (!record || record.status !== "PENDING" || !record.factorSid || !record.identity) return;
-    const settled = await this.deps.store.respondChallenge({ sid: record.sid, status: "APPROVED", factorSid: record.factorSid, identity: record.identity, counter: null, now: this.deps.clock.now() });
-    if (settled.ok) this.deps.sink.publish(settled.events);
+    await this.deps.store.respondChallenge({ sid: record.sid, status: "APPROVED", factorSid: record.factorSid, identity: record.identity, counter: null, now: this.deps.clock.now() });
   }
 
   private totpSecret(factor: FactorRecord): string {

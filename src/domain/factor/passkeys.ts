@@ -9,7 +9,6 @@ import {
   verifyRegistrationResponse,
 } from "@simplewebauthn/server";
 import { z } from "zod";
-import { publicFactor } from "../../store/rows.js";
 import type { FactorRecord, Store } from "../../store/port.js";
 import type { Clock } from "../clock.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
@@ -19,6 +18,7 @@ import type { Challenge, Factor, PasskeySettings, Service } from "../types.js";
 import { parseInput } from "../validation.js";
 import { AnswerAttempts, type Requester, type SecurityLog } from "./attempts.js";
 import { assertAnswerable, newChallenge } from "./challenge.js";
+import { publicFactor } from "./projections.js";
 
 export interface RelyingPartyDefaults {
   /** WEBAUTHN_RP_ID, else PUBLIC_URL's host, else localhost. */
@@ -128,7 +128,7 @@ export class PasskeyFlow {
       dateCreated: now,
       dateUpdated: now,
     };
-    this.deps.sink.publish([await this.deps.store.createFactor({ ...factor, pendingChallenge: options.challenge, metadata: input.metadata ?? null, publicKey: null, config: null, secretSealed: null })]);
+    await this.deps.store.createFactor({ ...factor, pendingChallenge: options.challenge, metadata: input.metadata ?? null, publicKey: null, config: null, secretSealed: null });
     return { factor, passkeyCreationOptions: options };
   }
 
@@ -170,7 +170,6 @@ export class PasskeyFlow {
       this.deps.clock.now(),
     );
     if (!verified) return publicFactor((await this.deps.store.getFactor(sid)) as FactorRecord);
-    this.deps.sink.publish([verified.event]);
     return verified.factor;
   }
 
@@ -207,7 +206,7 @@ export class PasskeyFlow {
       now,
       expiresInSeconds,
     });
-    this.deps.sink.publish([await this.deps.store.createChallenge(challenge, { webauthnChallenge: options.challenge })]);
+    await this.deps.store.createChallenge(challenge, { webauthnChallenge: options.challenge });
     return { challenge, passkeyRequestOptions: options };
   }
 
@@ -258,7 +257,6 @@ export class PasskeyFlow {
       if (settled.reason === "CLONED") return fail("the signature counter did not move forward (a cloned authenticator?)");
       throw new VerifyError("CHALLENGE_ALREADY_RESPONDED", "This challenge was already answered.");
     }
-    this.deps.sink.publish(settled.events);
     return settled.challenge;
   }
 }

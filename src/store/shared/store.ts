@@ -1,6 +1,8 @@
 import type { EventSink } from "../../domain/events.js";
-import type { ApiKey, FraudBlock, OutboxMessage, Service, ServiceSettings, Webhook, WebhookDeliveryStatus } from "../../domain/types.js";
-import type { AttemptFilter, PageRequest, PrefixTrafficQuery, StatsFilter, WebhookAttemptResult, WebhookPatch } from "../port.js";
+import type { ApiKey, Challenge, ChallengeStatus, Entity, FactorType, FraudBlock, OutboxMessage, PasskeyCredential, Service, ServiceSettings, Webhook, WebhookDeliveryStatus } from "../../domain/types.js";
+import type { AttemptClaim, AttemptFilter, ChallengeFailure, ChallengeResponse, FactorFailure, NewFactor, PageRequest, PrefixTrafficQuery, StatsFilter, WebhookAttemptResult, WebhookPatch } from "../port.js";
+import { type ChallengeExtra, challenges } from "./challenges.js";
+import { factors } from "./factors.js";
 import { fraud } from "./fraud.js";
 import { insights } from "./insights.js";
 import type { Runner } from "./ops.js";
@@ -79,6 +81,63 @@ export abstract class SharedStore {
   // --- verifications, SNA, deliveries ---------------------------------------------------------------
 
   // --- factors, challenges --------------------------------------------------------------------------
+  ensureEntity(entity: Entity, now: number) {
+    return this.runner.write((q) => factors.ensureEntity(q, entity, now));
+  }
+  createFactor(factor: NewFactor) {
+    return this.runner.write((q) => factors.create(q, factor));
+  }
+  getFactor(sid: string) {
+    return this.runner.read((q) => factors.get(q, sid));
+  }
+  listPasskeys(serviceSid: string, identity: string) {
+    return this.runner.read((q) => factors.listPasskeys(q, serviceSid, identity));
+  }
+  findPasskey(serviceSid: string, credentialId: string) {
+    return this.runner.read((q) => factors.findPasskey(q, serviceSid, credentialId));
+  }
+  newestVerifiedFactor(serviceSid: string, identity: string, factorType: FactorType) {
+    return this.runner.read((q) => factors.newestVerified(q, serviceSid, identity, factorType));
+  }
+  claimFactorVerification(claim: AttemptClaim) {
+    return this.runner.write((q) => factors.claimVerification(q, claim));
+  }
+  verifyFactor(sid: string, proof: { credential?: PasskeyCredential; counter?: number }, now: number) {
+    return this.runner.write((q) => factors.verify(q, sid, proof, now));
+  }
+  failFactor(failure: FactorFailure) {
+    return this.runner.write((q) => factors.fail(q, failure));
+  }
+  deleteFactor(sid: string, now: number) {
+    return this.runner.write((q) => factors.delete(q, sid, now));
+  }
+  expireChallenges(now: number, limit: number) {
+    return this.runner.write((q) => challenges.expire(q, now, limit));
+  }
+  createChallenge(challenge: Challenge, extra: ChallengeExtra) {
+    return this.runner.write((q) => challenges.create(q, challenge, extra));
+  }
+  getChallenge(sid: string) {
+    return this.runner.read((q) => challenges.get(q, sid));
+  }
+  listChallenges(factorSid: string, status: ChallengeStatus | null, page: PageRequest) {
+    return this.runner.read((q) => challenges.list(q, factorSid, status, page));
+  }
+  linkChallengeFallback(sid: string, verificationSid: string, now: number) {
+    return this.runner.write((q) => challenges.linkFallback(q, sid, verificationSid, now));
+  }
+  findChallengeByFallback(verificationSid: string) {
+    return this.runner.read((q) => challenges.findByFallback(q, verificationSid));
+  }
+  respondChallenge(response: ChallengeResponse) {
+    return this.runner.write((q) => challenges.respond(q, response));
+  }
+  claimChallengeAnswer(claim: AttemptClaim) {
+    return this.runner.write((q) => challenges.claimAnswer(q, claim));
+  }
+  failChallenge(failure: ChallengeFailure) {
+    return this.runner.write((q) => challenges.fail(q, failure));
+  }
 
   // --- outbox, webhooks, fraud, insights -----------------------------------------------------------
   claimJobs(now: number, leaseMs: number, limit: number) {
