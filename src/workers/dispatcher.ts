@@ -87,7 +87,6 @@ export class Dispatcher {
   private async settleAbandoned(): Promise<void> {
     for (;;) {
       const events = await this.o.store.settleAbandonedAttempts(this.o.clock.now(), 500);
-      this.o.sink.publish(events);
       if (events.length > 0) this.o.logger.info({ attempts: events.length }, "settled send attempts abandoned by a crash");
       if (events.length < 500) return;
     }
@@ -173,9 +172,9 @@ export class Dispatcher {
   }
 
   private async attempt(job: OutboxJob): Promise<void> {
-    const { store, clock, keys, sink } = this.o;
+    const { store, clock, keys } = this.o;
     if (job.kind === "sna_fallback") {
-      sink.publish(await store.snaTimedOut(job.id, job.refSid, newSid("VL"), clock.now()));
+      await store.snaTimedOut(job.id, job.refSid, newSid("VL"), clock.now());
       return;
     }
     const handler = this.o.handlers[job.kind];
@@ -195,8 +194,7 @@ export class Dispatcher {
       // The verification ended before this send was recorded (a crash mid-send, then an approval or an
       // expiry): settle the attempt rather than leave it QUEUED forever.
       const settled = abandonedSend(context.status);
-      const event = await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, status: settled.status, providerMessageId: null, errorCode: settled.errorCode, now: clock.now() });
-      if (event) sink.publish([event]);
+      await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, status: settled.status, providerMessageId: null, errorCode: settled.errorCode, now: clock.now() });
       return;
     }
     const secret = context ? openSecret(keys, context) : null;
@@ -232,8 +230,7 @@ export class Dispatcher {
         continue;
       }
       // Recorded outside the send's try: a store failure here must not look like a failed send.
-      const event = await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, channel, status: receipt.status, providerMessageId: receipt.providerMessageId, errorCode: null, now: clock.now() });
-      if (event) sink.publish([event]);
+      await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, channel, status: receipt.status, providerMessageId: receipt.providerMessageId, errorCode: null, now: clock.now() });
       this.o.onDelivered(channel, clock.now() - context.queuedAt);
       return;
     }
@@ -291,10 +288,9 @@ export class Dispatcher {
 
   /** Exponential backoff with jitter; past maxTries the attempt is FAILED and subscribers hear it. */
   private async retryOrFail(job: OutboxJob, reason: string): Promise<void> {
-    const { store, clock, sink } = this.o;
+    const { store, clock } = this.o;
     if (job.tries >= this.o.maxTries) {
-      const event = await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, status: "FAILED", providerMessageId: null, errorCode: reason.slice(0, 300), now: clock.now() });
-      if (event) sink.publish([event]);
+      await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, status: "FAILED", providerMessageId: null, errorCode: reason.slice(0, 300), now: clock.now() });
       return;
     }
     await store.retryJob(job.id, nextTry(clock.now(), job.tries, 60_000), reason.slice(0, 300));

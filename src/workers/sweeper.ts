@@ -35,7 +35,7 @@ export class ExpirySweeper {
         const now = this.o.clock.now();
         const events = await this.o.store.expireDue(now, 500);
         const challenges = await this.o.store.expireChallenges(now, 500);
-        this.o.sink.publish([...events, ...challenges]);
+        this.o.sink.publish(challenges);
         total += events.length;
         if (events.length < 500 && challenges.length < 500) return total;
       }

@@ -78,7 +78,7 @@ export class SqliteRunner implements Runner {
 
   /** Statements by their cached better-sqlite3 preparation (for EXPLAIN QUERY PLAN in a test). */
   statementSql(statement: Statement<unknown>): { sql: string; params: unknown[] } {
-    return (statement.build(this.q) as unknown as { getQuery(): { sql: string; params: unknown[] } }).getQuery();
+    return (statement.build(this.q) as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
   }
 
   private drive<T>(step: Step<T>, events: VerifyEvent[]): T {
