@@ -86,7 +86,7 @@ export function checkGate(row: VerificationState, now: number, acceptApprovedSna
   return openGate(row, now);
 }
 
-function openGate(row: VerificationState, now: number): Gate {
+function openGate(row: VerificationState, now: number): Exclude<Gate, { kind: "answer" }> {
   if (row.status !== OPEN) return { kind: "refuse", reason: row.status as VerificationStatus };
   if (isDue(row, now)) return { kind: "expire", settle: expiry };
   return { kind: "go" };
@@ -109,9 +109,9 @@ export function checked(claimed: { checkAttempts: number; maxCheckAttempts: numb
 export const snaNotYet = (row: Pick<VerificationState, "snaErrorCodes">, code: number) => ({ snaErrorCodes: appendSnaError(row.snaErrorCodes, code), event: "verification.sna_pending" as EventType });
 
 /** A manual status change (updateVerification). */
-export function statusChange(row: VerificationState, now: number, status: "APPROVED" | "CANCELED"): Gate | { kind: "settle"; settle: Settle } {
+export function statusChange(row: VerificationState, now: number, status: "APPROVED" | "CANCELED"): Extract<Gate, { kind: "refuse" | "expire" }> | { kind: "settle"; settle: Settle } {
   const gate = openGate(row, now);
-  if (gate.kind !== "go") return gate;
+  if (gate.kind === "refuse" || gate.kind === "expire") return gate;
   return { kind: "settle", settle: { status, event: status === "APPROVED" ? "verification.approved" : "verification.canceled" } };
 }
 

@@ -234,7 +234,6 @@ export const verifications = {
     const gate = machine.statusChange(found, request.now, request.status);
     if (gate.kind === "refuse") return { ok: false, reason: gate.reason, events: [] };
     if (gate.kind === "expire") return yield* expireOne(q, found.sid, request.now);
-    if (gate.kind !== "settle") throw new Error(`unexpected status change: ${gate.kind}`);
     const { verification, event } = (yield* settleWith(q, found.sid, gate.settle, request.now)) as { verification: Verification; event: VerifyEvent };
     return { ok: true, verification, events: [event] };
   },
