@@ -25,10 +25,7 @@ export class ReceiptRecorder {
   private async apply(receipt: ProviderReceipt, triesLeft: number): Promise<void> {
     try {
       const event = await this.o.store.recordReceipt({ ...receipt, now: this.o.clock.now() });
-      if (event) {
-        this.o.sink.publish([event]);
-        return;
-      }
+      if (event) return;
       if (triesLeft > 0) {
         await new Promise((resolve) => setTimeout(resolve, this.o.retryMs ?? 200));
         return this.apply(receipt, triesLeft - 1);

@@ -34,9 +34,8 @@ export class ExpirySweeper {
       for (;;) {
         const now = this.o.clock.now();
         const events = await this.o.store.expireDue(now, 500);
-        // Expired challenges' events are published by the store after its commit.
+        // Both kinds' events are published by the store after its commit.
         const challenges = await this.o.store.expireChallenges(now, 500);
-        this.o.sink.publish(events);
         total += events.length;
         if (events.length < 500 && challenges.length < 500) return total;
       }

@@ -197,7 +197,6 @@ export class VerificationFlow {
     if (!outcome.ok) {
       throw new VerifyError("MAX_SEND_ATTEMPTS_REACHED", `Max send attempts reached: at most ${service.maxSendAttempts} sends to this recipient per ${service.ttlSeconds} seconds.`);
     }
-    this.deps.sink.publish(outcome.events);
     // The URL goes to the caller only, after the events (subscribers, webhooks) were made without it.
     return snaLink ? { ...outcome.verification, sna: { url: snaLink.url } } : outcome.verification;
   }
@@ -226,7 +225,6 @@ export class VerificationFlow {
         return codeMatches(keys, subject.sid, code, subject.codeHash) && psd2Matches;
       },
     );
-    this.deps.sink.publish(outcome.events);
     if (!outcome.ok) throw refusal(outcome.reason);
     return outcome.verification;
   }
@@ -267,7 +265,7 @@ export class VerificationFlow {
     const errorCode = "errorCode" in identified ? identified.errorCode : identified.msisdn === session.to ? null : snaErrors.NUMBER_MISMATCH;
     const clientToken = errorCode === null && session.clientTokenRequired ? randomBytes(24).toString("base64url") : null;
     const fallback = errorCode !== null && session.autoFallback && errorCode !== snaErrors.NUMBER_INVALID;
-    const events = await this.deps.store.recordSnaResult({
+    await this.deps.store.recordSnaResult({
       verificationSid: session.verificationSid,
       attemptSid: session.attemptSid,
       errorCode,
@@ -275,7 +273,6 @@ export class VerificationFlow {
       fallbackAttemptSid: fallback ? newSid("VL") : null,
       now: this.deps.clock.now(),
     });
-    this.deps.sink.publish(events);
     if (errorCode !== null) return { status: 200, body: { status: "failed", errorCode } };
     return { status: 200, body: clientToken ? { status: "verified", clientToken } : { status: "verified" } };
   }
@@ -283,7 +280,6 @@ export class VerificationFlow {
   async setStatus(sid: string, status: "APPROVED" | "CANCELED", serviceScope: string | null): Promise<Verification> {
     if (!isSid(sid, "VE")) throw notFound("Verification");
     const outcome = await this.deps.store.setVerificationStatus({ sid, serviceSid: serviceScope, status, now: this.deps.clock.now() });
-    this.deps.sink.publish(outcome.events);
     if (!outcome.ok) throw refusal(outcome.reason);
     return outcome.verification;
   }

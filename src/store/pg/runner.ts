@@ -3,7 +3,7 @@ import type { NodePgDatabase } from "drizzle-orm/node-postgres";
 import type { EventSink } from "../../domain/events.js";
 import type { VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
-import type { Op, Q, Runner, Tables } from "../shared/ops.js";
+import type { Lock, Op, Q, Runner, Tables } from "../shared/ops.js";
 import type * as t from "./schema.js";
 
 type Db = NodePgDatabase<typeof t>;
@@ -59,8 +59,11 @@ export class PgRunner implements Runner {
         return shape(await query, op.mode);
       }
       case "prepared": {
-        const built = op.statement.build(this.q(handle)) as unknown as Preparable;
-        return shape(await built.prepare(op.statement.name).execute(op.params), op.mode);
+        const built = op.statement.build(this.q(handle)) as unknown as Preparable & { for(strength: "update", config?: Lock): Preparable };
+        // A locked variant is another statement text: it gets its own name.
+        const query = op.lock ? built.for("update", op.lock) : built;
+        const name = op.lock ? `${op.statement.name}_locked${op.lock.skipLocked ? "_skip" : ""}` : op.statement.name;
+        return shape(await query.prepare(name).execute(op.params), op.mode);
       }
       case "serialize":
         await handle.execute(sql`select pg_advisory_xact_lock(hashtext(${op.key}))`);

@@ -22,7 +22,7 @@ export type Lock = { skipLocked?: boolean; of?: unknown };
 /** The operations a unit yields; runners (sqlite/runner.ts, pg/runner.ts) carry them out. */
 export type Op =
   | { kind: "query"; query: unknown; mode: "all" | "get" | "run"; lock?: Lock }
-  | { kind: "prepared"; statement: Statement<unknown>; params: Record<string, unknown>; mode: "all" | "get" | "run" }
+  | { kind: "prepared"; statement: Statement<unknown>; params: Record<string, unknown>; mode: "all" | "get" | "run"; lock?: Lock }
   | { kind: "serialize"; key: string }
   | { kind: "published"; event: VerifyEvent };
 
@@ -69,12 +69,14 @@ export class Statement<B> {
     readonly build: (q: Q) => B,
   ) {}
 
-  *all(params: Record<string, unknown>): Step<Rows<B>> {
-    return (yield { kind: "prepared", statement: this, params, mode: "all" } satisfies Op) as Rows<B>;
+  /** With `lock`, PostgreSQL locks the rows (its own prepared statement, FOR UPDATE). */
+  *all(params: Record<string, unknown>, lock?: Lock): Step<Rows<B>> {
+    return (yield { kind: "prepared", statement: this, params, mode: "all", lock } satisfies Op) as Rows<B>;
   }
 
-  *get(params: Record<string, unknown>): Step<Row<B>> {
-    return (yield { kind: "prepared", statement: this, params, mode: "get" } satisfies Op) as Row<B>;
+  /** With `lock`, PostgreSQL locks the row (its own prepared statement, FOR UPDATE). */
+  *get(params: Record<string, unknown>, lock?: Lock): Step<Row<B>> {
+    return (yield { kind: "prepared", statement: this, params, mode: "get", lock } satisfies Op) as Row<B>;
   }
 
   *run(params: Record<string, unknown>): Step<void> {

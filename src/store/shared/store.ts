@@ -1,14 +1,17 @@
 import type { EventSink } from "../../domain/events.js";
 import type { ApiKey, Challenge, ChallengeStatus, Entity, FactorType, FraudBlock, OutboxMessage, PasskeyCredential, Service, ServiceSettings, Webhook, WebhookDeliveryStatus } from "../../domain/types.js";
-import type { AttemptClaim, AttemptFilter, ChallengeFailure, ChallengeResponse, FactorFailure, NewFactor, PageRequest, PrefixTrafficQuery, StatsFilter, WebhookAttemptResult, WebhookPatch } from "../port.js";
+import type { AttemptClaim, AttemptFilter, ChallengeFailure, ChallengeResponse, FactorFailure, NewFactor, PageRequest, PrefixTrafficQuery, StatsFilter, WebhookAttemptResult, WebhookPatch, CheckJudge, CheckRequest, DeliveryContext, DeliveryReceipt, DeliveryResult, SnaResult, StartPlan, StatusChange, VerificationFilter } from "../port.js";
 import { type ChallengeExtra, challenges } from "./challenges.js";
 import { factors } from "./factors.js";
 import { fraud } from "./fraud.js";
 import { insights } from "./insights.js";
+import { toDeliveryContext } from "../rows.js";
+import { deliveries } from "./deliveries.js";
 import type { Runner } from "./ops.js";
 import { outbox } from "./outbox.js";
 import { services } from "./services.js";
 import { webhooks } from "./webhooks.js";
+import { verifications } from "./verifications.js";
 
 /**
  * The store, written once: every method runs a unit of ./*.ts through the dialect's runner (the
@@ -79,6 +82,47 @@ export abstract class SharedStore {
   }
 
   // --- verifications, SNA, deliveries ---------------------------------------------------------------
+  startVerification(plan: StartPlan) {
+    return this.runner.write((q) => verifications.start(q, plan));
+  }
+  checkVerification(request: CheckRequest, judge: CheckJudge) {
+    return this.runner.write((q) => verifications.check(q, request, judge));
+  }
+  setVerificationStatus(request: StatusChange) {
+    return this.runner.write((q) => verifications.setStatus(q, request));
+  }
+  expireDue(now: number, limit: number) {
+    return this.runner.write((q) => verifications.expireDue(q, now, limit));
+  }
+  getVerification(sid: string) {
+    return this.runner.read((q) => verifications.get(q, sid));
+  }
+  listVerifications(serviceSid: string, filter: VerificationFilter, page: PageRequest) {
+    return this.runner.read((q) => verifications.list(q, serviceSid, filter, page));
+  }
+  openSnaSession(tokenHash: string, now: number) {
+    return this.runner.write((q) => verifications.openSnaSession(q, tokenHash, now));
+  }
+  recordSnaResult(result: SnaResult) {
+    return this.runner.write((q) => verifications.recordSnaResult(q, result));
+  }
+  snaTimedOut(jobId: number, verificationSid: string, fallbackAttemptSid: string, now: number) {
+    return this.runner.write((q) => verifications.snaTimedOut(q, jobId, verificationSid, fallbackAttemptSid, now));
+  }
+  async deliveryContext(attemptSid: string): Promise<DeliveryContext | null> {
+    const found = await this.runner.read((q) => deliveries.context(q, attemptSid));
+    const service = found && (await this.getService(found.row.serviceSid));
+    return found && service ? toDeliveryContext(found.row, found.attempt, service) : null;
+  }
+  recordDelivery(result: DeliveryResult) {
+    return this.runner.write((q) => deliveries.recordDelivery(q, result));
+  }
+  recordReceipt(receipt: DeliveryReceipt) {
+    return this.runner.write((q) => deliveries.recordReceipt(q, receipt));
+  }
+  settleAbandonedAttempts(now: number, limit: number) {
+    return this.runner.write((q) => deliveries.settleAbandoned(q, now, limit));
+  }
 
   // --- factors, challenges --------------------------------------------------------------------------
   ensureEntity(entity: Entity, now: number) {

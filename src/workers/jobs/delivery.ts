@@ -36,7 +36,7 @@ export interface DeliveryJobDeps {
  * The attempt sid is the idempotency key every provider receives.
  */
 export function deliveryJob(deps: DeliveryJobDeps): JobKind {
-  const { store, clock, keys, sink, logger } = deps;
+  const { store, clock, keys, logger } = deps;
   const sendTimeoutMs = deps.sendTimeoutMs ?? 10_000;
   const onDelivered = deps.onDelivered ?? (() => {});
 
@@ -46,8 +46,7 @@ export function deliveryJob(deps: DeliveryJobDeps): JobKind {
       // The verification ended before this send was recorded (a crash mid-send, then an approval or an
       // expiry): settle the attempt rather than leave it QUEUED forever.
       const settled = abandonedSend(context.status);
-      const event = await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, status: settled.status, providerMessageId: null, errorCode: settled.errorCode, now: clock.now() });
-      if (event) sink.publish([event]);
+      await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, status: settled.status, providerMessageId: null, errorCode: settled.errorCode, now: clock.now() });
       return { done: true };
     }
     const secret = context ? openSecret(keys, context) : null;
@@ -83,8 +82,7 @@ export function deliveryJob(deps: DeliveryJobDeps): JobKind {
         continue;
       }
       // Recorded outside the send's try: a store failure here must not look like a failed send.
-      const event = await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, channel, status: receipt.status, providerMessageId: receipt.providerMessageId, errorCode: null, now: clock.now() });
-      if (event) sink.publish([event]);
+      await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, channel, status: receipt.status, providerMessageId: receipt.providerMessageId, errorCode: null, now: clock.now() });
       onDelivered(channel, clock.now() - context.queuedAt);
       return { done: true };
     }
@@ -95,8 +93,7 @@ export function deliveryJob(deps: DeliveryJobDeps): JobKind {
 
   /** Past its tries the attempt is FAILED and subscribers hear it. */
   async function fail(job: OutboxJob, { reason }: Trouble): Promise<void> {
-    const event = await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, status: "FAILED", providerMessageId: null, errorCode: reason.slice(0, 300), now: clock.now() });
-    if (event) sink.publish([event]);
+    await store.recordDelivery({ jobId: job.id, attemptSid: job.refSid, status: "FAILED", providerMessageId: null, errorCode: reason.slice(0, 300), now: clock.now() });
   }
 
   /** Attempts whose job a crash (or an older gateway) lost while their verification ended: settled, with their events. */
@@ -104,7 +101,6 @@ export function deliveryJob(deps: DeliveryJobDeps): JobKind {
     try {
       for (;;) {
         const events = await store.settleAbandonedAttempts(clock.now(), 500);
-        sink.publish(events);
         if (events.length > 0) logger.info({ attempts: events.length }, "settled send attempts abandoned by a crash");
         if (events.length < 500) return;
       }

@@ -14,13 +14,13 @@ export interface SnaFallbackJobDeps {
 
 /** AUTO: the silent network check was not completed in time; the verification falls back to SMS if still waiting. */
 export function snaFallbackJob(deps: SnaFallbackJobDeps): JobKind {
-  const { store, clock, sink } = deps;
+  const { store, clock } = deps;
   return {
     retry: { ...defaultRetry, maxTries: deps.maxTries ?? defaultRetry.maxTries },
     // snaTimedOut removes the job with the verification's change.
     recordsItsEnd: true,
     async run(job: OutboxJob): Promise<JobAnswer> {
-      sink.publish(await store.snaTimedOut(job.id, job.refSid, newSid("VL"), clock.now()));
+      await store.snaTimedOut(job.id, job.refSid, newSid("VL"), clock.now());
       return { done: true };
     },
   };
