@@ -1,0 +1,4 @@
+export interface PageRequest {
+  first: number;
+  after: string | null;
+}

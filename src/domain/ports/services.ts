@@ -1,0 +1,25 @@
+import type { ApiKey, OutboxMessage, Page, Service, ServiceSettings, VerifyEvent } from "../types.js";
+import type { PageRequest } from "./page.js";
+
+/** Settings, services, API keys, the event log and the dev outbox. Every write returns its events (the store publishes them after commit). */
+export interface ServiceStore {
+
+  getSetting(key: string): Promise<string | null>;
+  /** Sets the value only if the key is absent; answers the value that is stored afterwards. */
+  initSetting(key: string, value: string): Promise<string>;
+
+  createService(service: Service): Promise<VerifyEvent>;
+  updateService(sid: string, patch: Partial<ServiceSettings>, now: number): Promise<{ service: Service; event: VerifyEvent } | null>;
+  getService(sid: string): Promise<Service | null>;
+  listServices(page: PageRequest): Promise<Page<Service>>;
+  countServices(): Promise<number>;
+
+  createApiKey(key: ApiKey, keyHash: string): Promise<VerifyEvent>;
+  findApiKeyByHash(keyHash: string): Promise<ApiKey | null>;
+  revokeApiKey(sid: string, serviceSid: string | null, now: number): Promise<{ apiKey: ApiKey; event: VerifyEvent | null } | null>;
+  listApiKeys(serviceSid: string): Promise<ApiKey[]>;
+
+  addDevMessage(message: OutboxMessage): Promise<void>;
+  listDevMessages(to: string | null, limit: number): Promise<OutboxMessage[]>;
+  listEvents(resourceSid: string): Promise<VerifyEvent[]>;
+}
