@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import pino, { type Logger } from "pino";
-import { channels } from "./channels/registry.js";
+import "./channels/registry.js";
+import { addressOf } from "./domain/channels.js";
 import { type Config, ConfigError } from "./config.js";
 import { type Clock, systemClock } from "./domain/clock.js";
 import { deriveKeyring, generateSecret, hashApiKey } from "./domain/crypto.js";
@@ -110,7 +111,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     rateLimits,
     carrierLookup,
     onBlocked: (reason) => metrics.blocked(reason),
-    addressKind: (channel) => channels[channel].address,
+    addressKind: addressOf,
     sna: { carrier, publicUrl, fallbackMs: d.sna.fallbackMs },
   });
   const passkeys = new PasskeyFlow({
@@ -143,7 +144,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     webPushEndpointRefusal: (endpoint) => enrolmentRefusal(endpoint, webPushPolicy),
     validateFallback: (channel, to) => {
       try {
-        if (channels[channel as DeliveryChannel].address === "email") parseEmail(to);
+        if (addressOf(channel) === "email") parseEmail(to);
         else parsePhone(to);
       } catch (error) {
         if (error instanceof VerifyError) throw new VerifyError(error.code, error.message.replace("`to`", "`fallback.to`"), { field: "fallback.to" });

@@ -7,6 +7,7 @@ import { liveState } from "../realtime/live.js";
 import { authorize, canSee, inScope } from "../server/access.js";
 import { type Principal, issueAccessToken, issueClientToken } from "../server/auth.js";
 import { builder } from "./builder.js";
+import { catalogueValues } from "./channels.js";
 import { connection, pageSize, pagingArgs } from "./connection.js";
 import { TotpAlgorithmEnum } from "./service.js";
 
@@ -190,12 +191,7 @@ const ChallengeDetailsInput = builder.inputType("ChallengeDetailsInput", {
 });
 const FallbackChannelEnum = builder.enumType("FallbackChannel", {
   description: "The OTP channel a silent challenge falls back to",
-  values: {
-    SMS: { description: "A text message" },
-    WHATSAPP: { description: "A WhatsApp message" },
-    CALL: { description: "A voice call" },
-    EMAIL: { description: "An email" },
-  } as const,
+  values: catalogueValues("fallback", (c) => c.selectable && c.delivers),
 });
 const ChallengeFallbackInput = builder.inputType("ChallengeFallbackInput", {
   description: "An OTP verification started when a silent challenge is not answered in time; its approval approves the challenge",

@@ -6,6 +6,7 @@ import type { Clock } from "../clock.js";
 import { type Keyring, open, seal } from "../crypto.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
 import type { EventSink } from "../events.js";
+import { fallbackChannels } from "../channels.js";
 import { isSid, newSid } from "../ids.js";
 import type { Challenge, ChallengeFallback, ChallengeStatus, Factor, Page, PushConfig, Service, TotpConfig, Verification } from "../types.js";
 import { parseInput } from "../validation.js";
@@ -72,7 +73,7 @@ const challengeInput = z.object({
   silent: z.boolean().nullish(),
   fallback: z
     .object({
-      channel: z.enum(["SMS", "WHATSAPP", "CALL", "EMAIL"]),
+      channel: z.string().refine((c) => fallbackChannels().includes(c), { error: () => `must be one of ${fallbackChannels().join(", ")}` }),
       to: z.string().trim().min(3).max(254),
       afterSeconds: z.number().int().min(1).max(600).nullish(),
     })
