@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import pino, { type Logger } from "pino";
 import "./channels/registry.js";
-import { addressOf } from "./domain/channels.js";
+import { addressOf, deliveryChannels } from "./domain/channels.js";
 import { type Config, ConfigError } from "./config.js";
 import { type Clock, systemClock } from "./domain/clock.js";
 import { deriveKeyring, generateSecret, hashApiKey } from "./domain/crypto.js";
@@ -21,7 +21,7 @@ import { type WebPushPolicy, enrolmentRefusal } from "./providers/push/endpoints
 import { publicChallenge } from "./store/rows.js";
 import { CallScript } from "./channels/call/script.js";
 import type { DeliveryChannel } from "./domain/types.js";
-import { buildTransports } from "./providers/registry.js";
+import { buildTransports, transportVariables } from "./providers/registry.js";
 import { sandboxCarrier } from "./channels/sna/carrier.js";
 import { callbackRoutes } from "./server/callbacks.js";
 import { demoRoutes } from "./server/demo/routes.js";
@@ -206,7 +206,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });
   const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash, deviceKey: (sid) => factors.deviceKey(sid), log: logger });
   let ready = false;
-  const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: d.http.secret });
+  const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: (d.env.HTTP_PROVIDER_SECRET as string | undefined) ?? null });
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) =>
     (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
   const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, http: config.http, isReady: () => ready, dependencies, routes, limits: config.subscriptionLimits });
@@ -238,8 +238,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       sweeper.start();
       ready = true;
       logger.info({ url: `${this.url}/graphql` }, "verigate listening");
-      if (transports.devChannels.length === 4) {
-        announce("Every channel (SMS, WHATSAPP, CALL, EMAIL) delivers into the dev outbox: read messages with the devOutbox query. No message leaves this machine.");
+      if (transports.devChannels.length === deliveryChannels().length) {
+        announce(`Every channel (${transports.devChannels.join(", ")}) delivers into the dev outbox: read messages with the devOutbox query. No message leaves this machine.`);
       } else if (devOutbox) {
         announce(`${transports.devChannels.join(", ")} deliver${transports.devChannels.length === 1 ? "s" : ""} into the dev outbox (read it with the devOutbox query); the other channels use real transports.`);
       }
@@ -301,8 +301,7 @@ async function refuseDevOutboxInProduction(store: Store, devChannels: DeliveryCh
   const missing = devChannels.filter((c) => enabled.has(c));
   if (missing.length === 0) return;
   await store.close();
-  const variables: Record<DeliveryChannel, string> = { SMS: "SMPP_URL or HTTP_SMS_URL", WHATSAPP: "WHATSAPP_ACCESS_TOKEN", CALL: "HTTP_CALL_URL", EMAIL: "SMTP_URL" };
-  throw new ConfigError(missing.map((c) => `NODE_ENV=production needs a real provider for ${c} (set ${variables[c]}, or disable ${c} on every service)`));
+  throw new ConfigError(missing.map((c) => `NODE_ENV=production needs a real provider for ${c} (set ${transportVariables(c)}, or disable ${c} on every service)`));
 }
 
 /** VERIGATE_SECRET, or a secret generated once into DATA_DIR (readable by the owner only). */

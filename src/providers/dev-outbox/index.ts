@@ -1,6 +1,6 @@
 import type { Clock } from "../../domain/clock.js";
 import type { Store } from "../../store/port.js";
-import type { Provider } from "../provider.js";
+import { type Provider, transportPlugin } from "../provider.js";
 
 /** Delivers into the store, readable through the admin-only `devOutbox` query; for development only. */
 export function devOutboxProvider(store: Store, clock: Clock): Provider {
@@ -20,3 +20,12 @@ export function devOutboxProvider(store: Store, clock: Clock): Provider {
     },
   };
 }
+
+/** The RCS sandbox: with RCS_CAPABLE_NUMBERS and no RCS vendor, those numbers' SMS are upgraded into the dev outbox. */
+export const rcsSandboxTransport = transportPlugin({
+  name: "rcs-sandbox",
+  channels: { RCS: "HTTP_RCS_URL" },
+  env: {},
+  options: (env) => (String(env.RCS_CAPABLE_NUMBERS ?? "").split(",").some((s) => s.trim()) ? {} : null),
+  create: (_options, deps) => deps.devOutbox,
+});
