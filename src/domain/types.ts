@@ -261,7 +261,8 @@ export interface Page<T> {
   endCursor: string | null;
 }
 
-export type FactorType = "PUSH" | "TOTP" | "PASSKEY";
+/** The factor types' strategies (src/domain/factor/types): built in PUSH, TOTP and PASSKEY. */
+export type FactorType = string;
 export type FactorStatus = "UNVERIFIED" | "VERIFIED";
 export type ChallengeStatus = "PENDING" | "APPROVED" | "DENIED" | "EXPIRED";
 

@@ -1,6 +1,7 @@
 import { VerifyError, invalidParameter, notFound } from "../domain/errors.js";
 import type { Scope } from "../domain/factor/factors.js";
 import { signedFieldsOf } from "../domain/factor/push.js";
+import { factorTypes } from "../domain/factor/types/index.js";
 import type { Challenge, Factor, FactorType } from "../domain/types.js";
 import { topics } from "../realtime/bus.js";
 import { liveState } from "../realtime/live.js";
@@ -13,11 +14,7 @@ import { TotpAlgorithmEnum } from "./service.js";
 
 const FactorTypeEnum = builder.enumType("FactorType", {
   description: "What kind of second factor",
-  values: {
-    PUSH: { description: "A device's P-256 key: it signs its answers to push challenges" },
-    TOTP: { description: "A time-based one-time password seed in an authenticator app (RFC 6238)" },
-    PASSKEY: { description: "A WebAuthn passkey" },
-  } as const,
+  values: Object.fromEntries(factorTypes().map((s) => [s.type, { description: s.description }])) as Record<string, { description: string }>,
 });
 const FactorStatusEnum = builder.enumType("FactorStatus", {
   description: "Whether a factor has proven itself",
