@@ -2,6 +2,7 @@ import { z } from "zod";
 import { randomBytes } from "node:crypto";
 import { type SnaCarrier, type SnaRequest, snaErrors } from "../../channels/sna/carrier.js";
 import type { CheckOutcome, CheckSubject, SnaPlan, Store } from "../../store/port.js";
+import { allowsPsd2 } from "../channels.js";
 import type { Clock } from "../clock.js";
 import { codeMatches, generateNumericCode, hashApiKey, hashCode, type Keyring, limitValueHash, safeEqual, seal } from "../crypto.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
@@ -368,7 +369,7 @@ export class VerificationFlow {
       }
       return { amount: null, payee: null };
     }
-    if (channel === "CALL") throw invalidParameter("channel", "Invalid parameter `channel`: PSD2 verifications cannot be sent by voice call.");
+    if (!allowsPsd2(channel)) throw invalidParameter("channel", `Invalid parameter \`channel\`: PSD2 verifications cannot be sent by ${channel === "CALL" ? "voice call" : channel}.`);
     if (amount === null) throw invalidParameter("amount", "Invalid parameter `amount`: required when PSD2 is enabled.");
     if (payee === null) throw invalidParameter("payee", "Invalid parameter `payee`: required when PSD2 is enabled.");
     return { amount, payee };
