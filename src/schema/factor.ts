@@ -1,7 +1,6 @@
 import { VerifyError, invalidParameter, notFound } from "../domain/errors.js";
 import type { Scope } from "../domain/factor/factors.js";
-import { signedFieldsOf } from "../domain/factor/push.js";
-import { factorTypes } from "../domain/factor/types/index.js";
+import { factorTypes, signedFieldsOf } from "../domain/factor/types/index.js";
 import type { Challenge, Factor, FactorType } from "../domain/types.js";
 import { topics } from "../realtime/bus.js";
 import { liveState } from "../realtime/live.js";

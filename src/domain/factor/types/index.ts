@@ -20,6 +20,9 @@ for (const strategy of [push, totp, passkey]) registerFactorType(strategy);
 export const factorTypes = (): FactorStrategy[] => [...strategies.values()];
 export const isFactorType = (type: string): boolean => strategies.has(type);
 
+/** The Challenge fields an answer to this challenge signs (push), none for the others. */
+export const signedFieldsOf = (challenge: { factorType: string }): string[] => [...(strategies.get(challenge.factorType)?.signedFields ?? [])];
+
 /** The strategy of a known type (the input schemas refuse unknown ones first). */
 export function strategyOf(type: string): FactorStrategy {
   const strategy = strategies.get(type);

@@ -2,7 +2,7 @@ import type { FactorRecord } from "../../../store/port.js";
 import { invalidParameter } from "../../errors.js";
 import type { PushConfig } from "../../types.js";
 import { publicChallenge } from "../../../store/rows.js";
-import { parseDeviceKey, pushSettingsInput, verifyAnswer, verifyPossession } from "../push.js";
+import { PUSH_SIGNED_FIELDS, parseDeviceKey, pushSettingsInput, verifyAnswer, verifyPossession } from "../push.js";
 import type { FactorStrategy } from "./strategy.js";
 import type { z } from "zod";
 
@@ -14,6 +14,7 @@ export const push: FactorStrategy = {
   description: "A device's P-256 key: it signs its answers to push challenges",
   settings: { key: "push", schema: pushSettingsInput },
   needsIdentity: true,
+  signedFields: PUSH_SIGNED_FIELDS,
   enrol(ctx, input) {
     const p = input.push as z.output<typeof pushSettingsInput> | null | undefined;
     if (!p) throw invalidParameter("push", "Invalid parameter `push`: a PUSH factor needs the device's `publicKey`.");

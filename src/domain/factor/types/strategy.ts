@@ -67,6 +67,8 @@ export interface FactorStrategy {
     createChallenge(raw: unknown): Promise<{ challenge: Challenge; passkeyRequestOptions: unknown }>;
     updateChallenge(sid: string, serviceScope: string | null, input: AnswerInput, requester: Requester): Promise<Challenge>;
   };
+  /** The Challenge fields an answer of this type signs (push: the challenge as the API returns it). */
+  readonly signedFields?: readonly string[];
   /** A challenge of this type names its identity (else: a username-less one, which only ceremonies run). */
   readonly needsIdentity?: boolean;
   enrol?(ctx: FactorContext, input: EnrolInput, service: Service): Enrolment;
