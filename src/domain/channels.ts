@@ -19,6 +19,14 @@ export interface ChannelTraits {
   readonly geo: boolean;
   /** A PSD2 verification may use it (the payer must see the amount and the payee). */
   readonly psd2: boolean;
+  /** Fraud Guard judges its destinations (SMS pumping). */
+  readonly fraudGuard?: boolean;
+  /** It cannot reach a fixed line: a service's skipSmsToLandlines refuses one. */
+  readonly textOnly?: boolean;
+  /** It carries an Android SMS Retriever app hash. */
+  readonly appHash?: boolean;
+  /** The channel whose geo permissions apply to it (SNA: SMS's); default itself. */
+  readonly geoAs?: string;
   /** The schema's descriptions, per enum it appears in. */
   readonly describe: { channel?: string; attempt?: string; fallback?: string; geo?: string };
 }
@@ -53,5 +61,10 @@ export const isSelectableChannel = (name: string): boolean => catalogue.get(name
 export const isDeliveryChannel = (name: string): boolean => catalogue.get(name)?.delivers === true;
 export const isGeoChannel = (name: string): boolean => catalogue.get(name)?.geo === true;
 export const allowsPsd2 = (name: string): boolean => catalogue.get(name)?.psd2 !== false;
+export const fraudGuarded = (name: string): boolean => catalogue.get(name)?.fraudGuard === true;
+export const isTextOnly = (name: string): boolean => catalogue.get(name)?.textOnly === true;
+export const carriesAppHash = (name: string): boolean => catalogue.get(name)?.appHash === true;
+/** The channel whose geo permissions apply to this one. */
+export const geoChannelOf = (name: string): string => catalogue.get(name)?.geoAs ?? name;
 /** The address kind of a channel; an unknown name is a phone channel (the API's enum refuses it first). */
 export const addressOf = (name: string): "phone" | "email" => catalogue.get(name)?.address ?? "phone";

@@ -23,6 +23,9 @@ export const sms: ChannelPlugin = {
   attempt: true,
   geo: true,
   psd2: true,
+  fraudGuard: true,
+  textOnly: true,
+  appHash: true,
   describe: { channel: "A text message", attempt: "A text message", fallback: "A text message", geo: "Text messages" },
   render: (input) => ({ to: input.to, channel: "SMS", body: textMessage(input), locale: input.locale }),
   /** SMS is upgraded to RCS where the handset supports it, and falls back to SMS. */

@@ -9,6 +9,9 @@ export const sna: ChannelPlugin = {
   attempt: true,
   geo: false,
   psd2: false,
+  // A mobile-data check of a handset's number, refused where SMS would be (it falls back to SMS).
+  textOnly: true,
+  geoAs: "SMS",
   describe: {
     channel: "Silent Network Auth: the device opens a URL over mobile data and the carrier confirms its number, no code",
     attempt: "A Silent Network Auth URL for the device to open over mobile data",
@@ -24,5 +27,6 @@ export const auto: ChannelPlugin = {
   attempt: false,
   geo: false,
   psd2: true,
+  appHash: true,
   describe: { channel: "Input only: SNA when the carrier can reach the device (deviceIp), SMS otherwise or when SNA fails" },
 };
