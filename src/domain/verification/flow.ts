@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { randomBytes } from "node:crypto";
-import { type SnaCarrier, type SnaRequest, snaErrors } from "../../channels/sna/carrier.js";
+import { type SnaCarrier, type SnaRequest, snaErrors } from "./sna.js";
 import type { CheckOutcome, CheckSubject, SnaPlan, Store } from "../../store/port.js";
 import { allowsPsd2, carriesAppHash, fraudGuarded, geoChannelOf, isTextOnly } from "../channels.js";
 import type { Clock } from "../clock.js";
