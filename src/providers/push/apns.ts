@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { type ClientHttp2Session, connect } from "node:http2";
 import { rootCertificates } from "node:tls";
 import { SignJWT, importPKCS8 } from "jose";
-import type { ChallengeNotice, NotifyResult } from "./notifier.js";
+import type { ChallengeNotice, NotifyResult } from "./notice.js";
 
 /**
  * Apple Push Notification service over HTTP/2 with token-based authentication: an ES256 provider token

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { SignJWT, importPKCS8 } from "jose";
-import type { ChallengeNotice, NotifyResult } from "./notifier.js";
+import type { ChallengeNotice, NotifyResult } from "./notice.js";
 
 /** A Google service account (the JSON file Firebase's console gives). */
 interface ServiceAccount {

@@ -10,19 +10,9 @@ import { EgressRefused, guardedLookup } from "../egress/guard.js";
 import { ApnsSender } from "./apns.js";
 import { type WebPushPolicy, sendRefusal } from "./endpoints.js";
 import { FcmSender } from "./fcm.js";
+import type { ChallengeNotice, NotifyResult } from "./notice.js";
 
-/** What a device is told about a new challenge; it then reads the challenge itself with its device token. */
-export interface ChallengeNotice {
-  type: "verigate.challenge";
-  challengeSid: string;
-  factorSid: string;
-  serviceSid: string;
-  message: string;
-  silent: boolean;
-  expiresAt: string;
-}
-
-export type NotifyResult = { sent: true } | { sent: false; retry: boolean; reason: string };
+export type { ChallengeNotice, NotifyResult } from "./notice.js";
 
 export interface VapidKeys {
   publicKey: string;
