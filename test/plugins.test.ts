@@ -81,6 +81,13 @@ describe("plug-ins registered at run time", () => {
     expect(geoChannels()).toEqual(["SMS", "WHATSAPP", "CALL"]);
   });
 
+  it("a name is registered once, in upper case", () => {
+    expect(() => registerChannelPlugin({ ...pigeon })).toThrow(/registered twice/);
+    expect(() => registerChannelPlugin({ ...pigeon, name: "dove" })).toThrow(/upper case/);
+    expect(() => registerTransport({ ...loft })).toThrow(/registered twice/);
+    expect(() => registerFactorType({ ...pin })).toThrow(/registered twice/);
+  });
+
   it("the schema's enums include the channel and the factor type registered before it was built", async () => {
     const values = async (name: string) => ((await gw.gql(ENUM, { name })).data?.__type.enumValues as { name: string }[]).map((v) => v.name);
     expect(await values("Channel")).toContain("PIGEON");
