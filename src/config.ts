@@ -101,7 +101,7 @@ function pairs(e: Env): string[] {
 const list = (value: string | undefined) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 
 export interface DeliveryConfig {
-  /** The parsed environment: each transport reads its own variables (src/providers/plugins.ts). */
+  /** The transports' variables, parsed: each transport reads its own (src/providers/plugins.ts). */
   env: TransportEnv;
   whatsappFallbackToSms: boolean;
   rcsCapableNumbers: string[];
@@ -174,7 +174,8 @@ export class ConfigError extends Error {
 /** Reads the whole environment at once and reports every problem together, naming each variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // Transports registered so far bring their variables (a test may register one before loading).
-  const parsed = envSchema.extend(transportEnv()).safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")));
+  const transportVariables = transportEnv();
+  const parsed = envSchema.extend(transportVariables).safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
   }
@@ -221,7 +222,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     webhookPrivateNetworks: (e.WEBHOOK_PRIVATE_NETWORKS ?? (e.NODE_ENV === "production" ? "deny" : "allow")) === "allow",
     subscriptionLimits: { perSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET, perToken: e.MAX_SUBSCRIPTIONS_PER_TOKEN, socketsPerAddress: e.MAX_SOCKETS_PER_ADDRESS },
     delivery: {
-      env: Object.freeze({ ...parsed.data }),
+      // Each transport sees the transports' variables only, never the gateway's own secrets.
+      env: Object.freeze(Object.fromEntries(Object.keys(transportVariables).map((name) => [name, (parsed.data as Record<string, unknown>)[name]]))),
       whatsappFallbackToSms: e.WHATSAPP_FALLBACK_SMS,
       rcsCapableNumbers: (e.RCS_CAPABLE_NUMBERS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
       leaseMs: e.OUTBOX_LEASE_MS,

@@ -1,5 +1,6 @@
 import type { Clock } from "../../domain/clock.js";
 import type { Store } from "../../store/port.js";
+import { z } from "zod";
 import { type Provider, transportPlugin } from "../provider.js";
 
 /** Delivers into the store, readable through the admin-only `devOutbox` query; for development only. */
@@ -25,7 +26,7 @@ export function devOutboxProvider(store: Store, clock: Clock): Provider {
 export const rcsSandboxTransport = transportPlugin({
   name: "rcs-sandbox",
   channels: { RCS: "HTTP_RCS_URL" },
-  env: {},
+  env: { RCS_CAPABLE_NUMBERS: z.string().optional() },
   options: (env) => (String(env.RCS_CAPABLE_NUMBERS ?? "").split(",").some((s) => s.trim()) ? {} : null),
   create: (_options, deps) => deps.devOutbox,
 });
