@@ -8,7 +8,7 @@
  *   domain → nothing of the above, and no framework (graphql, yoga, drizzle, node:http, database drivers)
  *   client kits (src/client: device kit, webhook verifier) → nothing of the server
  */
-const framework = "(^|node_modules/)(graphql|graphql-yoga|@graphql-yoga|@pothos|drizzle-orm|better-sqlite3|pg|ioredis|ws|graphql-ws|nodemailer|smpp|web-push|pino|prom-client|rate-limiter-flexible)($|/)";
+const framework = "(^|node_modules/)(graphql|graphql-yoga|@graphql-yoga|@pothos|drizzle-orm|better-sqlite3|pg|ioredis|ws|graphql-ws|nodemailer|smpp|web-push|prom-client)($|/)";
 
 module.exports = {
   forbidden: [

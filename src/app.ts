@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import pino, { type Logger } from "pino";
-import { channels } from "./channels/registry.js";
+import "./channels/registry.js";
+import { addressOf, deliveryChannels } from "./domain/channels.js";
 import { type Config, ConfigError } from "./config.js";
 import { type Clock, systemClock } from "./domain/clock.js";
 import { deriveKeyring, generateSecret, hashApiKey } from "./domain/crypto.js";
@@ -19,7 +20,7 @@ import { PushNotifier, loadVapidKeys } from "./providers/push/notifier.js";
 import { type WebPushPolicy, enrolmentRefusal } from "./providers/push/endpoints.js";
 import { CallScript } from "./channels/call/script.js";
 import type { DeliveryChannel } from "./domain/types.js";
-import { buildTransports } from "./providers/registry.js";
+import { buildTransports, transportVariables } from "./providers/registry.js";
 import { sandboxCarrier } from "./channels/sna/carrier.js";
 import { callbackRoutes } from "./server/callbacks.js";
 import { demoRoutes } from "./server/demo/routes.js";
@@ -115,7 +116,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     rateLimits,
     carrierLookup,
     onBlocked: (reason) => metrics.blocked(reason),
-    addressKind: (channel) => channels[channel].address,
+    addressKind: addressOf,
     sna: { carrier, publicUrl, fallbackMs: d.sna.fallbackMs },
   });
   const passkeys = new PasskeyFlow({
@@ -148,7 +149,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     webPushEndpointRefusal: (endpoint) => enrolmentRefusal(endpoint, webPushPolicy),
     validateFallback: (channel, to) => {
       try {
-        if (channels[channel as DeliveryChannel].address === "email") parseEmail(to);
+        if (addressOf(channel) === "email") parseEmail(to);
         else parsePhone(to);
       } catch (error) {
         if (error instanceof VerifyError) throw new VerifyError(error.code, error.message.replace("`to`", "`fallback.to`"), { field: "fallback.to" });
@@ -189,7 +190,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });
   const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash, deviceKey: (sid) => factors.deviceKey(sid), log: logger });
   let ready = false;
-  const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: d.http.secret });
+  const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: (d.env.HTTP_PROVIDER_SECRET as string | undefined) ?? null });
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) =>
     (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
   const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, http: config.http, isReady: () => ready, dependencies, routes, limits: config.subscriptionLimits });
@@ -221,8 +222,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       sweeper.start();
       ready = true;
       logger.info({ url: `${this.url}/graphql` }, "verigate listening");
-      if (transports.devChannels.length === 4) {
-        announce("Every channel (SMS, WHATSAPP, CALL, EMAIL) delivers into the dev outbox: read messages with the devOutbox query. No message leaves this machine.");
+      if (transports.devChannels.length === deliveryChannels().length) {
+        announce(`Every channel (${transports.devChannels.join(", ")}) delivers into the dev outbox: read messages with the devOutbox query. No message leaves this machine.`);
       } else if (devOutbox) {
         announce(`${transports.devChannels.join(", ")} deliver${transports.devChannels.length === 1 ? "s" : ""} into the dev outbox (read it with the devOutbox query); the other channels use real transports.`);
       }
@@ -284,8 +285,7 @@ async function refuseDevOutboxInProduction(store: Store, devChannels: DeliveryCh
   const missing = devChannels.filter((c) => enabled.has(c));
   if (missing.length === 0) return;
   await store.close();
-  const variables: Record<DeliveryChannel, string> = { SMS: "SMPP_URL or HTTP_SMS_URL", WHATSAPP: "WHATSAPP_ACCESS_TOKEN", CALL: "HTTP_CALL_URL", EMAIL: "SMTP_URL" };
-  throw new ConfigError(missing.map((c) => `NODE_ENV=production needs a real provider for ${c} (set ${variables[c]}, or disable ${c} on every service)`));
+  throw new ConfigError(missing.map((c) => `NODE_ENV=production needs a real provider for ${c} (set ${transportVariables(c)}, or disable ${c} on every service)`));
 }
 
 /** VERIGATE_SECRET, or a secret generated once into DATA_DIR (readable by the owner only). */

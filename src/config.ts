@@ -1,5 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
+import { transportEnv, transportProblems } from "./providers/plugins.js";
+import type { TransportEnv } from "./providers/provider.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -32,21 +34,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   GRAPHIQL: flag.optional(),
-  // Transports (README "Delivery"). Each channel without one delivers into the dev outbox.
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be smtp://user:pass@host:port or smtps://…").optional(),
-  EMAIL_FROM: z.string().min(3).optional(),
-  SMPP_URL: z.string().regex(/^smpp:\/\/[^:@/]+:[^@/]*@[^:/]+(:\d+)?\/?$/, "must be smpp://system_id:password@host:port").optional(),
-  SMS_FROM: z.string().regex(/^(\+?\d{3,15}|[A-Za-z0-9 ]{1,11})$/, "must be a number or an alphanumeric sender id of up to 11 characters").optional(),
-  SMPP_ENQUIRE_LINK_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
-  HTTP_SMS_URL: z.url().optional(),
-  HTTP_RCS_URL: z.url().optional(),
-  HTTP_CALL_URL: z.url().optional(),
-  HTTP_PROVIDER_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{24,}$/, "must be a Standard Webhooks secret: whsec_ followed by base64").optional(),
+  // Transports (README "Delivery") declare their own variables (src/providers/*/index.ts); each channel
+  // without one delivers into the dev outbox.
   RCS_CAPABLE_NUMBERS: z.string().optional(),
-  WHATSAPP_ACCESS_TOKEN: z.string().min(1).optional(),
-  WHATSAPP_PHONE_NUMBER_ID: z.string().regex(/^\d+$/, "must be the numeric phone number id").optional(),
-  WHATSAPP_TEMPLATE: z.string().regex(/^[a-z0-9_]+$/, "must be a template name (lower case, digits, _)").default("verification_code"),
-  WHATSAPP_API_URL: z.url().default("https://graph.facebook.com/v21.0"),
   WHATSAPP_FALLBACK_SMS: flag.default(true),
   SNA_SANDBOX_RULES: z.string().optional(),
   SNA_SANDBOX_COVERAGE: z.string().optional(),
@@ -81,15 +71,10 @@ type Env = z.output<typeof envSchema>;
 
 /** Settings that only make sense together are checked together, naming the missing variable. */
 function pairs(e: Env): string[] {
-  const problems: string[] = [];
+  const problems: string[] = transportProblems(e as TransportEnv);
   const need = (when: unknown, name: keyof Env, because: string) => {
     if (when && !e[name]) problems.push(`${name}: required with ${because}`);
   };
-  need(e.SMTP_URL, "EMAIL_FROM", "SMTP_URL");
-  need(e.SMPP_URL, "SMS_FROM", "SMPP_URL");
-  need(e.HTTP_SMS_URL || e.HTTP_RCS_URL || e.HTTP_CALL_URL, "HTTP_PROVIDER_SECRET", "HTTP_SMS_URL, HTTP_RCS_URL or HTTP_CALL_URL");
-  need(e.WHATSAPP_ACCESS_TOKEN, "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_ACCESS_TOKEN");
-  need(e.WHATSAPP_PHONE_NUMBER_ID, "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID");
   need(e.VAPID_PUBLIC_KEY, "VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY");
   for (const name of ["APNS_KEY_ID", "APNS_TEAM_ID", "APNS_TOPIC"] as const) need(e.APNS_KEY_FILE, name, "APNS_KEY_FILE");
   need(e.VAPID_PRIVATE_KEY, "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY");
@@ -116,10 +101,8 @@ function pairs(e: Env): string[] {
 const list = (value: string | undefined) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 
 export interface DeliveryConfig {
-  smtp: { url: string; from: string } | null;
-  smpp: { url: string; from: string; enquireLinkMs: number } | null;
-  http: { sms: string | null; rcs: string | null; call: string | null; secret: string | null; from: string | null };
-  whatsapp: { apiUrl: string; accessToken: string; phoneNumberId: string; template: string } | null;
+  /** The transports' variables, parsed: each transport reads its own (src/providers/plugins.ts). */
+  env: TransportEnv;
   whatsappFallbackToSms: boolean;
   rcsCapableNumbers: string[];
   leaseMs: number;
@@ -190,11 +173,13 @@ export class ConfigError extends Error {
 
 /** Reads the whole environment at once and reports every problem together, naming each variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")));
+  // Transports registered so far bring their variables (a test may register one before loading).
+  const transportVariables = transportEnv();
+  const parsed = envSchema.extend(transportVariables).safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
   }
-  const e = parsed.data;
+  const e = parsed.data as Env;
   const problems = pairs(e);
   if (problems.length > 0) throw new ConfigError(problems);
   const production = e.NODE_ENV === "production";
@@ -237,13 +222,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     webhookPrivateNetworks: (e.WEBHOOK_PRIVATE_NETWORKS ?? (e.NODE_ENV === "production" ? "deny" : "allow")) === "allow",
     subscriptionLimits: { perSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET, perToken: e.MAX_SUBSCRIPTIONS_PER_TOKEN, socketsPerAddress: e.MAX_SOCKETS_PER_ADDRESS },
     delivery: {
-      smtp: e.SMTP_URL && e.EMAIL_FROM ? { url: e.SMTP_URL, from: e.EMAIL_FROM } : null,
-      smpp: e.SMPP_URL && e.SMS_FROM ? { url: e.SMPP_URL, from: e.SMS_FROM, enquireLinkMs: e.SMPP_ENQUIRE_LINK_MS } : null,
-      http: { sms: e.HTTP_SMS_URL ?? null, rcs: e.HTTP_RCS_URL ?? null, call: e.HTTP_CALL_URL ?? null, secret: e.HTTP_PROVIDER_SECRET ?? null, from: e.SMS_FROM ?? null },
-      whatsapp:
-        e.WHATSAPP_ACCESS_TOKEN && e.WHATSAPP_PHONE_NUMBER_ID
-          ? { apiUrl: e.WHATSAPP_API_URL, accessToken: e.WHATSAPP_ACCESS_TOKEN, phoneNumberId: e.WHATSAPP_PHONE_NUMBER_ID, template: e.WHATSAPP_TEMPLATE }
-          : null,
+      // Each transport sees the transports' variables only, never the gateway's own secrets.
+      env: Object.freeze(Object.fromEntries(Object.keys(transportVariables).map((name) => [name, (parsed.data as Record<string, unknown>)[name]]))),
       whatsappFallbackToSms: e.WHATSAPP_FALLBACK_SMS,
       rcsCapableNumbers: (e.RCS_CAPABLE_NUMBERS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
       leaseMs: e.OUTBOX_LEASE_MS,

@@ -1,3 +1,4 @@
+import type { ChannelTraits } from "../domain/channels.js";
 import type { AttemptChannel } from "../domain/types.js";
 import type { Wording } from "../i18n/catalogue.js";
 
@@ -30,4 +31,24 @@ export interface Channel {
   readonly name: AttemptChannel;
   readonly address: "phone" | "email";
   render(input: MessageInput): RenderedMessage;
+}
+
+/** Does a number handle RCS? A provider adapter answers; the sandbox answers from a static list. */
+export interface RcsCapability {
+  isCapable(to: string): Promise<boolean>;
+}
+
+export interface RoutingOptions {
+  rcs: RcsCapability | null;
+  whatsappFallbackToSms: boolean;
+}
+
+/**
+ * What a channel folder declares: its traits (registered into the domain's catalogue, from which every
+ * list, enum and rule derives), how it words a message (none for SNA and AUTO, which no transport
+ * carries) and, optionally, the transports one send attempt tries in order (default: itself alone).
+ */
+export interface ChannelPlugin extends ChannelTraits {
+  render?(input: MessageInput): RenderedMessage;
+  route?(to: string, options: RoutingOptions): Promise<AttemptChannel[] | null>;
 }

@@ -1,7 +1,7 @@
 import { type Keyring, open } from "../domain/crypto.js";
 import { parsePhone } from "../domain/verification/address.js";
 import { resolveLocale } from "../i18n/catalogue.js";
-import type { DeliveryContext } from "../store/port.js";
+import type { DeliveryContext } from "../domain/ports/index.js";
 import type { MessageInput } from "./channel.js";
 
 /** The code and app hash sealed with the verification (null once it reached a final state). */

@@ -1,41 +1,40 @@
+import { registerChannel } from "../domain/channels.js";
 import type { AttemptChannel, DeliveryChannel } from "../domain/types.js";
 import { call } from "./call/index.js";
-import type { Channel } from "./channel.js";
+import type { Channel, ChannelPlugin, RcsCapability, RoutingOptions } from "./channel.js";
 import { email } from "./email/index.js";
 import { rcs, sms } from "./sms/index.js";
+import { auto, sna } from "./sna/index.js";
 import { whatsapp } from "./whatsapp/index.js";
 
-/** Adding a channel: one folder and one line here. */
-export const channels: Record<AttemptChannel, Channel | undefined> & Record<DeliveryChannel, Channel> = {
-  SMS: sms,
-  RCS: rcs,
-  WHATSAPP: whatsapp,
-  CALL: call,
-  EMAIL: email,
-  SNA: undefined,
-};
+export type { RcsCapability, RoutingOptions } from "./channel.js";
 
-/** Does a number handle RCS? A provider adapter answers; the sandbox answers from a static list. */
-export interface RcsCapability {
-  isCapable(to: string): Promise<boolean>;
+/** The channels that word messages, by name (SNA and AUTO word none). */
+export const channels: Record<AttemptChannel, Channel | undefined> = {};
+const plugins = new Map<string, ChannelPlugin>();
+
+/**
+ * Adds a channel: its traits go into the domain's catalogue (every list, enum and rule derives from it),
+ * its wording and routing here. Before the schema is built, the schema's enums include it.
+ */
+export function registerChannelPlugin(plugin: ChannelPlugin): void {
+  registerChannel(plugin);
+  plugins.set(plugin.name, plugin);
+  if (plugin.render) channels[plugin.name] = { name: plugin.name, address: plugin.address, render: plugin.render };
 }
+
+/** Adding a channel: one folder and one line here. */
+for (const plugin of [sms, rcs, whatsapp, call, email, sna, auto]) registerChannelPlugin(plugin);
 
 export const staticRcsCapability = (numbers: readonly string[]): RcsCapability => {
   const set = new Set(numbers);
   return { isCapable: async (to) => set.has(to) };
 };
 
-export interface RoutingOptions {
-  rcs: RcsCapability | null;
-  whatsappFallbackToSms: boolean;
-}
-
 /**
  * The transports one send attempt tries, in order; the first that accepts the message is the channel
- * the attempt records. SMS is upgraded to RCS where the handset supports it, and falls back to SMS.
+ * the attempt records. Each channel routes itself (SMS may be upgraded to RCS, WhatsApp fall back to SMS).
  */
 export async function route(channel: DeliveryChannel, to: string, options: RoutingOptions): Promise<AttemptChannel[]> {
-  if (channel === "SMS" && options.rcs && (await options.rcs.isCapable(to))) return ["RCS", "SMS"];
-  if (channel === "WHATSAPP" && options.whatsappFallbackToSms) return ["WHATSAPP", "SMS"];
-  return [channel];
+  return (await plugins.get(channel)?.route?.(to, options)) ?? [channel];
 }

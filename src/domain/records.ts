@@ -1,5 +1,5 @@
 import type { WebhookDeliveryStatus } from "./types.js";
-import type { AttemptFilter, PageRequest, StatsFilter, Store, VerificationFilter } from "../store/port.js";
+import type { AttemptFilter, PageRequest, StatsFilter, DomainStore as Store, VerificationFilter } from "./ports/index.js";
 
 /** The store's read side that the API lists from. */
 export type RecordsPort = Pick<

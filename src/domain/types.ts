@@ -1,11 +1,15 @@
 /** Domain records. Dates are epoch milliseconds; the schema layer renders them as ISO 8601. */
 
-export const deliveryChannels = ["SMS", "WHATSAPP", "CALL", "EMAIL"] as const;
-export type DeliveryChannel = (typeof deliveryChannels)[number];
-/** Every channel a client may name (API.md `Channel`); SNA and AUTO arrive with their own issue. */
-export const channelNames = ["SMS", "WHATSAPP", "CALL", "EMAIL", "SNA", "AUTO"] as const;
-export type ChannelName = (typeof channelNames)[number];
-export type AttemptChannel = "SMS" | "RCS" | "WHATSAPP" | "CALL" | "EMAIL" | "SNA";
+/**
+ * Channel names are the catalogue's (src/domain/channels.ts): built in SMS, RCS, WHATSAPP, CALL, EMAIL,
+ * SNA and AUTO, and whatever else is registered. These aliases say which list a name comes from.
+ */
+/** A channel a transport carries (the catalogue's deliveryChannels). */
+export type DeliveryChannel = string;
+/** A channel a client may name (API.md `Channel`, the catalogue's selectableChannels). */
+export type ChannelName = string;
+/** A channel a send attempt may record (the catalogue's attemptChannels). */
+export type AttemptChannel = string;
 
 export const verificationStatuses = ["PENDING", "APPROVED", "CANCELED", "MAX_ATTEMPTS_REACHED", "EXPIRED", "FAILED"] as const;
 export type VerificationStatus = (typeof verificationStatuses)[number];
@@ -51,9 +55,8 @@ export interface RateLimitSettings {
   named: NamedRateLimit[];
 }
 
-/** Channels whose destinations geo permissions restrict. */
-export const geoChannels = ["SMS", "CALL", "WHATSAPP"] as const;
-export type GeoChannel = (typeof geoChannels)[number];
+/** A channel whose destinations geo permissions restrict (the catalogue's geoChannels). */
+export type GeoChannel = string;
 
 /** Countries (ISO 3166-1 alpha-2) a channel may reach; a channel without an entry reaches every country. */
 export interface GeoPermission {
@@ -258,7 +261,8 @@ export interface Page<T> {
   endCursor: string | null;
 }
 
-export type FactorType = "PUSH" | "TOTP" | "PASSKEY";
+/** The factor types' strategies (src/domain/factor/types): built in PUSH, TOTP and PASSKEY. */
+export type FactorType = string;
 export type FactorStatus = "UNVERIFIED" | "VERIFIED";
 export type ChallengeStatus = "PENDING" | "APPROVED" | "DENIED" | "EXPIRED";
 
@@ -316,7 +320,8 @@ export interface Challenge {
 
 /** Where an unanswered silent challenge falls back to. */
 export interface ChallengeFallback {
-  channel: "SMS" | "WHATSAPP" | "CALL" | "EMAIL";
+  /** One of the catalogue's fallbackChannels. */
+  channel: DeliveryChannel;
   to: string;
   afterSeconds: number;
 }

@@ -2,16 +2,14 @@ import type { Logger } from "pino";
 import { type RcsCapability, staticRcsCapability } from "../channels/registry.js";
 import type { DeliveryConfig } from "../config.js";
 import type { Clock } from "../domain/clock.js";
+import { deliveryChannels } from "../domain/channels.js";
 import type { AttemptChannel, DeliveryChannel } from "../domain/types.js";
-import type { Store } from "../store/port.js";
+import type { ServiceStore as Store } from "../domain/ports/index.js";
 import { devOutboxProvider } from "./dev-outbox/index.js";
-import { httpProvider } from "./http/index.js";
-import type { Provider, ReceiptListener } from "./provider.js";
-import { smppProvider } from "./smpp/index.js";
-import { smtpProvider } from "./smtp/index.js";
-import { whatsappProvider } from "./whatsapp/index.js";
+import { transportPlugins } from "./plugins.js";
+import type { Provider, ReceiptListener, TransportDeps } from "./provider.js";
 
-export type ProviderRegistry = Partial<Record<AttemptChannel, Provider>> & Record<DeliveryChannel, Provider>;
+export type ProviderRegistry = Partial<Record<AttemptChannel, Provider>>;
 
 export interface Transports {
   providers: ProviderRegistry;
@@ -23,32 +21,40 @@ export interface Transports {
   close(): Promise<void>;
 }
 
-/** Which transport carries each channel, from configuration. Adding one: a folder and a line here. */
+/**
+ * Which transport carries each channel, from configuration: for each channel, the first transport of
+ * the list (src/providers/plugins.ts) configured for it; a channel a transport must carry and none is
+ * configured for delivers into the dev outbox.
+ */
 export function buildTransports(deps: { config: DeliveryConfig; store: Store; clock: Clock; logger: Logger; onReceipt: ReceiptListener }): Transports {
   const { config } = deps;
   const dev = devOutboxProvider(deps.store, deps.clock);
-  const http = (channel: AttemptChannel, url: string | null) =>
-    url && config.http.secret ? httpProvider({ channel, url, secret: config.http.secret, from: config.http.from }) : null;
-  const sms = config.smpp
-    ? smppProvider({ ...config.smpp, logger: deps.logger, onReceipt: deps.onReceipt })
-    : (http("SMS", config.http.sms) ?? dev);
-  const providers: ProviderRegistry = {
-    SMS: sms,
-    WHATSAPP: config.whatsapp ? whatsappProvider(config.whatsapp) : dev,
-    CALL: http("CALL", config.http.call) ?? dev,
-    EMAIL: config.smtp ? smtpProvider({ ...config.smtp, timeoutMs: config.timeoutMs }) : dev,
-  };
-  // RCS: a vendor over HTTP; without one, the sandbox list of capable numbers delivers into the dev outbox.
-  const rcsProvider = http("RCS", config.http.rcs) ?? (config.rcsCapableNumbers.length > 0 ? dev : null);
-  if (rcsProvider) providers.RCS = rcsProvider;
-  const devChannels = (["SMS", "WHATSAPP", "CALL", "EMAIL"] as const).filter((c) => providers[c] === dev);
+  const transportDeps: TransportDeps = { store: deps.store, clock: deps.clock, logger: deps.logger, onReceipt: deps.onReceipt, timeoutMs: config.timeoutMs, devOutbox: dev };
+  const plugins = transportPlugins();
+  const providers: ProviderRegistry = {};
+  const channels = new Set([...deliveryChannels(), ...plugins.flatMap((p) => Object.keys(p.channels))]);
+  for (const channel of channels) {
+    for (const plugin of plugins) {
+      if (!(channel in plugin.channels)) continue;
+      const options = plugin.options(config.env, channel);
+      if (options === null) continue;
+      providers[channel] = plugin.create(options, transportDeps);
+      break;
+    }
+  }
+  const devChannels = deliveryChannels().filter((c) => !providers[c]);
+  for (const c of devChannels) providers[c] = dev;
   return {
     providers,
-    rcs: rcsProvider ? staticRcsCapability(config.rcsCapableNumbers) : null,
+    rcs: providers.RCS ? staticRcsCapability(config.rcsCapableNumbers) : null,
     devChannels,
     devOutbox: dev,
     async close() {
-      await Promise.all(Object.values(providers).map((p) => p?.close?.()));
+      await Promise.all([...new Set(Object.values(providers))].map((p) => p?.close?.()));
     },
   };
 }
+
+/** What to set so that a channel leaves the dev outbox: each transport's variable for it. */
+export const transportVariables = (channel: AttemptChannel): string =>
+  transportPlugins().flatMap((p) => (p.channels[channel] ? [p.channels[channel]] : [])).join(" or ") || "a transport";

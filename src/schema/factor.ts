@@ -1,22 +1,19 @@
 import { VerifyError, invalidParameter, notFound } from "../domain/errors.js";
 import type { Scope } from "../domain/factor/factors.js";
-import { signedFieldsOf } from "../domain/factor/push.js";
+import { factorTypes, signedFieldsOf } from "../domain/factor/types/index.js";
 import type { Challenge, Factor, FactorType } from "../domain/types.js";
 import { topics } from "../realtime/bus.js";
 import { liveState } from "../realtime/live.js";
 import { authorize, canSee, inScope } from "../domain/access/rules.js";
 import { type Principal, issueAccessToken, issueClientToken } from "../domain/access/principal.js";
 import { builder } from "./builder.js";
+import { catalogueValues } from "./channels.js";
 import { connection, pageSize, pagingArgs } from "./connection.js";
 import { TotpAlgorithmEnum } from "./service.js";
 
 const FactorTypeEnum = builder.enumType("FactorType", {
   description: "What kind of second factor",
-  values: {
-    PUSH: { description: "A device's P-256 key: it signs its answers to push challenges" },
-    TOTP: { description: "A time-based one-time password seed in an authenticator app (RFC 6238)" },
-    PASSKEY: { description: "A WebAuthn passkey" },
-  } as const,
+  values: Object.fromEntries(factorTypes().map((s) => [s.type, { description: s.description }])) as Record<string, { description: string }>,
 });
 const FactorStatusEnum = builder.enumType("FactorStatus", {
   description: "Whether a factor has proven itself",
@@ -190,12 +187,7 @@ const ChallengeDetailsInput = builder.inputType("ChallengeDetailsInput", {
 });
 const FallbackChannelEnum = builder.enumType("FallbackChannel", {
   description: "The OTP channel a silent challenge falls back to",
-  values: {
-    SMS: { description: "A text message" },
-    WHATSAPP: { description: "A WhatsApp message" },
-    CALL: { description: "A voice call" },
-    EMAIL: { description: "An email" },
-  } as const,
+  values: catalogueValues("fallback", (c) => c.selectable && c.delivers),
 });
 const ChallengeFallbackInput = builder.inputType("ChallengeFallbackInput", {
   description: "An OTP verification started when a silent challenge is not answered in time; its approval approves the challenge",

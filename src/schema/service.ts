@@ -1,20 +1,14 @@
 import { notFound } from "../domain/errors.js";
 import { enablableChannels } from "../domain/service/settings.js";
-import { type TotpServiceSettings, type ApiKey, type GeoPermission, type NamedRateLimit, type PasskeySettings, type RateLimitBucket, type RateLimitSettings, type Service, type TestNumber, channelNames, fraudGuardLevels, geoChannels } from "../domain/types.js";
+import { type TotpServiceSettings, type ApiKey, type GeoPermission, type NamedRateLimit, type PasskeySettings, type RateLimitBucket, type RateLimitSettings, type Service, type TestNumber, fraudGuardLevels } from "../domain/types.js";
 import { authorize, inScope, serviceScope } from "../domain/access/rules.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
+import { catalogueValues } from "./channels.js";
 import { describedValues } from "./describe.js";
 
 export const ChannelEnum = builder.enumType("Channel", {
-  values: describedValues(channelNames, {
-    SMS: "A text message",
-    WHATSAPP: "A WhatsApp message",
-    CALL: "A voice call that reads the code out",
-    EMAIL: "An email; `to` is an address",
-    SNA: "Silent Network Auth: the device opens a URL over mobile data and the carrier confirms its number, no code",
-    AUTO: "Input only: SNA when the carrier can reach the device (deviceIp), SMS otherwise or when SNA fails",
-  }),
+  values: catalogueValues("channel", (c) => c.selectable),
   description: "AUTO is input only; a Verification shows the channel actually chosen",
 });
 export const FraudGuardLevelEnum = builder.enumType("FraudGuardLevel", {
@@ -55,7 +49,7 @@ const RateLimitsRef = builder.objectRef<RateLimitSettings>("RateLimits").impleme
 });
 export const GeoChannelEnum = builder.enumType("GeoChannel", {
   description: "A channel whose destinations geo permissions restrict",
-  values: describedValues(geoChannels, { SMS: "Text messages", CALL: "Voice calls", WHATSAPP: "WhatsApp messages" }),
+  values: catalogueValues("geo", (c) => c.geo),
 });
 const GeoPermissionRef = builder.objectRef<GeoPermission>("GeoPermission").implement({
   description: "The countries (ISO 3166-1 alpha-2) a channel may reach; a channel without an entry reaches every country",
@@ -210,7 +204,7 @@ const settingsFields = (t: Parameters<Parameters<typeof builder.inputType>[1]["f
   lookupEnabled: t.boolean({ description: "Look up each number's carrier (default false)" }),
   skipSmsToLandlines: t.boolean({ description: "Refuse SMS to fixed lines with LANDLINE_NOT_SUPPORTED (default false)" }),
   defaultLocale: t.string({ description: "A language tag such as en or pt-BR (default en)" }),
-  channels: t.field({ type: [ChannelEnum], description: `enabled channels; available: ${enablableChannels.join(", ")}` }),
+  channels: t.field({ type: [ChannelEnum], description: `enabled channels; available: ${enablableChannels().join(", ")}` }),
   fraudGuard: t.field({ type: FraudGuardLevelEnum, description: "default BASIC" }),
   testNumbers: t.field({ type: [TestNumberInput], description: "fixed codes, delivered into the dev outbox only, outside rate limits and Fraud Guard" }),
   rateLimits: t.field({ type: RateLimitsInput, description: "Each list given replaces that limit's buckets" }),

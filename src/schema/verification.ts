@@ -13,6 +13,7 @@ import { forbidden, issueClientToken } from "../domain/access/principal.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
 import { ChannelEnum } from "./service.js";
+import { catalogueValues } from "./channels.js";
 import { describedValues } from "./describe.js";
 
 export const VerificationStatusEnum = builder.enumType("VerificationStatus", {
@@ -38,14 +39,7 @@ export const DeliveryStatusEnum = builder.enumType("DeliveryStatus", {
 });
 export const AttemptChannelEnum = builder.enumType("AttemptChannel", {
   description: "The channel a message actually took (RCS where an SMS was upgraded)",
-  values: {
-    SMS: { description: "A text message" },
-    RCS: { description: "An RCS message: an SMS upgraded for an RCS-capable handset" },
-    WHATSAPP: { description: "A WhatsApp message" },
-    CALL: { description: "A voice call" },
-    EMAIL: { description: "An email" },
-    SNA: { description: "A Silent Network Auth URL for the device to open over mobile data" },
-  } as const,
+  values: catalogueValues("attempt", (c) => c.attempt),
 });
 
 const SendCodeAttemptRef = builder.objectRef<SendAttempt>("SendCodeAttempt").implement({

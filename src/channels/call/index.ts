@@ -1,5 +1,5 @@
 import { fill } from "../../i18n/catalogue.js";
-import type { Channel, MessageInput } from "../channel.js";
+import type { ChannelPlugin, MessageInput } from "../channel.js";
 
 /** "1, 2, 3": read digit by digit, never as a number. */
 export const spokenDigits = (code: string): string => code.split("").join(", ");
@@ -7,8 +7,15 @@ export const spokenDigits = (code: string): string => code.split("").join(", ");
 export const spokenCode = (input: Pick<MessageInput, "wording" | "friendlyName" | "code">): string =>
   `${fill(input.wording.code, { name: input.friendlyName, code: spokenDigits(input.code) })}.`;
 
-export const call: Channel = {
+export const call: ChannelPlugin = {
   name: "CALL",
   address: "phone",
+  selectable: true,
+  delivers: true,
+  attempt: true,
+  geo: true,
+  // The payer must see what a PSD2 code authorises: a voice call cannot show it.
+  psd2: false,
+  describe: { channel: "A voice call that reads the code out", attempt: "A voice call", fallback: "A voice call", geo: "Voice calls" },
   render: (input) => ({ to: input.to, channel: "CALL", body: spokenCode(input), locale: input.locale }),
 };

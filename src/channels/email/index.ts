@@ -1,13 +1,19 @@
 import { fill } from "../../i18n/catalogue.js";
 import { transactionLines } from "../compose.js";
-import type { Channel } from "../channel.js";
+import type { ChannelPlugin } from "../channel.js";
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 
-export const email: Channel = {
+export const email: ChannelPlugin = {
   name: "EMAIL",
   address: "email",
+  selectable: true,
+  delivers: true,
+  attempt: true,
+  geo: false,
+  psd2: true,
+  describe: { channel: "An email; `to` is an address", attempt: "An email", fallback: "An email" },
   render(input) {
     const w = input.wording;
     const values = { name: input.friendlyName, code: input.code };

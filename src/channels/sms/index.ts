@@ -1,7 +1,6 @@
 import { fill } from "../../i18n/catalogue.js";
 import { transactionLines } from "../compose.js";
-import type { AttemptChannel } from "../../domain/types.js";
-import type { Channel, MessageInput } from "../channel.js";
+import type { ChannelPlugin, MessageInput } from "../channel.js";
 
 /** The text of a code message, shared by SMS and RCS. */
 export function textMessage(input: MessageInput): string {
@@ -16,12 +15,32 @@ export function textMessage(input: MessageInput): string {
   return body;
 }
 
-const textChannel = (name: AttemptChannel): Channel => ({
-  name,
+export const sms: ChannelPlugin = {
+  name: "SMS",
   address: "phone",
-  render: (input) => ({ to: input.to, channel: name, body: textMessage(input), locale: input.locale }),
-});
+  selectable: true,
+  delivers: true,
+  attempt: true,
+  geo: true,
+  psd2: true,
+  fraudGuard: true,
+  textOnly: true,
+  appHash: true,
+  describe: { channel: "A text message", attempt: "A text message", fallback: "A text message", geo: "Text messages" },
+  render: (input) => ({ to: input.to, channel: "SMS", body: textMessage(input), locale: input.locale }),
+  /** SMS is upgraded to RCS where the handset supports it, and falls back to SMS. */
+  route: async (to, options) => (options.rcs && (await options.rcs.isCapable(to)) ? ["RCS", "SMS"] : null),
+};
 
-export const sms = textChannel("SMS");
-/** RCS carries the same words as SMS; the transport differs. */
-export const rcs = textChannel("RCS");
+/** RCS carries the same words as SMS; the transport differs. Never asked for: an SMS upgraded. */
+export const rcs: ChannelPlugin = {
+  name: "RCS",
+  address: "phone",
+  selectable: false,
+  delivers: false,
+  attempt: true,
+  geo: false,
+  psd2: true,
+  describe: { attempt: "An RCS message: an SMS upgraded for an RCS-capable handset" },
+  render: (input) => ({ to: input.to, channel: "RCS", body: textMessage(input), locale: input.locale }),
+};

@@ -1,10 +1,18 @@
 import { fill } from "../../i18n/catalogue.js";
 import { transactionLines } from "../compose.js";
-import type { Channel } from "../channel.js";
+import type { ChannelPlugin } from "../channel.js";
 
-export const whatsapp: Channel = {
+export const whatsapp: ChannelPlugin = {
   name: "WHATSAPP",
   address: "phone",
+  selectable: true,
+  delivers: true,
+  attempt: true,
+  geo: true,
+  psd2: true,
+  describe: { channel: "A WhatsApp message", attempt: "A WhatsApp message", fallback: "A WhatsApp message", geo: "WhatsApp messages" },
+  /** Where WhatsApp does not take the message, SMS does (WHATSAPP_FALLBACK_SMS). */
+  route: async (_to, options) => (options.whatsappFallbackToSms ? ["WHATSAPP", "SMS"] : null),
   render(input) {
     const w = input.wording;
     let body = fill(w.code, { name: input.friendlyName, code: input.code });

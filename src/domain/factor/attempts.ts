@@ -1,4 +1,4 @@
-import type { ChallengeRecord, FactorRecord, Store } from "../../store/port.js";
+import type { ChallengeRecord, FactorRecord, FactorStore } from "../ports/index.js";
 import type { Clock } from "../clock.js";
 import { VerifyError, notFound } from "../errors.js";
 import { assertAnswerable, tooManyAnswers } from "./challenge.js";
@@ -26,7 +26,7 @@ const tooManyVerifications = () => new VerifyError("TOO_MANY_ATTEMPTS", "Too man
  * are ever judged.
  */
 export class AnswerAttempts {
-  constructor(private readonly deps: { store: Store; clock: Clock; log: SecurityLog }) {}
+  constructor(private readonly deps: { store: FactorStore; clock: Clock; log: SecurityLog }) {}
 
   /** The claimed challenge (its `failedAttempts` counts this answer), or the reason it may not be answered. */
   async claimAnswer(record: ChallengeRecord): Promise<ChallengeRecord> {

@@ -1,19 +1,24 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { ChallengeRecord, FactorRecord, OutboxJob, PageRequest, Store } from "../../store/port.js";
+import type { ChallengeRecord, FactorRecord, OutboxJob, PageRequest, FactorStore } from "../ports/index.js";
 import type { Clock } from "../clock.js";
-import { type Keyring, open, seal } from "../crypto.js";
+import { type Keyring, seal } from "../crypto.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
 import type { EventSink } from "../events.js";
+import { fallbackChannels } from "../channels.js";
 import { isSid, newSid } from "../ids.js";
-import type { Challenge, ChallengeFallback, ChallengeStatus, Factor, Page, PushConfig, Service, TotpConfig, Verification } from "../types.js";
+import type { Challenge, ChallengeFallback, ChallengeStatus, Factor, Page, Service, Verification } from "../types.js";
 import { parseInput } from "../validation.js";
 import { AnswerAttempts, type Requester, type SecurityLog } from "./attempts.js";
 import { assertAnswerable, newChallenge } from "./challenge.js";
 import type { PasskeyFlow } from "./passkeys.js";
 import { publicChallenge, publicFactor } from "./projections.js";
-import { DeviceKeys, parseDeviceKey, pushSettingsInput, verifyAnswer, verifyPossession } from "./push.js";
-import { matchTotp, newTotpSecret, totpQrSvg, totpSettingsInput, totpUri } from "./totp.js";
+import { DeviceKeys } from "./push.js";
+import { factorTypes, isFactorType, strategyOf } from "./types/index.js";
+import type { EnrolInput, FactorContext } from "./types/strategy.js";
+
+export { pushConfig } from "./types/push.js";
+export { totpConfig } from "./types/totp.js";
 
 
 /** Who asks: a service scope (null: admin), and for a device or a client token, the one thing it may touch. */
@@ -24,7 +29,7 @@ export interface Scope extends Requester {
 }
 
 export interface FactorFlowDeps {
-  store: Store;
+  store: FactorStore;
   clock: Clock;
   keys: Keyring;
   sink: EventSink;
@@ -40,15 +45,17 @@ export interface FactorFlowDeps {
 }
 
 const identity = z.string().trim().min(1).max(256);
-const createFactorInput = z.object({
-  serviceSid: z.string(),
-  identity,
-  friendlyName: z.string().trim().min(1).max(64),
-  factorType: z.enum(["PUSH", "TOTP", "PASSKEY"]),
-  push: pushSettingsInput.nullish(),
-  totp: totpSettingsInput.nullish(),
-  metadata: z.record(z.string(), z.unknown()).nullish(),
-});
+const factorType = z.string().refine(isFactorType, { error: () => `must be one of ${factorTypes().map((s) => s.type).join(", ")}` });
+/** createFactor's input: each factor type's settings under its own key (`push`, `totp`). */
+const createFactorInput = () =>
+  z.object({
+    serviceSid: z.string(),
+    identity,
+    friendlyName: z.string().trim().min(1).max(64),
+    factorType,
+    ...Object.fromEntries(factorTypes().flatMap((s) => (s.settings ? [[s.settings.key, s.settings.schema.nullish()]] : []))),
+    metadata: z.record(z.string(), z.unknown()).nullish(),
+  });
 
 const answerInput = z.object({
   code: z.string().trim().min(1).max(16).regex(/^\d+$/, "must be digits").nullish(),
@@ -60,7 +67,7 @@ const challengeInput = z.object({
   serviceSid: z.string(),
   identity: identity.nullish(),
   factorSid: z.string().nullish(),
-  factorType: z.enum(["PUSH", "TOTP", "PASSKEY"]).nullish(),
+  factorType: factorType.nullish(),
   details: z
     .object({
       message: z.string().trim().min(1).max(1024),
@@ -72,7 +79,7 @@ const challengeInput = z.object({
   silent: z.boolean().nullish(),
   fallback: z
     .object({
-      channel: z.enum(["SMS", "WHATSAPP", "CALL", "EMAIL"]),
+      channel: z.string().refine((c) => fallbackChannels().includes(c), { error: () => `must be one of ${fallbackChannels().join(", ")}` }),
       to: z.string().trim().min(3).max(254),
       afterSeconds: z.number().int().min(1).max(600).nullish(),
     })
@@ -90,41 +97,25 @@ const DEFAULT_FALLBACK_SECONDS = 20;
 export class FactorFlow {
   private readonly deviceKeys = new DeviceKeys();
   private readonly attempts: AnswerAttempts;
+  /** What the factor types' strategies (./types) work with. */
+  private readonly ctx: FactorContext;
 
   constructor(private readonly deps: FactorFlowDeps) {
     this.attempts = new AnswerAttempts(deps);
+    this.ctx = { keys: deps.keys, log: deps.log, deviceKeys: this.deviceKeys, passkeys: deps.passkeys, webPushEndpointRefusal: deps.webPushEndpointRefusal };
   }
 
   // ── factors ─────────────────────────────────────────────────────────────────────────────────────
 
   async createFactor(raw: unknown): Promise<{ factor: Factor; totp: { secret: string; uri: string; qrCodeSvg: string } | null; passkeyCreationOptions: unknown }> {
-    const input = parseInput(createFactorInput, raw);
-    if (input.factorType === "PASSKEY") return { ...(await this.deps.passkeys.createFactor(raw)), totp: null };
+    const input = parseInput(createFactorInput(), raw) as EnrolInput;
+    const strategy = strategyOf(input.factorType);
+    if (strategy.ceremonies) return { ...(await strategy.ceremonies(this.ctx).createFactor(raw)), totp: null };
     const service = await this.deps.services.require(input.serviceSid);
     const now = this.deps.clock.now();
     const sid = newSid("YF");
-    let config: TotpConfig | PushConfig;
-    let publicKey: string | null = null;
-    let secret: string | null = null;
-    if (input.factorType === "TOTP") {
-      if (input.push) throw invalidParameter("push", "Invalid parameter `push`: only for PUSH factors.");
-      const d = service.totp;
-      const t = input.totp ?? {};
-      config = { timeStep: t.timeStep ?? d.timeStep, codeLength: t.codeLength ?? d.codeLength, skew: t.skew ?? d.skew, algorithm: t.algorithm ?? d.algorithm };
-      secret = newTotpSecret(config);
-    } else {
-      if (!input.push) throw invalidParameter("push", "Invalid parameter `push`: a PUSH factor needs the device's `publicKey`.");
-      if (input.totp) throw invalidParameter("totp", "Invalid parameter `totp`: only for TOTP factors.");
-      const p = input.push;
-      parseDeviceKey(p.publicKey);
-      const platform = p.notificationPlatform ?? (p.webPushSubscription ? "WEBPUSH" : "NONE");
-      if (platform === "WEBPUSH" && !p.webPushSubscription) throw invalidParameter("push.webPushSubscription", "Invalid parameter `push.webPushSubscription`: WEBPUSH needs the browser's PushSubscription (endpoint and keys).");
-      const refusal = p.webPushSubscription ? this.deps.webPushEndpointRefusal(p.webPushSubscription.endpoint) : null;
-      if (refusal) throw invalidParameter("push.webPushSubscription", `Invalid parameter \`push.webPushSubscription\`: ${refusal}.`);
-      if ((platform === "FCM" || platform === "APN") && !p.notificationToken) throw invalidParameter("push.notificationToken", `Invalid parameter \`push.notificationToken\`: ${platform} needs the device's registration token.`);
-      publicKey = p.publicKey;
-      config = { alg: "ES256", notificationPlatform: platform, notificationToken: p.notificationToken ?? null, webPushSubscription: p.webPushSubscription ?? null, silentApproval: p.silentApproval ?? false };
-    }
+    const enrolment = strategy.enrol?.(this.ctx, input, service) ?? { config: {}, publicKey: null, secret: null };
+    const { config, publicKey, secret } = enrolment;
     const entity = await this.deps.store.ensureEntity({ sid: newSid("YE"), serviceSid: service.sid, identity: input.identity, userHandle: randomBytes(32).toString("base64url") }, now);
     const factor: Factor = { sid, serviceSid: service.sid, entitySid: entity.sid, identity: input.identity, factorType: input.factorType, status: "UNVERIFIED", friendlyName: input.friendlyName, dateCreated: now, dateUpdated: now };
     await this.deps.store.createFactor({
@@ -132,13 +123,12 @@ export class FactorFlow {
       pendingChallenge: null,
       metadata: input.metadata ?? null,
       publicKey,
-      config: config as unknown as Record<string, unknown>,
+      config,
       // The seed is sealed to its factor: a sealed value moved to another row does not open.
       secretSealed: secret ? seal(this.deps.keys, secret, sid) : null,
     });
-    if (!secret) return { factor, totp: null, passkeyCreationOptions: null };
-    const uri = totpUri({ issuer: service.totp.issuer ?? service.friendlyName, label: input.friendlyName, secret, config: config as TotpConfig });
-    return { factor, totp: { secret, uri, qrCodeSvg: await totpQrSvg(uri) }, passkeyCreationOptions: null };
+    const extras = (await strategy.enrolled?.(this.ctx, enrolment, input, service)) ?? {};
+    return { factor, totp: null, passkeyCreationOptions: null, ...extras };
   }
 
   async getFactor(sid: string): Promise<Factor | null> {
@@ -156,32 +146,25 @@ export class FactorFlow {
   /** The key a push factor's device signs with (device tokens are checked against it). */
   async deviceKey(factorSid: string) {
     const factor = isSid(factorSid, "YF") ? await this.deps.store.getFactor(factorSid) : null;
-    if (!factor || factor.factorType !== "PUSH" || !factor.publicKey) return null;
-    return { serviceSid: factor.serviceSid, key: this.deviceKeys.get(factor.sid, factor.publicKey) };
+    const key = factor && isFactorType(factor.factorType) ? (strategyOf(factor.factorType).deviceKey?.(this.ctx, factor) ?? null) : null;
+    return factor && key ? { serviceSid: factor.serviceSid, key } : null;
   }
 
   /** TOTP: the first correct code; PUSH: a JWS `{ sub: factorSid }` by the device key; PASSKEY: the registration. */
   async verifyFactor(sid: string, scope: Scope, raw: unknown): Promise<Factor> {
     const input = parseInput(answerInput, raw);
     const factor = await this.requireFactor(sid, scope);
-    if (factor.factorType === "PASSKEY") return this.deps.passkeys.verifyFactor(sid, scope.serviceSid, input.passkeyResponse, scope);
+    const strategy = strategyOf(factor.factorType);
+    if (strategy.ceremonies) return strategy.ceremonies(this.ctx).verifyFactor(sid, scope.serviceSid, input, scope);
     if (factor.status === "VERIFIED") return publicFactor(factor);
-    if (factor.factorType === "TOTP" && !input.code) throw invalidParameter("code", "Invalid parameter `code`: the code the authenticator app shows is required.");
-    if (factor.factorType === "PUSH" && !input.authPayload) throw invalidParameter("authPayload", "Invalid parameter `authPayload`: a JWT `{ sub: factorSid }` signed with the device key is required.");
+    strategy.requireAnswer?.(input, "verify");
     const claim = await this.attempts.claimVerification(factor);
     if ("verified" in claim) return publicFactor(claim.verified);
     const claimed = claim.claimed;
     const now = this.deps.clock.now();
-    let counter: number | undefined;
-    if (claimed.factorType === "TOTP") {
-      const match = matchTotp(this.totpSecret(claimed), input.code ?? "", totpConfig(claimed), now);
-      if (!match.ok) return this.attempts.verificationFailed(claimed, "The factor was not verified: the code is wrong.", scope);
-      this.reportDrift(match.driftSteps, { serviceSid: claimed.serviceSid, factorSid: claimed.sid });
-      counter = match.step;
-    } else {
-      const key = this.deviceKeys.get(claimed.sid, claimed.publicKey ?? "");
-      if (!(await verifyPossession(input.authPayload ?? "", key, claimed.sid, now))) return this.attempts.verificationFailed(claimed, "The factor was not verified: the proof was not signed by this factor's key.", scope);
-    }
+    const proof = (await strategy.verify?.(this.ctx, claimed, input, now)) ?? { ok: true };
+    if (!proof.ok) return this.attempts.verificationFailed(claimed, proof.message, scope);
+    const counter = proof.counter;
     const verified = await this.deps.store.verifyFactor(sid, { counter }, now);
     if (!verified) return publicFactor((await this.deps.store.getFactor(sid)) as FactorRecord);
     return verified.factor;
@@ -204,20 +187,21 @@ export class FactorFlow {
       factor = await this.requireFactor(input.factorSid, { serviceSid: service.sid });
       if (input.identity && factor.identity !== input.identity) throw notFound("Factor");
       if (input.factorType && input.factorType !== factor.factorType) throw invalidParameter("factorType", "Invalid parameter `factorType`: the factor is of another type.");
-    } else if (input.factorType && input.factorType !== "PASSKEY") {
+    } else if (input.factorType && strategyOf(input.factorType).needsIdentity) {
       if (!input.identity) throw invalidParameter("identity", `Invalid parameter \`identity\`: a ${input.factorType} challenge needs the identity (or a factorSid).`);
       factor = await this.deps.store.newestVerifiedFactor(service.sid, input.identity, input.factorType);
       if (!factor) throw new VerifyError("FACTOR_NOT_VERIFIED", `This identity has no verified ${input.factorType} factor.`);
     }
-    if (!factor || factor.factorType === "PASSKEY") {
+    // Without a factor (no factorSid, no factorType of an identity's factor): a username-less passkey sign-in.
+    const strategy = strategyOf(factor?.factorType ?? input.factorType ?? "PASSKEY");
+    if (!factor || strategy.ceremonies) {
       if (input.silent || input.fallback) throw invalidParameter(input.silent ? "silent" : "fallback", "Invalid parameter: silent approval is for PUSH factors.");
-      return this.deps.passkeys.createChallenge(raw);
+      const ceremonies = strategy.ceremonies ?? strategyOf("PASSKEY").ceremonies;
+      if (!ceremonies) throw invalidParameter("factorType", "Invalid parameter `factorType`: this factor type needs a factor.");
+      return ceremonies(this.ctx).createChallenge(raw);
     }
     if (factor.status !== "VERIFIED") throw new VerifyError("FACTOR_NOT_VERIFIED", "The factor is not verified yet.");
-    const push = factor.factorType === "PUSH" ? pushConfig(factor) : null;
-    if (push && !input.details) throw invalidParameter("details", "Invalid parameter `details`: a push challenge needs the message shown to the user.");
-    if (input.silent && !push) throw invalidParameter("silent", "Invalid parameter `silent`: silent approval is for PUSH factors.");
-    if (input.silent && push && !push.silentApproval) throw invalidParameter("silent", "Invalid parameter `silent`: this factor was not enrolled with silentApproval.");
+    const { jobs: kinds } = strategy.challenge?.(this.ctx, factor, input) ?? { jobs: [] };
     if (input.fallback && !input.silent) throw invalidParameter("fallback", "Invalid parameter `fallback`: a fallback is for silent challenges.");
     const now = this.deps.clock.now();
     const expiresInSeconds = input.expiresInSeconds ?? 300;
@@ -238,8 +222,7 @@ export class FactorFlow {
       expiresInSeconds,
       silent: input.silent,
     });
-    const jobs: { kind: OutboxJob["kind"]; runAt: number }[] = [];
-    if (push && push.notificationPlatform !== "NONE") jobs.push({ kind: "push_notify", runAt: now });
+    const jobs: { kind: OutboxJob["kind"]; runAt: number }[] = kinds.map((kind) => ({ kind, runAt: now }));
     if (fallback) jobs.push({ kind: "challenge_fallback", runAt: now + fallback.afterSeconds * 1000 });
     await this.deps.store.createChallenge(challenge, { fallback, jobs });
     return { challenge, passkeyRequestOptions: null };
@@ -273,31 +256,17 @@ export class FactorFlow {
     if (!record || (scope.serviceSid && record.serviceSid !== scope.serviceSid) || (scope.factorSid && record.factorSid !== scope.factorSid) || (scope.challengeSid && record.sid !== scope.challengeSid)) {
       throw notFound("Challenge");
     }
-    if (record.factorType === "PASSKEY") return this.deps.passkeys.updateChallenge(sid, scope.serviceSid, input.passkeyResponse, scope);
+    const strategy = strategyOf(record.factorType);
+    if (strategy.ceremonies) return strategy.ceremonies(this.ctx).updateChallenge(sid, scope.serviceSid, input, scope);
     const now = this.deps.clock.now();
     assertAnswerable(record, now);
     const factor = record.factorSid ? await this.deps.store.getFactor(record.factorSid) : null;
     if (!factor) throw new VerifyError("CHALLENGE_VERIFICATION_FAILED", "The factor of this challenge was deleted.");
-    if (record.factorType === "TOTP" && !input.code) throw invalidParameter("code", "Invalid parameter `code`: the code the authenticator app shows is required.");
-    if (record.factorType === "PUSH" && !input.authPayload) throw invalidParameter("authPayload", "Invalid parameter `authPayload`: the device's signed answer (compact ES256 JWS) is required.");
+    strategy.requireAnswer?.(input, "answer");
     const claimed = await this.attempts.claimAnswer(record);
-    if (claimed.factorType === "TOTP") {
-      const match = matchTotp(this.totpSecret(factor), input.code ?? "", totpConfig(factor), now);
-      if (!match.ok) return this.attempts.answerFailed(claimed, "The answer was refused: the code is wrong.", scope);
-      this.reportDrift(match.driftSteps, { serviceSid: claimed.serviceSid, factorSid: factor.sid, challengeSid: claimed.sid });
-      return this.settle(claimed, factor, { status: "APPROVED", totpStep: match.step }, scope);
-    }
-    const answer = await verifyAnswer(input.authPayload ?? "", this.deviceKeys.get(factor.sid, factor.publicKey ?? ""), publicChallenge(claimed));
-    if (!answer.ok) return this.attempts.answerFailed(claimed, `The answer was refused: ${answer.reason}.`, scope);
-    return this.settle(claimed, factor, { status: answer.status }, scope);
-  }
-
-  /**
-   * An accepted code from a neighbouring time step: the device's clock is off by that many steps. Told to
-   * the operator (a clock that drifts further will soon fail), and only for accepted codes, never refused ones.
-   */
-  private reportDrift(driftSteps: number, sids: Record<string, string>): void {
-    if (driftSteps !== 0) this.deps.log.info({ ...sids, driftSteps }, `TOTP code accepted from a device clock ${Math.abs(driftSteps)} step(s) ${driftSteps < 0 ? "behind" : "ahead"}`);
+    const answer = (await strategy.answer?.(this.ctx, claimed, factor, input, now)) ?? { ok: false, message: "The answer was refused: this factor type takes no answers." };
+    if (!answer.ok) return this.attempts.answerFailed(claimed, answer.message, scope);
+    return this.settle(claimed, factor, { status: answer.status, totpStep: answer.totpStep }, scope);
   }
 
   /** A right answer (a push device's denial is one too): the challenge's final state, and its claimed attempt given back. */
@@ -325,13 +294,5 @@ export class FactorFlow {
     if (!record || record.status !== "PENDING" || !record.factorSid || !record.identity) return;
     await this.deps.store.respondChallenge({ sid: record.sid, status: "APPROVED", factorSid: record.factorSid, identity: record.identity, counter: null, now: this.deps.clock.now() });
   }
-
-  private totpSecret(factor: FactorRecord): string {
-    if (!factor.secretSealed) throw new Error(`TOTP factor ${factor.sid} has no secret`);
-    return open(this.deps.keys, factor.secretSealed, factor.sid);
-  }
 }
-
-export const totpConfig = (factor: FactorRecord): TotpConfig => factor.config as unknown as TotpConfig;
-export const pushConfig = (factor: FactorRecord): PushConfig => factor.config as unknown as PushConfig;
 

@@ -9,7 +9,7 @@ import {
   verifyRegistrationResponse,
 } from "@simplewebauthn/server";
 import { z } from "zod";
-import type { FactorRecord, Store } from "../../store/port.js";
+import type { FactorRecord, FactorStore } from "../ports/index.js";
 import type { Clock } from "../clock.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
 import type { EventSink } from "../events.js";
@@ -28,7 +28,7 @@ export interface RelyingPartyDefaults {
 }
 
 export interface PasskeyFlowDeps {
-  store: Store;
+  store: FactorStore;
   clock: Clock;
   sink: EventSink;
   log: SecurityLog;

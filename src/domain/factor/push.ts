@@ -101,10 +101,6 @@ export async function verifyPossession(jws: string, key: KeyObject, factorSid: s
 export const PUSH_SIGNED_FIELDS = ["sid", "factorSid", "serviceSid", "details", "hiddenDetails", "dateCreated", "expiresAt"] as const;
 const DATE_FIELDS = new Set<string>(["dateCreated", "expiresAt"]);
 
-export function signedFieldsOf(challenge: Pick<Challenge, "factorType">): string[] {
-  return challenge.factorType === "PUSH" ? [...PUSH_SIGNED_FIELDS] : [];
-}
-
 /** What the API returns for each signed field (DateTime as ISO 8601), i.e. what a device signs. */
 export function signedValues(challenge: Challenge): Record<string, unknown> {
   const api: Record<string, unknown> = {

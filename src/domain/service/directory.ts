@@ -1,4 +1,4 @@
-import type { Store } from "../../store/port.js";
+import type { ServiceStore } from "../ports/index.js";
 import type { Clock } from "../clock.js";
 import { hashApiKey } from "../crypto.js";
 import { notFound } from "../errors.js";
@@ -13,7 +13,7 @@ import { z } from "zod";
 const apiKeyName = z.object({ name: z.string().trim().min(1).max(64).default("default") });
 
 export interface ServiceDirectoryDeps {
-  store: Store;
+  store: ServiceStore;
   clock: Clock;
   sink: EventSink;
 }

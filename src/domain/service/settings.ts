@@ -1,12 +1,13 @@
 import { z } from "zod";
-import { channelNames, fraudGuardLevels, geoChannels, type PasskeySettings, type RateLimitSettings, type ServiceSettings } from "../types.js";
+import { geoChannels, isGeoChannel, isSelectableChannel, selectableChannels } from "../channels.js";
+import { fraudGuardLevels, type PasskeySettings, type RateLimitSettings, type ServiceSettings } from "../types.js";
 import { parseEmail, parsePhone } from "../verification/address.js";
 import { TOTP_CODE_LENGTH } from "../factor/totp.js";
 
 export const DEFAULT_SERVICE_NAME = "Default";
 
-/** Channels a service may enable (AUTO: SNA first, SMS fallback). */
-export const enablableChannels = ["SMS", "WHATSAPP", "CALL", "EMAIL", "SNA", "AUTO"] as const;
+/** Channels a service may enable (AUTO: SNA first, SMS fallback): every channel a client may name. */
+export const enablableChannels = (): string[] => selectableChannels();
 
 export const serviceDefaults = (): Omit<ServiceSettings, "friendlyName"> => ({
   codeLength: 6,
@@ -20,7 +21,7 @@ export const serviceDefaults = (): Omit<ServiceSettings, "friendlyName"> => ({
   lookupEnabled: false,
   skipSmsToLandlines: false,
   defaultLocale: "en",
-  channels: [...enablableChannels],
+  channels: enablableChannels(),
   fraudGuard: "BASIC",
   testNumbers: [],
   rateLimits: defaultRateLimits(),
@@ -115,7 +116,7 @@ const rateLimitsPatch = z.object({
 });
 
 const geoPermission = z.object({
-  channel: z.enum(geoChannels),
+  channel: z.string().refine(isGeoChannel, { message: "not a channel geo permissions restrict" }),
   allowedCountries: z
     .array(z.string().toUpperCase().regex(/^[A-Z]{2}$/, "must be ISO 3166-1 alpha-2 country codes such as US or FR"))
     .max(250)
@@ -136,10 +137,10 @@ const settingsShape = {
   skipSmsToLandlines: z.boolean(),
   defaultLocale: localeTag,
   channels: z
-    .array(z.enum(channelNames))
-    .max(channelNames.length)
-    .refine((list) => list.every((c) => (enablableChannels as readonly string[]).includes(c)), {
-      message: `only ${enablableChannels.join(", ")} can be enabled on this gateway`,
+    .array(z.string())
+    .refine((list) => list.length <= enablableChannels().length, { message: "lists a channel twice" })
+    .refine((list) => list.every(isSelectableChannel), {
+      error: () => `only ${enablableChannels().join(", ")} can be enabled on this gateway`,
     })
     .refine((list) => !list.includes("AUTO") || (list.includes("SNA") && list.includes("SMS")), { message: "AUTO needs SNA and SMS enabled" })
     .transform((list) => [...new Set(list)]),
@@ -151,7 +152,7 @@ const settingsShape = {
   rateLimits: rateLimitsPatch,
   geoPermissions: z
     .array(geoPermission)
-    .max(geoChannels.length)
+    .refine((list) => list.length <= geoChannels().length, { message: "lists a channel twice" })
     .refine((list) => new Set(list.map((g) => g.channel)).size === list.length, "a channel is listed twice"),
   safeList: z
     .array(phoneNumber)

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { randomBytes } from "node:crypto";
 import { type SnaCarrier, type SnaRequest, snaErrors } from "./sna.js";
-import type { CheckOutcome, CheckSubject, SnaPlan, Store } from "../../store/port.js";
+import type { CheckOutcome, CheckSubject, SnaPlan, VerificationStore, FraudStore } from "../ports/index.js";
+import { allowsPsd2, carriesAppHash, fraudGuarded, geoChannelOf, isTextOnly } from "../channels.js";
 import type { Clock } from "../clock.js";
 import { codeMatches, generateNumericCode, hashApiKey, hashCode, type Keyring, limitValueHash, safeEqual, seal } from "../crypto.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
@@ -16,7 +17,7 @@ import type { LimitCheck, RateLimits } from "../policy/limits.js";
 import type { CarrierLookup } from "../policy/lookup.js";
 
 export interface VerificationFlowDeps {
-  store: Store;
+  store: VerificationStore & FraudStore;
   clock: Clock;
   keys: Keyring;
   sink: EventSink;
@@ -128,16 +129,16 @@ export class VerificationFlow {
     const channel: DeliveryChannel | "SNA" = sna ? "SNA" : requested === "AUTO" ? "SMS" : (requested as DeliveryChannel);
     if (requested === "AUTO" && !sna && !service.channels.includes("SMS")) throw new VerifyError("CHANNEL_DISABLED", "AUTO needs SMS for devices SNA cannot reach, and SMS is disabled for this service.");
     if (channel === "SNA" && service.psd2Enabled) throw invalidParameter("channel", "Invalid parameter `channel`: PSD2 verifications cannot use SNA.");
-    const { to, phone } = this.address(channel === "SNA" ? "SMS" : channel, input.to);
+    const { to, phone } = this.address(channel, input.to);
     // Test numbers: the fixed code, the dev outbox, and none of the protections below.
     const testNumber = service.testNumbers.find((n) => n.to === to) ?? null;
-    if ((channel === "SMS" || channel === "SNA") && service.skipSmsToLandlines && phone?.lineType === "FIXED_LINE" && !testNumber) {
+    if (isTextOnly(channel) && service.skipSmsToLandlines && phone?.lineType === "FIXED_LINE" && !testNumber) {
       throw new VerifyError("LANDLINE_NOT_SUPPORTED", "SMS cannot reach a landline; use CALL for this number.");
     }
     if (input.customCode && !service.customCodeEnabled) {
       throw invalidParameter("customCode", "Invalid parameter `customCode`: custom codes are not enabled for this service.");
     }
-    if (input.appHash && requested !== "SMS" && requested !== "AUTO") throw invalidParameter("appHash", "Invalid parameter `appHash`: only SMS carries an app hash.");
+    if (input.appHash && !carriesAppHash(requested)) throw invalidParameter("appHash", "Invalid parameter `appHash`: only SMS carries an app hash.");
     const psd2 = this.psd2(service, channel, input.amount ?? null, input.payee ?? null);
     const named = this.namedLimits(service, input.rateLimits ?? null);
 
@@ -148,7 +149,7 @@ export class VerificationFlow {
         throw new VerifyError("INVALID_PARAMETER", "Invalid parameter `to`: premium-rate and shared-cost numbers are refused (blockPremiumNumbers).", { field: "to", blockReason: "premium_number" });
       }
       if (phone && !skipRiskChecks) this.geo(service, channel, phone);
-      if (phone && channel === "SMS" && !skipRiskChecks && service.fraudGuard !== "OFF") await this.fraudGuard(service, phone, now);
+      if (phone && fraudGuarded(channel) && !skipRiskChecks && service.fraudGuard !== "OFF") await this.fraudGuard(service, phone, now);
       await this.deps.rateLimits.enforce([
         { scope: `${service.sid}:to`, valueHash: limitValueHash(this.deps.keys, to), buckets: service.rateLimits.perTo },
         // One counter for the whole service: nothing to hide in its key.
@@ -303,7 +304,7 @@ export class VerificationFlow {
 
   /** The service's geo permissions for this channel, by the number's country. */
   private geo(service: Service, channel: DeliveryChannel | "SNA", phone: PhoneNumber): void {
-    const geoChannel = channel === "SNA" ? "SMS" : channel;
+    const geoChannel = geoChannelOf(channel);
     const rule = service.geoPermissions.find((g) => g.channel === geoChannel);
     if (!rule || (phone.country !== null && rule.allowedCountries.includes(phone.country))) return;
     throw new VerifyError("GEO_BLOCKED", `Delivery to ${phone.country ?? "this destination"} over ${geoChannel} is not permitted by the service's geo permissions.`);
@@ -362,7 +363,7 @@ export class VerificationFlow {
       }
       return { amount: null, payee: null };
     }
-    if (channel === "CALL") throw invalidParameter("channel", "Invalid parameter `channel`: PSD2 verifications cannot be sent by voice call.");
+    if (!allowsPsd2(channel)) throw invalidParameter("channel", `Invalid parameter \`channel\`: PSD2 verifications cannot be sent by ${channel === "CALL" ? "voice call" : channel}.`);
     if (amount === null) throw invalidParameter("amount", "Invalid parameter `amount`: required when PSD2 is enabled.");
     if (payee === null) throw invalidParameter("payee", "Invalid parameter `payee`: required when PSD2 is enabled.");
     return { amount, payee };

@@ -15,8 +15,8 @@ export interface SnaRequest {
 export type Identification = { msisdn: string } | { errorCode: number };
 
 /**
- * The part a real SNA aggregator plugs into: can a device IP do SNA at all (for AUTO), and which
- * number owns the data session that opened the URL.
+ * The port a real SNA aggregator plugs into (src/channels/sna/carrier.ts has the sandbox one): can a
+ * device IP do SNA at all (for AUTO), and which number owns the data session that opened the URL.
  */
 export interface SnaCarrier {
   readonly name: string;

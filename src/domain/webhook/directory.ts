@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { Store } from "../../store/port.js";
+import type { WebhookStore } from "../ports/index.js";
 import type { Clock } from "../clock.js";
 import { type Keyring, seal } from "../crypto.js";
 import { VerifyError, notFound } from "../errors.js";
@@ -38,7 +38,7 @@ const updateInput = z.object({ url: url.nullish(), eventTypes: eventTypes.nullis
 /** A service's webhooks. The signing secret is generated here, shown once, and stored sealed. */
 export class WebhookDirectory {
   constructor(
-    private readonly deps: { store: Store; clock: Clock; keys: Keyring; sink: EventSink; services: { require(sid: string): Promise<unknown> }; allowInternal: boolean },
+    private readonly deps: { store: WebhookStore; clock: Clock; keys: Keyring; sink: EventSink; services: { require(sid: string): Promise<unknown> }; allowInternal: boolean },
   ) {}
 
   /** An address that is internal on its face is refused now; names are checked again at every delivery. */

@@ -1,6 +1,7 @@
 import type { Clock } from "../../domain/clock.js";
-import type { Store } from "../../store/port.js";
-import type { Provider } from "../provider.js";
+import type { ServiceStore as Store } from "../../domain/ports/index.js";
+import { z } from "zod";
+import { type Provider, transportPlugin } from "../provider.js";
 
 /** Delivers into the store, readable through the admin-only `devOutbox` query; for development only. */
 export function devOutboxProvider(store: Store, clock: Clock): Provider {
@@ -20,3 +21,12 @@ export function devOutboxProvider(store: Store, clock: Clock): Provider {
     },
   };
 }
+
+/** The RCS sandbox: with RCS_CAPABLE_NUMBERS and no RCS vendor, those numbers' SMS are upgraded into the dev outbox. */
+export const rcsSandboxTransport = transportPlugin({
+  name: "rcs-sandbox",
+  channels: { RCS: "HTTP_RCS_URL" },
+  env: { RCS_CAPABLE_NUMBERS: z.string().optional() },
+  options: (env) => (String(env.RCS_CAPABLE_NUMBERS ?? "").split(",").some((s) => s.trim()) ? {} : null),
+  create: (_options, deps) => deps.devOutbox,
+});

@@ -1,5 +1,7 @@
 import type { AttemptChannel } from "../../domain/types.js";
-import type { Provider } from "../provider.js";
+import { z } from "zod";
+import { type Provider, requiredWith, transportPlugin } from "../provider.js";
+import { smsFrom } from "../smpp/index.js";
 import { signedHeaders } from "./signing.js";
 
 /**
@@ -34,3 +36,26 @@ export function httpProvider(options: { channel: AttemptChannel; url: string; se
     },
   };
 }
+
+/** The URL variable of each channel the generic HTTP provider carries. */
+const httpUrls: Record<AttemptChannel, string> = { SMS: "HTTP_SMS_URL", RCS: "HTTP_RCS_URL", CALL: "HTTP_CALL_URL" };
+
+/** SMS, RCS and voice over the generic signed HTTP POST: HTTP_<CHANNEL>_URL and HTTP_PROVIDER_SECRET. */
+export const httpTransport = transportPlugin({
+  name: "http",
+  channels: httpUrls,
+  env: {
+    HTTP_SMS_URL: z.url().optional(),
+    HTTP_RCS_URL: z.url().optional(),
+    HTTP_CALL_URL: z.url().optional(),
+    HTTP_PROVIDER_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{24,}$/, "must be a Standard Webhooks secret: whsec_ followed by base64").optional(),
+    SMS_FROM: smsFrom,
+  },
+  problems: (env) => requiredWith(env, env.HTTP_SMS_URL || env.HTTP_RCS_URL || env.HTTP_CALL_URL, "HTTP_PROVIDER_SECRET", "HTTP_SMS_URL, HTTP_RCS_URL or HTTP_CALL_URL"),
+  options: (env, channel) => {
+    const url = env[httpUrls[channel] ?? ""] as string | undefined;
+    const secret = env.HTTP_PROVIDER_SECRET as string | undefined;
+    return url && secret ? { channel, url, secret, from: (env.SMS_FROM as string | undefined) ?? null } : null;
+  },
+  create: (options) => httpProvider(options),
+});

@@ -1,4 +1,4 @@
-/** What a push platform (Web Push, FCM, APNs) is handed for a challenge, and what it answers. */
+/** What a device is told about a new challenge; it then reads the challenge itself with its device token. */
 export interface ChallengeNotice {
   type: "verigate.challenge";
   challengeSid: string;

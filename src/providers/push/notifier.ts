@@ -5,14 +5,13 @@ import type { Logger } from "pino";
 import webpush from "web-push";
 import { type Keyring, open, seal } from "../../domain/crypto.js";
 import type { Challenge, PushConfig } from "../../domain/types.js";
-import type { Store } from "../../store/port.js";
+import type { ServiceStore as Store } from "../../domain/ports/index.js";
 import { EgressRefused, guardedLookup } from "../egress/guard.js";
 import { ApnsSender } from "./apns.js";
 import { type WebPushPolicy, sendRefusal } from "./endpoints.js";
 import { FcmSender } from "./fcm.js";
 import type { ChallengeNotice, NotifyResult } from "./notice.js";
 
-/** What a device is told about a new challenge; it then reads the challenge itself with its device token. */
 export type { ChallengeNotice, NotifyResult } from "./notice.js";
 
 export interface VapidKeys {

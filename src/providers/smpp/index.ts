@@ -1,7 +1,8 @@
 import { randomInt } from "node:crypto";
 import type { Logger } from "pino";
 import smpp, { type PDU, type Session } from "smpp";
-import type { Provider, ReceiptListener } from "../provider.js";
+import { z } from "zod";
+import { type Provider, type ReceiptListener, requiredWith, transportPlugin } from "../provider.js";
 import { chooseEncoding, concatUdh, dataCoding, segments } from "./encoding.js";
 
 export interface SmppOptions {
@@ -172,3 +173,20 @@ export function smppProvider(options: SmppOptions): Provider {
     },
   };
 }
+
+/** The sender SMS transports use: an E.164 number or an alphanumeric sender id (SMPP and HTTP share it). */
+export const smsFrom = z.string().regex(/^(\+?\d{3,15}|[A-Za-z0-9 ]{1,11})$/, "must be a number or an alphanumeric sender id of up to 11 characters").optional();
+
+/** SMS over SMPP 3.4: SMPP_URL and SMS_FROM. */
+export const smppTransport = transportPlugin({
+  name: "smpp",
+  channels: { SMS: "SMPP_URL" },
+  env: {
+    SMPP_URL: z.string().regex(/^smpp:\/\/[^:@/]+:[^@/]*@[^:/]+(:\d+)?\/?$/, "must be smpp://system_id:password@host:port").optional(),
+    SMS_FROM: smsFrom,
+    SMPP_ENQUIRE_LINK_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  },
+  problems: (env) => requiredWith(env, env.SMPP_URL, "SMS_FROM", "SMPP_URL"),
+  options: (env) => (env.SMPP_URL && env.SMS_FROM ? { url: env.SMPP_URL as string, from: env.SMS_FROM as string, enquireLinkMs: env.SMPP_ENQUIRE_LINK_MS as number } : null),
+  create: (options, deps) => smppProvider({ ...options, logger: deps.logger, onReceipt: deps.onReceipt }),
+});

@@ -1,5 +1,6 @@
 import nodemailer from "nodemailer";
-import type { Provider } from "../provider.js";
+import { z } from "zod";
+import { type Provider, requiredWith, transportPlugin } from "../provider.js";
 
 /** Email over SMTP (nodemailer). The Message-ID is derived from the attempt sid, so a resend of ours is recognisable. */
 export function smtpProvider(options: { url: string; from: string; timeoutMs: number }): Provider {
@@ -32,3 +33,16 @@ export function smtpProvider(options: { url: string; from: string; timeoutMs: nu
     },
   };
 }
+
+/** Email over SMTP: SMTP_URL and EMAIL_FROM. */
+export const smtpTransport = transportPlugin({
+  name: "smtp",
+  channels: { EMAIL: "SMTP_URL" },
+  env: {
+    SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be smtp://user:pass@host:port or smtps://…").optional(),
+    EMAIL_FROM: z.string().min(3).optional(),
+  },
+  problems: (env) => requiredWith(env, env.SMTP_URL, "EMAIL_FROM", "SMTP_URL"),
+  options: (env) => (env.SMTP_URL && env.EMAIL_FROM ? { url: env.SMTP_URL as string, from: env.EMAIL_FROM as string } : null),
+  create: (options, deps) => smtpProvider({ ...options, timeoutMs: deps.timeoutMs }),
+});

@@ -1,4 +1,5 @@
-import type { Provider } from "../provider.js";
+import { z } from "zod";
+import { type Provider, requiredWith, transportPlugin } from "../provider.js";
 
 export interface WhatsAppOptions {
   /** Graph API base, e.g. https://graph.facebook.com/v21.0 */
@@ -45,3 +46,24 @@ export function whatsappProvider(options: WhatsAppOptions): Provider {
     },
   };
 }
+
+/** WhatsApp Cloud API: WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID (template and API URL have defaults). */
+export const whatsappTransport = transportPlugin({
+  name: "whatsapp-cloud",
+  channels: { WHATSAPP: "WHATSAPP_ACCESS_TOKEN" },
+  env: {
+    WHATSAPP_ACCESS_TOKEN: z.string().min(1).optional(),
+    WHATSAPP_PHONE_NUMBER_ID: z.string().regex(/^\d+$/, "must be the numeric phone number id").optional(),
+    WHATSAPP_TEMPLATE: z.string().regex(/^[a-z0-9_]+$/, "must be a template name (lower case, digits, _)").default("verification_code"),
+    WHATSAPP_API_URL: z.url().default("https://graph.facebook.com/v21.0"),
+  },
+  problems: (env) => [
+    ...requiredWith(env, env.WHATSAPP_ACCESS_TOKEN, "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_ACCESS_TOKEN"),
+    ...requiredWith(env, env.WHATSAPP_PHONE_NUMBER_ID, "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID"),
+  ],
+  options: (env): WhatsAppOptions | null =>
+    env.WHATSAPP_ACCESS_TOKEN && env.WHATSAPP_PHONE_NUMBER_ID
+      ? { apiUrl: env.WHATSAPP_API_URL as string, accessToken: env.WHATSAPP_ACCESS_TOKEN as string, phoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID as string, template: env.WHATSAPP_TEMPLATE as string }
+      : null,
+  create: (options) => whatsappProvider(options),
+});
