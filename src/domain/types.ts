@@ -13,6 +13,9 @@ export type AttemptChannel = string;
 
 export const verificationStatuses = ["PENDING", "APPROVED", "CANCELED", "MAX_ATTEMPTS_REACHED", "EXPIRED", "FAILED"] as const;
 export type VerificationStatus = (typeof verificationStatuses)[number];
+/** A verification counts as converted (the attempts log, statistics, Fraud Guard's conversion rate) once it is APPROVED. */
+export const convertedStatus: VerificationStatus = "APPROVED";
+
 export const finalVerificationStatuses: ReadonlySet<VerificationStatus> = new Set([
   "APPROVED",
   "CANCELED",

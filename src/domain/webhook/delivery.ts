@@ -18,3 +18,6 @@ export function webhookTry(outcome: WebhookOutcome, now: number): { status: Webh
 
 /** Deleting a webhook cancels its deliveries that still wait to be sent. */
 export const webhookDeletion: { cancels: WebhookDeliveryStatus; to: WebhookDeliveryStatus } = { cancels: "PENDING", to: "CANCELED" };
+
+/** A delivery is written PENDING with its event, and its outbox job tries it. */
+export const newDeliveryStatus: WebhookDeliveryStatus = "PENDING";

@@ -1,3 +1,4 @@
+import { convertedStatus } from "../../domain/types.js";
 import { and, desc, eq, gt, lt, sql } from "drizzle-orm";
 import { lifeEvents } from "../../domain/events.js";
 import { type PrefixCounts, liftBlock } from "../../domain/policy/fraud.js";
@@ -22,7 +23,7 @@ export const fraud = {
 
   *prefixTraffic({ db, t }: Q, query: PrefixTrafficQuery): Step<PrefixCounts> {
     const v = t.verifications;
-    const approved = sql`${v.status} = 'APPROVED'`;
+    const approved = sql`${v.status} = ${convertedStatus}`;
     const recent = sql`${v.dateCreated} > ${query.recentStart}`;
     const matured = sql`${recent} and ${v.dateCreated} <= ${query.maturedBefore}`;
     const history = sql`${v.dateCreated} <= ${query.historyEnd}`;

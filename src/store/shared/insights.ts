@@ -1,3 +1,4 @@
+import { convertedStatus } from "../../domain/types.js";
 import { type SQL, and, desc, eq, gte, lt, ne, sql } from "drizzle-orm";
 import { type ConversionGroup, type DeliveryStatus, type VerificationStats, deliveryStatuses } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
@@ -12,7 +13,7 @@ function attemptConditions({ sendAttempts: a, verifications: v }: Tables, filter
     filter.dateCreatedBefore != null ? lt(a.time, filter.dateCreatedBefore) : undefined,
     filter.channel ? eq(a.channel, filter.channel) : undefined,
     filter.country ? eq(v.country, filter.country) : undefined,
-    filter.converted == null ? undefined : filter.converted ? eq(v.status, "APPROVED") : ne(v.status, "APPROVED"),
+    filter.converted == null ? undefined : filter.converted ? eq(v.status, convertedStatus) : ne(v.status, convertedStatus),
   ];
 }
 
@@ -76,7 +77,7 @@ export const insights = {
     const v = t.verifications;
     const a = t.sendAttempts;
     const where = and(...statsConditions(t, serviceSid, filter));
-    const converted = sql<number>`cast(coalesce(sum(case when ${v.status} = 'APPROVED' then 1 else 0 end), 0) as integer)`;
+    const converted = sql<number>`cast(coalesce(sum(case when ${v.status} = ${convertedStatus} then 1 else 0 end), 0) as integer)`;
     const byChannel = yield* all(db.select({ key: v.channel, total: countAll, converted }).from(v).where(where).groupBy(v.channel));
     const byCountry = yield* all(db.select({ key: sql<string>`coalesce(${v.country}, '')`, total: countAll, converted }).from(v).where(where).groupBy(v.country));
     const attempts = yield* all(db.select({ status: a.status, n: countAll }).from(a).innerJoin(v, eq(v.sid, a.verificationSid)).where(where).groupBy(a.status));

@@ -1,3 +1,4 @@
+import { newDeliveryStatus } from "../../domain/webhook/delivery.js";
 import { and, eq, sql } from "drizzle-orm";
 import type { VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
@@ -18,7 +19,7 @@ const webhooksOf = statement("webhooks_enabled", ({ db, t }) =>
 const insertWebhookDelivery = statement("webhook_delivery_insert", ({ db, t }) =>
   db
     .insert(t.webhookDeliveries)
-    .values({ webhookSid: p("webhookSid"), serviceSid: p("serviceSid"), eventSid: p("eventSid"), eventType: p("eventType"), status: "PENDING", dateCreated: p("now"), dateUpdated: p("now") })
+    .values({ webhookSid: p("webhookSid"), serviceSid: p("serviceSid"), eventSid: p("eventSid"), eventType: p("eventType"), status: newDeliveryStatus, dateCreated: p("now"), dateUpdated: p("now") })
     .returning({ seq: t.webhookDeliveries.seq }),
 );
 export const insertJob = statement("outbox_insert", ({ db, t }) =>
