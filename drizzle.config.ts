@@ -5,7 +5,5 @@ import { defineConfig } from "drizzle-kit";
 const pg = process.env.DRIZZLE_DIALECT === "pg";
 
 export default defineConfig(
-  pg
-    ? { dialect: "postgresql", schema: "./src/store/pg/schema.ts", out: "./drizzle/pg" }
-    : { dialect: "sqlite", schema: "./src/store/sqlite/schema.ts", out: "./drizzle/sqlite" },
+  pg ? { dialect: "postgresql", schema: "./src/store/pg/schema.ts", out: "./drizzle/pg" } : { dialect: "sqlite", schema: "./src/store/sqlite/schema.ts", out: "./drizzle/sqlite" },
 );

@@ -7,7 +7,18 @@ if (!pgUrl) {
   if (process.env.CI === "true") throw new Error("CI=true but TEST_PG_URL is not set: the PostgreSQL suites must run in CI");
   console.log("TEST_PG_URL is not set: the PostgreSQL store suites and the scale-out suite are skipped (set TEST_PG_URL=postgres://postgres@127.0.0.1:5432/test)");
 }
-const storeIndependent = ["test/startup.test.ts", "test/store-tables.test.ts", "test/sqlite-plans.test.ts", "test/schema.test.ts", "test/domain.test.ts", "test/fraud-rules.test.ts", "test/dispatcher.test.ts", "test/scale-out.test.ts", "test/faults.test.ts", "test/graphiql-walkthrough.test.ts"];
+const storeIndependent = [
+  "test/startup.test.ts",
+  "test/store-tables.test.ts",
+  "test/sqlite-plans.test.ts",
+  "test/schema.test.ts",
+  "test/domain.test.ts",
+  "test/fraud-rules.test.ts",
+  "test/dispatcher.test.ts",
+  "test/scale-out.test.ts",
+  "test/faults.test.ts",
+  "test/graphiql-walkthrough.test.ts",
+];
 
 export default defineConfig({
   resolve: {

@@ -31,7 +31,10 @@ const began = performance.now();
 const phase = (name: string) => process.stderr.write(`[bench ${((performance.now() - began) / 1000).toFixed(1)} s] ${name}\n`);
 
 function spawnServer(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const child = spawn(process.execPath, ["--expose-gc", "--import", "./bench/gc-hook.mjs", "--import", "tsx", ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "./bench/gc-hook.mjs", "--import", "tsx", ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = "";
@@ -138,8 +141,7 @@ async function rss(url: string): Promise<number> {
   return Number(/^verigate_process_resident_memory_bytes (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
-const metricSum = (text: string, name: string) =>
-  [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, "gm"))].reduce((sum, m) => sum + Number(m[1]), 0);
+const metricSum = (text: string, name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, "gm"))].reduce((sum, m) => sum + Number(m[1]), 0);
 
 /**
  * Waits until the outbox is empty (every started verification's message delivered or cancelled), so a
@@ -168,14 +170,24 @@ async function fanOut(url: string, serviceSid: string) {
     url: `${url}/graphql`,
     connections: CONNECTIONS,
     amount: SUBSCRIPTIONS,
-    requests: [{ method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` }, setupRequest: (req: any) => ({ ...req, body: JSON.stringify({ query: START, variables: { i: { serviceSid, to: phone(500_000 + n++), channel: "SMS", customCode: "123456" } } }) }) }],
+    requests: [
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
+        setupRequest: (req: any) => ({ ...req, body: JSON.stringify({ query: START, variables: { i: { serviceSid, to: phone(500_000 + n++), channel: "SMS", customCode: "123456" } } }) }),
+      },
+    ],
   });
   await drained(url);
   const list = await gql(url, `query($s: ID!) { verifications(serviceSid: $s, first: 1) { nodes { sid } } }`, { s: serviceSid });
   if (!list.verifications.nodes.length) throw new Error("no verifications to watch");
   const sids: { sid: string; to: string }[] = [];
   for (let after: string | null = null; ; ) {
-    const page: any = await gql(url, `query($s: ID!, $a: String) { verifications(serviceSid: $s, first: 100, after: $a, filter: { status: PENDING }) { nodes { sid to } pageInfo { hasNextPage endCursor } } }`, { s: serviceSid, a: after });
+    const page: any = await gql(
+      url,
+      `query($s: ID!, $a: String) { verifications(serviceSid: $s, first: 100, after: $a, filter: { status: PENDING }) { nodes { sid to } pageInfo { hasNextPage endCursor } } }`,
+      { s: serviceSid, a: after },
+    );
     sids.push(...page.verifications.nodes);
     if (!page.verifications.pageInfo.hasNextPage || sids.length >= SUBSCRIPTIONS) break;
     after = page.verifications.pageInfo.endCursor;
@@ -229,12 +241,23 @@ async function fanOut(url: string, serviceSid: string) {
   const endToEnd = sids.filter(({ to }) => approvedAt.has(to) && sentAt.has(to)).map(({ to }) => (approvedAt.get(to) as number) - (sentAt.get(to) as number));
   endToEnd.sort((a, b) => a - b);
   await Promise.all(clients.map((c) => c.dispose()));
-  return { subscriptions: ready.size, rssPerSubKiB: (after - before) / 1024 / Math.max(1, ready.size), p50: pct(50), p99: pct(99), lost: sids.length - approvedAt.size, checkRate: checks.rate, checkP99: checks.p99, e2eP50: pct(50, endToEnd), e2eP99: pct(99, endToEnd) };
+  return {
+    subscriptions: ready.size,
+    rssPerSubKiB: (after - before) / 1024 / Math.max(1, ready.size),
+    p50: pct(50),
+    p99: pct(99),
+    lost: sids.length - approvedAt.size,
+    checkRate: checks.rate,
+    checkP99: checks.p99,
+    e2eP50: pct(50, endToEnd),
+    e2eP99: pct(99, endToEnd),
+  };
 }
 
 async function delivery(kind: "SMS" | "EMAIL") {
   const peer = kind === "SMS" ? await startSmppServer({ systemId: "bench", password: "pw" }) : await startSmtpServer();
-  const env: Record<string, string> = kind === "SMS" ? { SMPP_URL: `smpp://bench:pw@127.0.0.1:${peer.port}`, SMS_FROM: "Verigate" } : { SMTP_URL: `smtp://127.0.0.1:${peer.port}`, EMAIL_FROM: "bench@example.com" };
+  const env: Record<string, string> =
+    kind === "SMS" ? { SMPP_URL: `smpp://bench:pw@127.0.0.1:${peer.port}`, SMS_FROM: "Verigate" } : { SMTP_URL: `smtp://127.0.0.1:${peer.port}`, EMAIL_FROM: "bench@example.com" };
   const url = await gateway(env);
   const serviceSid = (await gql(url, "{ services { nodes { sid } } }")).services.nodes[0].sid;
   await gql(url, `mutation($s: ID!) { updateService(input: { sid: $s, maxSendAttempts: 20, ${UNGUARDED} }) { sid } }`, { s: serviceSid });
@@ -270,12 +293,14 @@ const ANSWER = "mutation($i: UpdateChallengeInput!) { updateChallenge(input: $i)
 async function pool<T>(count: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
   const results: T[] = new Array(count);
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < count) {
-      const i = next++;
-      results[i] = await task(i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await task(i);
+      }
+    }),
+  );
   return results;
 }
 

@@ -47,7 +47,6 @@ import { Records } from "./domain/records.js";
 import { httpCarrierLookup, noCarrierLookup } from "./domain/policy/lookup.js";
 import { ExpirySweeper } from "./workers/sweeper.js";
 
-
 export interface AppOverrides {
   clock?: Clock;
   logger?: Logger;
@@ -74,7 +73,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const redis = config.redisUrl ? new RedisLink(config.redisUrl, { logger, onFallback: (what) => metrics.fallback(what) }) : null;
   const bus = new EventBus(redis ? new RedisRelay(redis) : undefined);
   const dependencies = async () => ({ store: await reachable(store), ...(redis ? { redis: redis.up } : {}) });
-  const metrics = new Metrics(() => bus.listeners, () => store.pendingJobCount(), dependencies);
+  const metrics = new Metrics(
+    () => bus.listeners,
+    () => store.pendingJobCount(),
+    dependencies,
+  );
   let dispatcher: OutboxRunner | undefined;
   // Any event may have queued webhook deliveries with it (and starts queue messages): wake the outbox.
   const wakeDispatcher: EventSink = { publish: () => dispatcher?.wake() };
@@ -91,27 +94,25 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   // Every write's events are published by the store after its commit; nothing else publishes them.
   store.publishTo(sink);
 
-  const receipts = new ReceiptRecorder({ store, clock, sink, logger });
+  const receipts = new ReceiptRecorder({ store, clock, logger });
   const transports = buildTransports({ config: config.delivery, store, clock, logger, onReceipt: (r) => receipts.record(r) });
   const devOutbox = transports.devChannels.length > 0;
 
   let listeningUrl = "";
   const publicUrl = () => config.publicUrl?.replace(/\/$/, "") ?? listeningUrl;
-  const services = new ServiceDirectory({ store, clock, sink });
+  const services = new ServiceDirectory({ store, clock });
   const d = config.delivery;
   const carrier = sandboxCarrier({ ranges: d.sna.ranges, coverage: d.sna.coverage, testHeader: config.env !== "production" });
   // Rate-limit counters live in Redis when there is one, else in the store's own table: either way they
   // hold across restarts and across instances.
-  const rateLimits = new RateLimits(
-    redis ? (options) => redisLimiter(redis, options, store.rateLimiter(options)) : (options) => store.rateLimiter(options),
-    (error) => logger.error({ err: error }, "rate-limit store unavailable; the request was let through"),
+  const rateLimits = new RateLimits(redis ? (options) => redisLimiter(redis, options, store.rateLimiter(options)) : (options) => store.rateLimiter(options), (error) =>
+    logger.error({ err: error }, "rate-limit store unavailable; the request was let through"),
   );
   const carrierLookup = config.lookup.url ? httpCarrierLookup(config.lookup.url, config.lookup.timeoutMs, (error) => logger.warn({ err: error }, "carrier lookup failed")) : noCarrierLookup;
   const verifications = new VerificationFlow({
     store,
     clock,
     keys,
-    sink,
     services,
     rateLimits,
     carrierLookup,
@@ -122,7 +123,6 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const passkeys = new PasskeyFlow({
     store,
     clock,
-    sink,
     log: logger,
     services,
     relyingParty: {
@@ -141,7 +141,6 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     store,
     clock,
     keys,
-    sink,
     log: logger,
     services,
     passkeys,
@@ -158,8 +157,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     },
   });
   factorsRef = factors;
-  const notifier = new PushNotifier({ vapid: await loadVapidKeys({ configured: config.webPush, store, keys }), subject: config.webPush.subject, caFile: config.webPush.caFile, webPushPolicy, logger, fcm: config.fcm, apns: config.apns });
-  const webhooks = new WebhookDirectory({ store, clock, keys, sink, services, allowInternal: config.webhookPrivateNetworks });
+  const notifier = new PushNotifier({
+    vapid: await loadVapidKeys({ configured: config.webPush, store, keys }),
+    subject: config.webPush.subject,
+    caFile: config.webPush.caFile,
+    webPushPolicy,
+    logger,
+    fcm: config.fcm,
+    apns: config.apns,
+  });
+  const webhooks = new WebhookDirectory({ store, clock, keys, services, allowInternal: config.webhookPrivateNetworks });
   const gateway: Gateway = { records: new Records(store), services, verifications, passkeys, factors, notifier, webhooks, bus, keys, clock };
 
   const adminKeyHash = await bootstrapAdminKey(config, store, announce);
@@ -180,20 +187,43 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     leaseMs: d.leaseMs,
     // One line per job kind.
     jobs: {
-      delivery: deliveryJob({ store, clock, keys, sink, logger, providers: transports.providers, routing, callScript, testProvider: transports.devOutbox, sendTimeoutMs: d.timeoutMs, onDelivered: (channel, ms) => metrics.delivered(channel, ms), ...retries }),
+      delivery: deliveryJob({
+        store,
+        clock,
+        keys,
+        logger,
+        providers: transports.providers,
+        routing,
+        callScript,
+        testProvider: transports.devOutbox,
+        sendTimeoutMs: d.timeoutMs,
+        onDelivered: (channel, ms) => metrics.delivered(channel, ms),
+        ...retries,
+      }),
       webhook: webhookJob({ store, clock, keys, logger, maxTries: config.webhookMaxTries, timeoutMs: d.timeoutMs, allowInternal: config.webhookPrivateNetworks }),
-      sna_fallback: snaFallbackJob({ store, clock, sink, ...retries }),
+      sna_fallback: snaFallbackJob({ store, clock, ...retries }),
       push_notify: pushNoticeJob({ store, clock, notifier, ...retries }),
       challenge_fallback: challengeFallbackJob({ factors, ...retries }),
     },
   });
-  const sweeper = new ExpirySweeper({ store, clock, sink, logger, intervalMs: config.sweepIntervalMs });
+  const sweeper = new ExpirySweeper({ store, clock, logger, intervalMs: config.sweepIntervalMs });
   const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash, deviceKey: (sid) => factors.deviceKey(sid), log: logger });
   let ready = false;
   const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: (d.env.HTTP_PROVIDER_SECRET as string | undefined) ?? null });
-  const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) =>
-    (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
-  const http = buildHttp({ schema: gatewaySchema({ devOutbox }), gateway, auth, metrics, logger, graphiql: config.graphiql, http: config.http, isReady: () => ready, dependencies, routes, limits: config.subscriptionLimits });
+  const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) => (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
+  const http = buildHttp({
+    schema: gatewaySchema({ devOutbox }),
+    gateway,
+    auth,
+    metrics,
+    logger,
+    graphiql: config.graphiql,
+    http: config.http,
+    isReady: () => ready,
+    dependencies,
+    routes,
+    limits: config.subscriptionLimits,
+  });
 
   return {
     gateway,
@@ -225,7 +255,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       if (transports.devChannels.length === deliveryChannels().length) {
         announce(`Every channel (${transports.devChannels.join(", ")}) delivers into the dev outbox: read messages with the devOutbox query. No message leaves this machine.`);
       } else if (devOutbox) {
-        announce(`${transports.devChannels.join(", ")} deliver${transports.devChannels.length === 1 ? "s" : ""} into the dev outbox (read it with the devOutbox query); the other channels use real transports.`);
+        announce(
+          `${transports.devChannels.join(", ")} deliver${transports.devChannels.length === 1 ? "s" : ""} into the dev outbox (read it with the devOutbox query); the other channels use real transports.`,
+        );
       }
     },
     async stop(): Promise<void> {

@@ -12,23 +12,47 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   DATA_DIR: z.string().min(1).default("./.verigate"),
   DATABASE_URL: z.string().min(1).optional(),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a plain PostgreSQL schema name").optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be redis://host:port or rediss://…").optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a plain PostgreSQL schema name")
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be redis://host:port or rediss://…")
+    .optional(),
   VERIGATE_ADMIN_KEY: z.string().min(24, "must be at least 24 characters").optional(),
   VERIGATE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   PUBLIC_URL: z.url().optional(),
-  WEBAUTHN_RP_ID: z.string().regex(/^(localhost|([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/, "must be a domain name such as example.com").optional(),
+  WEBAUTHN_RP_ID: z
+    .string()
+    .regex(/^(localhost|([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/, "must be a domain name such as example.com")
+    .optional(),
   WEBAUTHN_ORIGINS: z.string().optional(),
   // Push factors (README "Push approval"): Web Push's VAPID keys; generated once into the store when absent.
-  VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{80,90}$/, "must be the base64url P-256 public key web-push generates").optional(),
-  VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{40,46}$/, "must be the base64url P-256 private key web-push generates").optional(),
-  VAPID_SUBJECT: z.string().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, "must be a mailto: address or an https: URL").default("mailto:verigate@localhost"),
+  VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{80,90}$/, "must be the base64url P-256 public key web-push generates")
+    .optional(),
+  VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{40,46}$/, "must be the base64url P-256 private key web-push generates")
+    .optional(),
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, "must be a mailto: address or an https: URL")
+    .default("mailto:verigate@localhost"),
   PUSH_TLS_CA_FILE: z.string().min(1).optional(),
   FCM_SERVICE_ACCOUNT: z.string().min(1).optional(),
   FCM_API_URL: z.url().default("https://fcm.googleapis.com"),
   APNS_KEY_FILE: z.string().min(1).optional(),
-  APNS_KEY_ID: z.string().regex(/^[A-Z0-9]{10}$/, "must be the 10-character key id Apple shows").optional(),
-  APNS_TEAM_ID: z.string().regex(/^[A-Z0-9]{10}$/, "must be the 10-character team id").optional(),
+  APNS_KEY_ID: z
+    .string()
+    .regex(/^[A-Z0-9]{10}$/, "must be the 10-character key id Apple shows")
+    .optional(),
+  APNS_TEAM_ID: z
+    .string()
+    .regex(/^[A-Z0-9]{10}$/, "must be the 10-character team id")
+    .optional(),
   APNS_TOPIC: z.string().min(1).optional(),
   APNS_URL: z.url().default("https://api.push.apple.com"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -52,7 +76,12 @@ const envSchema = z.object({
   OUTBOX_MAX_TRIES: z.coerce.number().int().min(1).max(50).default(5),
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   // The HTTP server (README "Configuration"): bounded bodies, deliberate timeouts, a connection cap.
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(256 * 1024),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
@@ -98,7 +127,11 @@ function pairs(e: Env): string[] {
   return problems;
 }
 
-const list = (value: string | undefined) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+const list = (value: string | undefined) =>
+  (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export interface DeliveryConfig {
   /** The transports' variables, parsed: each transport reads its own (src/providers/plugins.ts). */
@@ -201,7 +234,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: list(e.WEBAUTHN_ORIGINS) },
     apns: e.APNS_KEY_FILE && e.APNS_KEY_ID && e.APNS_TEAM_ID && e.APNS_TOPIC ? { keyFile: e.APNS_KEY_FILE, keyId: e.APNS_KEY_ID, teamId: e.APNS_TEAM_ID, topic: e.APNS_TOPIC, url: e.APNS_URL } : null,
     fcm: e.FCM_SERVICE_ACCOUNT ? { serviceAccountFile: e.FCM_SERVICE_ACCOUNT, apiUrl: e.FCM_API_URL } : null,
-    webPush: { publicKey: e.VAPID_PUBLIC_KEY ?? null, privateKey: e.VAPID_PRIVATE_KEY ?? null, subject: e.VAPID_SUBJECT, caFile: e.PUSH_TLS_CA_FILE ?? null, hosts: webPushHosts(e.WEB_PUSH_HOSTS, e.NODE_ENV) },
+    webPush: {
+      publicKey: e.VAPID_PUBLIC_KEY ?? null,
+      privateKey: e.VAPID_PRIVATE_KEY ?? null,
+      subject: e.VAPID_SUBJECT,
+      caFile: e.PUSH_TLS_CA_FILE ?? null,
+      hosts: webPushHosts(e.WEB_PUSH_HOSTS, e.NODE_ENV),
+    },
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     graphiql: e.GRAPHIQL ?? !production,
@@ -225,7 +264,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       // Each transport sees the transports' variables only, never the gateway's own secrets.
       env: Object.freeze(Object.fromEntries(Object.keys(transportVariables).map((name) => [name, (parsed.data as Record<string, unknown>)[name]]))),
       whatsappFallbackToSms: e.WHATSAPP_FALLBACK_SMS,
-      rcsCapableNumbers: (e.RCS_CAPABLE_NUMBERS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+      rcsCapableNumbers: (e.RCS_CAPABLE_NUMBERS ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
       leaseMs: e.OUTBOX_LEASE_MS,
       maxTries: e.OUTBOX_MAX_TRIES,
       timeoutMs: e.PROVIDER_TIMEOUT_MS,

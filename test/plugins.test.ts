@@ -29,7 +29,12 @@ const loftMessages: (OutgoingMessage & { loft: string })[] = [];
 const loft = transportPlugin({
   name: "loft",
   channels: { PIGEON: "PIGEON_LOFT" },
-  env: { PIGEON_LOFT: z.string().regex(/^[a-z]+$/, "must be a loft name").optional() },
+  env: {
+    PIGEON_LOFT: z
+      .string()
+      .regex(/^[a-z]+$/, "must be a loft name")
+      .optional(),
+  },
   options: (env) => (env.PIGEON_LOFT ? { loft: env.PIGEON_LOFT as string } : null),
   create: (options) => ({
     name: "loft",
@@ -51,8 +56,7 @@ const pin: FactorStrategy = {
   },
   verify: async (_ctx, factor, input) => (input.code === factor.config?.pin ? { ok: true } : { ok: false, message: "The factor was not verified: wrong PIN." }),
   challenge: () => ({ jobs: [] }),
-  answer: async (_ctx, _challenge, factor, input) =>
-    input.code === factor.config?.pin ? { ok: true, status: "APPROVED" } : { ok: false, message: "The answer was refused: wrong PIN." },
+  answer: async (_ctx, _challenge, factor, input) => (input.code === factor.config?.pin ? { ok: true, status: "APPROVED" } : { ok: false, message: "The answer was refused: wrong PIN." }),
 };
 
 registerChannelPlugin(pigeon);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/domain/clock.js";
-import { CHECK, OUTBOX, START, type TestGateway, errorCode, startGateway, subscribeWs } from "./support/gateway.js";
+import { CHECK, OUTBOX, type TestGateway, errorCode, startGateway, subscribeWs } from "./support/gateway.js";
 
 let gw: TestGateway | undefined;
 afterEach(async () => {
@@ -168,7 +168,10 @@ describe("AUTO channel selection", () => {
 
   it("sends SMS at once for an IP the carrier cannot reach, or when no IP is given", async () => {
     gw = await startGateway({ env });
-    for (const [to, deviceIp] of [["+14155550120", "203.0.113.7"], ["+14155550121", null]] as const) {
+    for (const [to, deviceIp] of [
+      ["+14155550120", "203.0.113.7"],
+      ["+14155550121", null],
+    ] as const) {
       const v = await startSna({ to, channel: "AUTO", deviceIp });
       expect(v).toMatchObject({ channel: "SMS", sna: null, snaAttemptsErrorCodes: null, sendCodeAttempts: [{ channel: "SMS" }] });
     }

@@ -44,7 +44,10 @@ export function registerChannel(traits: ChannelTraits): void {
 /** Every channel, in registration order. */
 export const allChannels = (): ChannelTraits[] => [...catalogue.values()];
 export const channelTraits = (name: string): ChannelTraits | undefined => catalogue.get(name);
-const names = (keep: (c: ChannelTraits) => boolean): string[] => allChannels().filter(keep).map((c) => c.name);
+const names = (keep: (c: ChannelTraits) => boolean): string[] =>
+  allChannels()
+    .filter(keep)
+    .map((c) => c.name);
 
 /** What a client may name (the schema's Channel), and so what a service may enable. */
 export const selectableChannels = (): string[] => names((c) => c.selectable);

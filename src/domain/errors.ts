@@ -54,7 +54,6 @@ export class VerifyError extends Error {
   }
 }
 
-export const invalidParameter = (field: string, message: string): VerifyError =>
-  new VerifyError("INVALID_PARAMETER", message, { field });
+export const invalidParameter = (field: string, message: string): VerifyError => new VerifyError("INVALID_PARAMETER", message, { field });
 
 export const notFound = (what: string): VerifyError => new VerifyError("NOT_FOUND", `${what} was not found.`);

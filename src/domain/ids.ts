@@ -27,5 +27,4 @@ export const newSid = (prefix: SidPrefix): string => {
 };
 
 const sidPattern = /^[A-Z]{2}[0-9a-f]{32}$/;
-export const isSid = (value: string, prefix: SidPrefix): boolean =>
-  value.length === 34 && value.startsWith(prefix) && sidPattern.test(value);
+export const isSid = (value: string, prefix: SidPrefix): boolean => value.length === 34 && value.startsWith(prefix) && sidPattern.test(value);

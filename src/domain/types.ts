@@ -16,13 +16,7 @@ export type VerificationStatus = (typeof verificationStatuses)[number];
 /** A verification counts as converted (the attempts log, statistics, Fraud Guard's conversion rate) once it is APPROVED. */
 export const convertedStatus: VerificationStatus = "APPROVED";
 
-export const finalVerificationStatuses: ReadonlySet<VerificationStatus> = new Set([
-  "APPROVED",
-  "CANCELED",
-  "MAX_ATTEMPTS_REACHED",
-  "EXPIRED",
-  "FAILED",
-]);
+export const finalVerificationStatuses: ReadonlySet<VerificationStatus> = new Set(["APPROVED", "CANCELED", "MAX_ATTEMPTS_REACHED", "EXPIRED", "FAILED"]);
 
 export const deliveryStatuses = ["QUEUED", "SENT", "DELIVERED", "UNDELIVERED", "FAILED"] as const;
 export type DeliveryStatus = (typeof deliveryStatuses)[number];

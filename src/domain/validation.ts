@@ -1,5 +1,5 @@
-import { z } from "zod";
-import { VerifyError, invalidParameter } from "./errors.js";
+import type { z } from "zod";
+import { type VerifyError, invalidParameter } from "./errors.js";
 
 /** Parses with a zod schema and turns the first problem into INVALID_PARAMETER naming the input field. */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {

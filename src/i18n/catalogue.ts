@@ -30,5 +30,4 @@ export function resolveLocale(explicit: string | null, country: string | null, s
 
 export const supportedLocales = (): string[] => Object.keys(locales).sort();
 
-export const fill = (template: string, values: Record<string, string>): string =>
-  template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
+export const fill = (template: string, values: Record<string, string>): string => template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);

@@ -10,13 +10,7 @@ import { whatsappTransport } from "./whatsapp/index.js";
  * The transports, in order of preference: for each channel, the first one configured for it carries it.
  * Adding a transport: one folder (src/providers/<name>, declaring a TransportPlugin) and one line here.
  */
-const transports: TransportPlugin[] = [
-  smppTransport,
-  httpTransport,
-  whatsappTransport,
-  smtpTransport,
-  rcsSandboxTransport,
-];
+const transports: TransportPlugin[] = [smppTransport, httpTransport, whatsappTransport, smtpTransport, rcsSandboxTransport];
 
 /** Adds a transport at run time (before the configuration is loaded, for its variables to be read). */
 export function registerTransport(plugin: TransportPlugin): void {

@@ -73,5 +73,4 @@ export interface TransportPlugin<O = unknown> {
 export const transportPlugin = <O>(plugin: TransportPlugin<O>): TransportPlugin<unknown> => plugin as TransportPlugin<unknown>;
 
 /** A required-with check: `name` must be set when `when` is. */
-export const requiredWith = (env: TransportEnv, when: unknown, name: string, because: string): string[] =>
-  when && !env[name] ? [`${name}: required with ${because}`] : [];
+export const requiredWith = (env: TransportEnv, when: unknown, name: string, because: string): string[] => (when && !env[name] ? [`${name}: required with ${because}`] : []);

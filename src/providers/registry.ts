@@ -57,4 +57,6 @@ export function buildTransports(deps: { config: DeliveryConfig; store: Store; cl
 
 /** What to set so that a channel leaves the dev outbox: each transport's variable for it. */
 export const transportVariables = (channel: AttemptChannel): string =>
-  transportPlugins().flatMap((p) => (p.channels[channel] ? [p.channels[channel]] : [])).join(" or ") || "a transport";
+  transportPlugins()
+    .flatMap((p) => (p.channels[channel] ? [p.channels[channel]] : []))
+    .join(" or ") || "a transport";

@@ -133,7 +133,9 @@ export function untilTokenEnds<T>(
   // back what it holds (its slot in the StreamLedger), or the slot leaks until restart.
   const closeUnread = () => {
     if (started) return;
-    void source[Symbol.asyncIterator]().return?.()?.catch(() => {});
+    void source[Symbol.asyncIterator]()
+      .return?.()
+      ?.catch(() => {});
     settle(null);
   };
   return {

@@ -28,7 +28,6 @@ builder.subscriptionType({
     "Live streams over graphql-ws (graphql-transport-ws) or SSE on /graphql. The token is checked when a stream starts; an unknown or out-of-scope sid answers NOT_FOUND; past the open-stream caps (per socket, per token) SUBSCRIPTION_LIMIT. A stream ends, with one UNAUTHENTICATED result, when its token is revoked or expires.",
 });
 
-
 builder.scalarType("DateTime", {
   description: "A date-time in UTC, as an RFC 3339 / ISO 8601 string with milliseconds, e.g. 2026-11-29T03:35:41.000Z",
   specifiedByURL: "https://scalars.graphql.org/andimarek/date-time",

@@ -22,7 +22,10 @@ builder.queryFields((t) => ({
     type: [OutboxMessageRef],
     description:
       "Messages the dev outbox delivered, newest first. Admin key only (others: FORBIDDEN); exists only while the dev outbox delivers (never with NODE_ENV=production). Errors: INVALID_PARAMETER (first).",
-    args: { to: t.arg.string({ description: "Only messages to this recipient (as stored: E.164 or the address)" }), first: t.arg.int({ description: "How many, 1–100 (default 20); else INVALID_PARAMETER (field `first`)" }) },
+    args: {
+      to: t.arg.string({ description: "Only messages to this recipient (as stored: E.164 or the address)" }),
+      first: t.arg.int({ description: "How many, 1–100 (default 20); else INVALID_PARAMETER (field `first`)" }),
+    },
     resolve: async (_, args, { principal, gateway }) => {
       authorize(principal, "devOutbox");
       return gateway.records.devMessages(args.to ?? null, pageSize(args.first));

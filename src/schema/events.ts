@@ -20,8 +20,7 @@ const VerifyEventRef = builder.objectRef<VerifyEvent>("VerifyEvent").implement({
 builder.subscriptionFields((t) => ({
   serviceEvents: t.field({
     type: VerifyEventRef,
-    description:
-      "Every domain event of a service, as it commits. Admin or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND (unknown or out-of-scope service).",
+    description: "Every domain event of a service, as it commits. Admin or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND (unknown or out-of-scope service).",
     args: { serviceSid: t.arg.id({ required: true, description: "The service (VA…) to follow" }) },
     subscribe: async (_, { serviceSid }, { principal, gateway }) => {
       if (!inScope(authorize(principal, "serviceEvents"), serviceSid) || !(await gateway.services.get(serviceSid))) {

@@ -92,7 +92,10 @@ const ChallengeRef = builder.objectRef<Challenge>("Challenge").implement({
       resolve: (c) => signedFieldsOf(c),
     }),
     silent: t.exposeBoolean("silent", { description: "Answered by a trusted device in the background, without asking the user" }),
-    fallbackVerificationSid: t.exposeID("fallbackVerificationSid", { nullable: true, description: "The OTP verification started when a silent challenge went unanswered; its approval approves the challenge" }),
+    fallbackVerificationSid: t.exposeID("fallbackVerificationSid", {
+      nullable: true,
+      description: "The OTP verification started when a silent challenge went unanswered; its approval approves the challenge",
+    }),
     dateCreated: t.field({ type: "DateTime", description: "When it was created", resolve: (c) => c.dateCreated }),
     expiresAt: t.field({ type: "DateTime", description: "dateCreated + expiresInSeconds; an answer after it is CHALLENGE_EXPIRED", resolve: (c) => c.expiresAt }),
     dateResponded: t.field({ type: "DateTime", nullable: true, description: "When it was answered; null while PENDING or if it expired", resolve: (c) => c.dateResponded }),
@@ -157,16 +160,14 @@ const TotpSecretRef = builder.objectRef<{ secret: string; uri: string; qrCodeSvg
     qrCodeSvg: t.exposeString("qrCodeSvg", { description: "the uri as a QR code, SVG" }),
   }),
 });
-const CreateFactorPayload = builder
-  .objectRef<{ factor: Factor; totp: { secret: string; uri: string; qrCodeSvg: string } | null; passkeyCreationOptions: unknown }>("CreateFactorPayload")
-  .implement({
-    description: "A new factor and what the device needs to verify it",
-    fields: (t) => ({
-      factor: t.field({ type: FactorRef, description: "The factor, UNVERIFIED", resolve: (p) => p.factor }),
-      totp: t.field({ type: TotpSecretRef, nullable: true, description: "TOTP: the seed, shown only here; null for other types", resolve: (p) => p.totp }),
-      passkeyCreationOptions: t.field({ type: "JSON", nullable: true, description: "PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create", resolve: (p) => p.passkeyCreationOptions }),
-    }),
-  });
+const CreateFactorPayload = builder.objectRef<{ factor: Factor; totp: { secret: string; uri: string; qrCodeSvg: string } | null; passkeyCreationOptions: unknown }>("CreateFactorPayload").implement({
+  description: "A new factor and what the device needs to verify it",
+  fields: (t) => ({
+    factor: t.field({ type: FactorRef, description: "The factor, UNVERIFIED", resolve: (p) => p.factor }),
+    totp: t.field({ type: TotpSecretRef, nullable: true, description: "TOTP: the seed, shown only here; null for other types", resolve: (p) => p.totp }),
+    passkeyCreationOptions: t.field({ type: "JSON", nullable: true, description: "PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create", resolve: (p) => p.passkeyCreationOptions }),
+  }),
+});
 const VerifyFactorInput = builder.inputType("VerifyFactorInput", {
   description: "The proof that makes a factor VERIFIED; give the one its type needs",
   fields: (t) => ({
@@ -348,8 +349,7 @@ builder.mutationFields((t) => ({
     description:
       "Proves a new factor (a first TOTP code, a signed JWT, or the passkey registration); a VERIFIED factor is returned as it is. Admin, a key of its service, or its own device token; client and access tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER, FACTOR_VERIFICATION_FAILED, TOO_MANY_ATTEMPTS (after 5 failures).",
     args: { input: t.arg({ type: VerifyFactorInput, required: true, description: "The factor and its proof" }) },
-    resolve: async (_, { input }, { principal, gateway, clientAddress }) =>
-      gateway.factors.verifyFactor(input.sid, scopeOf(authorize(principal, "verifyFactor"), clientAddress), input),
+    resolve: async (_, { input }, { principal, gateway, clientAddress }) => gateway.factors.verifyFactor(input.sid, scopeOf(authorize(principal, "verifyFactor"), clientAddress), input),
   }),
   deleteFactor: t.field({
     type: FactorRef,

@@ -1,6 +1,17 @@
 import { notFound } from "../domain/errors.js";
 import { enablableChannels } from "../domain/service/settings.js";
-import { type TotpServiceSettings, type ApiKey, type GeoPermission, type NamedRateLimit, type PasskeySettings, type RateLimitBucket, type RateLimitSettings, type Service, type TestNumber, fraudGuardLevels } from "../domain/types.js";
+import {
+  type TotpServiceSettings,
+  type ApiKey,
+  type GeoPermission,
+  type NamedRateLimit,
+  type PasskeySettings,
+  type RateLimitBucket,
+  type RateLimitSettings,
+  type Service,
+  type TestNumber,
+  fraudGuardLevels,
+} from "../domain/types.js";
 import { authorize, inScope, serviceScope } from "../domain/access/rules.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
@@ -279,7 +290,8 @@ builder.mutationFields((t) => ({
   }),
   updateService: t.field({
     type: ServiceRef,
-    description: "Changes a service's settings; lists given replace the current ones. Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER.",
+    description:
+      "Changes a service's settings; lists given replace the current ones. Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER.",
     args: { input: t.arg({ type: UpdateServiceInput, required: true, description: "The service's sid and the settings to change" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
       const { sid, ...patch } = input;
@@ -289,7 +301,8 @@ builder.mutationFields((t) => ({
   }),
   createApiKey: t.field({
     type: CreateApiKeyPayload,
-    description: "Creates an API key for a service; the key is shown only in this answer and stored hashed. Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER.",
+    description:
+      "Creates an API key for a service; the key is shown only in this answer and stored hashed. Admin, or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER.",
     args: { input: t.arg({ type: CreateApiKeyInput, required: true, description: "The service and the key's label" }) },
     resolve: async (_, { input }, { principal, gateway }) => {
       if (!inScope(authorize(principal, "createApiKey"), input.serviceSid)) throw notFound("Service");

@@ -1,11 +1,5 @@
 import { notFound } from "../domain/errors.js";
-import {
-  type SendAttempt,
-  type Verification,
-  deliveryStatuses,
-  finalVerificationStatuses,
-  verificationStatuses,
-} from "../domain/types.js";
+import { type SendAttempt, type Verification, deliveryStatuses, finalVerificationStatuses, verificationStatuses } from "../domain/types.js";
 import { liveState } from "../realtime/live.js";
 import { topics } from "../realtime/bus.js";
 import { authorize, canSee, inScope, serviceScope } from "../domain/access/rules.js";
@@ -82,7 +76,12 @@ export const VerificationRef = builder.objectRef<Verification>("Verification").i
     amount: t.exposeString("amount", { nullable: true, description: "PSD2: the amount the code is bound to" }),
     payee: t.exposeString("payee", { nullable: true, description: "PSD2: the payee the code is bound to" }),
     sendCodeAttempts: t.field({ type: [SendCodeAttemptRef], description: "Every sending of the code, oldest first", resolve: (v) => v.sendCodeAttempts }),
-    sna: t.field({ type: SnaRef, nullable: true, description: "SNA: the single-use URL the device opens over mobile data; only in the startVerification answer that made it (a bearer secret: null on later reads)", resolve: (v) => v.sna }),
+    sna: t.field({
+      type: SnaRef,
+      nullable: true,
+      description: "SNA: the single-use URL the device opens over mobile data; only in the startVerification answer that made it (a bearer secret: null on later reads)",
+      resolve: (v) => v.sna,
+    }),
     snaAttemptsErrorCodes: t.field({
       type: ["Int"],
       nullable: true,
@@ -156,7 +155,11 @@ const CheckVerificationInput = builder.inputType("CheckVerificationInput", {
 const CheckVerificationPayload = builder.objectRef<{ verification: Verification }>("CheckVerificationPayload").implement({
   description: "The verification after the check",
   fields: (t) => ({
-    verification: t.field({ type: VerificationRef, description: "APPROVED with valid: true on the right code; PENDING with valid: false (or MAX_ATTEMPTS_REACHED) on a wrong one", resolve: (p) => p.verification }),
+    verification: t.field({
+      type: VerificationRef,
+      description: "APPROVED with valid: true on the right code; PENDING with valid: false (or MAX_ATTEMPTS_REACHED) on a wrong one",
+      resolve: (p) => p.verification,
+    }),
   }),
 });
 

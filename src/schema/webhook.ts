@@ -51,7 +51,10 @@ const CreateWebhookInput = builder.inputType("CreateWebhookInput", {
   fields: (t) => ({
     serviceSid: t.id({ required: true, description: "The service (VA…)" }),
     url: t.string({ required: true, description: "An http(s) URL without credentials, at most 2048 characters; internal addresses refused unless WEBHOOK_PRIVATE_NETWORKS=allow" }),
-    eventTypes: t.stringList({ required: true, description: '1–50 of "*", "verification.*", "delivery.*", "factor.*", "challenge.*", "fraud_guard.*" or one exact type such as "verification.approved"' }),
+    eventTypes: t.stringList({
+      required: true,
+      description: '1–50 of "*", "verification.*", "delivery.*", "factor.*", "challenge.*", "fraud_guard.*" or one exact type such as "verification.approved"',
+    }),
     enabled: t.boolean({ description: "default true" }),
   }),
 });
@@ -129,8 +132,7 @@ builder.mutationFields((t) => ({
   }),
   deleteWebhook: t.field({
     type: WebhookRef,
-    description:
-      "Deletes a webhook; its pending deliveries are CANCELED. Admin, or a key of its service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND.",
+    description: "Deletes a webhook; its pending deliveries are CANCELED. Admin, or a key of its service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND.",
     args: { sid: t.arg.id({ required: true, description: "The webhook (WH…)" }) },
     resolve: async (_, { sid }, { principal, gateway }) => {
       return gateway.webhooks.delete(sid, serviceScope(authorize(principal, "deleteWebhook")));

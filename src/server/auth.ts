@@ -2,8 +2,7 @@ import type { Clock } from "../domain/clock.js";
 import { ACCESS_PREFIX, ANONYMOUS, CLIENT_PREFIX, type AccessTokenClaims, type ClientTokenClaims, type DeviceKeyLookup, type Principal, unauthenticated } from "../domain/access/principal.js";
 export * from "../domain/access/principal.js";
 import { hashApiKey, type Keyring, safeEqual, sign } from "../domain/crypto.js";
-import { VerifyError } from "../domain/errors.js";
-import type { KeyObject } from "node:crypto";
+import type { VerifyError } from "../domain/errors.js";
 import { unverifiedSubject, verifyDeviceToken } from "../domain/factor/push.js";
 import type { Logger } from "pino";
 import { topics } from "../realtime/bus.js";
@@ -16,9 +15,7 @@ export type SecurityLog = Pick<Logger, "info" | "warn">;
 type Refusal = { tokenKind: Principal["kind"] | "unknown"; reason: string } & Record<string, string | number>;
 
 export class Authenticator {
-  constructor(
-    private readonly deps: { store: Store; keys: Keyring; clock: Clock; adminKeyHash: () => string | null; deviceKey?: DeviceKeyLookup; log?: SecurityLog },
-  ) {}
+  constructor(private readonly deps: { store: Store; keys: Keyring; clock: Clock; adminKeyHash: () => string | null; deviceKey?: DeviceKeyLookup; log?: SecurityLog }) {}
 
   /** Resolves a bearer token; a malformed, unknown, revoked or expired one is refused, never downgraded. */
   async resolve(authorization: string | null | undefined): Promise<Principal> {

@@ -2,7 +2,21 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
-import { type ASTNode, type DocumentNode, type ExecutionResult, GraphQLError, type GraphQLSchema, Kind, NoSchemaIntrospectionCustomRule, type SelectionNode, type ValidationContext, getOperationAST, parse, validate, visit } from "graphql";
+import {
+  type ASTNode,
+  type DocumentNode,
+  type ExecutionResult,
+  GraphQLError,
+  type GraphQLSchema,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type SelectionNode,
+  type ValidationContext,
+  getOperationAST,
+  parse,
+  validate,
+  visit,
+} from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { type Plugin, type YogaServerInstance, createYoga, isAsyncIterable, maskError } from "graphql-yoga";
 import type { Logger } from "pino";
@@ -340,7 +354,6 @@ function securityHeaders(req: IncomingMessage, res: ServerResponse, http: HttpCo
   if (http.hsts || req.headers["x-forwarded-proto"] === "https") res.setHeader("strict-transport-security", "max-age=31536000; includeSubDomains");
 }
 
-
 /** `/metrics` in production only with `Authorization: Bearer <METRICS_TOKEN>`, compared in constant time. */
 function metricsAllowed(req: IncomingMessage, http: HttpConfig): boolean {
   if (http.openMetrics) return true;
@@ -357,8 +370,7 @@ function metricsAllowed(req: IncomingMessage, http: HttpConfig): boolean {
 function graphiqlPage() {
   let rendered = "";
   let policy = "";
-  const hashes = (html: string) =>
-    [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash("sha256").update(m[1]).digest("base64")}'`);
+  const hashes = (html: string) => [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash("sha256").update(m[1]).digest("base64")}'`);
   return {
     render(options: Parameters<typeof renderGraphiQL>[0]): string {
       const html = renderGraphiQL(options);
@@ -493,11 +505,14 @@ export function buildHttp(options: HttpOptions) {
     securityHeaders(req, res, http);
     if (Number(req.headers["content-length"] ?? 0) > http.maxBodyBytes) return payloadTooLarge(res, http.maxBodyBytes);
     if (path === "/health" || path === "/ready") {
-      healthReport(options).then(({ serving, body }) => {
-        // /health fails only while the instance cannot serve at all; Redis down is "degraded", still 200.
-        res.writeHead(serving ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
-        res.end(JSON.stringify(body));
-      }, () => res.writeHead(503).end());
+      healthReport(options).then(
+        ({ serving, body }) => {
+          // /health fails only while the instance cannot serve at all; Redis down is "degraded", still 200.
+          res.writeHead(serving ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
+          res.end(JSON.stringify(body));
+        },
+        () => res.writeHead(503).end(),
+      );
       return;
     }
     if (path === "/metrics") {
@@ -605,7 +620,7 @@ export function buildHttp(options: HttpOptions) {
           return [error instanceof VerifyError ? asGraphQLError(error) : asGraphQLError(unauthenticated())];
         }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal, params, clientAddress: ctx.extra.request.socket.remoteAddress ?? null });
-        let document;
+        let document: ReturnType<typeof parse>;
         try {
           document = parse(params.query);
         } catch (error) {

@@ -23,8 +23,18 @@ export class Metrics implements EventSink {
     registers: [this.registry],
   });
   private readonly totpReplays = new Counter({ name: "verigate_totp_replays_total", help: "TOTP codes refused because their time step was already used", registers: [this.registry] });
-  private readonly failedAnswers = new Counter({ name: "verigate_factor_answers_failed_total", help: "Refused challenge answers and factor verifications, by factor type", labelNames: ["factor_type"], registers: [this.registry] });
-  private readonly fraudBlocks = new Counter({ name: "verigate_fraud_guard_blocks_total", help: "Prefixes blocked by Fraud Guard, by detection", labelNames: ["detection"], registers: [this.registry] });
+  private readonly failedAnswers = new Counter({
+    name: "verigate_factor_answers_failed_total",
+    help: "Refused challenge answers and factor verifications, by factor type",
+    labelNames: ["factor_type"],
+    registers: [this.registry],
+  });
+  private readonly fraudBlocks = new Counter({
+    name: "verigate_fraud_guard_blocks_total",
+    help: "Prefixes blocked by Fraud Guard, by detection",
+    labelNames: ["detection"],
+    registers: [this.registry],
+  });
 
   private readonly rateLimitFallbacks = new Counter({
     name: "verigate_rate_limit_fallbacks_total",
@@ -40,7 +50,14 @@ export class Metrics implements EventSink {
   /** `dependencies` answers, per dependency (store, redis), whether it is reachable now. */
   constructor(liveSubscriptions: () => number, outboxJobs: () => Promise<number>, dependencies: () => Promise<Record<string, boolean>>) {
     collectDefaultMetrics({ register: this.registry, prefix: "verigate_" });
-    new Gauge({ name: "verigate_live_subscriptions", help: "Subscription listeners attached", registers: [this.registry], collect() { this.set(liveSubscriptions()); } });
+    new Gauge({
+      name: "verigate_live_subscriptions",
+      help: "Subscription listeners attached",
+      registers: [this.registry],
+      collect() {
+        this.set(liveSubscriptions());
+      },
+    });
     new Gauge({
       name: "verigate_outbox_jobs",
       help: "Jobs in the outbox: messages, webhooks and notices not yet done, including retries scheduled later",

@@ -1,4 +1,20 @@
-import type { ChallengeStatus, FactorStatus, FactorType, ApiKey, AttemptChannel, ChannelName, DeliveryStatus, FraudBlock, Service, ServiceSettings, Verification, VerificationAttempt, VerificationStatus, Webhook, WebhookDelivery } from "../domain/types.js";
+import type {
+  ChallengeStatus,
+  FactorStatus,
+  FactorType,
+  ApiKey,
+  AttemptChannel,
+  ChannelName,
+  DeliveryStatus,
+  FraudBlock,
+  Service,
+  ServiceSettings,
+  Verification,
+  VerificationAttempt,
+  VerificationStatus,
+  Webhook,
+  WebhookDelivery,
+} from "../domain/types.js";
 import { serviceDefaults } from "../domain/service/settings.js";
 import { encodeCursor } from "./cursor.js";
 // The projections clients see live in the domain; re-exported for older imports.
@@ -72,8 +88,7 @@ export type WebhookDeliveryRow = typeof t.webhookDeliveries.$inferSelect;
 export const toWebhookDelivery = ({ seq, status, ...row }: WebhookDeliveryRow): WebhookDelivery => ({ ...row, id: seq, status: status as WebhookDelivery["status"] });
 
 /** Does a webhook subscribed to these patterns ("verification.*", "delivery.sent", "*") want this event type? */
-export const wantsEvent = (patterns: readonly string[], type: string): boolean =>
-  patterns.some((p) => p === "*" || p === type || (p.endsWith(".*") && type.startsWith(p.slice(0, -1))));
+export const wantsEvent = (patterns: readonly string[], type: string): boolean => patterns.some((p) => p === "*" || p === type || (p.endsWith(".*") && type.startsWith(p.slice(0, -1))));
 
 /** The attempts log: a send attempt with its verification's outcome. */
 export function toVerificationAttempt(attempt: AttemptRow, verification: Pick<VerificationRow, "status" | "country" | "testMode">): VerificationAttempt {
@@ -140,7 +155,10 @@ export function toFactorRecord(row: FactorRow, userHandle: string): FactorRecord
     friendlyName: row.friendlyName,
     dateCreated: row.dateCreated,
     dateUpdated: row.dateUpdated,
-    credential: row.factorType === "PASSKEY" && row.credentialId && row.publicKey ? { credentialId: row.credentialId, publicKey: row.publicKey, counter: row.counter, transports: row.transports ? JSON.parse(row.transports) : [] } : null,
+    credential:
+      row.factorType === "PASSKEY" && row.credentialId && row.publicKey
+        ? { credentialId: row.credentialId, publicKey: row.publicKey, counter: row.counter, transports: row.transports ? JSON.parse(row.transports) : [] }
+        : null,
     publicKey: row.factorType === "PUSH" ? row.publicKey : null,
     counter: row.counter,
     config: row.config ? JSON.parse(row.config) : null,

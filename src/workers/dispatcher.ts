@@ -1,3 +1,4 @@
+import type { EventSink } from "../domain/events.js";
 import type { OutboxJob, Store } from "../store/port.js";
 import { deliveryJob, type DeliveryJobDeps } from "./jobs/delivery.js";
 import { snaFallbackJob } from "./jobs/sna-fallback.js";
@@ -11,6 +12,8 @@ export { WEBHOOK_USER_AGENT, webhookPayload } from "./jobs/webhook.js";
 export type JobHandler = (job: OutboxJob) => Promise<{ done: true } | { done: false; retry: boolean; reason: string }>;
 
 export interface DispatcherOptions extends Omit<DeliveryJobDeps, "store">, Omit<OutboxRunnerOptions, "jobs" | "store"> {
+  /** Unused: the store publishes every event after its commit. */
+  sink?: EventSink;
   store: Store;
   /** Jobs other than message deliveries, webhooks and SNA fallbacks (push notices, silent-approval fallbacks). */
   handlers?: Partial<Record<OutboxJob["kind"], JobHandler | JobKind>>;

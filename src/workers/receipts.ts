@@ -1,6 +1,5 @@
 import type { Logger } from "pino";
 import type { Clock } from "../domain/clock.js";
-import type { EventSink } from "../domain/events.js";
 import type { ProviderReceipt } from "../providers/provider.js";
 import type { Store } from "../store/port.js";
 
@@ -11,7 +10,7 @@ import type { Store } from "../store/port.js";
 export class ReceiptRecorder {
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly o: { store: Store; clock: Clock; sink: EventSink; logger: Logger; retries?: number; retryMs?: number }) {}
+  constructor(private readonly o: { store: Store; clock: Clock; logger: Logger; retries?: number; retryMs?: number }) {}
 
   record(receipt: ProviderReceipt): void {
     const work: Promise<void> = this.apply(receipt, this.o.retries ?? 10).finally(() => this.pending.delete(work));

@@ -11,7 +11,7 @@ export class ExpirySweeper {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | null = null;
 
-  constructor(private readonly o: { store: Store; clock: Clock; sink: EventSink; logger: Logger; intervalMs: number }) {}
+  constructor(private readonly o: { store: Store; clock: Clock /** Unused: the store publishes what it expires after commit. */; sink?: EventSink; logger: Logger; intervalMs: number }) {}
 
   start(): void {
     this.timer = setInterval(() => {

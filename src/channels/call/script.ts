@@ -75,7 +75,10 @@ export class CallScript {
 
   ssml(call: CallContext): string {
     const sentence = fill(call.wording.code, { name: call.friendlyName, code: `<say-as interpret-as="digits">${xml(call.code)}</say-as>` });
-    const once = `<p>${sentence.split(/(<say-as[^>]*>.*<\/say-as>)/).map((part) => (part.startsWith("<say-as") ? part : xml(part))).join("")}</p>`;
+    const once = `<p>${sentence
+      .split(/(<say-as[^>]*>.*<\/say-as>)/)
+      .map((part) => (part.startsWith("<say-as") ? part : xml(part)))
+      .join("")}</p>`;
     return `<?xml version="1.0" encoding="UTF-8"?>\n<speak version="1.1" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="${xml(call.locale)}">${once}<break time="1s"/>${once}<break time="1s"/>${once}</speak>`;
   }
 

@@ -2,8 +2,7 @@ import { fill } from "../../i18n/catalogue.js";
 import { transactionLines } from "../compose.js";
 import type { ChannelPlugin } from "../channel.js";
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 
 export const email: ChannelPlugin = {
   name: "EMAIL",

@@ -44,7 +44,12 @@ const header = { alg: "ES256", typ: "JWT" } as const;
 /** A device token (also verifyFactor's proof of possession): { sub: factorSid, iat, exp }. */
 export async function deviceToken(factorSid: string, key: DeviceKey, o: { ttlSeconds?: number; now?: number } = {}): Promise<string> {
   const iat = Math.floor((o.now ?? Date.now()) / 1000);
-  return new SignJWT({}).setProtectedHeader(header).setSubject(factorSid).setIssuedAt(iat).setExpirationTime(iat + (o.ttlSeconds ?? 300)).sign(key.privateKey);
+  return new SignJWT({})
+    .setProtectedHeader(header)
+    .setSubject(factorSid)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (o.ttlSeconds ?? 300))
+    .sign(key.privateKey);
 }
 
 /** The challenge as the API returned it: at least its signedFields and their values. */
@@ -114,12 +119,9 @@ export class DeviceClient {
       ...(o.notificationPlatform ? { notificationPlatform: o.notificationPlatform } : {}),
       ...(o.notificationToken ? { notificationToken: o.notificationToken } : {}),
     };
-    const created = await graphql<{ createFactor: { factor: { sid: string } } }>(
-      o.url,
-      o.token,
-      `mutation($input: CreateFactorInput!) { createFactor(input: $input) { factor { sid } } }`,
-      { input: { serviceSid: o.serviceSid, identity: o.identity, friendlyName: o.friendlyName, factorType: "PUSH", push } },
-    );
+    const created = await graphql<{ createFactor: { factor: { sid: string } } }>(o.url, o.token, `mutation($input: CreateFactorInput!) { createFactor(input: $input) { factor { sid } } }`, {
+      input: { serviceSid: o.serviceSid, identity: o.identity, friendlyName: o.friendlyName, factorType: "PUSH", push },
+    });
     const device = new DeviceClient(o.url, created.createFactor.factor.sid, key);
     await device.request(`mutation($input: VerifyFactorInput!) { verifyFactor(input: $input) { status } }`, {
       input: { sid: device.factorSid, authPayload: await deviceToken(device.factorSid, key) },
@@ -133,10 +135,9 @@ export class DeviceClient {
   }
 
   async pendingChallenges(): Promise<ChallengeView[]> {
-    const data = await this.request<{ challenges: { nodes: ChallengeView[] } }>(
-      `query($f: ID!) { challenges(factorSid: $f, status: PENDING, first: 100) { nodes { ${CHALLENGE_FIELDS} } } }`,
-      { f: this.factorSid },
-    );
+    const data = await this.request<{ challenges: { nodes: ChallengeView[] } }>(`query($f: ID!) { challenges(factorSid: $f, status: PENDING, first: 100) { nodes { ${CHALLENGE_FIELDS} } } }`, {
+      f: this.factorSid,
+    });
     return data.challenges.nodes;
   }
 

@@ -51,4 +51,3 @@ export function issueClientToken(keys: Keyring, claims: ClientTokenClaims): stri
 
 export const unauthenticated = (message = "A valid bearer token is required.") => new VerifyError("UNAUTHENTICATED", message);
 export const forbidden = (message = "This token may not call this operation.") => new VerifyError("FORBIDDEN", message);
-

@@ -4,7 +4,6 @@ import type { ChallengeRecord, FactorRecord, OutboxJob, PageRequest, FactorStore
 import type { Clock } from "../clock.js";
 import { type Keyring, seal } from "../crypto.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
-import type { EventSink } from "../events.js";
 import { fallbackChannels } from "../channels.js";
 import { isSid, newSid } from "../ids.js";
 import type { Challenge, ChallengeFallback, ChallengeStatus, Factor, Page, Service, Verification } from "../types.js";
@@ -20,7 +19,6 @@ import type { EnrolInput, FactorContext } from "./types/strategy.js";
 export { pushConfig } from "./types/push.js";
 export { totpConfig } from "./types/totp.js";
 
-
 /** Who asks: a service scope (null: admin), and for a device or a client token, the one thing it may touch. */
 export interface Scope extends Requester {
   serviceSid: string | null;
@@ -32,7 +30,6 @@ export interface FactorFlowDeps {
   store: FactorStore;
   clock: Clock;
   keys: Keyring;
-  sink: EventSink;
   log: SecurityLog;
   services: { require(sid: string): Promise<Service> };
   passkeys: PasskeyFlow;
@@ -45,7 +42,12 @@ export interface FactorFlowDeps {
 }
 
 const identity = z.string().trim().min(1).max(256);
-const factorType = z.string().refine(isFactorType, { error: () => `must be one of ${factorTypes().map((s) => s.type).join(", ")}` });
+const factorType = z.string().refine(isFactorType, {
+  error: () =>
+    `must be one of ${factorTypes()
+      .map((s) => s.type)
+      .join(", ")}`,
+});
 /** createFactor's input: each factor type's settings under its own key (`push`, `totp`). */
 const createFactorInput = () =>
   z.object({
@@ -71,7 +73,10 @@ const challengeInput = z.object({
   details: z
     .object({
       message: z.string().trim().min(1).max(1024),
-      fields: z.array(z.object({ label: z.string().trim().min(1).max(128), value: z.string().max(1024) })).max(20).nullish(),
+      fields: z
+        .array(z.object({ label: z.string().trim().min(1).max(128), value: z.string().max(1024) }))
+        .max(20)
+        .nullish(),
     })
     .nullish(),
   hiddenDetails: z.record(z.string(), z.unknown()).nullish(),
@@ -117,7 +122,17 @@ export class FactorFlow {
     const enrolment = strategy.enrol?.(this.ctx, input, service) ?? { config: {}, publicKey: null, secret: null };
     const { config, publicKey, secret } = enrolment;
     const entity = await this.deps.store.ensureEntity({ sid: newSid("YE"), serviceSid: service.sid, identity: input.identity, userHandle: randomBytes(32).toString("base64url") }, now);
-    const factor: Factor = { sid, serviceSid: service.sid, entitySid: entity.sid, identity: input.identity, factorType: input.factorType, status: "UNVERIFIED", friendlyName: input.friendlyName, dateCreated: now, dateUpdated: now };
+    const factor: Factor = {
+      sid,
+      serviceSid: service.sid,
+      entitySid: entity.sid,
+      identity: input.identity,
+      factorType: input.factorType,
+      status: "UNVERIFIED",
+      friendlyName: input.friendlyName,
+      dateCreated: now,
+      dateUpdated: now,
+    };
     await this.deps.store.createFactor({
       ...factor,
       pendingChallenge: null,
@@ -253,7 +268,12 @@ export class FactorFlow {
   async updateChallenge(sid: string, scope: Scope, raw: unknown): Promise<Challenge> {
     const input = parseInput(answerInput, raw);
     const record = isSid(sid, "YC") ? await this.deps.store.getChallenge(sid) : null;
-    if (!record || (scope.serviceSid && record.serviceSid !== scope.serviceSid) || (scope.factorSid && record.factorSid !== scope.factorSid) || (scope.challengeSid && record.sid !== scope.challengeSid)) {
+    if (
+      !record ||
+      (scope.serviceSid && record.serviceSid !== scope.serviceSid) ||
+      (scope.factorSid && record.factorSid !== scope.factorSid) ||
+      (scope.challengeSid && record.sid !== scope.challengeSid)
+    ) {
       throw notFound("Challenge");
     }
     const strategy = strategyOf(record.factorType);
@@ -271,7 +291,16 @@ export class FactorFlow {
 
   /** A right answer (a push device's denial is one too): the challenge's final state, and its claimed attempt given back. */
   private async settle(claimed: ChallengeRecord, factor: FactorRecord, answer: { status: "APPROVED" | "DENIED"; totpStep?: number }, requester: Requester): Promise<Challenge> {
-    const settled = await this.deps.store.respondChallenge({ sid: claimed.sid, status: answer.status, factorSid: factor.sid, identity: factor.identity, counter: null, totpStep: answer.totpStep, releaseClaim: true, now: this.deps.clock.now() });
+    const settled = await this.deps.store.respondChallenge({
+      sid: claimed.sid,
+      status: answer.status,
+      factorSid: factor.sid,
+      identity: factor.identity,
+      counter: null,
+      totpStep: answer.totpStep,
+      releaseClaim: true,
+      now: this.deps.clock.now(),
+    });
     if (settled.ok) return settled.challenge;
     if (settled.reason === "REPLAY") return this.attempts.answerFailed(claimed, "The answer was refused: this code was already used; wait for the next one.", requester, "replay");
     if (settled.reason === "EXPIRED") throw new VerifyError("CHALLENGE_EXPIRED", "This challenge has expired; create a new one.");
@@ -283,7 +312,7 @@ export class FactorFlow {
   /** A silent challenge nobody answered in time: start the OTP verification and link it, once. */
   async runFallback(challengeSid: string): Promise<void> {
     const record = await this.deps.store.getChallenge(challengeSid);
-    if (!record || !record.fallback || record.status !== "PENDING" || record.fallbackVerificationSid || record.expiresAt <= this.deps.clock.now()) return;
+    if (!record?.fallback || record.status !== "PENDING" || record.fallbackVerificationSid || record.expiresAt <= this.deps.clock.now()) return;
     const verification = await this.deps.startVerification({ serviceSid: record.serviceSid, to: record.fallback.to, channel: record.fallback.channel });
     await this.deps.store.linkChallengeFallback(challengeSid, verification.sid, this.deps.clock.now());
   }
@@ -291,8 +320,7 @@ export class FactorFlow {
   /** The fallback verification was approved: so is its challenge. */
   async fallbackApproved(verificationSid: string): Promise<void> {
     const record = await this.deps.store.findChallengeByFallback(verificationSid);
-    if (!record || record.status !== "PENDING" || !record.factorSid || !record.identity) return;
+    if (record?.status !== "PENDING" || !record.factorSid || !record.identity) return;
     await this.deps.store.respondChallenge({ sid: record.sid, status: "APPROVED", factorSid: record.factorSid, identity: record.identity, counter: null, now: this.deps.clock.now() });
   }
 }
-

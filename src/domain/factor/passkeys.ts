@@ -12,7 +12,6 @@ import { z } from "zod";
 import type { FactorRecord, FactorStore } from "../ports/index.js";
 import type { Clock } from "../clock.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
-import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { Challenge, Factor, PasskeySettings, Service } from "../types.js";
 import { parseInput } from "../validation.js";
@@ -30,7 +29,6 @@ export interface RelyingPartyDefaults {
 export interface PasskeyFlowDeps {
   store: FactorStore;
   clock: Clock;
-  sink: EventSink;
   log: SecurityLog;
   services: { require(sid: string): Promise<Service> };
   relyingParty: RelyingPartyDefaults;
@@ -61,7 +59,10 @@ const createChallengeInput = z.object({
   details: z
     .object({
       message: z.string().trim().min(1).max(1024),
-      fields: z.array(z.object({ label: z.string().min(1).max(128), value: z.string().max(1024) })).max(20).nullish(),
+      fields: z
+        .array(z.object({ label: z.string().min(1).max(128), value: z.string().max(1024) }))
+        .max(20)
+        .nullish(),
     })
     .nullish(),
   hiddenDetails: z.record(z.string(), z.unknown()).nullish(),
@@ -96,10 +97,7 @@ export class PasskeyFlow {
     const service = await this.deps.services.require(input.serviceSid);
     const rp = this.relyingParty(service);
     const now = this.deps.clock.now();
-    const entity = await this.deps.store.ensureEntity(
-      { sid: newSid("YE"), serviceSid: service.sid, identity: input.identity, userHandle: randomBytes(32).toString("base64url") },
-      now,
-    );
+    const entity = await this.deps.store.ensureEntity({ sid: newSid("YE"), serviceSid: service.sid, identity: input.identity, userHandle: randomBytes(32).toString("base64url") }, now);
     const existing = await this.deps.store.listPasskeys(service.sid, input.identity);
     const attachment = input.passkey?.authenticatorAttachment ?? rp.settings.authenticatorAttachment;
     const options = await generateRegistrationOptions({
@@ -143,7 +141,8 @@ export class PasskeyFlow {
   async verifyFactor(sid: string, serviceScope: string | null, passkeyResponse: unknown, requester: Requester): Promise<Factor> {
     const found = await this.requireFactor(sid, serviceScope);
     if (found.status === "VERIFIED") return publicFactor(found);
-    if (!passkeyResponse || typeof passkeyResponse !== "object") throw invalidParameter("passkeyResponse", "Invalid parameter `passkeyResponse`: the registration response from the browser is required.");
+    if (!passkeyResponse || typeof passkeyResponse !== "object")
+      throw invalidParameter("passkeyResponse", "Invalid parameter `passkeyResponse`: the registration response from the browser is required.");
     const rp = this.relyingParty(await this.deps.services.require(found.serviceSid));
     const claim = await this.attempts.claimVerification(found);
     if ("verified" in claim) return publicFactor(claim.verified);

@@ -20,7 +20,17 @@ interface ChallengeSecrets {
 }
 
 /** What clients see of a factor: no credential, no challenge. */
-export const publicFactor = ({ credential: _c, publicKey: _k, counter: _n, config: _g, secretSealed: _s, pendingChallenge: _p, failedAttempts: _f, userHandle: _u, ...factor }: Factor & FactorSecrets): Factor => factor;
+export const publicFactor = ({
+  credential: _c,
+  publicKey: _k,
+  counter: _n,
+  config: _g,
+  secretSealed: _s,
+  pendingChallenge: _p,
+  failedAttempts: _f,
+  userHandle: _u,
+  ...factor
+}: Factor & FactorSecrets): Factor => factor;
 
 /** What clients see of a challenge: no WebAuthn challenge, no failure count, no fallback address. */
 export const publicChallenge = ({ webauthnChallenge: _w, failedAttempts: _f, fallback: _b, ...challenge }: Challenge & ChallengeSecrets): Challenge => challenge;

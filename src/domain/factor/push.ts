@@ -121,7 +121,7 @@ export async function verifyAnswer(jws: string, key: KeyObject, challenge: Chall
   const payload = await verifiedPayload(jws, key);
   if (!payload) return { ok: false, reason: "the signature did not verify with the factor's key" };
   const status = payload.status;
-  if (status !== "approved" && status !== "denied") return { ok: false, reason: "`status` must be \"approved\" or \"denied\"" };
+  if (status !== "approved" && status !== "denied") return { ok: false, reason: '`status` must be "approved" or "denied"' };
   const expected = signedValues(challenge);
   for (const field of PUSH_SIGNED_FIELDS) {
     if (!(field in payload)) return { ok: false, reason: `the signed field \`${field}\` is missing` };

@@ -48,7 +48,15 @@ export type TotpMatch = { ok: true; step: number; driftSteps: number } | { ok: f
 export function matchTotp(secret: string, code: string, config: TotpConfig, nowMs: number): TotpMatch {
   if (code.length !== config.codeLength || !/^\d+$/.test(code)) return { ok: false };
   const epoch = Math.floor(nowMs / 1000);
-  const inside = verifySync({ secret, token: code, epoch, period: config.timeStep, digits: config.codeLength, algorithm: config.algorithm.toLowerCase() as "sha1", epochTolerance: config.skew * config.timeStep });
+  const inside = verifySync({
+    secret,
+    token: code,
+    epoch,
+    period: config.timeStep,
+    digits: config.codeLength,
+    algorithm: config.algorithm.toLowerCase() as "sha1",
+    epochTolerance: config.skew * config.timeStep,
+  });
   if (!inside.valid) return { ok: false };
   const { timeStep, delta } = inside as { timeStep: number; delta: number };
   return { ok: true, step: timeStep, driftSteps: delta };

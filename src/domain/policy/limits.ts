@@ -28,10 +28,12 @@ export class RateLimits {
 
   async enforce(checks: readonly LimitCheck[]): Promise<void> {
     // A scope with no buckets (per service, by default) costs nothing.
-    const consumed = checks.filter((check) => check.buckets.length > 0).flatMap((check) => {
-      const key = `${check.scope}:${check.valueHash}`;
-      return check.buckets.map((bucket) => this.consume(key, bucket));
-    });
+    const consumed = checks
+      .filter((check) => check.buckets.length > 0)
+      .flatMap((check) => {
+        const key = `${check.scope}:${check.valueHash}`;
+        return check.buckets.map((bucket) => this.consume(key, bucket));
+      });
     const waits = (await Promise.all(consumed)).filter((ms): ms is number => ms !== null);
     if (waits.length === 0) return;
     const retryAfterSeconds = Math.max(1, Math.ceil(Math.max(...waits) / 1000));
@@ -59,5 +61,4 @@ export class RateLimits {
   }
 }
 
-const isLimiterAnswer = (value: unknown): value is RateLimiterRes =>
-  typeof value === "object" && value !== null && "msBeforeNext" in value && !(value instanceof Error);
+const isLimiterAnswer = (value: unknown): value is RateLimiterRes => typeof value === "object" && value !== null && "msBeforeNext" in value && !(value instanceof Error);

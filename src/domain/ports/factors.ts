@@ -5,7 +5,6 @@ import type { EventType } from "../events.js";
 
 /** Entities, factors (TOTP, passkeys, push) and their challenges; attempts are claimed before they are judged. Every write returns its events (the store publishes them after commit). */
 export interface FactorStore {
-
   /** The entity of an identity, created on first use (the given one is inserted only if none exists). */
   ensureEntity(entity: Entity, now: number): Promise<Entity>;
   createFactor(factor: NewFactor): Promise<VerifyEvent>;

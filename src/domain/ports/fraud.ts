@@ -4,7 +4,6 @@ import type { PrefixCounts } from "../policy/fraud.js";
 
 /** Fraud Guard's reads and blocks. Every write returns its events (the store publishes them after commit). */
 export interface FraudStore {
-
   /** Fraud Guard: the prefix's blocks still in force or ended after `since`, newest end first. */
   fraudBlocks(serviceSid: string, prefix: string, since: number): Promise<FraudBlock[]>;
   /** Fraud Guard: the prefix's traffic (test-mode verifications excluded). */

@@ -3,7 +3,6 @@ import type { PageRequest } from "./page.js";
 
 /** The attempts log and conversion statistics. Every write returns its events (the store publishes them after commit). */
 export interface InsightStore {
-
   /** The attempts log: send attempts, newest first. */
   listVerificationAttempts(serviceSid: string, filter: AttemptFilter, page: PageRequest): Promise<Page<VerificationAttempt>>;
   /** Conversion over verifications started in [from, to) (test-mode ones excluded), and their delivery results. */

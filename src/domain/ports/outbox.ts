@@ -2,7 +2,6 @@ import type { AttemptChannel, DeliveryStatus, Service, VerificationStatus, Verif
 
 /** The courier's port: outbox jobs (claim, lease, retry), deliveries and their receipts, webhook tries. Every write returns its events (the store publishes them after commit). */
 export interface OutboxStore {
-
   claimJobs(now: number, leaseMs: number, limit: number): Promise<OutboxJob[]>;
   deliveryContext(attemptSid: string): Promise<DeliveryContext | null>;
   recordDelivery(result: DeliveryResult): Promise<VerifyEvent | null>;

@@ -3,7 +3,6 @@ import type { PageRequest } from "./page.js";
 
 /** Settings, services, API keys, the event log and the dev outbox. Every write returns its events (the store publishes them after commit). */
 export interface ServiceStore {
-
   getSetting(key: string): Promise<string | null>;
   /** Sets the value only if the key is absent; answers the value that is stored afterwards. */
   initSetting(key: string, value: string): Promise<string>;

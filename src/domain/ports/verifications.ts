@@ -3,7 +3,6 @@ import type { PageRequest } from "./page.js";
 
 /** Verifications: start, check, status, expiry, and Silent Network Auth. Every write returns its events (the store publishes them after commit). */
 export interface VerificationStore {
-
   startVerification(plan: StartPlan): Promise<StartOutcome>;
   checkVerification(request: CheckRequest, judge: CheckJudge): Promise<CheckOutcome>;
   setVerificationStatus(request: StatusChange): Promise<StatusOutcome>;
@@ -89,9 +88,7 @@ export interface StartPlan {
   resends: (pending: { amount: string | null; payee: string | null }) => boolean;
 }
 
-export type StartOutcome =
-  | { ok: true; verification: Verification; created: boolean; events: VerifyEvent[] }
-  | { ok: false; reason: "MAX_SEND_ATTEMPTS_REACHED" };
+export type StartOutcome = { ok: true; verification: Verification; created: boolean; events: VerifyEvent[] } | { ok: false; reason: "MAX_SEND_ATTEMPTS_REACHED" };
 
 export interface CheckRequest {
   serviceSid: string;
@@ -122,9 +119,7 @@ export interface CheckSubject {
  */
 export type CheckJudge = (subject: CheckSubject) => boolean | { notYet: number | null };
 
-export type CheckOutcome =
-  | { ok: true; verification: Verification; valid: boolean; events: VerifyEvent[] }
-  | { ok: false; reason: "NOT_FOUND" | VerificationStatus; events: VerifyEvent[] };
+export type CheckOutcome = { ok: true; verification: Verification; valid: boolean; events: VerifyEvent[] } | { ok: false; reason: "NOT_FOUND" | VerificationStatus; events: VerifyEvent[] };
 
 export interface StatusChange {
   sid: string;
@@ -133,6 +128,4 @@ export interface StatusChange {
   now: number;
 }
 
-export type StatusOutcome =
-  | { ok: true; verification: Verification; events: VerifyEvent[] }
-  | { ok: false; reason: "NOT_FOUND" | VerificationStatus; events: VerifyEvent[] };
+export type StatusOutcome = { ok: true; verification: Verification; events: VerifyEvent[] } | { ok: false; reason: "NOT_FOUND" | VerificationStatus; events: VerifyEvent[] };

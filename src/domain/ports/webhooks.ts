@@ -3,7 +3,6 @@ import type { PageRequest } from "./page.js";
 
 /** A service's webhooks and their delivery history. Every write returns its events (the store publishes them after commit). */
 export interface WebhookStore {
-
   createWebhook(webhook: Webhook, secretSealed: string): Promise<VerifyEvent>;
   updateWebhook(sid: string, serviceSid: string | null, patch: WebhookPatch, now: number): Promise<{ webhook: Webhook; event: VerifyEvent } | null>;
   /** Deletes a webhook; its pending deliveries are canceled. */

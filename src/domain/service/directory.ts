@@ -2,7 +2,6 @@ import type { ServiceStore } from "../ports/index.js";
 import type { Clock } from "../clock.js";
 import { hashApiKey } from "../crypto.js";
 import { notFound } from "../errors.js";
-import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { ApiKey, Service } from "../types.js";
 import { parseInput } from "../validation.js";
@@ -15,7 +14,6 @@ const apiKeyName = z.object({ name: z.string().trim().min(1).max(64).default("de
 export interface ServiceDirectoryDeps {
   store: ServiceStore;
   clock: Clock;
-  sink: EventSink;
 }
 
 /** Services and their API keys. */
@@ -40,11 +38,7 @@ export class ServiceDirectory {
     const passkeys = passkeysPatch && current ? mergePasskeys(current.passkeys, passkeysPatch) : undefined;
     const totp = totpPatch && current ? mergeNested(current.totp, serviceDefaults().totp, totpPatch) : undefined;
     const rateLimits = current && rateLimitsPatch ? mergeRateLimits(current.rateLimits, rateLimitsPatch) : undefined;
-    const updated = await this.deps.store.updateService(
-      sid,
-      { ...patch, ...(passkeys ? { passkeys } : {}), ...(totp ? { totp } : {}), ...(rateLimits ? { rateLimits } : {}) },
-      this.deps.clock.now(),
-    );
+    const updated = await this.deps.store.updateService(sid, { ...patch, ...(passkeys ? { passkeys } : {}), ...(totp ? { totp } : {}), ...(rateLimits ? { rateLimits } : {}) }, this.deps.clock.now());
     if (!updated) throw notFound("Service");
     return updated.service;
   }

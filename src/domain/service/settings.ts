@@ -101,7 +101,12 @@ const buckets = z
 export const rateLimitName = /^[A-Za-z0-9_.-]{1,64}$/;
 const namedRateLimit = z.object({
   uniqueName: z.string().regex(rateLimitName, "must be 1 to 64 letters, digits, -, _ or ."),
-  description: z.string().trim().max(256).nullish().transform((v) => v || null),
+  description: z
+    .string()
+    .trim()
+    .max(256)
+    .nullish()
+    .transform((v) => v || null),
   buckets: buckets.min(1, "needs at least one bucket"),
 });
 const rateLimitsPatch = z.object({
@@ -118,7 +123,12 @@ const rateLimitsPatch = z.object({
 const geoPermission = z.object({
   channel: z.string().refine(isGeoChannel, { message: "not a channel geo permissions restrict" }),
   allowedCountries: z
-    .array(z.string().toUpperCase().regex(/^[A-Z]{2}$/, "must be ISO 3166-1 alpha-2 country codes such as US or FR"))
+    .array(
+      z
+        .string()
+        .toUpperCase()
+        .regex(/^[A-Z]{2}$/, "must be ISO 3166-1 alpha-2 country codes such as US or FR"),
+    )
     .max(250)
     .transform((list) => [...new Set(list)]),
 });
@@ -179,7 +189,13 @@ const settingsShape = {
     userVerification: z.enum(["REQUIRED", "PREFERRED", "DISCOURAGED"]).nullish(),
   }),
   totp: z.object({
-    issuer: z.string().trim().min(1).max(64).refine((v) => !v.includes(":"), "must not contain a colon").nullish(),
+    issuer: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .refine((v) => !v.includes(":"), "must not contain a colon")
+      .nullish(),
     timeStep: z.number().int().min(20, "must be between 20 and 60").max(60, "must be between 20 and 60").nullish(),
     codeLength: z.number().int().min(TOTP_CODE_LENGTH.min, "must be between 6 and 8").max(TOTP_CODE_LENGTH.max, "must be between 6 and 8").nullish(),
     skew: z.number().int().min(0, "must be between 0 and 2").max(2, "must be between 0 and 2").nullish(),
@@ -188,17 +204,10 @@ const settingsShape = {
 };
 
 /** A GraphQL input leaves omitted fields undefined and may send explicit nulls; both mean "unchanged". */
-const dropNulls = (input: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
+const dropNulls = (input: Record<string, unknown>) => Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
 
-export const createServiceInput = z.preprocess(
-  (v) => dropNulls(v as Record<string, unknown>),
-  z.object(settingsShape).partial().required({ friendlyName: true }),
-);
-export const updateServiceInput = z.preprocess(
-  (v) => dropNulls(v as Record<string, unknown>),
-  z.object(settingsShape).partial(),
-);
+export const createServiceInput = z.preprocess((v) => dropNulls(v as Record<string, unknown>), z.object(settingsShape).partial().required({ friendlyName: true }));
+export const updateServiceInput = z.preprocess((v) => dropNulls(v as Record<string, unknown>), z.object(settingsShape).partial());
 
 /** Nested settings given in an input, laid over the current ones; a field sent as null resets it to the default. */
 export function mergeNested<T extends object>(current: T, defaults: T, patch: Partial<Record<keyof T, unknown>> | undefined): T {
@@ -214,8 +223,7 @@ export function mergeNested<T extends object>(current: T, defaults: T, patch: Pa
 export function mergePasskeys(current: PasskeySettings, patch: Partial<Record<keyof PasskeySettings, unknown>> | undefined): PasskeySettings {
   if (!patch) return current;
   const defaults = serviceDefaults().passkeys;
-  const pick = <K extends keyof PasskeySettings>(key: K): PasskeySettings[K] =>
-    patch[key] === undefined ? current[key] : patch[key] === null ? defaults[key] : (patch[key] as PasskeySettings[K]);
+  const pick = <K extends keyof PasskeySettings>(key: K): PasskeySettings[K] => (patch[key] === undefined ? current[key] : patch[key] === null ? defaults[key] : (patch[key] as PasskeySettings[K]));
   return {
     rpId: pick("rpId"),
     rpName: pick("rpName"),

@@ -17,7 +17,7 @@ export function parsePhone(raw: string): PhoneNumber {
   if (!trimmed.startsWith("+")) throw invalidParameter("to", "Invalid parameter `to`: a phone number must be in E.164 form, starting with +.");
   if (trimmed.length > 32 || /[^\d+\s().-]/.test(trimmed)) throw invalidParameter("to", "Invalid parameter `to`: not a phone number.");
   const phone = parsePhoneNumberFromString(trimmed);
-  if (!phone || !phone.isValid()) throw invalidParameter("to", "Invalid parameter `to`: not a valid phone number.");
+  if (!phone?.isValid()) throw invalidParameter("to", "Invalid parameter `to`: not a valid phone number.");
   return { e164: phone.number, country: phone.country ?? null, lineType: phone.getType() ?? null, callingCode: phone.countryCallingCode };
 }
 
@@ -36,7 +36,7 @@ export function parseEmail(raw: string): string {
   const domain = value.slice(at + 1).toLowerCase();
   const labels = domain.split(".");
   if (local.length > 64 || !localPart.test(local)) throw fail();
-  if (labels.length < 2 || !labels.every((l) => domainLabel.test(l)) || !/^[a-z]{2,63}$/.test(labels[labels.length - 1]) && !/^xn--/.test(labels[labels.length - 1])) throw fail();
+  if (labels.length < 2 || !labels.every((l) => domainLabel.test(l)) || (!/^[a-z]{2,63}$/.test(labels[labels.length - 1]) && !/^xn--/.test(labels[labels.length - 1]))) throw fail();
   return `${local}@${domain}`;
 }
 

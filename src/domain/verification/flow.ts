@@ -6,7 +6,6 @@ import { allowsPsd2, carriesAppHash, fraudGuarded, geoChannelOf, isTextOnly } fr
 import type { Clock } from "../clock.js";
 import { codeMatches, generateNumericCode, hashApiKey, hashCode, type Keyring, limitValueHash, safeEqual, seal } from "../crypto.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
-import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import { friendlyName, localeTag, rateLimitName } from "../service/settings.js";
 import type { ChannelName, DeliveryChannel, FraudBlock, Service, Verification, VerificationStatus } from "../types.js";
@@ -20,7 +19,6 @@ export interface VerificationFlowDeps {
   store: VerificationStore & FraudStore;
   clock: Clock;
   keys: Keyring;
-  sink: EventSink;
   /** Which channels this gateway can deliver, and to which kind of address. */
   addressKind: (channel: DeliveryChannel) => "phone" | "email";
   services: { require(sid: string): Promise<Service> };
@@ -47,10 +45,16 @@ const startInput = z.object({
   channel: z.string(),
   locale: localeTag.nullish(),
   customFriendlyName: friendlyName.nullish(),
-  customCode: z.string().regex(/^[0-9A-Za-z]{4,10}$/, "must be 4 to 10 letters or digits").nullish(),
+  customCode: z
+    .string()
+    .regex(/^[0-9A-Za-z]{4,10}$/, "must be 4 to 10 letters or digits")
+    .nullish(),
   amount: optionalText(32),
   payee: optionalText(64),
-  appHash: z.string().regex(/^[A-Za-z0-9+/]{11}$/, "must be the 11-character SMS Retriever hash").nullish(),
+  appHash: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{11}$/, "must be the 11-character SMS Retriever hash")
+    .nullish(),
   deviceIp: z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" }).nullish(),
   enableSnaClientToken: z.boolean().nullish(),
   tags: z
@@ -76,7 +80,10 @@ const checkInput = z.object({
   serviceSid: z.string(),
   to: z.string().max(320).nullish(),
   verificationSid: z.string().nullish(),
-  code: z.string().regex(/^[0-9A-Za-z]{4,10}$/, "must be 4 to 10 letters or digits").nullish(),
+  code: z
+    .string()
+    .regex(/^[0-9A-Za-z]{4,10}$/, "must be 4 to 10 letters or digits")
+    .nullish(),
   amount: optionalText(32),
   payee: optionalText(64),
   snaClientToken: z.string().max(128).nullish(),
@@ -123,11 +130,10 @@ export class VerificationFlow {
       throw invalidParameter("enableSnaClientToken", "Invalid parameter `enableSnaClientToken`: only SNA and AUTO verifications use it.");
     }
     // AUTO: SNA when the carrier can reach the device's IP, SMS at once otherwise (or for PSD2).
-    const sna =
-      requested === "SNA" ||
-      (requested === "AUTO" && service.channels.includes("SNA") && !service.psd2Enabled && !!input.deviceIp && (await this.deps.sna.carrier.covers(input.deviceIp)));
+    const sna = requested === "SNA" || (requested === "AUTO" && service.channels.includes("SNA") && !service.psd2Enabled && !!input.deviceIp && (await this.deps.sna.carrier.covers(input.deviceIp)));
     const channel: DeliveryChannel | "SNA" = sna ? "SNA" : requested === "AUTO" ? "SMS" : (requested as DeliveryChannel);
-    if (requested === "AUTO" && !sna && !service.channels.includes("SMS")) throw new VerifyError("CHANNEL_DISABLED", "AUTO needs SMS for devices SNA cannot reach, and SMS is disabled for this service.");
+    if (requested === "AUTO" && !sna && !service.channels.includes("SMS"))
+      throw new VerifyError("CHANNEL_DISABLED", "AUTO needs SMS for devices SNA cannot reach, and SMS is disabled for this service.");
     if (channel === "SNA" && service.psd2Enabled) throw invalidParameter("channel", "Invalid parameter `channel`: PSD2 verifications cannot use SNA.");
     const { to, phone } = this.address(channel, input.to);
     // Test numbers: the fixed code, the dev outbox, and none of the protections below.
@@ -332,7 +338,17 @@ export class VerificationFlow {
       const verdict = judgeTraffic(service.fraudGuard, traffic);
       if (!verdict) return;
       const recorded = await this.deps.store.recordFraudBlock(
-        { sid: newSid("FB"), serviceSid: service.sid, prefix, reason: verdict.reason, severity: verdict.severity, level: service.fraudGuard, blockedUntil: now + verdict.durationMs, dateCreated: now, liftedAt: null },
+        {
+          sid: newSid("FB"),
+          serviceSid: service.sid,
+          prefix,
+          reason: verdict.reason,
+          severity: verdict.severity,
+          level: service.fraudGuard,
+          blockedUntil: now + verdict.durationMs,
+          dateCreated: now,
+          liftedAt: null,
+        },
         { detail: verdict.detail, traffic },
       );
       block = recorded.block;

@@ -93,10 +93,7 @@ function openGate(row: VerificationState, now: number): Exclude<Gate, { kind: "a
 }
 
 /** A judged check of a claimed attempt (`claimed`: the row after the claim; undefined: none left). */
-export type Checked =
-  | { kind: "refuse"; reason: VerificationStatus }
-  | { kind: "failed"; event: EventType }
-  | { kind: "settle"; valid: boolean; settle: Settle };
+export type Checked = { kind: "refuse"; reason: VerificationStatus } | { kind: "failed"; event: EventType } | { kind: "settle"; valid: boolean; settle: Settle };
 
 export function checked(claimed: { checkAttempts: number; maxCheckAttempts: number } | undefined, valid: boolean): Checked {
   if (!claimed) return { kind: "refuse", reason: "MAX_ATTEMPTS_REACHED" };

@@ -4,7 +4,6 @@ import type { WebhookStore } from "../ports/index.js";
 import type { Clock } from "../clock.js";
 import { type Keyring, seal } from "../crypto.js";
 import { VerifyError, notFound } from "../errors.js";
-import type { EventSink } from "../events.js";
 import { isSid, newSid } from "../ids.js";
 import type { Webhook } from "../types.js";
 import { parseInput } from "../validation.js";
@@ -37,14 +36,14 @@ const updateInput = z.object({ url: url.nullish(), eventTypes: eventTypes.nullis
 
 /** A service's webhooks. The signing secret is generated here, shown once, and stored sealed. */
 export class WebhookDirectory {
-  constructor(
-    private readonly deps: { store: WebhookStore; clock: Clock; keys: Keyring; sink: EventSink; services: { require(sid: string): Promise<unknown> }; allowInternal: boolean },
-  ) {}
+  constructor(private readonly deps: { store: WebhookStore; clock: Clock; keys: Keyring; services: { require(sid: string): Promise<unknown> }; allowInternal: boolean }) {}
 
   /** An address that is internal on its face is refused now; names are checked again at every delivery. */
   private checkDestination(url: string | null | undefined): void {
     if (url && !this.deps.allowInternal && literalInternalHost(url)) {
-      throw new VerifyError("INVALID_PARAMETER", "Invalid parameter `url`: webhooks may not go to loopback, private or link-local addresses here (WEBHOOK_PRIVATE_NETWORKS=allow permits it).", { field: "url" });
+      throw new VerifyError("INVALID_PARAMETER", "Invalid parameter `url`: webhooks may not go to loopback, private or link-local addresses here (WEBHOOK_PRIVATE_NETWORKS=allow permits it).", {
+        field: "url",
+      });
     }
   }
 

@@ -27,6 +27,11 @@ export const rcsSandboxTransport = transportPlugin({
   name: "rcs-sandbox",
   channels: { RCS: "HTTP_RCS_URL" },
   env: { RCS_CAPABLE_NUMBERS: z.string().optional() },
-  options: (env) => (String(env.RCS_CAPABLE_NUMBERS ?? "").split(",").some((s) => s.trim()) ? {} : null),
+  options: (env) =>
+    String(env.RCS_CAPABLE_NUMBERS ?? "")
+      .split(",")
+      .some((s) => s.trim())
+      ? {}
+      : null,
   create: (_options, deps) => deps.devOutbox,
 });

@@ -48,7 +48,10 @@ export const httpTransport = transportPlugin({
     HTTP_SMS_URL: z.url().optional(),
     HTTP_RCS_URL: z.url().optional(),
     HTTP_CALL_URL: z.url().optional(),
-    HTTP_PROVIDER_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{24,}$/, "must be a Standard Webhooks secret: whsec_ followed by base64").optional(),
+    HTTP_PROVIDER_SECRET: z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/=]{24,}$/, "must be a Standard Webhooks secret: whsec_ followed by base64")
+      .optional(),
     SMS_FROM: smsFrom,
   },
   problems: (env) => requiredWith(env, env.HTTP_SMS_URL || env.HTTP_RCS_URL || env.HTTP_CALL_URL, "HTTP_PROVIDER_SECRET", "HTTP_SMS_URL, HTTP_RCS_URL or HTTP_CALL_URL"),

@@ -46,7 +46,7 @@ export class ApnsSender {
       ...notice,
     });
     return new Promise<NotifyResult>((resolve) => {
-      let request;
+      let request: ReturnType<ClientHttp2Session["request"]>;
       try {
         request = this.connection().request({
           ":method": "POST",

@@ -1,6 +1,5 @@
 // GSM 03.38: the basic set (one septet each) and the extension table (escape + one septet).
-const basic =
-  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+const basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
 const extension = "^{}\\[~]|€\f";
 const basicSet = new Set(basic);
 const extensionSet = new Set(extension);
@@ -8,8 +7,7 @@ const extensionSet = new Set(extension);
 export type SmsEncoding = "GSM7" | "UCS2";
 
 /** GSM-7 when every character is in the GSM alphabet, else UCS-2. */
-export const chooseEncoding = (text: string): SmsEncoding =>
-  [...text].every((c) => basicSet.has(c) || extensionSet.has(c)) ? "GSM7" : "UCS2";
+export const chooseEncoding = (text: string): SmsEncoding => ([...text].every((c) => basicSet.has(c) || extensionSet.has(c)) ? "GSM7" : "UCS2");
 
 /** SMPP data_coding: 0 = SMSC default alphabet (GSM 03.38), 8 = UCS-2. */
 export const dataCoding = (encoding: SmsEncoding): number => (encoding === "GSM7" ? 0x00 : 0x08);
@@ -42,5 +40,4 @@ export function segments(text: string, encoding: SmsEncoding): string[] {
 }
 
 /** The concatenation UDH (8-bit reference): 05 00 03 ref total seq. */
-export const concatUdh = (reference: number, total: number, sequence: number): Buffer =>
-  Buffer.from([0x05, 0x00, 0x03, reference & 0xff, total, sequence]);
+export const concatUdh = (reference: number, total: number, sequence: number): Buffer => Buffer.from([0x05, 0x00, 0x03, reference & 0xff, total, sequence]);

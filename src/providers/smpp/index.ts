@@ -24,8 +24,7 @@ const receiptStates: Record<string, "DELIVERED" | "UNDELIVERED"> = {
   DELETED: "UNDELIVERED",
 };
 
-const address = (value: string) =>
-  value.startsWith("+") ? { addr: value.slice(1), ton: 1, npi: 1 } : /^\d+$/.test(value) ? { addr: value, ton: 0, npi: 1 } : { addr: value, ton: 5, npi: 0 };
+const address = (value: string) => (value.startsWith("+") ? { addr: value.slice(1), ton: 1, npi: 1 } : /^\d+$/.test(value) ? { addr: value, ton: 0, npi: 1 } : { addr: value, ton: 5, npi: 0 });
 
 /**
  * SMS over SMPP 3.4: one bound transceiver session, kept alive with enquire_link and re-bound after a
@@ -141,16 +140,16 @@ export function smppProvider(options: SmppOptions): Provider {
       let first: string | null = null;
       for (const [i, text] of pieces.entries()) {
         const id = await submit(session, {
-            source_addr: source.addr,
-            source_addr_ton: source.ton,
-            source_addr_npi: source.npi,
-            destination_addr: destination.addr,
-            dest_addr_ton: destination.ton,
-            dest_addr_npi: destination.npi,
-            esm_class: 0,
-            registered_delivery: 1,
-            data_coding: dataCoding(encoding),
-            short_message: pieces.length === 1 ? text : { udh: concatUdh(reference, pieces.length, i + 1), message: text },
+          source_addr: source.addr,
+          source_addr_ton: source.ton,
+          source_addr_npi: source.npi,
+          destination_addr: destination.addr,
+          dest_addr_ton: destination.ton,
+          dest_addr_npi: destination.npi,
+          esm_class: 0,
+          registered_delivery: 1,
+          data_coding: dataCoding(encoding),
+          short_message: pieces.length === 1 ? text : { udh: concatUdh(reference, pieces.length, i + 1), message: text },
         });
         // Known as soon as each part is accepted: a part's receipt can overtake the next submit.
         if (first === null) {
@@ -175,14 +174,20 @@ export function smppProvider(options: SmppOptions): Provider {
 }
 
 /** The sender SMS transports use: an E.164 number or an alphanumeric sender id (SMPP and HTTP share it). */
-export const smsFrom = z.string().regex(/^(\+?\d{3,15}|[A-Za-z0-9 ]{1,11})$/, "must be a number or an alphanumeric sender id of up to 11 characters").optional();
+export const smsFrom = z
+  .string()
+  .regex(/^(\+?\d{3,15}|[A-Za-z0-9 ]{1,11})$/, "must be a number or an alphanumeric sender id of up to 11 characters")
+  .optional();
 
 /** SMS over SMPP 3.4: SMPP_URL and SMS_FROM. */
 export const smppTransport = transportPlugin({
   name: "smpp",
   channels: { SMS: "SMPP_URL" },
   env: {
-    SMPP_URL: z.string().regex(/^smpp:\/\/[^:@/]+:[^@/]*@[^:/]+(:\d+)?\/?$/, "must be smpp://system_id:password@host:port").optional(),
+    SMPP_URL: z
+      .string()
+      .regex(/^smpp:\/\/[^:@/]+:[^@/]*@[^:/]+(:\d+)?\/?$/, "must be smpp://system_id:password@host:port")
+      .optional(),
     SMS_FROM: smsFrom,
     SMPP_ENQUIRE_LINK_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   },

@@ -39,7 +39,10 @@ export const smtpTransport = transportPlugin({
   name: "smtp",
   channels: { EMAIL: "SMTP_URL" },
   env: {
-    SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be smtp://user:pass@host:port or smtps://…").optional(),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, "must be smtp://user:pass@host:port or smtps://…")
+      .optional(),
     EMAIL_FROM: z.string().min(3).optional(),
   },
   problems: (env) => requiredWith(env, env.SMTP_URL, "EMAIL_FROM", "SMTP_URL"),

@@ -54,7 +54,10 @@ export const whatsappTransport = transportPlugin({
   env: {
     WHATSAPP_ACCESS_TOKEN: z.string().min(1).optional(),
     WHATSAPP_PHONE_NUMBER_ID: z.string().regex(/^\d+$/, "must be the numeric phone number id").optional(),
-    WHATSAPP_TEMPLATE: z.string().regex(/^[a-z0-9_]+$/, "must be a template name (lower case, digits, _)").default("verification_code"),
+    WHATSAPP_TEMPLATE: z
+      .string()
+      .regex(/^[a-z0-9_]+$/, "must be a template name (lower case, digits, _)")
+      .default("verification_code"),
     WHATSAPP_API_URL: z.url().default("https://graph.facebook.com/v21.0"),
   },
   problems: (env) => [

@@ -3,7 +3,7 @@ import type { NodePgDatabase } from "drizzle-orm/node-postgres";
 import type { EventSink } from "../../domain/events.js";
 import type { VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
-import type { Lock, Op, Q, Runner, Tables } from "../shared/ops.js";
+import type { Lock, Op, Q, Runner } from "../shared/ops.js";
 import type * as t from "./schema.js";
 
 type Db = NodePgDatabase<typeof t>;

@@ -114,11 +114,7 @@ export const sendAttempts = pgTable(
     providerMessageId: text("provider_message_id"),
     errorCode: text("error_code"),
   },
-  (t) => [
-    index("send_attempts_verification").on(t.verificationSid),
-    index("send_attempts_to").on(t.serviceSid, t.to, t.time),
-    index("send_attempts_provider_message").on(t.providerMessageId),
-  ],
+  (t) => [index("send_attempts_verification").on(t.verificationSid), index("send_attempts_to").on(t.serviceSid, t.to, t.time), index("send_attempts_provider_message").on(t.providerMessageId)],
 );
 
 export const snaSessions = pgTable(

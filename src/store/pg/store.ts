@@ -21,7 +21,7 @@ export class PgStore extends SharedStore implements Store {
 
   private constructor(
     private readonly pool: pg.Pool,
-    private readonly db: Db,
+    db: Db,
     /** One connection of its own for /health and /ready: a pool busy with requests is not a database that is down. */
     private readonly probe: pg.Pool,
   ) {

@@ -56,7 +56,14 @@ export const challenges = {
   *expire({ db, t }: Q, now: number, limit: number): Step<VerifyEvent[]> {
     const c = t.challenges;
     const change = challengeMachine.expired();
-    const due = yield* all(db.select({ sid: c.sid }).from(c).where(and(eq(c.status, change.from), lte(c.expiresAt, now))).limit(limit), { skipLocked: true });
+    const due = yield* all(
+      db
+        .select({ sid: c.sid })
+        .from(c)
+        .where(and(eq(c.status, change.from), lte(c.expiresAt, now)))
+        .limit(limit),
+      { skipLocked: true },
+    );
     const events: VerifyEvent[] = [];
     for (const { sid } of due) {
       const row = yield* get(

@@ -11,7 +11,12 @@ import { verificationBySid, verificationEvent } from "./verifications.js";
 const p = sql.placeholder;
 
 // The dispatcher's path runs once per message: prepared.
-const attemptBySid = statement("attempt_by_sid", ({ db, t }) => db.select().from(t.sendAttempts).where(eq(t.sendAttempts.sid, p("sid"))));
+const attemptBySid = statement("attempt_by_sid", ({ db, t }) =>
+  db
+    .select()
+    .from(t.sendAttempts)
+    .where(eq(t.sendAttempts.sid, p("sid"))),
+);
 const deleteDeliveryJob = statement("delivery_job_delete", ({ db, t }) => db.delete(t.outbox).where(eq(t.outbox.id, p("id"))));
 const recordAttempt = statement("attempt_record", ({ db, t }) =>
   db
@@ -87,7 +92,18 @@ export const deliveries = {
         .select({ sid: a.sid, verificationStatus: v.status })
         .from(a)
         .innerJoin(v, eq(v.sid, a.verificationSid))
-        .where(and(eq(a.status, machine.QUEUED), ne(v.status, machine.OPEN), notExists(db.select({ id: o.id }).from(o).where(and(eq(o.kind, "delivery"), eq(o.refSid, a.sid))))))
+        .where(
+          and(
+            eq(a.status, machine.QUEUED),
+            ne(v.status, machine.OPEN),
+            notExists(
+              db
+                .select({ id: o.id })
+                .from(o)
+                .where(and(eq(o.kind, "delivery"), eq(o.refSid, a.sid))),
+            ),
+          ),
+        )
         .limit(limit),
       { skipLocked: true, of: a },
     );

@@ -27,8 +27,18 @@ function* factorRecords(q: Q, rows: FactorRow[]): Step<FactorRecord[]> {
 export const factors = {
   *ensureEntity({ db, t }: Q, entity: Entity, now: number): Step<Entity> {
     const e = t.entities;
-    yield* run(db.insert(e).values({ ...entity, dateCreated: now }).onConflictDoNothing());
-    const row = (yield* get(db.select().from(e).where(and(eq(e.serviceSid, entity.serviceSid), eq(e.identity, entity.identity))))) as typeof e.$inferSelect;
+    yield* run(
+      db
+        .insert(e)
+        .values({ ...entity, dateCreated: now })
+        .onConflictDoNothing(),
+    );
+    const row = (yield* get(
+      db
+        .select()
+        .from(e)
+        .where(and(eq(e.serviceSid, entity.serviceSid), eq(e.identity, entity.identity))),
+    )) as typeof e.$inferSelect;
     return { sid: row.sid, serviceSid: row.serviceSid, identity: row.identity, userHandle: row.userHandle };
   },
 
@@ -57,7 +67,12 @@ export const factors = {
 
   *findPasskey(q: Q, serviceSid: string, credentialId: string): Step<FactorRecord | null> {
     const f = q.t.factors;
-    const row = yield* get(q.db.select().from(f).where(and(eq(f.serviceSid, serviceSid), eq(f.credentialId, credentialId), eq(f.status, factorMachine.usable))));
+    const row = yield* get(
+      q.db
+        .select()
+        .from(f)
+        .where(and(eq(f.serviceSid, serviceSid), eq(f.credentialId, credentialId), eq(f.status, factorMachine.usable))),
+    );
     return row ? yield* factorRecord(q, row) : null;
   },
 
@@ -94,7 +109,12 @@ export const factors = {
     const { credential } = proof;
     const change = factorMachine.verified();
     // The claimed attempt is given back whether or not this answer was first: a right answer is no failure.
-    yield* run(q.db.update(f).set({ failedAttempts: oneBack(f.failedAttempts) }).where(eq(f.sid, sid)));
+    yield* run(
+      q.db
+        .update(f)
+        .set({ failedAttempts: oneBack(f.failedAttempts) })
+        .where(eq(f.sid, sid)),
+    );
     const row = yield* get(
       q.db
         .update(f)

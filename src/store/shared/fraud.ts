@@ -17,7 +17,13 @@ const count = (condition: Condition) => sql<number>`cast(coalesce(sum(case when 
 export const fraud = {
   *blocks({ db, t }: Q, serviceSid: string, prefix: string, since: number): Step<FraudBlock[]> {
     const b = t.fraudBlocks;
-    const rows = yield* all(db.select().from(b).where(and(eq(b.serviceSid, serviceSid), eq(b.prefix, prefix), gt(b.blockedUntil, since))).orderBy(desc(b.blockedUntil)));
+    const rows = yield* all(
+      db
+        .select()
+        .from(b)
+        .where(and(eq(b.serviceSid, serviceSid), eq(b.prefix, prefix), gt(b.blockedUntil, since)))
+        .orderBy(desc(b.blockedUntil)),
+    );
     return rows.map(toFraudBlock);
   },
 
@@ -47,7 +53,12 @@ export const fraud = {
     // Instances that detect the same burst at once write one block.
     yield* serialize(`fraud:${block.serviceSid}:${block.prefix}`);
     const b = t.fraudBlocks;
-    const active = yield* get(db.select().from(b).where(and(eq(b.serviceSid, block.serviceSid), eq(b.prefix, block.prefix), gt(b.blockedUntil, block.dateCreated))));
+    const active = yield* get(
+      db
+        .select()
+        .from(b)
+        .where(and(eq(b.serviceSid, block.serviceSid), eq(b.prefix, block.prefix), gt(b.blockedUntil, block.dateCreated))),
+    );
     if (active) return { block: toFraudBlock(active), event: null };
     yield* run(db.insert(b).values(block));
     return { block, event: yield* record(lifeEvents.fraudBlocked(block, data)) };
@@ -55,7 +66,13 @@ export const fraud = {
 
   *liftBlock({ db, t }: Q, sid: string, serviceSid: string | null, now: number): Step<{ block: FraudBlock; event: VerifyEvent | null } | null> {
     const b = t.fraudBlocks;
-    const found = yield* get(db.select().from(b).where(serviceSid ? and(eq(b.sid, sid), eq(b.serviceSid, serviceSid)) : eq(b.sid, sid)), {});
+    const found = yield* get(
+      db
+        .select()
+        .from(b)
+        .where(serviceSid ? and(eq(b.sid, sid), eq(b.serviceSid, serviceSid)) : eq(b.sid, sid)),
+      {},
+    );
     if (!found) return null;
     const lifted = liftBlock(toFraudBlock(found), now);
     if (!lifted) return { block: toFraudBlock(found), event: null };

@@ -79,7 +79,13 @@ export const insights = {
     const where = and(...statsConditions(t, serviceSid, filter));
     const converted = sql<number>`cast(coalesce(sum(case when ${v.status} = ${convertedStatus} then 1 else 0 end), 0) as integer)`;
     const byChannel = yield* all(db.select({ key: v.channel, total: countAll, converted }).from(v).where(where).groupBy(v.channel));
-    const byCountry = yield* all(db.select({ key: sql<string>`coalesce(${v.country}, '')`, total: countAll, converted }).from(v).where(where).groupBy(v.country));
+    const byCountry = yield* all(
+      db
+        .select({ key: sql<string>`coalesce(${v.country}, '')`, total: countAll, converted })
+        .from(v)
+        .where(where)
+        .groupBy(v.country),
+    );
     const attempts = yield* all(db.select({ status: a.status, n: countAll }).from(a).innerJoin(v, eq(v.sid, a.verificationSid)).where(where).groupBy(a.status));
     return statsOf(byChannel, byCountry, attempts);
   },

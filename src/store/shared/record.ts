@@ -22,9 +22,7 @@ const insertWebhookDelivery = statement("webhook_delivery_insert", ({ db, t }) =
     .values({ webhookSid: p("webhookSid"), serviceSid: p("serviceSid"), eventSid: p("eventSid"), eventType: p("eventType"), status: newDeliveryStatus, dateCreated: p("now"), dateUpdated: p("now") })
     .returning({ seq: t.webhookDeliveries.seq }),
 );
-export const insertJob = statement("outbox_insert", ({ db, t }) =>
-  db.insert(t.outbox).values({ kind: p("kind"), refSid: p("refSid"), runAt: p("runAt"), createdAt: p("now") }),
-);
+export const insertJob = statement("outbox_insert", ({ db, t }) => db.insert(t.outbox).values({ kind: p("kind"), refSid: p("refSid"), runAt: p("runAt"), createdAt: p("now") }));
 
 /** Hot read the sqlite plans test checks (webhooks are read on every event). */
 export const recordStatements = { webhooksOf };

@@ -10,7 +10,12 @@ import { record } from "./record.js";
 
 const p = sql.placeholder;
 
-export const serviceBySid = statement("service_by_sid", ({ db, t }) => db.select().from(t.services).where(eq(t.services.sid, p("sid"))));
+export const serviceBySid = statement("service_by_sid", ({ db, t }) =>
+  db
+    .select()
+    .from(t.services)
+    .where(eq(t.services.sid, p("sid"))),
+);
 const insertDevMessage = statement("dev_message_insert", ({ db, t }) =>
   db
     .insert(t.devOutbox)
@@ -34,7 +39,13 @@ export const services = {
   },
 
   *update({ db, t }: Q, sid: string, patch: Partial<ServiceSettings>, now: number): Step<{ service: Service; event: VerifyEvent } | null> {
-    const row = yield* get(db.update(t.services).set({ ...fromSettings(patch), dateUpdated: now }).where(eq(t.services.sid, sid)).returning());
+    const row = yield* get(
+      db
+        .update(t.services)
+        .set({ ...fromSettings(patch), dateUpdated: now })
+        .where(eq(t.services.sid, sid))
+        .returning(),
+    );
     if (!row) return null;
     const service = toService(row);
     return { service, event: yield* record(lifeEvents.serviceUpdated(service, now)) };
@@ -46,7 +57,14 @@ export const services = {
   },
 
   *list({ db, t }: Q, page: PageRequest) {
-    const rows = yield* all(db.select().from(t.services).where(gt(t.services.seq, decodeCursor(page.after))).orderBy(asc(t.services.seq)).limit(page.first + 1));
+    const rows = yield* all(
+      db
+        .select()
+        .from(t.services)
+        .where(gt(t.services.seq, decodeCursor(page.after)))
+        .orderBy(asc(t.services.seq))
+        .limit(page.first + 1),
+    );
     return pageOf(rows, page.first, toService);
   },
 
@@ -88,7 +106,14 @@ export const services = {
   },
 
   *listDevMessages({ db, t }: Q, to: string | null, limit: number): Step<OutboxMessage[]> {
-    const rows = yield* all(db.select().from(t.devOutbox).where(to ? eq(t.devOutbox.to, to) : undefined).orderBy(desc(t.devOutbox.seq)).limit(limit));
+    const rows = yield* all(
+      db
+        .select()
+        .from(t.devOutbox)
+        .where(to ? eq(t.devOutbox.to, to) : undefined)
+        .orderBy(desc(t.devOutbox.seq))
+        .limit(limit),
+    );
     return rows.map(({ seq: _seq, ...m }) => ({ ...m, channel: m.channel as AttemptChannel }));
   },
 };

@@ -1,6 +1,40 @@
 import type { EventSink } from "../../domain/events.js";
-import type { ApiKey, Challenge, ChallengeStatus, Entity, FactorType, FraudBlock, OutboxMessage, PasskeyCredential, Service, ServiceSettings, Webhook, WebhookDeliveryStatus } from "../../domain/types.js";
-import type { AttemptClaim, AttemptFilter, ChallengeFailure, ChallengeResponse, FactorFailure, NewFactor, PageRequest, PrefixTrafficQuery, StatsFilter, WebhookAttemptResult, WebhookPatch, CheckJudge, CheckRequest, DeliveryContext, DeliveryReceipt, DeliveryResult, SnaResult, StartPlan, StatusChange, VerificationFilter } from "../port.js";
+import type {
+  ApiKey,
+  Challenge,
+  ChallengeStatus,
+  Entity,
+  FactorType,
+  FraudBlock,
+  OutboxMessage,
+  PasskeyCredential,
+  Service,
+  ServiceSettings,
+  Webhook,
+  WebhookDeliveryStatus,
+} from "../../domain/types.js";
+import type {
+  AttemptClaim,
+  AttemptFilter,
+  ChallengeFailure,
+  ChallengeResponse,
+  FactorFailure,
+  NewFactor,
+  PageRequest,
+  PrefixTrafficQuery,
+  StatsFilter,
+  WebhookAttemptResult,
+  WebhookPatch,
+  CheckJudge,
+  CheckRequest,
+  DeliveryContext,
+  DeliveryReceipt,
+  DeliveryResult,
+  SnaResult,
+  StartPlan,
+  StatusChange,
+  VerificationFilter,
+} from "../port.js";
 import { type ChallengeExtra, challenges } from "./challenges.js";
 import { factors } from "./factors.js";
 import { fraud } from "./fraud.js";

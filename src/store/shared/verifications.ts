@@ -14,7 +14,12 @@ const { OPEN } = machine;
 
 // The statements every start and check runs: prepared once (SQLite keeps their plans on the indexes:
 // test/sqlite-plans.test.ts).
-export const verificationBySid = statement("verification_by_sid", ({ db, t }) => db.select().from(t.verifications).where(eq(t.verifications.sid, p("sid"))));
+export const verificationBySid = statement("verification_by_sid", ({ db, t }) =>
+  db
+    .select()
+    .from(t.verifications)
+    .where(eq(t.verifications.sid, p("sid"))),
+);
 const latestByTo = statement("verification_latest_by_to", ({ db, t }) =>
   db
     .select()
@@ -34,7 +39,11 @@ const pendingByTo = statement("verification_pending_by_to", ({ db, t }) =>
     .limit(1),
 );
 export const attemptsOf = statement("verification_attempts", ({ db, t }) =>
-  db.select().from(t.sendAttempts).where(eq(t.sendAttempts.verificationSid, p("sid"))).orderBy(asc(t.sendAttempts.seq)),
+  db
+    .select()
+    .from(t.sendAttempts)
+    .where(eq(t.sendAttempts.verificationSid, p("sid")))
+    .orderBy(asc(t.sendAttempts.seq)),
 );
 const sendsSince = statement("verification_sends_since", ({ db, t }) =>
   db
@@ -127,7 +136,13 @@ function* expireOne(q: Q, sid: string, now: number): Step<CheckOutcome & StatusO
 /** Changes columns of a verification as a new version of it. */
 function* change({ db, t }: Q, sid: string, changes: Partial<typeof t.verifications.$inferInsert>, now: number): Step<VerificationRow> {
   const v = t.verifications;
-  return (yield* get(db.update(v).set({ ...changes, version: sql`${v.version} + 1`, dateUpdated: now }).where(eq(v.sid, sid)).returning())) as VerificationRow;
+  return (yield* get(
+    db
+      .update(v)
+      .set({ ...changes, version: sql`${v.version} + 1`, dateUpdated: now })
+      .where(eq(v.sid, sid))
+      .returning(),
+  )) as VerificationRow;
 }
 
 /** AUTO: the same verification continues over SMS, with a new send attempt and a delivery job. */
@@ -241,7 +256,14 @@ export const verifications = {
   *expireDue(q: Q, now: number, limit: number): Step<VerifyEvent[]> {
     const v = q.t.verifications;
     // Several instances sweep at once: each takes the rows nobody else holds.
-    const due = yield* all(q.db.select({ sid: v.sid }).from(v).where(and(eq(v.status, OPEN), lte(v.expiresAt, now))).limit(limit), { skipLocked: true });
+    const due = yield* all(
+      q.db
+        .select({ sid: v.sid })
+        .from(v)
+        .where(and(eq(v.status, OPEN), lte(v.expiresAt, now)))
+        .limit(limit),
+      { skipLocked: true },
+    );
     const events: VerifyEvent[] = [];
     for (const { sid } of due) events.push(...(yield* expireOne(q, sid, now)).events);
     return events;
@@ -283,7 +305,13 @@ export const verifications = {
     const s = q.t.snaSessions;
     const session = yield* get(q.db.select().from(s).where(eq(s.tokenHash, tokenHash)));
     if (!session) return null;
-    const claimed = yield* get(q.db.update(s).set({ openedAt: now }).where(and(eq(s.tokenHash, tokenHash), isNull(s.openedAt), gt(s.expiresAt, now))).returning());
+    const claimed = yield* get(
+      q.db
+        .update(s)
+        .set({ openedAt: now })
+        .where(and(eq(s.tokenHash, tokenHash), isNull(s.openedAt), gt(s.expiresAt, now)))
+        .returning(),
+    );
     const row = claimed && (yield* verificationBySid.get({ sid: claimed.verificationSid }, {}));
     if (!row || !machine.snaOpenable(row)) return "gone";
     return { verificationSid: row.sid, attemptSid: session.attemptSid, to: row.to, clientTokenRequired: row.snaClientTokenRequired, autoFallback: row.autoFallback };
@@ -326,7 +354,12 @@ export const verifications = {
     const timeout = found && machine.snaTimeout(found);
     if (!timeout) return [];
     const a = t.sendAttempts;
-    yield* run(db.update(a).set(timeout.attempt).where(and(eq(a.verificationSid, verificationSid), eq(a.channel, machine.SNA), eq(a.status, timeout.attemptWas))));
+    yield* run(
+      db
+        .update(a)
+        .set(timeout.attempt)
+        .where(and(eq(a.verificationSid, verificationSid), eq(a.channel, machine.SNA), eq(a.status, timeout.attemptWas))),
+    );
     const failed = yield* change(q, verificationSid, { snaState: timeout.snaState, snaErrorCodes: timeout.snaErrorCodes }, now);
     return [yield* fallBackToSms(q, failed, fallbackAttemptSid, now)];
   },

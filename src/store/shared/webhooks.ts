@@ -21,7 +21,13 @@ export const webhooks = {
     const w = t.webhooks;
     const { eventTypes, ...rest } = patch;
     const changes = { ...rest, ...(eventTypes ? { eventTypes: JSON.stringify(eventTypes) } : {}), dateUpdated: now };
-    const row = yield* get(db.update(w).set(changes).where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid)).returning());
+    const row = yield* get(
+      db
+        .update(w)
+        .set(changes)
+        .where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid))
+        .returning(),
+    );
     if (!row) return null;
     const webhook = toWebhook(row);
     return { webhook, event: yield* record(lifeEvents.webhookUpdated(webhook, now)) };
@@ -29,10 +35,20 @@ export const webhooks = {
 
   *delete({ db, t }: Q, sid: string, serviceSid: string | null, now: number): Step<{ webhook: Webhook; event: VerifyEvent } | null> {
     const w = t.webhooks;
-    const row = yield* get(db.delete(w).where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid)).returning());
+    const row = yield* get(
+      db
+        .delete(w)
+        .where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid))
+        .returning(),
+    );
     if (!row) return null;
     const d = t.webhookDeliveries;
-    yield* run(db.update(d).set({ status: webhookDeletion.to, dateUpdated: now }).where(and(eq(d.webhookSid, sid), eq(d.status, webhookDeletion.cancels))));
+    yield* run(
+      db
+        .update(d)
+        .set({ status: webhookDeletion.to, dateUpdated: now })
+        .where(and(eq(d.webhookSid, sid), eq(d.status, webhookDeletion.cancels))),
+    );
     const webhook = toWebhook(row);
     return { webhook, event: yield* record(lifeEvents.webhookDeleted(webhook, now)) };
   },

@@ -116,11 +116,7 @@ export const sendAttempts = sqliteTable(
     providerMessageId: text("provider_message_id"),
     errorCode: text("error_code"),
   },
-  (t) => [
-    index("send_attempts_verification").on(t.verificationSid),
-    index("send_attempts_to").on(t.serviceSid, t.to, t.time),
-    index("send_attempts_provider_message").on(t.providerMessageId),
-  ],
+  (t) => [index("send_attempts_verification").on(t.verificationSid), index("send_attempts_to").on(t.serviceSid, t.to, t.time), index("send_attempts_provider_message").on(t.providerMessageId)],
 );
 
 /** One SNA URL: single use, valid until the verification expires. Only the token's hash is kept. */

@@ -4,7 +4,6 @@ import { messageInput, openSecret } from "../../channels/compose.js";
 import { channels, type RoutingOptions, route } from "../../channels/registry.js";
 import type { Clock } from "../../domain/clock.js";
 import type { Keyring } from "../../domain/crypto.js";
-import type { EventSink } from "../../domain/events.js";
 import { abandonedSend } from "../../domain/verification/abandoned.js";
 import type { AttemptChannel, DeliveryChannel } from "../../domain/types.js";
 import type { Provider, SendReceipt } from "../../providers/provider.js";
@@ -17,7 +16,6 @@ export interface DeliveryJobDeps {
   store: Pick<Store, "deliveryContext" | "recordDelivery" | "dropJob" | "settleAbandonedAttempts">;
   clock: Clock;
   keys: Keyring;
-  sink: EventSink;
   providers: ProviderRegistry;
   routing: RoutingOptions;
   callScript: CallScript;

@@ -1,5 +1,4 @@
 import type { Clock } from "../../domain/clock.js";
-import type { EventSink } from "../../domain/events.js";
 import { newSid } from "../../domain/ids.js";
 import type { OutboxJob, Store } from "../../store/port.js";
 import type { JobAnswer, JobKind } from "../outbox/runner.js";
@@ -8,7 +7,6 @@ import { defaultRetry } from "../outbox/retry.js";
 export interface SnaFallbackJobDeps {
   store: Pick<Store, "snaTimedOut">;
   clock: Clock;
-  sink: EventSink;
   maxTries?: number;
 }
 

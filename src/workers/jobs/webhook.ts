@@ -37,11 +37,11 @@ export function webhookJob(deps: WebhookJobDeps): JobKind<WebhookTry> {
 
   async function run(job: OutboxJob): Promise<JobAnswer<WebhookTry>> {
     const work = await store.webhookJob(Number(job.refSid));
-    if (!work || work.delivery.status !== "PENDING") {
+    if (work?.delivery.status !== "PENDING") {
       await store.dropJob(job.id);
       return { done: true };
     }
-    if (!work.webhook || !work.webhook.enabled) {
+    if (!work.webhook?.enabled) {
       await store.recordWebhookAttempt({ ...base(job), outcome: "CANCELED", now: clock.now() });
       return { done: true };
     }

@@ -78,14 +78,17 @@ export class OutboxRunner {
     this.timer = setInterval(() => this.wake(), this.o.pollMs);
     this.timer.unref();
     // A slow job keeps its lease while this worker lives; a dead worker's leases run out.
-    this.heartbeat = setInterval(() => {
-      if (this.inFlightJobs.size === 0) return;
-      this.o.store.extendLeases([...this.inFlightJobs], this.o.clock.now() + this.o.leaseMs).catch((error) => this.o.logger.error({ err: error }, "lease extension failed"));
-    }, Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    this.heartbeat = setInterval(
+      () => {
+        if (this.inFlightJobs.size === 0) return;
+        this.o.store.extendLeases([...this.inFlightJobs], this.o.clock.now() + this.o.leaseMs).catch((error) => this.o.logger.error({ err: error }, "lease extension failed"));
+      },
+      Math.max(50, Math.floor(this.o.leaseMs / 3)),
+    );
     this.heartbeat.unref();
-    this.settling = Promise.all(
-      Object.entries(this.o.jobs).map(([kind, handler]) => handler?.recover?.().catch((error) => this.o.logger.error({ err: error, kind }, "outbox recovery failed"))),
-    ).then(() => {});
+    this.settling = Promise.all(Object.entries(this.o.jobs).map(([kind, handler]) => handler?.recover?.().catch((error) => this.o.logger.error({ err: error, kind }, "outbox recovery failed")))).then(
+      () => {},
+    );
     this.wake();
   }
 

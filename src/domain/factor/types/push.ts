@@ -21,11 +21,19 @@ export const push: FactorStrategy = {
     if (input.totp) throw invalidParameter("totp", "Invalid parameter `totp`: only for TOTP factors.");
     parseDeviceKey(p.publicKey);
     const platform = p.notificationPlatform ?? (p.webPushSubscription ? "WEBPUSH" : "NONE");
-    if (platform === "WEBPUSH" && !p.webPushSubscription) throw invalidParameter("push.webPushSubscription", "Invalid parameter `push.webPushSubscription`: WEBPUSH needs the browser's PushSubscription (endpoint and keys).");
+    if (platform === "WEBPUSH" && !p.webPushSubscription)
+      throw invalidParameter("push.webPushSubscription", "Invalid parameter `push.webPushSubscription`: WEBPUSH needs the browser's PushSubscription (endpoint and keys).");
     const refusal = p.webPushSubscription ? ctx.webPushEndpointRefusal(p.webPushSubscription.endpoint) : null;
     if (refusal) throw invalidParameter("push.webPushSubscription", `Invalid parameter \`push.webPushSubscription\`: ${refusal}.`);
-    if ((platform === "FCM" || platform === "APN") && !p.notificationToken) throw invalidParameter("push.notificationToken", `Invalid parameter \`push.notificationToken\`: ${platform} needs the device's registration token.`);
-    const config: PushConfig = { alg: "ES256", notificationPlatform: platform, notificationToken: p.notificationToken ?? null, webPushSubscription: p.webPushSubscription ?? null, silentApproval: p.silentApproval ?? false };
+    if ((platform === "FCM" || platform === "APN") && !p.notificationToken)
+      throw invalidParameter("push.notificationToken", `Invalid parameter \`push.notificationToken\`: ${platform} needs the device's registration token.`);
+    const config: PushConfig = {
+      alg: "ES256",
+      notificationPlatform: platform,
+      notificationToken: p.notificationToken ?? null,
+      webPushSubscription: p.webPushSubscription ?? null,
+      silentApproval: p.silentApproval ?? false,
+    };
     return { config: config as unknown as Record<string, unknown>, publicKey: p.publicKey, secret: null };
   },
   requireAnswer(input, step) {
