@@ -64,12 +64,9 @@ describe("authentication comes before input validation (item 14)", () => {
     const literal = await gw.gql(`mutation { startVerification(input: { serviceSid: "${gw.defaultServiceSid}", to: "+14155550142", channel: SMS, locale: "fr\\u0000" }) { clientToken } }`);
     expect(errorCode(literal)).toBe("INVALID_PARAMETER");
     expect(literal.errors![0].extensions!.field).toBe("locale");
-    const nested = await gw.gql(
-      `mutation($d: ChallengeDetailsInput) { createChallenge(input: { serviceSid: "${gw.defaultServiceSid}", identity: "dora", factorType: PUSH, details: $d }) { clientToken } }`,
-      {
-        d: { message: "ok", fields: [{ label: "a", value: "b\u0000" }] },
-      },
-    );
+    const nested = await gw.gql(`mutation($d: ChallengeDetailsInput) { createChallenge(input: { serviceSid: "${gw.defaultServiceSid}", identity: "dora", factorType: PUSH, details: $d }) { clientToken } }`, {
+      d: { message: "ok", fields: [{ label: "a", value: "b\u0000" }] },
+    });
     expect(errorCode(nested)).toBe("INVALID_PARAMETER");
     expect(nested.errors![0].extensions!.field).toBe("details.fields.value");
   });

@@ -132,12 +132,7 @@ const cases: Record<string, Case> = {
   service: { kind: "query", document: `query($s: ID!) { service(sid: $s) { sid testNumbers { code } safeList } }`, grants: serviceRead, cell: (w) => ({ variables: { s: w.serviceA } }) },
   services: { kind: "query", document: `{ services { nodes { sid testNumbers { code } } } }`, grants: { keyOwn: "allowed", keyOther: "allowed" }, cell: () => ({ variables: {} }) },
   verifications: { kind: "query", document: `query($s: ID!) { verifications(serviceSid: $s) { nodes { sid } } }`, grants: serviceRead, cell: (w) => ({ variables: { s: w.serviceA } }) },
-  verificationAttempts: {
-    kind: "query",
-    document: `query($s: ID!) { verificationAttempts(serviceSid: $s) { nodes { attemptSid } } }`,
-    grants: serviceRead,
-    cell: (w) => ({ variables: { s: w.serviceA } }),
-  },
+  verificationAttempts: { kind: "query", document: `query($s: ID!) { verificationAttempts(serviceSid: $s) { nodes { attemptSid } } }`, grants: serviceRead, cell: (w) => ({ variables: { s: w.serviceA } }) },
   verificationStats: { kind: "query", document: `query($s: ID!) { verificationStats(serviceSid: $s) { total } }`, grants: serviceRead, cell: (w) => ({ variables: { s: w.serviceA } }) },
   fraudBlocks: { kind: "query", document: `query($s: ID!) { fraudBlocks(serviceSid: $s) { nodes { sid } } }`, grants: serviceRead, cell: (w) => ({ variables: { s: w.serviceA } }) },
   webhooks: { kind: "query", document: `query($s: ID!) { webhooks(serviceSid: $s) { nodes { sid } } }`, grants: serviceRead, cell: (w) => ({ variables: { s: w.serviceA } }) },
@@ -159,16 +154,7 @@ const cases: Record<string, Case> = {
   challenge: {
     kind: "query",
     document: `query($c: ID!) { challenge(sid: $c) { sid } }`,
-    grants: {
-      ...serviceRead,
-      clientChallenge: "allowed",
-      clientChallengeOther: "none",
-      clientVerification: "none",
-      clientVerificationOther: "none",
-      device: "allowed",
-      deviceUnverified: "none",
-      deviceOther: "none",
-    },
+    grants: { ...serviceRead, clientChallenge: "allowed", clientChallengeOther: "none", clientVerification: "none", clientVerificationOther: "none", device: "allowed", deviceUnverified: "none", deviceOther: "none" },
     cell: (w) => ({ variables: { c: w.challengeA } }),
   },
   challenges: {
@@ -179,12 +165,7 @@ const cases: Record<string, Case> = {
   },
   // ── mutations (a fresh resource per cell where an allowed call would use the shared one up) ────
   createService: { kind: "mutation", document: `mutation { createService(input: { friendlyName: "Gamma" }) { sid } }`, grants: {}, cell: () => ({ variables: {} }) },
-  updateService: {
-    kind: "mutation",
-    document: `mutation($s: ID!) { updateService(input: { sid: $s, friendlyName: "Alpha" }) { sid } }`,
-    grants: serviceWrite,
-    cell: (w) => ({ variables: { s: w.serviceA } }),
-  },
+  updateService: { kind: "mutation", document: `mutation($s: ID!) { updateService(input: { sid: $s, friendlyName: "Alpha" }) { sid } }`, grants: serviceWrite, cell: (w) => ({ variables: { s: w.serviceA } }) },
   createApiKey: { kind: "mutation", document: `mutation($s: ID!) { createApiKey(input: { serviceSid: $s }) { key } }`, grants: serviceWrite, cell: (w) => ({ variables: { s: w.serviceA } }) },
   revokeApiKey: {
     kind: "mutation",
@@ -290,12 +271,7 @@ const cases: Record<string, Case> = {
     // A service has at most 10 webhooks: a fresh one only for the callers that will delete it.
     cell: async (w, column) => ({ variables: { h: column === "admin" || column === "keyOwn" ? await webhook(w.serviceA) : w.webhookA } }),
   },
-  liftFraudBlock: {
-    kind: "mutation",
-    document: `mutation($b: ID!) { liftFraudBlock(sid: $b) { sid } }`,
-    grants: serviceWrite,
-    cell: async (w) => ({ variables: { b: await fraudBlock(w.serviceA) } }),
-  },
+  liftFraudBlock: { kind: "mutation", document: `mutation($b: ID!) { liftFraudBlock(sid: $b) { sid } }`, grants: serviceWrite, cell: async (w) => ({ variables: { b: await fraudBlock(w.serviceA) } }) },
   // ── subscriptions (over graphql-ws) ─────────────────────────────────────────────────────────────
   verificationUpdated: {
     kind: "subscription",

@@ -62,11 +62,7 @@ describe("RCS upgrade", () => {
     expect(rcs.requests.map((r) => r.json.to)).toEqual(["+14155557002"]);
     expect(rcs.requests[0].json.channel).toBe("RCS");
     expect(sms.requests.map((r) => r.json.to)).toEqual(["+14155557003"]);
-    expect((await gw.gql(ATTEMPTS, { sid: a.data?.startVerification.verification.sid })).data?.verification.sendCodeAttempts[0]).toMatchObject({
-      channel: "RCS",
-      status: "SENT",
-      providerMessageId: "rcs-1",
-    });
+    expect((await gw.gql(ATTEMPTS, { sid: a.data?.startVerification.verification.sid })).data?.verification.sendCodeAttempts[0]).toMatchObject({ channel: "RCS", status: "SENT", providerMessageId: "rcs-1" });
     expect((await gw.gql(ATTEMPTS, { sid: b.data?.startVerification.verification.sid })).data?.verification.sendCodeAttempts[0]).toMatchObject({ channel: "SMS" });
   });
 

@@ -103,16 +103,7 @@ describe("outbox dispatcher", () => {
     // The vendor takes the first request and never answers (the gateway dies meanwhile); it answers the second.
     const vendor = await peer((_r, i) => (i === 0 ? new Promise(() => {}) : { status: 200, body: { messageId: "after-crash" } }));
     const dataDir = mkdtempSync(join(tmpdir(), "verigate-crash-"));
-    const env = {
-      PATH: process.env.PATH,
-      PORT: "0",
-      LOG_LEVEL: "warn",
-      DATA_DIR: dataDir,
-      VERIGATE_ADMIN_KEY: ADMIN_KEY,
-      HTTP_SMS_URL: vendor.url,
-      HTTP_PROVIDER_SECRET: HTTP_SECRET,
-      OUTBOX_LEASE_MS: "500",
-    };
+    const env = { PATH: process.env.PATH, PORT: "0", LOG_LEVEL: "warn", DATA_DIR: dataDir, VERIGATE_ADMIN_KEY: ADMIN_KEY, HTTP_SMS_URL: vendor.url, HTTP_PROVIDER_SECRET: HTTP_SECRET, OUTBOX_LEASE_MS: "500" };
     const serve = async () => {
       const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
       children.push(child);
@@ -122,9 +113,7 @@ describe("outbox dispatcher", () => {
       return { child, url: listeningUrl(out)! };
     };
     const gql = async (url: string, query: string, variables: Record<string, unknown> = {}) =>
-      (await (
-        await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query, variables }) })
-      ).json()) as any;
+      (await (await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query, variables }) })).json()) as any;
     try {
       const first = await serve();
       const serviceSid = (await gql(first.url, "{ services { nodes { sid } } }")).data.services.nodes[0].sid;
@@ -138,9 +127,7 @@ describe("outbox dispatcher", () => {
       await vendor.until(2, 20_000);
       expect(vendor.requests[1].headers["idempotency-key"]).toBe(vendor.requests[0].headers["idempotency-key"]);
       expect(vendor.requests[1].json.body).toBe(vendor.requests[0].json.body);
-      await vi.waitFor(async () => expect((await gql(second.url, ATTEMPTS, { sid })).data.verification.sendCodeAttempts).toEqual([{ status: "SENT", channel: "SMS", errorCode: null }]), {
-        timeout: 10_000,
-      });
+      await vi.waitFor(async () => expect((await gql(second.url, ATTEMPTS, { sid })).data.verification.sendCodeAttempts).toEqual([{ status: "SENT", channel: "SMS", errorCode: null }]), { timeout: 10_000 });
       // No third send: the job is done, and the delivery was recorded once.
       await new Promise((r) => setTimeout(r, 1500));
       expect(vendor.requests).toHaveLength(2);

@@ -67,16 +67,7 @@ beforeAll(async () => {
   gw = await startGateway({ clock, env: redisUrl ? { REDIS_URL: redisUrl } : {} });
   if (process.env.VERIGATE_TEST_STORE === "pg") {
     const [{ schema }] = await gw.sql<{ schema: string }>("select current_schema() as schema");
-    const config = loadConfig({
-      PORT: "0",
-      DATA_DIR: gw.dataDir,
-      VERIGATE_ADMIN_KEY: ADMIN_KEY,
-      SWEEP_INTERVAL_MS: "50",
-      NODE_ENV: "test",
-      DATABASE_URL: process.env.TEST_PG_URL as string,
-      DATABASE_SCHEMA: schema,
-      REDIS_URL: redisUrl as string,
-    });
+    const config = loadConfig({ PORT: "0", DATA_DIR: gw.dataDir, VERIGATE_ADMIN_KEY: ADMIN_KEY, SWEEP_INTERVAL_MS: "50", NODE_ENV: "test", DATABASE_URL: process.env.TEST_PG_URL as string, DATABASE_SCHEMA: schema, REDIS_URL: redisUrl as string });
     const sink = new Writable({
       write(chunk, _enc, done) {
         secondLogs += chunk.toString();
@@ -105,10 +96,7 @@ describe(`parallel answers are judged at most five times (${process.env.VERIGATE
     expect(outcomes(answers)).toEqual({ CHALLENGE_VERIFICATION_FAILED: 4, TOO_MANY_ATTEMPTS: BURST - 4 });
     const failures = await events(sid, "challenge.answer_failed");
     expect(failures.map((e) => e.failedAttempts).sort()).toEqual([1, 2, 3, 4, 5]);
-    expect((await gw.sql<{ failed_attempts: number; status: string }>("select failed_attempts, status from challenges where sid = ?", [sid]))[0]).toMatchObject({
-      failed_attempts: 5,
-      status: "DENIED",
-    });
+    expect((await gw.sql<{ failed_attempts: number; status: string }>("select failed_attempts, status from challenges where sid = ?", [sid]))[0]).toMatchObject({ failed_attempts: 5, status: "DENIED" });
     await live.done;
     expect(live.values.at(-1)?.challengeUpdated.status).toBe("DENIED");
     expect(errorCode(await post(gw.url, ANSWER, { input: { sid, code: right } }, created.clientToken))).toBe("TOO_MANY_ATTEMPTS");
@@ -121,16 +109,12 @@ describe(`parallel answers are judged at most five times (${process.env.VERIGATE
 
     expect(outcomes(answers)).toEqual({ FACTOR_VERIFICATION_FAILED: 4, TOO_MANY_ATTEMPTS: BURST - 4 });
     expect((await events(factor.sid, "factor.verification_failed")).map((e) => e.failedAttempts).sort()).toEqual([1, 2, 3, 4, 5]);
-    expect((await gw.sql<{ failed_attempts: number; status: string }>("select failed_attempts, status from factors where sid = ?", [factor.sid]))[0]).toMatchObject({
-      failed_attempts: 5,
-      status: "UNVERIFIED",
-    });
+    expect((await gw.sql<{ failed_attempts: number; status: string }>("select failed_attempts, status from factors where sid = ?", [factor.sid]))[0]).toMatchObject({ failed_attempts: 5, status: "UNVERIFIED" });
     expect(errorCode(await post(gw.url, VERIFY, { input: { sid: factor.sid, code: right } }, ADMIN_KEY))).toBe("TOO_MANY_ATTEMPTS");
   });
 
   it("a malformed passkey response is bad input and uses no attempt (it was a masked 500 that consumed one)", async () => {
-    const service = (await gw.gql(`mutation { createService(input: { friendlyName: "Passkeys 2", passkeys: { rpId: "example.com", origins: ["https://login.example.com"] } }) { sid } }`)).data!
-      .createService.sid as string;
+    const service = (await gw.gql(`mutation { createService(input: { friendlyName: "Passkeys 2", passkeys: { rpId: "example.com", origins: ["https://login.example.com"] } }) { sid } }`)).data!.createService.sid as string;
     const authenticator = new SoftAuthenticator("example.com", "https://login.example.com");
     const created = (await gw.gql(CREATE, { input: { serviceSid: service, identity: "malformed", friendlyName: "laptop", factorType: "PASSKEY" } })).data!.createFactor;
     await gw.gql(VERIFY, { input: { sid: created.factor.sid, passkeyResponse: authenticator.register(created.passkeyCreationOptions) } });
@@ -142,8 +126,7 @@ describe(`parallel answers are judged at most five times (${process.env.VERIGATE
 
   it(`${BURST} parallel passkey assertions: five judged, the challenge DENIED, the right assertion refused after`, async () => {
     // A relying party of its own, so both instances (on different ports) expect the same origin.
-    const service = (await gw.gql(`mutation { createService(input: { friendlyName: "Passkeys", passkeys: { rpId: "example.com", origins: ["https://login.example.com"] } }) { sid } }`)).data!
-      .createService.sid as string;
+    const service = (await gw.gql(`mutation { createService(input: { friendlyName: "Passkeys", passkeys: { rpId: "example.com", origins: ["https://login.example.com"] } }) { sid } }`)).data!.createService.sid as string;
     const authenticator = new SoftAuthenticator("example.com", "https://login.example.com");
     const created = (await gw.gql(CREATE, { input: { serviceSid: service, identity: "burst-passkey", friendlyName: "laptop", factorType: "PASSKEY" } })).data!.createFactor;
     expect((await gw.gql(VERIFY, { input: { sid: created.factor.sid, passkeyResponse: authenticator.register(created.passkeyCreationOptions) } })).data?.verifyFactor.status).toBe("VERIFIED");
@@ -164,8 +147,7 @@ describe(`parallel answers are judged at most five times (${process.env.VERIGATE
     const factor = await totpFactor("right-after-wrong", true);
     const created = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: factor.sid } })).data!.createChallenge;
     const right = factor.code();
-    for (let i = 0; i < 2; i++)
-      expect(errorCode(await post(via(i), ANSWER, { input: { sid: created.challenge.sid, code: wrongCode(right) } }, created.clientToken))).toBe("CHALLENGE_VERIFICATION_FAILED");
+    for (let i = 0; i < 2; i++) expect(errorCode(await post(via(i), ANSWER, { input: { sid: created.challenge.sid, code: wrongCode(right) } }, created.clientToken))).toBe("CHALLENGE_VERIFICATION_FAILED");
     expect((await post(via(1), ANSWER, { input: { sid: created.challenge.sid, code: right } }, created.clientToken)).data?.updateChallenge.status).toBe("APPROVED");
     expect((await gw.sql<{ failed_attempts: number }>("select failed_attempts from challenges where sid = ?", [created.challenge.sid]))[0].failed_attempts).toBe(2);
   });
@@ -178,9 +160,7 @@ describe(`parallel answers are judged at most five times (${process.env.VERIGATE
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((entry) => security.test(String(entry.msg)));
     // pino levels: 30 info, 40 warn; lockouts are warnings.
-    expect(entries.filter((e) => e.level === 40).map((e) => e.msg)).toEqual(
-      expect.arrayContaining(["challenge denied after too many failed answers", "factor locked after too many failed verifications"]),
-    );
+    expect(entries.filter((e) => e.level === 40).map((e) => e.msg)).toEqual(expect.arrayContaining(["challenge denied after too many failed answers", "factor locked after too many failed verifications"]));
     for (const entry of entries) {
       expect(entry.clientAddress).toMatch(/127\.0\.0\.1|::1/);
       expect(entry.serviceSid).toMatch(/^VA/);

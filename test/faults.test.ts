@@ -123,10 +123,7 @@ async function approvalSeenBySubscriber(n: number, on: Instance, answerVia: Inst
   const client = createClient({ url: `${on.url.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN}` }, retryAttempts: 0 });
   const statuses: string[] = [];
   const done = new Promise<void>((resolve) =>
-    client.subscribe(
-      { query: "subscription($sid: ID!) { verificationUpdated(sid: $sid) { status } }", variables: { sid } },
-      { next: (v: any) => statuses.push(v.data.verificationUpdated.status), error: () => resolve(), complete: resolve },
-    ),
+    client.subscribe({ query: "subscription($sid: ID!) { verificationUpdated(sid: $sid) { status } }", variables: { sid } }, { next: (v: any) => statuses.push(v.data.verificationUpdated.status), error: () => resolve(), complete: resolve }),
   );
   try {
     await vi.waitFor(() => expect(statuses.length).toBeGreaterThan(0));
@@ -206,10 +203,7 @@ describe.skipIf(missing !== null)("PostgreSQL and Redis failing under two gatewa
     // A subscriber to the service's events hears each event once, though it travels locally and over Redis.
     const client = createClient({ url: `${a.url.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN}` }, retryAttempts: 0 });
     const events: { type: string; resourceSid: string }[] = [];
-    client.subscribe(
-      { query: "subscription($s: ID!) { serviceEvents(serviceSid: $s) { type resourceSid } }", variables: { s: serviceSid } },
-      { next: (v: any) => events.push(v.data.serviceEvents), error: () => {}, complete: () => {} },
-    );
+    client.subscribe({ query: "subscription($s: ID!) { serviceEvents(serviceSid: $s) { type resourceSid } }", variables: { s: serviceSid } }, { next: (v: any) => events.push(v.data.serviceEvents), error: () => {}, complete: () => {} });
     try {
       let sid = "";
       // The subscription is live once it hears a start of ours.

@@ -19,8 +19,7 @@ async function setup(fraudGuard: string) {
 
 const pumped = (i: number) => `+92300123${String(i).padStart(4, "0")}`;
 /** Real users: each in a prefix of its own (US, FR, DE ranges). */
-const user = (i: number) =>
-  [`+1415${200 + (i % 700)}${String(i).padStart(4, "0").slice(-4)}`, `+336${String(10_000_000 + i * 7919).slice(-8)}`, `+49151${String(10_000_000 + i * 104_729).slice(-8)}`][i % 3];
+const user = (i: number) => [`+1415${200 + (i % 700)}${String(i).padStart(4, "0").slice(-4)}`, `+336${String(10_000_000 + i * 7919).slice(-8)}`, `+49151${String(10_000_000 + i * 104_729).slice(-8)}`][i % 3];
 
 describe("Fraud Guard", () => {
   it("replayed pumping burst mixed with normal traffic: the burst's prefix is blocked, real users go through", async () => {

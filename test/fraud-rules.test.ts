@@ -42,18 +42,7 @@ describe("Fraud Guard's judgement of a prefix", () => {
 
   it("a lifted block is no offence and ends the judged window; a block that ran its course counts and leaves the window alone", () => {
     const now = 100 * fraudWindows.priorBlocksMs;
-    const block = (o: Partial<FraudBlock>): FraudBlock => ({
-      sid: "FB1",
-      serviceSid: "VA1",
-      prefix: "+1415555",
-      reason: "velocity",
-      severity: 0,
-      level: "MAX",
-      blockedUntil: now + 60_000,
-      dateCreated: now - 60_000,
-      liftedAt: null,
-      ...o,
-    });
+    const block = (o: Partial<FraudBlock>): FraudBlock => ({ sid: "FB1", serviceSid: "VA1", prefix: "+1415555", reason: "velocity", severity: 0, level: "MAX", blockedUntil: now + 60_000, dateCreated: now - 60_000, liftedAt: null, ...o });
     expect(blockStanding([block({})], now)).toMatchObject({ active: { sid: "FB1" }, priorBlocks: 1, recentStart: now - fraudWindows.windowMs });
     const lifted = block({ blockedUntil: now - 10_000, liftedAt: now - 10_000 });
     expect(blockStanding([lifted], now)).toEqual({ active: null, priorBlocks: 0, recentStart: now - 10_000 });

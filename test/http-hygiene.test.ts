@@ -58,10 +58,7 @@ describe("request bodies are capped before parsing", () => {
   });
 
   it("a body just under the cap is served, chunked or not", async () => {
-    for (const [to, chunked] of [
-      ["+14155550124", false],
-      ["+14155550125", true],
-    ] as const) {
+    for (const [to, chunked] of [["+14155550124", false], ["+14155550125", true]] as const) {
       const response = await post("/graphql", startBody(to, 250 * 1024), chunked);
       expect(response.status).toBe(200);
       expect(JSON.parse(response.text).data.startVerification.verification.to).toBe(to);

@@ -30,7 +30,8 @@ async function click(button: string, output: string, expected: RegExp) {
   expect(text).toMatch(expected);
   return text;
 }
-const counterOf = async (identity: string) => Number((await gw.sql<{ counter: number }>("select counter from factors where identity = ? and status = 'VERIFIED'", [identity]))[0].counter);
+const counterOf = async (identity: string) =>
+  Number((await gw.sql<{ counter: number }>("select counter from factors where identity = ? and status = 'VERIFIED'", [identity]))[0].counter);
 /** Runs the browser half of a sign-in for options made by the test (the backend half). */
 // A source string, so vitest's transform does not rewrite the browser-side import().
 const assertInBrowser = (options: unknown) =>
@@ -213,26 +214,13 @@ describe("passkey API without a browser", () => {
   });
 
   it("a challenge for an identity without a verified passkey → FACTOR_NOT_VERIFIED", async () => {
-    expect((await local.gql(CREATE_CHALLENGE, { input: { serviceSid: local.defaultServiceSid, identity: "nobody" } })).errors?.[0].extensions).toMatchObject({
-      code: "FACTOR_NOT_VERIFIED",
-      twilioCode: 60318,
-    });
+    expect((await local.gql(CREATE_CHALLENGE, { input: { serviceSid: local.defaultServiceSid, identity: "nobody" } })).errors?.[0].extensions).toMatchObject({ code: "FACTOR_NOT_VERIFIED", twilioCode: 60318 });
   });
 
   it("per-service relying party settings are validated and shown", async () => {
     const bad = await local.gql(`mutation($s: ID!) { updateService(input: { sid: $s, passkeys: { origins: ["not an origin"] } }) { sid } }`, { s: local.defaultServiceSid });
     expect(bad.errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "passkeys.origins.0" });
-    const good = await local.gql(
-      `mutation($s: ID!) { updateService(input: { sid: $s, passkeys: { rpId: "Example.com", rpName: "Example", origins: ["https://example.com"], userVerification: "REQUIRED" } }) { passkeys { rpId rpName origins authenticatorAttachment residentKey userVerification } } }`,
-      { s: local.defaultServiceSid },
-    );
-    expect(good.data?.updateService.passkeys).toEqual({
-      rpId: "example.com",
-      rpName: "Example",
-      origins: ["https://example.com"],
-      authenticatorAttachment: "ANY",
-      residentKey: "PREFERRED",
-      userVerification: "REQUIRED",
-    });
+    const good = await local.gql(`mutation($s: ID!) { updateService(input: { sid: $s, passkeys: { rpId: "Example.com", rpName: "Example", origins: ["https://example.com"], userVerification: "REQUIRED" } }) { passkeys { rpId rpName origins authenticatorAttachment residentKey userVerification } } }`, { s: local.defaultServiceSid });
+    expect(good.data?.updateService.passkeys).toEqual({ rpId: "example.com", rpName: "Example", origins: ["https://example.com"], authenticatorAttachment: "ANY", residentKey: "PREFERRED", userVerification: "REQUIRED" });
   });
 });

@@ -48,7 +48,7 @@ describe("production mode", () => {
       await fetch(`${production.url}/graphql`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_KEY}` },
-        body: JSON.stringify({ query: 'mutation($c: Channel!) { startVerification(input: { serviceSid: "x", to: "+14155552671", channel: $c }) { clientToken } }', variables: { c: "SMSS" } }),
+        body: JSON.stringify({ query: "mutation($c: Channel!) { startVerification(input: { serviceSid: \"x\", to: \"+14155552671\", channel: $c }) { clientToken } }", variables: { c: "SMSS" } }),
       })
     ).json();
     expect(variableTypo.errors[0].extensions.code).toBe("BAD_USER_INPUT");

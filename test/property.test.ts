@@ -38,36 +38,19 @@ beforeAll(async () => {
   pool.VA.push((await must(`mutation { createService(input: { friendlyName: "Other", psd2Enabled: true, customCodeEnabled: true }) { sid } }`, {})).createService.sid);
   pool.VE.push((await must(START, { input: { serviceSid: gw.defaultServiceSid, to: "+14155550101", channel: "SMS" } })).startVerification.verification.sid);
   pool.SK.push((await must(`mutation($s: ID!) { createApiKey(input: { serviceSid: $s }) { apiKey { sid } } }`, { s: gw.defaultServiceSid })).createApiKey.apiKey.sid);
-  pool.YF.push(
-    (await must(`mutation($s: ID!) { createFactor(input: { serviceSid: $s, identity: "ada", friendlyName: "Ada's key", factorType: PASSKEY }) { factor { sid } } }`, { s: gw.defaultServiceSid }))
-      .createFactor.factor.sid,
-  );
+  pool.YF.push((await must(`mutation($s: ID!) { createFactor(input: { serviceSid: $s, identity: "ada", friendlyName: "Ada's key", factorType: PASSKEY }) { factor { sid } } }`, { s: gw.defaultServiceSid })).createFactor.factor.sid);
   pool.YC.push((await must(`mutation($s: ID!) { createChallenge(input: { serviceSid: $s, factorType: PASSKEY }) { challenge { sid } } }`, { s: gw.defaultServiceSid })).createChallenge.challenge.sid);
   // A push factor (with its key and a proof) and a TOTP factor, and a challenge of each.
   const device = await generateDeviceKey();
   pool.KEY.push(device.publicKey);
-  const push = (
-    await must(
-      `mutation($s: ID!, $k: String!) { createFactor(input: { serviceSid: $s, identity: "ada", friendlyName: "Ada's phone", factorType: PUSH, push: { publicKey: $k, silentApproval: true } }) { factor { sid } } }`,
-      { s: gw.defaultServiceSid, k: device.publicKey },
-    )
-  ).createFactor.factor.sid;
+  const push = (await must(`mutation($s: ID!, $k: String!) { createFactor(input: { serviceSid: $s, identity: "ada", friendlyName: "Ada's phone", factorType: PUSH, push: { publicKey: $k, silentApproval: true } }) { factor { sid } } }`, { s: gw.defaultServiceSid, k: device.publicKey })).createFactor.factor.sid;
   const proof = await deviceToken(push, device, { now: Date.now() });
   pool.JWT.push(proof);
   await must(`mutation($sid: ID!, $p: String!) { verifyFactor(input: { sid: $sid, authPayload: $p }) { sid } }`, { sid: push, p: proof });
   pool.YF.push(push);
-  pool.YF.push(
-    (await must(`mutation($s: ID!) { createFactor(input: { serviceSid: $s, identity: "ada", friendlyName: "Ada's app", factorType: TOTP }) { factor { sid } } }`, { s: gw.defaultServiceSid }))
-      .createFactor.factor.sid,
-  );
-  pool.YC.push(
-    (await must(`mutation($s: ID!, $f: ID!) { createChallenge(input: { serviceSid: $s, factorSid: $f, details: { message: "m" } }) { challenge { sid } } }`, { s: gw.defaultServiceSid, f: push }))
-      .createChallenge.challenge.sid,
-  );
-  pool.WH.push(
-    (await must(`mutation($s: ID!, $u: String!) { createWebhook(input: { serviceSid: $s, url: $u, eventTypes: ["*"] }) { webhook { sid } } }`, { s: gw.defaultServiceSid, u: hookPeer.url }))
-      .createWebhook.webhook.sid,
-  );
+  pool.YF.push((await must(`mutation($s: ID!) { createFactor(input: { serviceSid: $s, identity: "ada", friendlyName: "Ada's app", factorType: TOTP }) { factor { sid } } }`, { s: gw.defaultServiceSid })).createFactor.factor.sid);
+  pool.YC.push((await must(`mutation($s: ID!, $f: ID!) { createChallenge(input: { serviceSid: $s, factorSid: $f, details: { message: "m" } }) { challenge { sid } } }`, { s: gw.defaultServiceSid, f: push })).createChallenge.challenge.sid);
+  pool.WH.push((await must(`mutation($s: ID!, $u: String!) { createWebhook(input: { serviceSid: $s, url: $u, eventTypes: ["*"] }) { webhook { sid } } }`, { s: gw.defaultServiceSid, u: hookPeer.url })).createWebhook.webhook.sid);
   await gw.app.dispatcher.idle();
 });
 afterAll(async () => {
@@ -111,19 +94,10 @@ const str = fc.oneof({ weight: 3, arbitrary: hostile }, { weight: 2, arbitrary: 
 const int = fc.oneof(fc.integer({ min: -10, max: 200 }), fc.integer(), fc.constantFrom(0, 4, 10, 3600, 2_147_483_647));
 const json = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.dictionary(fc.string({ maxLength: 12 }), str, { maxKeys: 4 }));
 const hex32 = fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 32, maxLength: 32 });
-const sid = (prefix: string) =>
-  fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(...(pool[prefix].length ? pool[prefix] : [`${prefix}${"0".repeat(32)}`])) },
-    hex32.map((h) => prefix + h),
-    str,
-  );
+const sid = (prefix: string) => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...(pool[prefix].length ? pool[prefix] : [`${prefix}${"0".repeat(32)}`])) }, hex32.map((h) => prefix + h), str);
 const opt = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 3 });
 const list = <T>(arb: fc.Arbitrary<T>) => fc.array(arb, { maxLength: 4 });
-const phone = fc.oneof(
-  str,
-  fc.integer({ min: 2_000_000, max: 9_999_999 }).map((n) => `+1415${n}`),
-  fc.constantFrom("+33612345678", "+4915112345678", "+442079460018"),
-);
+const phone = fc.oneof(str, fc.integer({ min: 2_000_000, max: 9_999_999 }).map((n) => `+1415${n}`), fc.constantFrom("+33612345678", "+4915112345678", "+442079460018"));
 const channel = fc.constantFrom("SMS", "WHATSAPP", "CALL", "EMAIL", "SNA", "AUTO");
 const bucket = fc.record({ max: int, interval: int });
 const serviceSettings = {
@@ -140,9 +114,7 @@ const serviceSettings = {
   channels: opt(list(channel)),
   fraudGuard: opt(fc.constantFrom("OFF", "BASIC", "STANDARD", "MAX")),
   testNumbers: opt(list(fc.record({ to: phone, code: str }))),
-  rateLimits: opt(
-    fc.record({ perTo: opt(list(bucket)), perIp: opt(list(bucket)), perService: opt(list(bucket)), named: opt(list(fc.record({ uniqueName: str, description: opt(str), buckets: list(bucket) }))) }),
-  ),
+  rateLimits: opt(fc.record({ perTo: opt(list(bucket)), perIp: opt(list(bucket)), perService: opt(list(bucket)), named: opt(list(fc.record({ uniqueName: str, description: opt(str), buckets: list(bucket) }))) })),
   geoPermissions: opt(list(fc.record({ channel: fc.constantFrom("SMS", "CALL", "WHATSAPP"), allowedCountries: list(fc.oneof(str, fc.constantFrom("US", "fr", "DE"))) }))),
   safeList: opt(list(phone)),
   blockPremiumNumbers: opt(fc.boolean()),
@@ -152,21 +124,14 @@ const serviceSettings = {
 };
 const totpSettings = fc.record({ timeStep: opt(int), codeLength: opt(int), skew: opt(int), algorithm: opt(fc.constantFrom("SHA1", "SHA256", "SHA512")) });
 const pushSettings = fc.record({
-  publicKey: fc.oneof(
-    str,
-    fc.constant("KEY").map(() => pool.KEY[0]),
-  ),
+  publicKey: fc.oneof(str, fc.constant("KEY").map(() => pool.KEY[0])),
   alg: opt(fc.oneof(str, fc.constant("ES256"))),
   notificationPlatform: opt(fc.constantFrom("WEBPUSH", "FCM", "APN", "NONE")),
   notificationToken: opt(str),
   webPushSubscription: opt(fc.oneof(json, fc.record({ endpoint: fc.oneof(str, fc.webUrl()), keys: fc.record({ p256dh: str, auth: str }) }))),
   silentApproval: opt(fc.boolean()),
 });
-const authPayload = fc.oneof(
-  str,
-  fc.constant("JWT").map(() => pool.JWT[0]),
-  fc.constant("eyJhbGciOiJFUzI1NiJ9.e30.AAAA"),
-);
+const authPayload = fc.oneof(str, fc.constant("JWT").map(() => pool.JWT[0]), fc.constant("eyJhbGciOiJFUzI1NiJ9.e30.AAAA"));
 
 interface MutationSpec {
   name: string;
@@ -186,12 +151,7 @@ const validPhone = () => `+1415${2_000_000 + ((phoneSeq++ * 7919) % 7_000_000)}`
 const specs: MutationSpec[] = [
   { name: "createService", query: `mutation($input: CreateServiceInput!) { createService(input: $input) { sid } }`, fields: serviceFields(false), base: () => ({ friendlyName: "Shop" }) },
   { name: "updateService", query: `mutation($input: UpdateServiceInput!) { updateService(input: $input) { sid } }`, fields: serviceFields(true), base: () => ({ sid: pool.VA[1] }) },
-  {
-    name: "createApiKey",
-    query: `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`,
-    fields: { serviceSid: sid("VA"), name: str },
-    base: () => ({ serviceSid: pool.VA[0], name: "k" }),
-  },
+  { name: "createApiKey", query: `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`, fields: { serviceSid: sid("VA"), name: str }, base: () => ({ serviceSid: pool.VA[0], name: "k" }) },
   { name: "revokeApiKey", query: `mutation($sid: ID!) { revokeApiKey(sid: $sid) { sid } }`, fields: { sid: sid("SK") }, bare: true },
   {
     name: "startVerification",
@@ -220,11 +180,7 @@ const specs: MutationSpec[] = [
     fields: { serviceSid: sid("VA"), to: phone, verificationSid: sid("VE"), code: fc.oneof(str, fc.integer({ min: 0, max: 999_999 }).map(String)), amount: str, payee: str, snaClientToken: str },
     base: () => ({ serviceSid: pool.VA[0], verificationSid: pool.VE[0], code: "000000" }),
   },
-  {
-    name: "updateVerification",
-    query: `mutation($input: UpdateVerificationInput!) { updateVerification(input: $input) { sid } }`,
-    fields: { sid: sid("VE"), status: fc.constantFrom("CANCELED", "APPROVED") },
-  },
+  { name: "updateVerification", query: `mutation($input: UpdateVerificationInput!) { updateVerification(input: $input) { sid } }`, fields: { sid: sid("VE"), status: fc.constantFrom("CANCELED", "APPROVED") } },
   {
     name: "createFactor",
     query: `mutation($input: CreateFactorInput!) { createFactor(input: $input) { factor { sid } } }`,
@@ -243,17 +199,7 @@ const specs: MutationSpec[] = [
     fields: { serviceSid: sid("VA"), identity: str, factorType: fc.constantFrom("PASSKEY", "TOTP", "PUSH"), ttlSeconds: int },
     base: () => ({ serviceSid: pool.VA[0], identity: "grace", factorType: "PUSH" }),
   },
-  {
-    name: "deleteFactor",
-    query: `mutation($sid: ID!) { deleteFactor(sid: $sid) { sid } }`,
-    fields: {
-      sid: fc.oneof(
-        hex32.map((h) => `YF${h}`),
-        str,
-      ),
-    },
-    bare: true,
-  },
+  { name: "deleteFactor", query: `mutation($sid: ID!) { deleteFactor(sid: $sid) { sid } }`, fields: { sid: fc.oneof(hex32.map((h) => `YF${h}`), str) }, bare: true },
   {
     name: "createChallenge",
     query: `mutation($input: CreateChallengeInput!) { createChallenge(input: $input) { challenge { sid } } }`,
@@ -279,12 +225,7 @@ const specs: MutationSpec[] = [
   {
     name: "createWebhook",
     query: `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { sid } } }`,
-    fields: {
-      serviceSid: sid("VA"),
-      url: fc.oneof(str, fc.webUrl()),
-      eventTypes: list(fc.oneof(str, fc.constantFrom("verification.*", "delivery.sent", "*", "fraud_guard.*"))),
-      enabled: fc.boolean(),
-    },
+    fields: { serviceSid: sid("VA"), url: fc.oneof(str, fc.webUrl()), eventTypes: list(fc.oneof(str, fc.constantFrom("verification.*", "delivery.sent", "*", "fraud_guard.*"))), enabled: fc.boolean() },
     base: () => ({ serviceSid: pool.VA[1], url: hookPeer.url, eventTypes: ["factor.*"] }),
   },
   {
@@ -293,17 +234,7 @@ const specs: MutationSpec[] = [
     fields: { sid: sid("WH"), url: fc.oneof(str, fc.webUrl()), eventTypes: list(fc.oneof(str, fc.constantFrom("factor.*", "challenge.approved"))), enabled: fc.boolean() },
     base: () => ({ sid: pool.WH[0] }),
   },
-  {
-    name: "deleteWebhook",
-    query: `mutation($sid: ID!) { deleteWebhook(sid: $sid) { sid } }`,
-    fields: {
-      sid: fc.oneof(
-        hex32.map((h) => `WH${h}`),
-        str,
-      ),
-    },
-    bare: true,
-  },
+  { name: "deleteWebhook", query: `mutation($sid: ID!) { deleteWebhook(sid: $sid) { sid } }`, fields: { sid: fc.oneof(hex32.map((h) => `WH${h}`), str) }, bare: true },
   { name: "liftFraudBlock", query: `mutation($sid: ID!) { liftFraudBlock(sid: $sid) { sid } }`, fields: { sid: sid("FB") }, bare: true },
 ];
 
@@ -343,9 +274,7 @@ describe("every mutation under random and hostile input", () => {
 
   it("a NUL character anywhere (variable or literal) is INVALID_PARAMETER naming the field, on both stores", async () => {
     const before = await gw.counts();
-    const r = await gw.gql(`mutation($input: CreateFactorInput!) { createFactor(input: $input) { factor { sid } } }`, {
-      input: { serviceSid: pool.VA[0], identity: "a\u0000b", friendlyName: "k", factorType: "PASSKEY" },
-    });
+    const r = await gw.gql(`mutation($input: CreateFactorInput!) { createFactor(input: $input) { factor { sid } } }`, { input: { serviceSid: pool.VA[0], identity: "a\u0000b", friendlyName: "k", factorType: "PASSKEY" } });
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "identity" });
     const literal = await gw.gql(`mutation { createApiKey(input: { serviceSid: "${pool.VA[0]}", name: "x\\u0000y" }) { key } }`);
     expect(literal.errors?.[0]?.extensions).toMatchObject({ code: "INVALID_PARAMETER" });
@@ -353,10 +282,7 @@ describe("every mutation under random and hostile input", () => {
   });
 
   it("the gateway logged no unexpected failure", () => {
-    const failures = gw
-      .logs()
-      .split("\n")
-      .filter((line) => line.includes('"msg":"request failed"'));
+    const failures = gw.logs().split("\n").filter((line) => line.includes('"msg":"request failed"'));
     expect(failures.slice(0, 1)).toEqual([]);
   });
 });

@@ -53,52 +53,24 @@ describe("rate limits", () => {
     const service = await createService({});
     expect(service.rateLimits).toEqual({ perTo: [{ max: 10, interval: 3600 }], perIp: [{ max: 50, interval: 3600 }], perService: [], named: [] });
     const updated = await gw.gql(`mutation($input: UpdateServiceInput!) { updateService(input: $input) { ${SERVICE} } }`, {
-      input: {
-        sid: service.sid,
-        rateLimits: {
-          perService: [
-            { max: 100, interval: 60 },
-            { max: 1000, interval: 3600 },
-          ],
-          named: [{ uniqueName: "end_user_ip_address", buckets: [{ max: 3, interval: 600 }] }],
-        },
-      },
+      input: { sid: service.sid, rateLimits: { perService: [{ max: 100, interval: 60 }, { max: 1000, interval: 3600 }], named: [{ uniqueName: "end_user_ip_address", buckets: [{ max: 3, interval: 600 }] }] } },
     });
     expect(updated.errors).toBeUndefined();
     expect(updated.data?.updateService.rateLimits).toEqual({
       perTo: [{ max: 10, interval: 3600 }],
       perIp: [{ max: 50, interval: 3600 }],
-      perService: [
-        { max: 100, interval: 60 },
-        { max: 1000, interval: 3600 },
-      ],
+      perService: [{ max: 100, interval: 60 }, { max: 1000, interval: 3600 }],
       named: [{ uniqueName: "end_user_ip_address", description: null, buckets: [{ max: 3, interval: 600 }] }],
     });
   });
 
   it.each([
-    [
-      "rateLimits.perTo",
-      {
-        perTo: [
-          { max: 1, interval: 60 },
-          { max: 5, interval: 60 },
-        ],
-      },
-    ],
+    ["rateLimits.perTo", { perTo: [{ max: 1, interval: 60 }, { max: 5, interval: 60 }] }],
     ["rateLimits.perIp.0.max", { perIp: [{ max: 0, interval: 60 }] }],
     ["rateLimits.perService.0.interval", { perService: [{ max: 5, interval: 0 }] }],
     ["rateLimits.named.0.uniqueName", { named: [{ uniqueName: "has space", buckets: [{ max: 1, interval: 60 }] }] }],
     ["rateLimits.named.0.buckets", { named: [{ uniqueName: "ok", buckets: [] }] }],
-    [
-      "rateLimits.named",
-      {
-        named: [
-          { uniqueName: "a", buckets: [{ max: 1, interval: 1 }] },
-          { uniqueName: "a", buckets: [{ max: 1, interval: 1 }] },
-        ],
-      },
-    ],
+    ["rateLimits.named", { named: [{ uniqueName: "a", buckets: [{ max: 1, interval: 1 }] }, { uniqueName: "a", buckets: [{ max: 1, interval: 1 }] }] }],
   ])("a bad rate limit setting names %s", async (field, rateLimits) => {
     const service = await createService({});
     const before = await gw.counts();
@@ -181,13 +153,7 @@ describe("geo permissions", () => {
     const service = await createService({});
     for (const [field, geoPermissions] of [
       ["geoPermissions.0.allowedCountries.0", [{ channel: "SMS", allowedCountries: ["France"] }]],
-      [
-        "geoPermissions",
-        [
-          { channel: "SMS", allowedCountries: [] },
-          { channel: "SMS", allowedCountries: ["FR"] },
-        ],
-      ],
+      ["geoPermissions", [{ channel: "SMS", allowedCountries: [] }, { channel: "SMS", allowedCountries: ["FR"] }]],
     ] as const) {
       const r = await gw.gql(`mutation($input: UpdateServiceInput!) { updateService(input: $input) { sid } }`, { input: { sid: service.sid, geoPermissions } });
       expect(r.errors?.[0]?.extensions).toMatchObject({ code: "INVALID_PARAMETER", field });
@@ -224,15 +190,9 @@ describe("test numbers", () => {
     const service = await createService({
       maxSendAttempts: 1,
       rateLimits: { perTo: [{ max: 1, interval: 3600 }], perService: [{ max: 1, interval: 3600 }] },
-      testNumbers: [
-        { to: "+1 (415) 555-0177", code: "424242" },
-        { to: "QA@Example.COM", code: "1357" },
-      ],
+      testNumbers: [{ to: "+1 (415) 555-0177", code: "424242" }, { to: "QA@Example.COM", code: "1357" }],
     });
-    expect(service.testNumbers).toEqual([
-      { to: "+14155550177", code: "424242" },
-      { to: "QA@example.com", code: "1357" },
-    ]);
+    expect(service.testNumbers).toEqual([{ to: "+14155550177", code: "424242" }, { to: "QA@example.com", code: "1357" }]);
     const before = vendor.requests.length;
     for (let i = 0; i < 3; i++) {
       const started = await start(service.sid, { to: "+14155550177" });

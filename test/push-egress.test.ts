@@ -21,29 +21,7 @@ const tls = mkdtempSync(join(tmpdir(), "verigate-push-egress-"));
 let gw: TestGateway | undefined;
 
 beforeAll(async () => {
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      join(tls, "key.pem"),
-      "-out",
-      join(tls, "cert.pem"),
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(tls, "key.pem"), "-out", join(tls, "cert.pem"), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdio: "ignore" });
   pushService = createServer({ key: readFileSync(join(tls, "key.pem")), cert: readFileSync(join(tls, "cert.pem")) }, (_req, res) => res.writeHead(201).end());
   pushService.on("connection", () => connections++);
   await new Promise<void>((r) => pushService.listen(0, "127.0.0.1", r));
@@ -65,17 +43,8 @@ function subscription(endpoint: string) {
 }
 
 async function enrol(g: TestGateway, identity: string, endpoint: string) {
-  const access = await g.gql(`mutation($input: CreateAccessTokenInput!) { createAccessToken(input: $input) { token } }`, {
-    input: { serviceSid: g.defaultServiceSid, identity, factorType: "PUSH", ttlSeconds: 120 },
-  });
-  return DeviceClient.enroll({
-    url: g.url,
-    token: access.data!.createAccessToken.token,
-    serviceSid: g.defaultServiceSid,
-    identity,
-    friendlyName: "phone",
-    webPushSubscription: subscription(endpoint),
-  });
+  const access = await g.gql(`mutation($input: CreateAccessTokenInput!) { createAccessToken(input: $input) { token } }`, { input: { serviceSid: g.defaultServiceSid, identity, factorType: "PUSH", ttlSeconds: 120 } });
+  return DeviceClient.enroll({ url: g.url, token: access.data!.createAccessToken.token, serviceSid: g.defaultServiceSid, identity, friendlyName: "phone", webPushSubscription: subscription(endpoint) });
 }
 
 const deviceKey = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).publicKey.export({ type: "spki", format: "der" }).toString("base64");

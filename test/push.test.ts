@@ -30,29 +30,7 @@ const ANSWER = `mutation($input: UpdateChallengeInput!) { updateChallenge(input:
 const READ = `query($sid: ID!) { challenge(sid: $sid) { sid factorSid serviceSid status silent details { message fields { label value } } hiddenDetails dateCreated expiresAt signedFields fallbackVerificationSid } }`;
 
 beforeAll(async () => {
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      join(tls, "key.pem"),
-      "-out",
-      join(tls, "cert.pem"),
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(tls, "key.pem"), "-out", join(tls, "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
   pushService = createServer({ key: readFileSync(join(tls, "key.pem")), cert: readFileSync(join(tls, "cert.pem")) }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -82,13 +60,7 @@ async function challengeFor(device: DeviceClient, extra: Record<string, unknown>
     input: {
       serviceSid: gw.defaultServiceSid,
       factorSid: device.factorSid,
-      details: {
-        message: "Sign in from Firefox on Linux?",
-        fields: [
-          { label: "Location", value: "Lisbon" },
-          { label: "IP", value: "192.0.2.7" },
-        ],
-      },
+      details: { message: "Sign in from Firefox on Linux?", fields: [{ label: "Location", value: "Lisbon" }, { label: "IP", value: "192.0.2.7" }] },
       hiddenDetails: { ip: "192.0.2.7", session: "s-1" },
       ...extra,
     },
@@ -105,28 +77,18 @@ describe("push factors: enrolment and device tokens", () => {
     const other = await gw.gql(CREATE, { input: { serviceSid: gw.defaultServiceSid, identity: "bob", friendlyName: "x", factorType: "PUSH", push: { publicKey: key.publicKey } } }, token);
     expect(errorCode(other)).toBe("FORBIDDEN");
     expect(errorCode(await gw.gql(`mutation { startVerification(input: { serviceSid: "${gw.defaultServiceSid}", to: "+15005550006", channel: SMS }) { clientToken } }`, {}, token))).toBe("FORBIDDEN");
-    const created = await gw.gql(
-      CREATE,
-      { input: { serviceSid: gw.defaultServiceSid, identity: "alice", friendlyName: "Alice's phone", factorType: "PUSH", push: { publicKey: key.publicKey } } },
-      token,
-    );
+    const created = await gw.gql(CREATE, { input: { serviceSid: gw.defaultServiceSid, identity: "alice", friendlyName: "Alice's phone", factorType: "PUSH", push: { publicKey: key.publicKey } } }, token);
     const factor = created.data!.createFactor.factor;
     expect(factor).toMatchObject({ status: "UNVERIFIED", factorType: "PUSH", identity: "alice" });
     // A proof by another key is refused; the device's own key verifies the factor.
     const stranger = await generateDeviceKey();
-    expect((await gw.gql(VERIFY, { input: { sid: factor.sid, authPayload: await deviceToken(factor.sid, stranger) } }, ADMIN_KEY)).errors?.[0].extensions).toMatchObject({
-      code: "FACTOR_VERIFICATION_FAILED",
-      twilioCode: 60311,
-    });
+    expect((await gw.gql(VERIFY, { input: { sid: factor.sid, authPayload: await deviceToken(factor.sid, stranger) } }, ADMIN_KEY)).errors?.[0].extensions).toMatchObject({ code: "FACTOR_VERIFICATION_FAILED", twilioCode: 60311 });
     const own = await deviceToken(factor.sid, key);
     expect((await gw.gql(VERIFY, { input: { sid: factor.sid, authPayload: own } }, own)).data?.verifyFactor.status).toBe("VERIFIED");
   });
 
   it("access tokens: ttl 60–300 s, service keys or admin only", async () => {
-    expect((await gw.gql(ACCESS, { input: { serviceSid: gw.defaultServiceSid, identity: "a", factorType: "PUSH", ttlSeconds: 30 } })).errors?.[0].extensions).toMatchObject({
-      code: "INVALID_PARAMETER",
-      field: "ttlSeconds",
-    });
+    expect((await gw.gql(ACCESS, { input: { serviceSid: gw.defaultServiceSid, identity: "a", factorType: "PUSH", ttlSeconds: 30 } })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "ttlSeconds" });
     expect(errorCode(await gw.gql(ACCESS, { input: { serviceSid: gw.defaultServiceSid, identity: "a", factorType: "PUSH" } }, null))).toBe("UNAUTHENTICATED");
     expect((await gw.gql(ACCESS, { input: { serviceSid: gw.defaultServiceSid, identity: "a", factorType: "PUSH", ttlSeconds: 300 } })).data?.createAccessToken.token).toMatch(/^vgt_/);
   });
@@ -230,10 +192,7 @@ describe("push challenges", () => {
     expect((await gw.gql(CHALLENGE, { input: base })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "details" });
     const fields = Array.from({ length: 21 }, (_, i) => ({ label: `l${i}`, value: "v" }));
     expect((await gw.gql(CHALLENGE, { input: { ...base, details: { message: "m", fields } } })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "details.fields" });
-    expect((await gw.gql(CHALLENGE, { input: { ...base, details: { message: "m" }, expiresInSeconds: 3601 } })).errors?.[0].extensions).toMatchObject({
-      code: "INVALID_PARAMETER",
-      field: "expiresInSeconds",
-    });
+    expect((await gw.gql(CHALLENGE, { input: { ...base, details: { message: "m" }, expiresInSeconds: 3601 } })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "expiresInSeconds" });
   });
 });
 
@@ -276,12 +235,7 @@ describe("FCM delivery (HTTP v1 against a local stand-in of Google's token and m
         calls.push({ path: req.url ?? "", auth: req.headers.authorization, body });
         if (req.url === "/token") {
           const form = new URLSearchParams(body);
-          const ok =
-            form.get("grant_type") === "urn:ietf:params:oauth:grant-type:jwt-bearer" &&
-            (await jwtVerify(form.get("assertion") ?? "", publicKey, { audience: `${fcmUrl}/token`, issuer: "verigate@demo.iam.gserviceaccount.com" }).then(
-              (r) => r.payload.scope === "https://www.googleapis.com/auth/firebase.messaging",
-              () => false,
-            ));
+          const ok = form.get("grant_type") === "urn:ietf:params:oauth:grant-type:jwt-bearer" && (await jwtVerify(form.get("assertion") ?? "", publicKey, { audience: `${fcmUrl}/token`, issuer: "verigate@demo.iam.gserviceaccount.com" }).then((r) => r.payload.scope === "https://www.googleapis.com/auth/firebase.messaging", () => false));
           res.writeHead(ok ? 200 : 400, { "content-type": "application/json" }).end(JSON.stringify(ok ? { access_token: "ya29.stand-in", expires_in: 3600 } : { error: "invalid_grant" }));
           return;
         }
@@ -292,39 +246,18 @@ describe("FCM delivery (HTTP v1 against a local stand-in of Google's token and m
     await new Promise<void>((r) => google.listen(0, "127.0.0.1", r));
     const fcmUrl = `http://127.0.0.1:${(google.address() as AddressInfo).port}`;
     const accountFile = join(tls, "service-account.json");
-    writeFileSync(
-      accountFile,
-      JSON.stringify({
-        type: "service_account",
-        project_id: "demo-project",
-        client_email: "verigate@demo.iam.gserviceaccount.com",
-        private_key: privateKey.export({ type: "pkcs8", format: "pem" }),
-        token_uri: `${fcmUrl}/token`,
-      }),
-    );
+    writeFileSync(accountFile, JSON.stringify({ type: "service_account", project_id: "demo-project", client_email: "verigate@demo.iam.gserviceaccount.com", private_key: privateKey.export({ type: "pkcs8", format: "pem" }), token_uri: `${fcmUrl}/token` }));
     const fcmGateway = await startGateway({ env: { FCM_SERVICE_ACCOUNT: accountFile, FCM_API_URL: fcmUrl } });
     try {
       const access = await fcmGateway.gql(ACCESS, { input: { serviceSid: fcmGateway.defaultServiceSid, identity: "fay", factorType: "PUSH" } });
-      const device = await DeviceClient.enroll({
-        url: fcmGateway.url,
-        token: access.data!.createAccessToken.token,
-        serviceSid: fcmGateway.defaultServiceSid,
-        identity: "fay",
-        friendlyName: "Fay's Android",
-        notificationPlatform: "FCM",
-        notificationToken: "fcm-registration-token-1",
-      });
+      const device = await DeviceClient.enroll({ url: fcmGateway.url, token: access.data!.createAccessToken.token, serviceSid: fcmGateway.defaultServiceSid, identity: "fay", friendlyName: "Fay's Android", notificationPlatform: "FCM", notificationToken: "fcm-registration-token-1" });
       for (const message of ["Sign in?", "Pay 10 EUR?"]) {
         await fcmGateway.gql(CHALLENGE, { input: { serviceSid: fcmGateway.defaultServiceSid, factorSid: device.factorSid, details: { message } } });
         await fcmGateway.app.dispatcher.idle();
       }
       expect(calls.map((c) => c.path)).toEqual(["/token", "/v1/projects/demo-project/messages:send", "/v1/projects/demo-project/messages:send"]);
       const sent = JSON.parse(calls[1].body).message;
-      expect(sent).toMatchObject({
-        token: "fcm-registration-token-1",
-        android: { priority: "HIGH" },
-        data: { type: "verigate.challenge", factorSid: device.factorSid, message: "Sign in?", silent: "false" },
-      });
+      expect(sent).toMatchObject({ token: "fcm-registration-token-1", android: { priority: "HIGH" }, data: { type: "verigate.challenge", factorSid: device.factorSid, message: "Sign in?", silent: "false" } });
       expect(Number(sent.android.ttl.replace("s", ""))).toBeGreaterThan(250);
       const view = (await device.challenge(sent.data.challengeSid))!;
       expect(await device.answer(view, "approved")).toBe("APPROVED");
@@ -347,10 +280,7 @@ describe("APNs delivery (HTTP/2 with a provider token, against a local stand-in 
       stream.on("data", (c: Buffer) => (body += c.toString()));
       stream.on("end", async () => {
         const jwt = String(headers.authorization ?? "").replace(/^bearer /, "");
-        const trusted = await jwtVerify(jwt, publicKey, { issuer: "TEAM123456" }).then(
-          (r) => r.protectedHeader.kid === "ABCDE12345",
-          () => false,
-        );
+        const trusted = await jwtVerify(jwt, publicKey, { issuer: "TEAM123456" }).then((r) => r.protectedHeader.kid === "ABCDE12345", () => false);
         pushes.push({ headers, body: JSON.parse(body) });
         stream.respond({ ":status": trusted ? 200 : 403 });
         stream.end(trusted ? "" : JSON.stringify({ reason: "InvalidProviderToken" }));
@@ -363,16 +293,7 @@ describe("APNs delivery (HTTP/2 with a provider token, against a local stand-in 
     });
     try {
       const access = await gateway.gql(ACCESS, { input: { serviceSid: gateway.defaultServiceSid, identity: "ian", factorType: "PUSH" } });
-      const device = await DeviceClient.enroll({
-        url: gateway.url,
-        token: access.data!.createAccessToken.token,
-        serviceSid: gateway.defaultServiceSid,
-        identity: "ian",
-        friendlyName: "Ian's iPhone",
-        notificationPlatform: "APN",
-        notificationToken: "a1b2c3d4",
-        silentApproval: true,
-      });
+      const device = await DeviceClient.enroll({ url: gateway.url, token: access.data!.createAccessToken.token, serviceSid: gateway.defaultServiceSid, identity: "ian", friendlyName: "Ian's iPhone", notificationPlatform: "APN", notificationToken: "a1b2c3d4", silentApproval: true });
       await gateway.gql(CHALLENGE, { input: { serviceSid: gateway.defaultServiceSid, factorSid: device.factorSid, details: { message: "Sign in on the web?" } } });
       await gateway.app.dispatcher.idle();
       await gateway.gql(CHALLENGE, { input: { serviceSid: gateway.defaultServiceSid, factorSid: device.factorSid, details: { message: "Background check" }, silent: true } });
@@ -461,10 +382,9 @@ describe("silent device approval", () => {
   it("a bad fallback is refused at creation, with the field", async () => {
     const device = await enrolled("oscar", { silentApproval: true });
     const base = { serviceSid: gw.defaultServiceSid, factorSid: device.factorSid, details: { message: "m" } };
-    expect((await gw.gql(CHALLENGE, { input: { ...base, silent: true, fallback: { channel: "SMS", to: "not a number" } } })).errors?.[0].extensions).toMatchObject({
-      code: "INVALID_PARAMETER",
-      field: "fallback.to",
-    });
+    expect((await gw.gql(CHALLENGE, { input: { ...base, silent: true, fallback: { channel: "SMS", to: "not a number" } } })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "fallback.to" });
     expect((await gw.gql(CHALLENGE, { input: { ...base, fallback: { channel: "SMS", to: "+14155550111" } } })).errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "fallback" });
   });
 });
+
+

@@ -35,10 +35,7 @@ describe("rate-limit keys", () => {
     const started = await gw.gql(START, { input: { serviceSid: gw.defaultServiceSid, to, channel: "SMS", deviceIp } });
     expect(started.errors).toBeUndefined();
     const rows = await gw.sql<{ key: string }>("select key from rate_limits");
-    expectKeyed(
-      rows.map((r) => r.key),
-      gw.defaultServiceSid,
-    );
+    expectKeyed(rows.map((r) => r.key), gw.defaultServiceSid);
   });
 
   describe("in Redis", () => {

@@ -51,10 +51,7 @@ async function instance(name: string): Promise<string> {
 }
 
 const gql = async (url: string, query: string, variables: Record<string, unknown> = {}) =>
-  (await (await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ query, variables }) })).json()) as {
-    data?: any;
-    errors?: any[];
-  };
+  (await (await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ query, variables }) })).json()) as { data?: any; errors?: any[] };
 const START = `mutation($i: StartVerificationInput!) { startVerification(input: $i) { verification { sid } } }`;
 const CHECK = `mutation($i: CheckVerificationInput!) { checkVerification(input: $i) { verification { status } } }`;
 const phone = (n: number) => `+1415${300 + Math.floor(n / 10_000)}${String(n % 10_000).padStart(4, "0")}`;
@@ -106,14 +103,11 @@ describe("several gateway instances on PostgreSQL + Redis", () => {
     const client = createClient({ url: `${a.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN}` }, retryAttempts: 0 });
     const statuses: string[] = [];
     const done = new Promise<void>((resolve, reject) =>
-      client.subscribe(
-        { query: "subscription($sid: ID!) { verificationUpdated(sid: $sid) { status } }", variables: { sid } },
-        {
-          next: (v: any) => statuses.push(v.data.verificationUpdated.status),
-          error: reject,
-          complete: resolve,
-        },
-      ),
+      client.subscribe({ query: "subscription($sid: ID!) { verificationUpdated(sid: $sid) { status } }", variables: { sid } }, {
+        next: (v: any) => statuses.push(v.data.verificationUpdated.status),
+        error: reject,
+        complete: resolve,
+      }),
     );
     await vi.waitFor(() => expect(statuses.length).toBeGreaterThan(0));
     const checked = await gql(b, CHECK, { i: { serviceSid, to: phone(1), code: "424242" } });

@@ -19,7 +19,9 @@ async function serviceWithKey(name: string) {
 describe("brute force", () => {
   it("20 parallel wrong checks count exactly maxCheckAttempts", async () => {
     const { sid, code } = await startAndReadCode(gw, { to: "+14155554001" });
-    const results = await Promise.all(Array.from({ length: 20 }, () => gw.gql(CHECK, { input: { serviceSid: gw.defaultServiceSid, verificationSid: sid, code: wrong(code) } })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => gw.gql(CHECK, { input: { serviceSid: gw.defaultServiceSid, verificationSid: sid, code: wrong(code) } })),
+    );
     const statuses = results.map((r) => r.data?.checkVerification.verification.status ?? r.errors?.[0].extensions?.code);
     expect(statuses.filter((s) => s === "PENDING")).toHaveLength(4);
     expect(statuses.filter((s) => s === "MAX_ATTEMPTS_REACHED")).toHaveLength(1);
@@ -106,14 +108,11 @@ describe("tokens", () => {
     const client = gw.wsClient(token);
     const result = await new Promise<unknown[]>((resolve) => {
       const errors: unknown[] = [];
-      client.subscribe(
-        { query: `subscription($sid: ID!) { verificationUpdated(sid: $sid) { status } }`, variables: { sid: other.sid } },
-        {
-          next: (r) => errors.push(...(r.errors ?? [])),
-          error: (e) => resolve([...errors, e]),
-          complete: () => resolve(errors),
-        },
-      );
+      client.subscribe({ query: `subscription($sid: ID!) { verificationUpdated(sid: $sid) { status } }`, variables: { sid: other.sid } }, {
+        next: (r) => errors.push(...(r.errors ?? [])),
+        error: (e) => resolve([...errors, e]),
+        complete: () => resolve(errors),
+      });
     });
     expect(JSON.stringify(result)).toContain("NOT_FOUND");
   });
@@ -197,14 +196,11 @@ describe("tokens", () => {
   it("a bad token closes a graphql-ws connection with 4403", async () => {
     const client = gw.wsClient("not-a-key");
     const closed = await new Promise<unknown>((resolve) => {
-      client.subscribe(
-        { query: `subscription($s: ID!) { serviceEvents(serviceSid: $s) { type } }`, variables: { s: gw.defaultServiceSid } },
-        {
-          next: () => {},
-          error: resolve,
-          complete: () => resolve(null),
-        },
-      );
+      client.subscribe({ query: `subscription($s: ID!) { serviceEvents(serviceSid: $s) { type } }`, variables: { s: gw.defaultServiceSid } }, {
+        next: () => {},
+        error: resolve,
+        complete: () => resolve(null),
+      });
     });
     expect((closed as { code?: number }).code).toBe(4403);
   });

@@ -35,38 +35,11 @@ describe("services", () => {
 
   it("creates and updates a service with every setting", async () => {
     const created = await gw.gql(CREATE, {
-      input: {
-        friendlyName: "Acme Shop",
-        codeLength: 8,
-        ttlSeconds: 300,
-        maxCheckAttempts: 3,
-        maxSendAttempts: 2,
-        customCodeEnabled: true,
-        psd2Enabled: true,
-        doNotShareWarningEnabled: true,
-        dtmfInputRequired: false,
-        lookupEnabled: true,
-        skipSmsToLandlines: true,
-        defaultLocale: "pt-BR",
-        channels: ["SMS", "EMAIL", "SMS"],
-        fraudGuard: "MAX",
-        testNumbers: [{ to: "+14155550000", code: "123456" }],
-      },
+      input: { friendlyName: "Acme Shop", codeLength: 8, ttlSeconds: 300, maxCheckAttempts: 3, maxSendAttempts: 2, customCodeEnabled: true, psd2Enabled: true, doNotShareWarningEnabled: true, dtmfInputRequired: false, lookupEnabled: true, skipSmsToLandlines: true, defaultLocale: "pt-BR", channels: ["SMS", "EMAIL", "SMS"], fraudGuard: "MAX", testNumbers: [{ to: "+14155550000", code: "123456" }] },
     });
     expect(created.errors).toBeUndefined();
     const s = created.data?.createService;
-    expect(s).toMatchObject({
-      friendlyName: "Acme Shop",
-      codeLength: 8,
-      ttlSeconds: 300,
-      maxCheckAttempts: 3,
-      maxSendAttempts: 2,
-      customCodeEnabled: true,
-      psd2Enabled: true,
-      defaultLocale: "pt-BR",
-      channels: ["SMS", "EMAIL"],
-      fraudGuard: "MAX",
-    });
+    expect(s).toMatchObject({ friendlyName: "Acme Shop", codeLength: 8, ttlSeconds: 300, maxCheckAttempts: 3, maxSendAttempts: 2, customCodeEnabled: true, psd2Enabled: true, defaultLocale: "pt-BR", channels: ["SMS", "EMAIL"], fraudGuard: "MAX" });
     const updated = await gw.gql(UPDATE, { input: { sid: s.sid, friendlyName: "Acme", codeLength: 4, channels: ["CALL"] } });
     expect(updated.data?.updateService).toMatchObject({ sid: s.sid, friendlyName: "Acme", codeLength: 4, ttlSeconds: 300, channels: ["CALL"], psd2Enabled: true });
   });

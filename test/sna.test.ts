@@ -168,10 +168,7 @@ describe("AUTO channel selection", () => {
 
   it("sends SMS at once for an IP the carrier cannot reach, or when no IP is given", async () => {
     gw = await startGateway({ env });
-    for (const [to, deviceIp] of [
-      ["+14155550120", "203.0.113.7"],
-      ["+14155550121", null],
-    ] as const) {
+    for (const [to, deviceIp] of [["+14155550120", "203.0.113.7"], ["+14155550121", null]] as const) {
       const v = await startSna({ to, channel: "AUTO", deviceIp });
       expect(v).toMatchObject({ channel: "SMS", sna: null, snaAttemptsErrorCodes: null, sendCodeAttempts: [{ channel: "SMS" }] });
     }

@@ -89,7 +89,10 @@ describe("store writes", () => {
     );
     const outcomes = await Promise.allSettled(checks);
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled", "fulfilled"]);
-    const statuses = await gw.sql<{ sid: string; status: string; check_attempts: number }>(`select sid, status, check_attempts from verifications where service_sid = ? order by sid`, [service]);
+    const statuses = await gw.sql<{ sid: string; status: string; check_attempts: number }>(
+      `select sid, status, check_attempts from verifications where service_sid = ? order by sid`,
+      [service],
+    );
     const bySid = new Map(statuses.map((r) => [r.sid, r]));
     expect(plans.map((p) => bySid.get(p.fresh.sid)?.status)).toEqual(["APPROVED", "PENDING", "PENDING", "PENDING", "APPROVED", "PENDING"]);
     // The failed check counted no attempt.

@@ -114,12 +114,7 @@ describe.runIf(process.env.VERIGATE_TEST_STORE === "pg")("revocation reaches eve
     // The second instance on the first one's schema, as a load balancer's second backend.
     const [schema] = await a.sql<{ schema: string }>("select current_schema() as schema");
     b = await startGateway({
-      env: {
-        REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
-        VERIGATE_SECRET: "shared-secret-of-both-instances-0123456789",
-        DATABASE_URL: process.env.TEST_PG_URL as string,
-        DATABASE_SCHEMA: schema.schema,
-      },
+      env: { REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379", VERIGATE_SECRET: "shared-secret-of-both-instances-0123456789", DATABASE_URL: process.env.TEST_PG_URL as string, DATABASE_SCHEMA: schema.schema },
     });
   });
   afterAll(async () => {

@@ -71,9 +71,7 @@ describe("TOTP factors", () => {
   });
 
   it("service defaults apply to new factors; settings out of range are refused with the field", async () => {
-    const svc = await gw.gql(
-      `mutation { createService(input: { friendlyName: "Bank", totp: { issuer: "Acme Bank", codeLength: 7, algorithm: SHA256 } }) { sid totp { issuer codeLength timeStep skew algorithm } } }`,
-    );
+    const svc = await gw.gql(`mutation { createService(input: { friendlyName: "Bank", totp: { issuer: "Acme Bank", codeLength: 7, algorithm: SHA256 } }) { sid totp { issuer codeLength timeStep skew algorithm } } }`);
     expect(svc.data?.createService.totp).toEqual({ issuer: "Acme Bank", codeLength: 7, timeStep: 30, skew: 1, algorithm: "SHA256" });
     const created = await gw.gql(CREATE, { input: { serviceSid: svc.data!.createService.sid, identity: "carol", friendlyName: "carol", factorType: "TOTP" } });
     const parsed = OTPAuth.URI.parse(created.data!.createFactor.totp.uri) as OTPAuth.TOTP;
@@ -96,8 +94,7 @@ describe("TOTP factors", () => {
     const { factor, totp } = await enrol("dave");
     const device = app(totp.secret);
     const wrong = String((Number(codeAt(device, clock.now())) + 1) % 1_000_000).padStart(6, "0");
-    for (let i = 0; i < 4; i++)
-      expect((await gw.gql(VERIFY, { input: { sid: factor.sid, code: wrong } })).errors?.[0].extensions).toMatchObject({ code: "FACTOR_VERIFICATION_FAILED", twilioCode: 60311 });
+    for (let i = 0; i < 4; i++) expect((await gw.gql(VERIFY, { input: { sid: factor.sid, code: wrong } })).errors?.[0].extensions).toMatchObject({ code: "FACTOR_VERIFICATION_FAILED", twilioCode: 60311 });
     expect((await gw.gql(VERIFY, { input: { sid: factor.sid, code: wrong } })).errors?.[0].extensions).toMatchObject({ code: "TOO_MANY_ATTEMPTS", twilioCode: 60310 });
     expect((await gw.gql(VERIFY, { input: { sid: factor.sid, code: codeAt(device, clock.now()) } })).errors?.[0].extensions).toMatchObject({ code: "TOO_MANY_ATTEMPTS" });
     expect((await gw.gql(`{ factor(sid: "${factor.sid}") { status } }`)).data?.factor.status).toBe("UNVERIFIED");
@@ -133,10 +130,7 @@ describe("TOTP factors", () => {
     const traces = await gw.sql<{ data: string }>("select data from events where resource_sid = ? and type = 'challenge.replay_refused'", [second.sid]);
     expect(traces.map((r) => JSON.parse(r.data))).toEqual([expect.objectContaining({ sid: second.sid, factorSid: sid, serviceSid: gw.defaultServiceSid, failedAttempts: 1 })]);
     expect(traces[0].data).not.toContain(code);
-    const warning = gw
-      .logs()
-      .split("\n")
-      .find((line) => line.includes("a TOTP code was replayed") && line.includes(second.sid));
+    const warning = gw.logs().split("\n").find((line) => line.includes("a TOTP code was replayed") && line.includes(second.sid));
     expect(JSON.parse(warning ?? "{}")).toMatchObject({ level: 40, challengeSid: second.sid, factorSid: sid, clientAddress: expect.stringMatching(/127\.0\.0\.1|::1/) });
     expect(warning).not.toContain(code);
     expect(await (await fetch(`${gw.url}/metrics`)).text()).toMatch(/^verigate_totp_replays_total 1$/m);
@@ -160,10 +154,7 @@ describe("TOTP factors", () => {
     const c1 = (await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } })).data!.createChallenge.challenge.sid;
     expect((await gw.gql(ANSWER, { input: { sid: c1, code: codeAt(device, clock.now() - 30_000) } })).data?.updateChallenge.status).toBe("APPROVED");
     // The accepted code tells the operator how far the device's clock is off; refused ones below tell nothing.
-    const drift = gw
-      .logs()
-      .split("\n")
-      .filter((line) => line.includes('"driftSteps"'));
+    const drift = gw.logs().split("\n").filter((line) => line.includes('"driftSteps"'));
     expect(drift).toHaveLength(1);
     expect(JSON.parse(drift[0])).toMatchObject({ level: 30, challengeSid: c1, factorSid: sid, driftSteps: -1 });
     clock.advance(30_000);
@@ -178,12 +169,7 @@ describe("TOTP factors", () => {
     }
     expect(slow.errors?.[0].extensions).toEqual({ code: "CHALLENGE_VERIFICATION_FAILED", twilioCode: 60324 });
     expect((await gw.gql(`{ challenge(sid: "${c2}") { status } }`)).data?.challenge.status).toBe("PENDING");
-    expect(
-      gw
-        .logs()
-        .split("\n")
-        .filter((line) => line.includes('"driftSteps"')),
-    ).toHaveLength(1);
+    expect(gw.logs().split("\n").filter((line) => line.includes('"driftSteps"'))).toHaveLength(1);
   });
 
   it("five wrong codes deny the challenge (TOO_MANY_ATTEMPTS 60308); subscribers see DENIED, serviceEvents each failed answer", async () => {
@@ -196,23 +182,12 @@ describe("TOTP factors", () => {
     await gw.gql(CHALLENGE, { input: { serviceSid: gw.defaultServiceSid, factorSid: sid } });
     await feed.waitFor(1);
     const codes = await Promise.all(Array.from({ length: 5 }, () => gw.gql(ANSWER, { input: { sid: created.challenge.sid, code: "000000" } })));
-    expect(codes.map(errorCode).sort()).toEqual([
-      "CHALLENGE_VERIFICATION_FAILED",
-      "CHALLENGE_VERIFICATION_FAILED",
-      "CHALLENGE_VERIFICATION_FAILED",
-      "CHALLENGE_VERIFICATION_FAILED",
-      "TOO_MANY_ATTEMPTS",
-    ]);
+    expect(codes.map(errorCode).sort()).toEqual(["CHALLENGE_VERIFICATION_FAILED", "CHALLENGE_VERIFICATION_FAILED", "CHALLENGE_VERIFICATION_FAILED", "CHALLENGE_VERIFICATION_FAILED", "TOO_MANY_ATTEMPTS"]);
     await live.done;
     expect(live.values.at(-1)?.challengeUpdated.status).toBe("DENIED");
     await feed.waitFor(7);
     const mine = feed.values.map((v) => v.serviceEvents).filter((e) => e.resourceSid === created.challenge.sid);
-    expect(
-      mine
-        .filter((e) => e.type === "challenge.answer_failed")
-        .map((e) => e.data.failedAttempts)
-        .sort(),
-    ).toEqual([1, 2, 3, 4, 5]);
+    expect(mine.filter((e) => e.type === "challenge.answer_failed").map((e) => e.data.failedAttempts).sort()).toEqual([1, 2, 3, 4, 5]);
     expect(mine.map((e) => e.type)).toContain("challenge.denied");
     for (const e of mine) expect(Object.keys(e.data)).not.toContain("code");
   });

@@ -198,9 +198,10 @@ describe("verifications", () => {
     // A Paris fixed line (+33 1…) and a French mobile (+33 6…).
     const landline = await gw.gql(START, { input: { serviceSid: service, to: "+33142685300", channel: "SMS" } });
     expect(landline.errors?.[0].extensions).toMatchObject({ code: "LANDLINE_NOT_SUPPORTED", twilioCode: 60205 });
-    const mobile = await gw.gql(`mutation($input: StartVerificationInput!) { startVerification(input: $input) { verification { lookup { countryCode lineType carrier } } } }`, {
-      input: { serviceSid: service, to: "+33612345678", channel: "SMS" },
-    });
+    const mobile = await gw.gql(
+      `mutation($input: StartVerificationInput!) { startVerification(input: $input) { verification { lookup { countryCode lineType carrier } } } }`,
+      { input: { serviceSid: service, to: "+33612345678", channel: "SMS" } },
+    );
     expect(mobile.data?.startVerification.verification.lookup).toEqual({ countryCode: "FR", lineType: "mobile", carrier: null });
   });
 

@@ -119,9 +119,7 @@ describe("webhooks", () => {
     expect(history.data?.webhookDeliveries.nodes).toEqual([expect.objectContaining({ status: "FAILED", attempts: 2, lastStatusCode: 503, lastError: "answered 503" })]);
 
     // Enabled again, then deleted while a delivery waits for its retry: the delivery is CANCELED.
-    const enabled = await gw.gql(`mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { enabled eventTypes } }`, {
-      input: { sid: disabled.sid, enabled: true, eventTypes: ["delivery.*"] },
-    });
+    const enabled = await gw.gql(`mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { enabled eventTypes } }`, { input: { sid: disabled.sid, enabled: true, eventTypes: ["delivery.*"] } });
     expect(enabled.data?.updateWebhook).toEqual({ enabled: true, eventTypes: ["delivery.*"] });
     await gw.gql(`mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { sid } }`, { input: { sid: failing.sid, eventTypes: ["verification.*"] } });
     await gw.gql(START, { input: { serviceSid: gw.defaultServiceSid, to: "+14155551003", channel: "SMS" } });

@@ -81,21 +81,7 @@ export async function startGateway(options: { clock?: Clock; env?: Record<string
     logs: () => logText,
     gql,
     async counts() {
-      const tables = [
-        "services",
-        "api_keys",
-        "verifications",
-        "send_attempts",
-        "outbox",
-        "events",
-        "dev_outbox",
-        "entities",
-        "factors",
-        "challenges",
-        "fraud_blocks",
-        "webhooks",
-        "webhook_deliveries",
-      ];
+      const tables = ["services", "api_keys", "verifications", "send_attempts", "outbox", "events", "dev_outbox", "entities", "factors", "challenges", "fraud_blocks", "webhooks", "webhook_deliveries"];
       const counts: Record<string, number> = {};
       for (const table of tables) counts[table] = Number((await db.sql<{ n: number }>(`select count(*) as n from ${table}`))[0].n);
       return counts;
@@ -156,12 +142,7 @@ async function testDatabase(dataDir: string) {
     env: { DATABASE_URL: url, DATABASE_SCHEMA: schema },
     async sql<T>(query: string, params: unknown[] = []): Promise<T[]> {
       let i = 0;
-      return (
-        await admin.query(
-          query.replace(/\?/g, () => `$${++i}`),
-          params,
-        )
-      ).rows as T[];
+      return (await admin.query(query.replace(/\?/g, () => `$${++i}`), params)).rows as T[];
     },
     async drop() {
       await admin.query(`drop schema ${schema} cascade`);
