@@ -489,6 +489,8 @@ async function postgres(): Promise<PgRow[] | string> {
     return reason;
   }
   const schema = `bench_${randomBytes(6).toString("hex")}`;
+  // Instances on one database share its sealed secrets: one VERIGATE_SECRET for all of them.
+  const secret = randomBytes(24).toString("hex");
   const application = `verigate-${schema}`;
   const dbUrl = `${PG_URL}${PG_URL.includes("?") ? "&" : "?"}application_name=${application}`;
   await admin.query(`create schema ${schema}`);
@@ -501,7 +503,7 @@ async function postgres(): Promise<PgRow[] | string> {
       const urls: string[] = [];
       // One after the other: the first migrates the schema and creates the default service.
       for (let i = 0; i < instances; i++) {
-        urls.push(await gateway({ DATABASE_URL: dbUrl, DATABASE_SCHEMA: schema, ...(instances > 1 ? { REDIS_URL: REDIS_URL } : {}) }));
+        urls.push(await gateway({ DATABASE_URL: dbUrl, DATABASE_SCHEMA: schema, VERIGATE_SECRET: secret, ...(instances > 1 ? { REDIS_URL: REDIS_URL } : {}) }));
         started.push(processes.get(urls[i]) as ChildProcess);
       }
       const serviceSid = (await gql(urls[0], "{ services { nodes { sid } } }")).services.nodes[0].sid;
