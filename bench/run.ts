@@ -2,6 +2,11 @@
  * `npm run bench` (add `-- --smoke` for CI's short run): the gateway and a bare-yoga floor each run in
  * their own process; this process is the load generator (autocannon, graphql-ws clients) on loopback.
  * Results are printed and written to BENCHMARKS.md. Ratios to the floor are measured in the same run.
+ * Beside requests per second, each measure reports the serving process's CPU µs per request (from
+ * /proc/<pid>/stat), the steadier figure on a shared machine; a pair of measures prices the protections
+ * (Fraud Guard and rate limits on, then off); PostgreSQL rows run start and check against one and two
+ * gateways on PostgreSQL (TEST_PG_URL; skipped with the reason if it is unreachable, except under CI=true;
+ * the smoke run measures one instance only).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
