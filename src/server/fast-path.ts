@@ -30,6 +30,9 @@ interface Params {
   extensions?: Record<string, unknown> | null;
 }
 
+const MAX_CACHED_DOCUMENTS = 1000;
+const MAX_CACHED_QUERY = 16 * 1024;
+
 const PARAMS = new Set(["query", "variables", "operationName", "extensions"]);
 
 /** The content types yoga reads as JSON that are also UTF-8 for certain (yoga decodes every JSON body as UTF-8). */
@@ -171,6 +174,26 @@ export function fastPath(yoga: YogaServerInstance<any, any>): FastPath | null {
     return [...errors];
   };
 
+  // Documents that parsed and validated, by their text: parsing and validation depend on nothing else (yoga's
+  // own caches rely on it), so a document seen before skips both and their hooks. Small documents only, and
+  // a bounded number of them (the oldest goes first).
+  const valid = new Map<string, DocumentNode>();
+
+  /** The document, or null for yoga to answer: syntax errors, the token limit, validation errors (the query limits among them). */
+  const parsedAndValid = (enveloped: ReturnType<typeof yoga.getEnveloped>, query: string): DocumentNode | null => {
+    try {
+      const document = enveloped.parse(query);
+      if (enveloped.validate(enveloped.schema, document).length > 0) return null;
+      if (query.length <= MAX_CACHED_QUERY) {
+        if (valid.size >= MAX_CACHED_DOCUMENTS) valid.delete(valid.keys().next().value as string);
+        valid.set(query, document);
+      }
+      return document;
+    } catch {
+      return null;
+    }
+  };
+
   const answer = (res: ServerResponse, result: ExecutionResult, mediaType: string) => {
     if (res.destroyed || res.writableEnded) return;
     const headers: Record<string, string> = { "Content-Type": `${mediaType}; charset=utf-8` };
@@ -233,18 +256,8 @@ export function fastPath(yoga: YogaServerInstance<any, any>): FastPath | null {
         },
       };
       const enveloped = yoga.getEnveloped({ req, res, request, params });
-      let document: DocumentNode;
-      try {
-        document = enveloped.parse(params.query);
-      } catch {
-        // Syntax errors, the token limit, no operation to run: yoga answers those (from its caches).
-        return false;
-      }
-      try {
-        if (enveloped.validate(enveloped.schema, document).length > 0) return false;
-      } catch {
-        return false;
-      }
+      const document = valid.get(params.query) ?? parsedAndValid(enveloped, params.query);
+      if (!document) return false;
       const operation = getOperationAST(document, params.operationName);
       if (!operation || operation.operation === "subscription") return false;
       run(res, enveloped, document, params, mediaType).catch(() => res.destroy());
