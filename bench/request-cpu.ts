@@ -1,8 +1,9 @@
 /**
  * CPU µs per request of the gateway process (utime + stime from /proc/<pid>/stat), for the request path:
  * `tsx bench/request-cpu.ts [N]` spawns `src/main.ts serve` (unguarded service, custom codes), warms up,
- * then drives N starts and N checks with autocannon and prints the gateway's CPU per request for each.
- * Extra environment (FAST_PATH=off) is passed to the gateway.
+ * then drives N starts, N checks and N `{ __typename }` (with the admin key) with autocannon and prints the
+ * gateway's CPU per request for each.
+ * FAST_PATH is passed to the gateway; CPU_PROF=<dir> runs it under `node --cpu-prof` (the profile is written there).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -19,7 +20,8 @@ const TICK = 1e6 / 100; // µs per clock tick (USER_HZ 100)
 
 const dir = mkdtempSync(join(tmpdir(), "verigate-cpu-"));
 const extra = Object.fromEntries(Object.entries(process.env).filter(([k]) => k === "FAST_PATH"));
-const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve"], {
+const profile = process.env.CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.CPU_PROF] : [];
+const child = spawn(process.execPath, [...profile, "--import", "tsx", "src/main.ts", "serve"], {
   env: { PATH: process.env.PATH, PORT: "0", DATA_DIR: dir, VERIGATE_ADMIN_KEY: ADMIN, LOG_LEVEL: "warn", ...extra } as Record<string, string>,
   stdio: ["ignore", "pipe", "inherit"],
 });
@@ -81,6 +83,21 @@ before = cpu();
 const checked = await drive(N, checkBody(0));
 await new Promise((r) => setTimeout(r, 300));
 const checkCpu = (cpu() - before) / N;
-console.log(JSON.stringify({ fastPath: extra.FAST_PATH ?? "default", N, startUs: Math.round(startCpu), checkUs: Math.round(checkCpu), startErrors: started.errors, checkErrors: checked.errors }));
-child.kill();
+before = cpu();
+await drive(N, () => '{"query":"{ __typename }"}');
+await new Promise((r) => setTimeout(r, 300));
+const typenameCpu = (cpu() - before) / N;
+console.log(
+  JSON.stringify({
+    fastPath: extra.FAST_PATH ?? "default",
+    N,
+    startUs: Math.round(startCpu),
+    checkUs: Math.round(checkCpu),
+    typenameUs: Math.round(typenameCpu),
+    startErrors: started.errors,
+    checkErrors: checked.errors,
+  }),
+);
+child.kill("SIGINT");
+await new Promise((r) => child.once("exit", r));
 rmSync(dir, { recursive: true, force: true });
