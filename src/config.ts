@@ -89,6 +89,7 @@ const envSchema = z.object({
   // Production mode (README "Production"): what a browser and an anonymous caller may see.
   CORS_ORIGINS: z.string().optional(),
   GRAPHQL_INTROSPECTION: flag.optional(),
+  FAST_PATH: flag.optional(),
   METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   // Subscriptions (README "Configuration"): each open stream holds memory until its client leaves.
   MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).max(100_000).default(100),
@@ -162,6 +163,8 @@ export interface HttpConfig {
   openMetrics: boolean;
   /** Strict-Transport-Security on every response: the public address is https. */
   hsts: boolean;
+  /** The common `POST /graphql` (JSON, one query or mutation) served without yoga's HTTP layer, answered alike. */
+  fastPath: boolean;
 }
 
 export interface Config {
@@ -255,6 +258,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       metricsToken: e.METRICS_TOKEN ?? null,
       openMetrics: !production && !e.METRICS_TOKEN,
       hsts: e.PUBLIC_URL?.startsWith("https:") ?? false,
+      fastPath: e.FAST_PATH ?? true,
     },
     lookup: { url: e.LOOKUP_URL ?? null, timeoutMs: e.LOOKUP_TIMEOUT_MS },
     webhookMaxTries: e.WEBHOOK_MAX_TRIES,

@@ -30,6 +30,7 @@ import { ANONYMOUS, type Authenticator, type Principal, forbidden, tokenLife, un
 import type { Metrics } from "./metrics.js";
 import { pagePolicy } from "./csp.js";
 import { BodyTooLarge, payloadTooLarge, readBody } from "./body.js";
+import { fastPath } from "./fast-path.js";
 
 export interface HttpOptions {
   schema: GraphQLSchema;
@@ -493,6 +494,8 @@ export function buildHttp(options: HttpOptions) {
   });
 
   const { http } = options;
+  // The common POST served without yoga's HTTP layer (answered exactly as yoga would); the rest goes to yoga.
+  const fast = http.fastPath ? fastPath(yoga) : null;
   const serverOptions = {
     headersTimeout: http.headersTimeoutMs,
     requestTimeout: http.requestTimeoutMs,
@@ -539,6 +542,9 @@ export function buildHttp(options: HttpOptions) {
       readBody(req, http.maxBodyBytes).then(
         (body) => {
           if (!body) return payloadTooLarge(res, http.maxBodyBytes);
+          const served = fast?.serve(req, res, body) ?? false;
+          options.metrics.graphqlPost(served);
+          if (served) return;
           // Yoga reads a body already read from `req.body`, as it does behind Express' body parsers.
           Object.assign(req, { body });
           void yoga(req, res);

@@ -46,6 +46,14 @@ export class Metrics implements EventSink {
     help: "Event batches Redis did not take while it was unavailable: other instances' subscribers missed them",
     registers: [this.registry],
   });
+  private readonly graphqlPosts = new Counter({
+    name: "verigate_graphql_posts_total",
+    help: "POST /graphql requests by what served them: fast (straight into the GraphQL pipeline) or yoga (its HTTP layer)",
+    labelNames: ["path"],
+    registers: [this.registry],
+  });
+  private readonly servedFast = this.graphqlPosts.labels("fast");
+  private readonly servedByYoga = this.graphqlPosts.labels("yoga");
 
   /** `dependencies` answers, per dependency (store, redis), whether it is reachable now. */
   constructor(liveSubscriptions: () => number, outboxJobs: () => Promise<number>, dependencies: () => Promise<Record<string, boolean>>) {
@@ -85,6 +93,11 @@ export class Metrics implements EventSink {
   fallback(what: "rate_limit" | "event_relay"): void {
     if (what === "rate_limit") this.rateLimitFallbacks.inc();
     else this.unrelayedEvents.inc();
+  }
+
+  /** A POST /graphql was answered by the fast path, or handed to yoga. */
+  graphqlPost(fast: boolean): void {
+    (fast ? this.servedFast : this.servedByYoga).inc();
   }
 
   blocked(reason: string): void {
