@@ -1,48 +1,99 @@
-import { sql } from "drizzle-orm";
-import type { NodePgDatabase } from "drizzle-orm/node-postgres";
+import { fillPlaceholders } from "drizzle-orm";
+import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
+import * as drizzleUtils from "drizzle-orm/utils";
+import type pg from "pg";
 import type { EventSink } from "../../domain/events.js";
 import type { VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
-import type { Lock, Op, Q, Runner } from "../shared/ops.js";
+import type { Lock, Op, Q, Runner, Statement } from "../shared/ops.js";
 import type * as t from "./schema.js";
 
 type Db = NodePgDatabase<typeof t>;
 type Handle = Pick<Db, "select" | "insert" | "update" | "delete" | "execute">;
 type Lockable = { for(strength: "update", config?: { skipLocked?: boolean; of?: unknown }): PromiseLike<unknown[]> };
-type Preparable = { prepare(name: string): { execute(params: Record<string, unknown>): Promise<unknown> } };
+type Queryable = Pick<pg.PoolClient, "query">;
+type Fields = { path: string[]; field: unknown }[];
+/** drizzle's own row mapper (public at run time, untyped): rows come back exactly as drizzle maps them. */
+const { mapResultRow } = drizzleUtils as unknown as { mapResultRow(fields: Fields, row: unknown[], joins?: Record<string, boolean>): unknown };
+/** What drizzle's prepared query holds once built; the runner executes it on its own connection. */
+type Built = {
+  queryConfig: pg.QueryConfig & { rowMode: "array" };
+  rawQueryConfig: pg.QueryConfig;
+  params: unknown[];
+  fields?: Fields;
+  joinsNotNullableMap?: Record<string, boolean>;
+};
+
+const ADVISORY_LOCK = { name: "advisory_xact_lock", text: "select pg_advisory_xact_lock(hashtext($1))" };
 
 /**
  * Runs units on PostgreSQL: a write is one transaction (row locks, advisory locks for keys that have no
  * row yet, events published after COMMIT); several instances share the database safely.
+ *
+ * Hot statements (`statement(...)`) are built by drizzle once per process and run as named prepared
+ * statements straight on the connection (node-postgres prepares a name once per connection): no query
+ * is rebuilt per call. A unit of a single statement (`solo`) needs no BEGIN/COMMIT.
  */
 export class PgRunner implements Runner {
+  private readonly built = new Map<string, Built>();
+  private readonly handles = new WeakMap<Queryable, Db>();
+
   constructor(
+    private readonly pool: pg.Pool,
     private readonly db: Db,
     private readonly tables: typeof t,
     private readonly sink: () => EventSink | null,
   ) {}
 
-  async write<T>(unit: (q: Q) => Step<T>): Promise<T> {
+  async write<T>(unit: (q: Q) => Step<T>, solo = false): Promise<T> {
     const events: VerifyEvent[] = [];
-    const value = await this.db.transaction((tx) => this.drive(unit(this.q(tx)), tx, events));
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    let value: T;
+    try {
+      if (solo) value = await this.drive(unit(this.q(client)), client, events, true);
+      else {
+        await client.query("begin");
+        try {
+          value = await this.drive(unit(this.q(client)), client, events, false);
+          await client.query("commit");
+        } catch (error) {
+          await client.query("rollback").catch((failed: Error) => {
+            broken = failed; // the connection is gone: the pool must not hand it out again
+          });
+          throw error;
+        }
+      }
+    } finally {
+      client.release(broken);
+    }
     if (events.length > 0) this.sink()?.publish(events);
     return value;
   }
 
   read<T>(unit: (q: Q) => Step<T>): Promise<T> {
-    return this.drive(unit(this.q(this.db)), this.db, []);
+    return this.drive(unit(this.q(this.pool)), this.pool, [], false);
   }
 
-  private q(handle: Handle): Q {
-    return { db: handle, t: this.tables } as unknown as Q;
+  /** A drizzle handle on this connection (one per pooled connection) for the queries that are not statements. */
+  private q(client: Queryable): Q {
+    let db = client === this.pool ? this.db : this.handles.get(client);
+    if (!db) {
+      db = drizzle(client as pg.PoolClient, { schema: this.tables });
+      this.handles.set(client, db);
+    }
+    return { db, t: this.tables } as unknown as Q;
   }
 
-  private async drive<T>(step: Step<T>, handle: Handle, events: VerifyEvent[]): Promise<T> {
+  private async drive<T>(step: Step<T>, client: Queryable, events: VerifyEvent[], solo: boolean): Promise<T> {
+    let statements = 0;
     let next = step.next();
     while (!next.done) {
+      const op = next.value as Op;
+      if (solo && op.kind !== "published" && ++statements > 1) throw new Error("a solo unit ran more than one statement");
       let answer: unknown;
       try {
-        answer = await this.exec(next.value as Op, handle, events);
+        answer = await this.exec(op, client, events);
       } catch (error) {
         next = step.throw(error);
         continue;
@@ -52,26 +103,37 @@ export class PgRunner implements Runner {
     return next.value;
   }
 
-  private async exec(op: Op, handle: Handle, events: VerifyEvent[]): Promise<unknown> {
+  private async exec(op: Op, client: Queryable, events: VerifyEvent[]): Promise<unknown> {
     switch (op.kind) {
       case "query": {
         const query = op.lock ? (op.query as Lockable).for("update", op.lock) : (op.query as PromiseLike<unknown>);
         return shape(await query, op.mode);
       }
-      case "prepared": {
-        const built = op.statement.build(this.q(handle)) as unknown as Preparable & { for(strength: "update", config?: Lock): Preparable };
-        // A locked variant is another statement text: it gets its own name.
-        const query = op.lock ? built.for("update", op.lock) : built;
-        const name = op.lock ? `${op.statement.name}_locked${op.lock.skipLocked ? "_skip" : ""}` : op.statement.name;
-        return shape(await query.prepare(name).execute(op.params), op.mode);
-      }
+      case "prepared":
+        return shape(await this.execute(op.statement, op.lock, op.params, client), op.mode);
       case "serialize":
-        await handle.execute(sql`select pg_advisory_xact_lock(hashtext(${op.key}))`);
+        await client.query(ADVISORY_LOCK, [op.key]);
         return undefined;
       case "published":
         events.push(op.event);
         return undefined;
     }
+  }
+
+  /** Runs a statement as a named prepared statement (a locked variant is another text: its own name). */
+  private async execute(statement: Statement<unknown>, lock: Lock | undefined, params: Record<string, unknown>, client: Queryable): Promise<unknown[]> {
+    const name = lock ? `${statement.name}_locked${lock.skipLocked ? "_skip" : ""}` : statement.name;
+    let built = this.built.get(name);
+    if (!built) {
+      const query = statement.build({ db: this.db, t: this.tables } as unknown as Q) as { for(strength: "update", config?: Lock): unknown; prepare(name: string): unknown };
+      built = (lock ? (query.for("update", lock) as typeof query) : query).prepare(name) as Built;
+      this.built.set(name, built);
+    }
+    const values = fillPlaceholders(built.params, params);
+    const { fields, joinsNotNullableMap } = built;
+    if (!fields) return (await client.query(built.rawQueryConfig, values)).rows;
+    const result = await client.query<unknown[]>(built.queryConfig, values);
+    return result.rows.map((row) => mapResultRow(fields, row, joinsNotNullableMap));
   }
 }
 

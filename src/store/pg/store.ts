@@ -26,7 +26,7 @@ export class PgStore extends SharedStore implements Store {
     private readonly probe: pg.Pool,
   ) {
     super();
-    this.runner = new PgRunner(db, t, () => this.sink);
+    this.runner = new PgRunner(pool, db, t, () => this.sink);
   }
 
   /**
