@@ -1,6 +1,6 @@
 // Bench only: counts the queries (round trips) this process sends to PostgreSQL; the count is written
 // to $PG_COUNT_FILE every 100 ms (with $PG_COUNT_TEXTS, a count per query text to that file too).
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import pg from "pg";
 
 let count = 0;
@@ -17,7 +17,8 @@ pg.Client.prototype.query = function (...args) {
 const file = process.env.PG_COUNT_FILE;
 if (file)
   setInterval(() => {
-    writeFileSync(file, String(count));
+    writeFileSync(`${file}.tmp`, String(count));
+    renameSync(`${file}.tmp`, file); // a reader never sees a half-written count
     if (process.env.PG_COUNT_TEXTS)
       writeFileSync(
         process.env.PG_COUNT_TEXTS,

@@ -5,11 +5,10 @@ import type pg from "pg";
 import type { EventSink } from "../../domain/events.js";
 import type { VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
-import type { Lock, Op, Q, Runner, Statement } from "../shared/ops.js";
+import type { Lock, Op, Pending, Q, Runner, Statement } from "../shared/ops.js";
 import type * as t from "./schema.js";
 
 type Db = NodePgDatabase<typeof t>;
-type Handle = Pick<Db, "select" | "insert" | "update" | "delete" | "execute">;
 type Lockable = { for(strength: "update", config?: { skipLocked?: boolean; of?: unknown }): PromiseLike<unknown[]> };
 type Queryable = Pick<pg.PoolClient, "query">;
 type Fields = { path: string[]; field: unknown }[];
@@ -20,6 +19,8 @@ type Built = {
   queryConfig: pg.QueryConfig & { rowMode: "array" };
   rawQueryConfig: pg.QueryConfig;
   params: unknown[];
+  /** The parameters of each chained statement (one part for a plain statement). */
+  parts: unknown[][];
   fields?: Fields;
   joinsNotNullableMap?: Record<string, boolean>;
 };
@@ -36,6 +37,7 @@ const ADVISORY_LOCK = { name: "advisory_xact_lock", text: "select pg_advisory_xa
  */
 export class PgRunner implements Runner {
   private readonly built = new Map<string, Built>();
+  private readonly chains = new Map<string, Built>();
   private readonly handles = new WeakMap<Queryable, Db>();
 
   constructor(
@@ -110,7 +112,9 @@ export class PgRunner implements Runner {
         return shape(await query, op.mode);
       }
       case "prepared":
-        return shape(await this.execute(op.statement, op.lock, op.params, client), op.mode);
+        return shape(await this.execute(this.prepared(op.statement, op.lock), [op.params], client), op.mode);
+      case "chain":
+        return shape(await this.execute(this.chained(op.before, op.statement), [...op.before.map((b) => b.params), op.params], client), op.mode);
       case "serialize":
         await client.query(ADVISORY_LOCK, [op.key]);
         return undefined;
@@ -120,16 +124,56 @@ export class PgRunner implements Runner {
     }
   }
 
-  /** Runs a statement as a named prepared statement (a locked variant is another text: its own name). */
-  private async execute(statement: Statement<unknown>, lock: Lock | undefined, params: Record<string, unknown>, client: Queryable): Promise<unknown[]> {
+  /** A statement as drizzle builds it, once per process (a locked variant is another text: its own name). */
+  private prepared(statement: Statement<unknown>, lock?: Lock): Built {
     const name = lock ? `${statement.name}_locked${lock.skipLocked ? "_skip" : ""}` : statement.name;
     let built = this.built.get(name);
     if (!built) {
       const query = statement.build({ db: this.db, t: this.tables } as unknown as Q) as { for(strength: "update", config?: Lock): unknown; prepare(name: string): unknown };
       built = (lock ? (query.for("update", lock) as typeof query) : query).prepare(name) as Built;
+      built.parts = [built.params];
       this.built.set(name, built);
     }
-    const values = fillPlaceholders(built.params, params);
+    return built;
+  }
+
+  /**
+   * Statements chained into one (ops.ts `chain`): `with c0 as (<first>), c1 as (<second>) <last>`, the
+   * parameters of each renumbered after the ones before it. Named per distinct chain.
+   */
+  private chained(before: Pending[], last: Statement<unknown>): Built {
+    const key = [...before.map((b) => b.statement.name), last.name].join(" ");
+    let built = this.chains.get(key);
+    if (!built) {
+      const parts = [...before.map((b) => this.prepared(b.statement)), this.prepared(last)];
+      let offset = 0;
+      const texts = parts.map((part) => {
+        const shifted = (part.rawQueryConfig.text as string).replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+        offset += part.params.length;
+        return shifted;
+      });
+      const text = `with ${texts
+        .slice(0, -1)
+        .map((t, i) => `c${i} as (${t})`)
+        .join(", ")} ${texts[texts.length - 1]}`;
+      const name = `chain_${this.chains.size}`;
+      const final = parts[parts.length - 1];
+      built = {
+        queryConfig: { ...final.queryConfig, name, text },
+        rawQueryConfig: { ...final.rawQueryConfig, name, text },
+        params: [],
+        parts: parts.map((part) => part.params),
+        fields: final.fields,
+        joinsNotNullableMap: final.joinsNotNullableMap,
+      };
+      this.chains.set(key, built);
+    }
+    return built;
+  }
+
+  /** Runs a built statement as a named prepared statement on this connection; rows mapped as drizzle maps them. */
+  private async execute(built: Built, params: Record<string, unknown>[], client: Queryable): Promise<unknown[]> {
+    const values = built.parts.length === 1 ? fillPlaceholders(built.parts[0], params[0]) : built.parts.flatMap((part, i) => fillPlaceholders(part, params[i]));
     const { fields, joinsNotNullableMap } = built;
     if (!fields) return (await client.query(built.rawQueryConfig, values)).rows;
     const result = await client.query<unknown[]>(built.queryConfig, values);

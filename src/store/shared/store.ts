@@ -109,7 +109,7 @@ export abstract class SharedStore {
     return this.runner.read((q) => services.listEvents(q, resourceSid));
   }
   addDevMessage(message: OutboxMessage) {
-    return this.runner.write((q) => services.addDevMessage(q, message));
+    return this.runner.write((q) => services.addDevMessage(q, message), true);
   }
   listDevMessages(to: string | null, limit: number) {
     return this.runner.read((q) => services.listDevMessages(q, to, limit));
@@ -218,17 +218,18 @@ export abstract class SharedStore {
   }
 
   // --- outbox, webhooks, fraud, insights -----------------------------------------------------------
+  // The outbox's writes are one statement each (`solo`: no BEGIN/COMMIT on PostgreSQL).
   claimJobs(now: number, leaseMs: number, limit: number) {
-    return this.runner.write((q) => outbox.claimJobs(q, now, leaseMs, limit));
+    return this.runner.write((q) => outbox.claimJobs(q, now, leaseMs, limit), true);
   }
   retryJob(jobId: number, runAt: number, error: string) {
-    return this.runner.write((q) => outbox.retryJob(q, jobId, runAt, error));
+    return this.runner.write((q) => outbox.retryJob(q, jobId, runAt, error), true);
   }
   extendLeases(jobIds: number[], until: number) {
-    return this.runner.write((q) => outbox.extendLeases(q, jobIds, until));
+    return this.runner.write((q) => outbox.extendLeases(q, jobIds, until), true);
   }
   dropJob(jobId: number) {
-    return this.runner.write((q) => outbox.dropJob(q, jobId));
+    return this.runner.write((q) => outbox.dropJob(q, jobId), true);
   }
   pendingJobCount() {
     return this.runner.read((q) => outbox.pendingJobCount(q));

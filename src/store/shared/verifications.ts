@@ -51,34 +51,33 @@ const sendsSince = statement("verification_sends_since", ({ db, t }) =>
     .from(t.sendAttempts)
     .where(and(eq(t.sendAttempts.serviceSid, p("serviceSid")), eq(t.sendAttempts.to, p("to")), gt(t.sendAttempts.time, p("since")))),
 );
-const insertVerification = statement("verification_insert", ({ db, t }) =>
-  db
-    .insert(t.verifications)
-    .values({
-      sid: p("sid"),
-      serviceSid: p("serviceSid"),
-      to: p("to"),
-      channel: p("channel"),
-      status: OPEN,
-      codeHash: p("codeHash"),
-      codeSealed: p("codeSealed"),
-      codeLength: p("codeLength"),
-      maxCheckAttempts: p("maxCheckAttempts"),
-      amount: p("amount"),
-      payee: p("payee"),
-      locale: p("locale"),
-      customFriendlyName: p("customFriendlyName"),
-      lookup: p("lookup"),
-      tags: p("tags"),
-      country: p("country"),
-      prefix: p("prefix"),
-      testMode: p("testMode"),
-      dateCreated: p("now"),
-      dateUpdated: p("now"),
-      expiresAt: p("expiresAt"),
-    })
-    .returning(),
-);
+/** A new verification's columns, as parameters (its defaults: see `freshRow`). */
+const verificationValues = () => ({
+  sid: p("sid"),
+  serviceSid: p("serviceSid"),
+  to: p("to"),
+  channel: p("channel"),
+  status: OPEN,
+  codeHash: p("codeHash"),
+  codeSealed: p("codeSealed"),
+  codeLength: p("codeLength"),
+  maxCheckAttempts: p("maxCheckAttempts"),
+  amount: p("amount"),
+  payee: p("payee"),
+  locale: p("locale"),
+  customFriendlyName: p("customFriendlyName"),
+  lookup: p("lookup"),
+  tags: p("tags"),
+  country: p("country"),
+  prefix: p("prefix"),
+  testMode: p("testMode"),
+  dateCreated: p("now"),
+  dateUpdated: p("now"),
+  expiresAt: p("expiresAt"),
+});
+const insertVerification = statement("verification_insert", ({ db, t }) => db.insert(t.verifications).values(verificationValues()).returning());
+/** The same insert when the unit already knows the row it writes (a start reads nothing back). */
+const writeVerification = statement("verification_write", ({ db, t }) => db.insert(t.verifications).values(verificationValues()));
 const touchForResend = statement("verification_resend", ({ db, t }) =>
   db
     .update(t.verifications)
@@ -86,12 +85,9 @@ const touchForResend = statement("verification_resend", ({ db, t }) =>
     .where(eq(t.verifications.sid, p("sid")))
     .returning(),
 );
-const insertAttempt = statement("attempt_insert", ({ db, t }) =>
-  db
-    .insert(t.sendAttempts)
-    .values({ sid: p("sid"), verificationSid: p("verificationSid"), serviceSid: p("serviceSid"), to: p("to"), channel: p("channel"), status: p("status"), time: p("now") })
-    .returning(),
-);
+const attemptValues = () => ({ sid: p("sid"), verificationSid: p("verificationSid"), serviceSid: p("serviceSid"), to: p("to"), channel: p("channel"), status: p("status"), time: p("now") });
+const insertAttempt = statement("attempt_insert", ({ db, t }) => db.insert(t.sendAttempts).values(attemptValues()).returning());
+const writeAttempt = statement("attempt_write", ({ db, t }) => db.insert(t.sendAttempts).values(attemptValues()));
 /** Claims one check attempt atomically: the cap holds however many checks run at once. */
 const claimCheck = statement("verification_claim_check", ({ db, t }) =>
   db
@@ -170,6 +166,45 @@ function* beginSna(q: Q, row: VerificationRow, sna: NonNullable<StartPlan["sna"]
   )) as VerificationRow;
 }
 
+/**
+ * The row a fresh verification is written as: the plan's columns and the table's defaults (`seq` is
+ * the database's and read by nobody from this row).
+ */
+function freshRow(plan: StartPlan, lookup: string | null, tags: string | null): VerificationRow {
+  const { fresh } = plan;
+  return {
+    seq: 0,
+    sid: fresh.sid,
+    serviceSid: plan.serviceSid,
+    to: plan.to,
+    channel: plan.channel,
+    status: OPEN,
+    codeHash: fresh.codeHash,
+    codeSealed: fresh.codeSealed,
+    codeLength: fresh.codeLength,
+    checkAttempts: 0,
+    maxCheckAttempts: fresh.maxCheckAttempts,
+    amount: fresh.amount,
+    payee: fresh.payee,
+    locale: fresh.locale,
+    customFriendlyName: fresh.customFriendlyName,
+    lookup,
+    tags,
+    country: fresh.country,
+    prefix: fresh.prefix,
+    testMode: fresh.testMode,
+    snaErrorCodes: null,
+    snaState: null,
+    snaClientTokenRequired: false,
+    snaClientTokenHash: null,
+    autoFallback: false,
+    version: 1,
+    dateCreated: plan.now,
+    dateUpdated: plan.now,
+    expiresAt: fresh.expiresAt,
+  };
+}
+
 /** Verifications and SNA: written once for both dialects; every transition is the machine's. */
 export const verifications = {
   *start(q: Q, plan: StartPlan): Step<StartOutcome> {
@@ -186,6 +221,33 @@ export const verifications = {
       if (canceled) events.push(canceled.event);
     }
     const { fresh } = plan;
+    const lookup = fresh.lookup ? JSON.stringify(fresh.lookup) : null;
+    const tags = fresh.tags ? JSON.stringify(fresh.tags) : null;
+    if (!decision.reuse && !plan.sna) {
+      // A fresh verification sent by a message: the unit knows every column it writes, so it reads
+      // nothing back; its rows, its delivery job and its event go as one statement on PostgreSQL.
+      const row = freshRow(plan, lookup, tags);
+      const attempt: AttemptRow = {
+        seq: 0,
+        sid: plan.attemptSid,
+        verificationSid: row.sid,
+        serviceSid: plan.serviceSid,
+        to: plan.to,
+        channel: plan.attemptChannel,
+        status: machine.firstAttempt(false),
+        time: plan.now,
+        providerMessageId: null,
+        errorCode: null,
+      };
+      const verification = toVerification(row, [attempt]);
+      const event = yield* record(newEvent(decision.event, row.serviceSid, row.sid, verification, plan.now), [
+        { statement: writeVerification, params: { ...fresh, serviceSid: plan.serviceSid, to: plan.to, channel: plan.channel, lookup, tags, now: plan.now } },
+        { statement: writeAttempt, params: { sid: attempt.sid, verificationSid: row.sid, serviceSid: plan.serviceSid, to: plan.to, channel: attempt.channel, status: attempt.status, now: plan.now } },
+        { statement: insertJob, params: { kind: "delivery", refSid: plan.attemptSid, runAt: plan.now, now: plan.now } },
+      ]);
+      events.push(event);
+      return { ok: true, verification, created: true, events };
+    }
     const row = (
       pending && decision.reuse
         ? yield* touchForResend.get({ sid: pending.sid, channel: plan.channel, now: plan.now })
@@ -194,8 +256,8 @@ export const verifications = {
             serviceSid: plan.serviceSid,
             to: plan.to,
             channel: plan.channel,
-            lookup: fresh.lookup ? JSON.stringify(fresh.lookup) : null,
-            tags: fresh.tags ? JSON.stringify(fresh.tags) : null,
+            lookup,
+            tags,
             now: plan.now,
           })
     ) as VerificationRow;
