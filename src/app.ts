@@ -71,7 +71,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   // Between instances, Redis carries the events and the rate-limit counters; while it is away, each
   // instance carries on alone (its own subscribers, the store's counters).
   const redis = config.redisUrl ? new RedisLink(config.redisUrl, { logger, onFallback: (what) => metrics.fallback(what) }) : null;
-  const bus = new EventBus(redis ? new RedisRelay(redis) : undefined);
+  const relay = redis ? new RedisRelay(redis) : undefined;
+  const bus = new EventBus(relay);
+  // Other instances' events also tell the store which of its cached services changed there.
+  relay?.onRemoteEvents((events) => store.heard(events));
   const dependencies = async () => ({ store: await reachable(store), ...(redis ? { redis: redis.up } : {}) });
   const metrics = new Metrics(
     () => bus.listeners,
