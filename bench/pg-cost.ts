@@ -36,20 +36,24 @@ async function backends(): Promise<Map<number, number>> {
   }
   return out;
 }
-const child = spawn(process.execPath, ["--import", "./bench/pg-count.mjs", "--import", "tsx", "src/main.ts", "serve"], {
-  env: {
-    PATH: process.env.PATH,
-    PORT: "0",
-    DATA_DIR: dir,
-    VERIGATE_ADMIN_KEY: ADMIN,
-    LOG_LEVEL: "warn",
-    DATABASE_URL: `${PG}?application_name=${app}`,
-    DATABASE_SCHEMA: schema,
-    PG_COUNT_FILE: countFile,
-    ...(process.env.PG_COUNT_TEXTS ? { PG_COUNT_TEXTS: process.env.PG_COUNT_TEXTS } : {}),
+const child = spawn(
+  process.execPath,
+  [...(process.env.PG_COST_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PG_COST_PROF}`] : []), "--import", "./bench/pg-count.mjs", "--import", "tsx", "src/main.ts", "serve"],
+  {
+    env: {
+      PATH: process.env.PATH,
+      PORT: "0",
+      DATA_DIR: dir,
+      VERIGATE_ADMIN_KEY: ADMIN,
+      LOG_LEVEL: "warn",
+      DATABASE_URL: `${PG}?application_name=${app}`,
+      DATABASE_SCHEMA: schema,
+      PG_COUNT_FILE: countFile,
+      ...(process.env.PG_COUNT_TEXTS ? { PG_COUNT_TEXTS: process.env.PG_COUNT_TEXTS } : {}),
+    },
+    stdio: ["ignore", "pipe", "inherit"],
   },
-  stdio: ["ignore", "pipe", "inherit"],
-});
+);
 const url: string = await new Promise((resolve) => {
   let out = "";
   child.stdout.on("data", (d) => {

@@ -25,7 +25,8 @@ type Built = {
   joinsNotNullableMap?: Record<string, boolean>;
 };
 
-const ADVISORY_LOCK = { name: "advisory_xact_lock", text: "select pg_advisory_xact_lock(hashtext($1))" };
+const LOCK_TEXT = "select pg_advisory_xact_lock(hashtext($1))";
+const ADVISORY_LOCK = { name: "advisory_xact_lock", text: LOCK_TEXT };
 
 /**
  * Runs units on PostgreSQL: a write is one transaction (row locks, advisory locks for keys that have no
@@ -53,16 +54,17 @@ export class PgRunner implements Runner {
     let broken: Error | undefined;
     let value: T;
     try {
-      if (solo) value = await this.drive(unit(this.q(client)), client, events, true);
+      if (solo) value = await this.drive(unit(this.q(client)), client, events, null);
       else {
-        await client.query("begin");
+        const tx = { begun: false };
         try {
-          value = await this.drive(unit(this.q(client)), client, events, false);
-          await client.query("commit");
+          value = await this.drive(unit(this.q(client)), client, events, tx);
+          if (tx.begun) await client.query("commit");
         } catch (error) {
-          await client.query("rollback").catch((failed: Error) => {
-            broken = failed; // the connection is gone: the pool must not hand it out again
-          });
+          if (tx.begun)
+            await client.query("rollback").catch((failed: Error) => {
+              broken = failed; // the connection is gone: the pool must not hand it out again
+            });
           throw error;
         }
       }
@@ -74,7 +76,7 @@ export class PgRunner implements Runner {
   }
 
   read<T>(unit: (q: Q) => Step<T>): Promise<T> {
-    return this.drive(unit(this.q(this.pool)), this.pool, [], false);
+    return this.drive(unit(this.q(this.pool)), this.pool, [], { begun: true });
   }
 
   /** A drizzle handle on this connection (one per pooled connection) for the queries that are not statements. */
@@ -87,13 +89,28 @@ export class PgRunner implements Runner {
     return { db, t: this.tables } as unknown as Q;
   }
 
-  private async drive<T>(step: Step<T>, client: Queryable, events: VerifyEvent[], solo: boolean): Promise<T> {
+  /**
+   * Drives a unit. `tx`: the unit's transaction, begun with its first statement (null: a solo unit, no
+   * transaction). A first `serialize` is sent with the BEGIN as one simple query: one round trip.
+   */
+  private async drive<T>(step: Step<T>, client: Queryable, events: VerifyEvent[], tx: { begun: boolean } | null): Promise<T> {
     let statements = 0;
     let next = step.next();
     while (!next.done) {
       const op = next.value as Op;
-      if (solo && op.kind !== "published" && ++statements > 1) throw new Error("a solo unit ran more than one statement");
       let answer: unknown;
+      if (op.kind !== "published") {
+        if (!tx && ++statements > 1) throw new Error("a solo unit ran more than one statement");
+        if (tx && !tx.begun) {
+          tx.begun = true;
+          if (op.kind === "serialize") {
+            await client.query(`begin; ${LOCK_TEXT.replace("$1", (client as pg.PoolClient).escapeLiteral(op.key))}`);
+            next = step.next(undefined);
+            continue;
+          }
+          await client.query("begin");
+        }
+      }
       try {
         answer = await this.exec(op, client, events);
       } catch (error) {
@@ -115,6 +132,16 @@ export class PgRunner implements Runner {
         return shape(await this.execute(this.prepared(op.statement, op.lock), [op.params], client), op.mode);
       case "chain":
         return shape(await this.execute(this.chained(op.before, op.statement), [...op.before.map((b) => b.params), op.params], client), op.mode);
+      case "pair": {
+        const first = this.prepared(op.first.statement);
+        const paired = this.paired(op.first.statement, op.second.statement, op.lock);
+        const values = [...fillPlaceholders(first.params, op.first.params), ...fillPlaceholders(this.prepared(op.second.statement, op.lock).params, op.second.params)];
+        const [row] = (await client.query<unknown[]>(paired.queryConfig, values)).rows;
+        if (!row) return [undefined, undefined];
+        const k = (first.fields as Fields).length;
+        const second = row.slice(k);
+        return [mapResultRow(first.fields as Fields, row.slice(0, k)), second.every((v) => v === null) ? undefined : mapResultRow(paired.fields as Fields, second)];
+      }
       case "serialize":
         await client.query(ADVISORY_LOCK, [op.key]);
         return undefined;
@@ -166,6 +193,22 @@ export class PgRunner implements Runner {
         fields: final.fields,
         joinsNotNullableMap: final.joinsNotNullableMap,
       };
+      this.chains.set(key, built);
+    }
+    return built;
+  }
+
+  /** Two reads as one statement (ops.ts `both`); `fields` are the second's. Named per distinct pair. */
+  private paired(first: Statement<unknown>, second: Statement<unknown>, lock?: Lock): Built {
+    const key = `${first.name} ${second.name}${lock ? " locked" : ""}${lock?.skipLocked ? " skip" : ""}`;
+    let built = this.chains.get(key);
+    if (!built) {
+      const a = this.prepared(first);
+      const b = this.prepared(second, lock);
+      const shifted = (b.rawQueryConfig.text as string).replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + a.params.length}`);
+      const text = `select * from (${a.rawQueryConfig.text}) c0 left join lateral (${shifted}) c1 on true`;
+      const name = `chain_${this.chains.size}`;
+      built = { queryConfig: { ...a.queryConfig, name, text }, rawQueryConfig: { ...a.rawQueryConfig, name, text }, params: [], parts: [], fields: b.fields };
       this.chains.set(key, built);
     }
     return built;

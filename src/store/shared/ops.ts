@@ -24,6 +24,7 @@ export type Op =
   | { kind: "query"; query: unknown; mode: "all" | "get" | "run"; lock?: Lock }
   | { kind: "prepared"; statement: Statement<unknown>; params: Record<string, unknown>; mode: "all" | "get" | "run"; lock?: Lock }
   | { kind: "chain"; before: Pending[]; statement: Statement<unknown>; params: Record<string, unknown>; mode: "all" | "get" | "run" }
+  | { kind: "pair"; first: Pending; second: Pending; lock?: Lock }
   | { kind: "serialize"; key: string }
   | { kind: "published"; event: VerifyEvent };
 
@@ -97,6 +98,22 @@ export type Pending = { statement: Statement<unknown>; params: Record<string, un
 export function* chain<B>(before: Pending[], last: Statement<B>, params: Record<string, unknown>, mode: "all" | "run" = "all"): Step<Rows<B>> {
   if (before.length === 0) return (yield { kind: "prepared", statement: last as Statement<unknown>, params, mode } satisfies Op) as Rows<B>;
   return (yield { kind: "chain", before, statement: last as Statement<unknown>, params, mode } satisfies Op) as Rows<B>;
+}
+
+/**
+ * The first row of two reads at once (either may be undefined). PostgreSQL sends them as ONE statement
+ * (`select * from (<first>) left join lateral (<second>) on true`: one round trip); SQLite runs one after
+ * the other. `first` must answer exactly one row (an aggregate); `lock` locks the second's row.
+ */
+export function* both<A, B>(
+  first: Statement<A>,
+  firstParams: Record<string, unknown>,
+  second: Statement<B>,
+  secondParams: Record<string, unknown>,
+  lock?: Lock,
+): Step<[Row<A> | undefined, Row<B> | undefined]> {
+  const op: Op = { kind: "pair", first: { statement: first as Statement<unknown>, params: firstParams }, second: { statement: second as Statement<unknown>, params: secondParams }, lock };
+  return (yield op) as [Row<A> | undefined, Row<B> | undefined];
 }
 
 export const statement = <B extends Built>(name: string, build: (q: Q) => B) => new Statement<B>(name, build);

@@ -114,6 +114,8 @@ export class SqliteRunner implements Runner {
       case "chain":
         for (const { statement, params } of op.before) this.statement(statement).run(sqliteParams(params));
         return this.statement(op.statement)[op.mode](sqliteParams(op.params));
+      case "pair":
+        return [this.statement(op.first.statement).get(sqliteParams(op.first.params)), this.statement(op.second.statement).get(sqliteParams(op.second.params))];
       case "serialize":
         return undefined; // one writer: units run one after another
       case "published":
