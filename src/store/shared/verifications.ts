@@ -6,7 +6,7 @@ import * as machine from "../../domain/verification/machine.js";
 import { decodeCursor } from "../cursor.js";
 import type { CheckJudge, CheckOutcome, CheckRequest, PageRequest, SnaResult, SnaSession, StartOutcome, StartPlan, StatusChange, StatusOutcome, VerificationFilter } from "../port.js";
 import { type AttemptRow, type VerificationRow, pageOf, toVerification } from "../rows.js";
-import { type Q, all, get, run, serialize, statement } from "./ops.js";
+import { type Q, all, both, chain, get, run, serialize, statement } from "./ops.js";
 import { insertJob, record } from "./record.js";
 
 const p = sql.placeholder;
@@ -97,13 +97,23 @@ const claimCheck = statement("verification_claim_check", ({ db, t }) =>
     .returning(),
 );
 /** Moves a pending verification to a final state; the sealed code is destroyed with it. */
+const settleChanges = (t: Q["t"]) => ({ status: sql`${p("status")}`, codeSealed: null, version: sql`${t.verifications.version} + 1`, dateUpdated: sql`${p("now")}` });
 const settle = statement("verification_settle", ({ db, t }) =>
   db
     .update(t.verifications)
-    .set({ status: sql`${p("status")}`, codeSealed: null, version: sql`${t.verifications.version} + 1`, dateUpdated: sql`${p("now")}` })
+    .set(settleChanges(t))
     .where(and(eq(t.verifications.sid, p("sid")), eq(t.verifications.status, OPEN)))
     .returning(),
 );
+/** `settle` for a unit that holds the pending row (locked, or the embedded store's one writer) and knows what it becomes: `settled`. */
+const settleHeld = statement("verification_settle_held", ({ db, t }) =>
+  db
+    .update(t.verifications)
+    .set(settleChanges(t))
+    .where(and(eq(t.verifications.sid, p("sid")), eq(t.verifications.status, OPEN))),
+);
+/** The row `settle` makes of a pending one. */
+const settled = (row: VerificationRow, status: string, now: number): VerificationRow => ({ ...row, status, codeSealed: null, version: row.version + 1, dateUpdated: now });
 
 /** The hot statements of this area, by the names the sqlite plans test knows. */
 export const verificationStatements = { sendsSince, pendingByTo, latestByTo, verificationBySid, attemptsOf, claimCheck, settle };
@@ -211,9 +221,15 @@ export const verifications = {
     // Starts for one recipient are serialised (PostgreSQL: across instances), so the send cap and the
     // reuse of a pending verification hold exactly.
     yield* serialize(`${plan.serviceSid}:${plan.to}`);
-    const sends = (yield* sendsSince.get({ serviceSid: plan.serviceSid, to: plan.to, since: plan.sendWindowStart }))?.n ?? 0;
-    if (machine.sendCapReached(Number(sends), plan.maxSendAttempts)) return { ok: false, reason: "MAX_SEND_ATTEMPTS_REACHED" };
-    const pending = yield* pendingByTo.get({ serviceSid: plan.serviceSid, to: plan.to, now: plan.now }, {});
+    // The recipient's sends in the window and its pending verification (locked): one read.
+    const [sent, pending] = yield* both(
+      sendsSince,
+      { serviceSid: plan.serviceSid, to: plan.to, since: plan.sendWindowStart },
+      pendingByTo,
+      { serviceSid: plan.serviceSid, to: plan.to, now: plan.now },
+      {},
+    );
+    if (machine.sendCapReached(Number(sent?.n ?? 0), plan.maxSendAttempts)) return { ok: false, reason: "MAX_SEND_ATTEMPTS_REACHED" };
     const decision = machine.start(pending, plan.resends);
     const events: VerifyEvent[] = [];
     if (pending && decision.cancel) {
@@ -301,7 +317,11 @@ export const verifications = {
       const { verification, event } = yield* verificationEvent(q, outcome.event, claimed as VerificationRow, now);
       return { ok: true, verification, valid: false, events: [event] };
     }
-    const { verification, event } = (yield* settleWith(q, found.sid, outcome.settle, now)) as { verification: Verification; event: VerifyEvent };
+    // The claim left the row pending and this unit holds it: the settled row is known, and the
+    // settlement goes with the read of the attempts (one statement on PostgreSQL).
+    const row = settled(claimed as VerificationRow, outcome.settle.status, now);
+    const attempts = yield* chain([{ statement: settleHeld, params: { sid: found.sid, status: outcome.settle.status, now } }], attemptsOf, { sid: found.sid });
+    const { verification, event } = yield* verificationEvent(q, outcome.settle.event, row, now, attempts);
     return { ok: true, verification, valid: outcome.valid, events: [event] };
   },
 
