@@ -1,7 +1,8 @@
 /**
  * Cost of a start and a check on PostgreSQL (bench only): gateway CPU µs per request (/proc), the CPU of
  * the PostgreSQL backends serving this gateway (by application_name), and round trips per request.
- * `npx tsx bench/pg-cost.ts [n]` with PostgreSQL at $PG_URL (default postgres://postgres@127.0.0.1:5432/test).
+ * `npx tsx bench/pg-cost.ts [n]` with PostgreSQL at $PG_URL (default postgres://postgres@127.0.0.1:5432/test);
+ * PG_COST_SQLITE=1 measures the embedded store the same way.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
@@ -46,8 +47,7 @@ const child = spawn(
       DATA_DIR: dir,
       VERIGATE_ADMIN_KEY: ADMIN,
       LOG_LEVEL: "warn",
-      DATABASE_URL: `${PG}?application_name=${app}`,
-      DATABASE_SCHEMA: schema,
+      ...(process.env.PG_COST_SQLITE ? {} : { DATABASE_URL: `${PG}?application_name=${app}`, DATABASE_SCHEMA: schema }),
       PG_COUNT_FILE: countFile,
       ...(process.env.PG_COUNT_TEXTS ? { PG_COUNT_TEXTS: process.env.PG_COUNT_TEXTS } : {}),
     },
