@@ -85,6 +85,19 @@ describe("what a write answers is what it wrote", () => {
 });
 
 describe("the service cache", () => {
+  it("a service changed elsewhere is read again once its service.updated event is heard", async () => {
+    gw = await startGateway();
+    const { store } = gw.app;
+    const sid = gw.defaultServiceSid;
+    const before = await store.getService(sid);
+    // Another instance changes it (its event would come over Redis): this one still has its copy…
+    await gw.sql("update services set friendly_name = ? where sid = ?", ["Changed elsewhere", sid]);
+    expect((await store.getService(sid))?.friendlyName).toBe(before?.friendlyName);
+    // …until the event is heard.
+    store.heard([{ sid: "EV1", type: "service.updated", serviceSid: sid, resourceSid: sid, occurredAt: Date.now(), data: {} }]);
+    expect((await store.getService(sid))?.friendlyName).toBe("Changed elsewhere");
+  });
+
   it("a read that began before a change does not put its older copy back; entries expire", async () => {
     const cache = new ServiceCache(50);
     const service = { sid: "VA1" } as never;
