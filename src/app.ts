@@ -71,7 +71,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   // Between instances, Redis carries the events and the rate-limit counters; while it is away, each
   // instance carries on alone (its own subscribers, the store's counters).
   const redis = config.redisUrl ? new RedisLink(config.redisUrl, { logger, onFallback: (what) => metrics.fallback(what) }) : null;
-  const bus = new EventBus(redis ? new RedisRelay(redis) : undefined);
+  const relay = redis ? new RedisRelay(redis) : undefined;
+  // Other instances' events also tell the store which of its cached services changed there.
+  const bus = new EventBus(
+    relay && {
+      publish: (events) => relay.publish(events),
+      onRemoteEvents: (deliver) =>
+        relay.onRemoteEvents((events) => {
+          store.heard(events);
+          deliver(events);
+        }),
+    },
+  );
   const dependencies = async () => ({ store: await reachable(store), ...(redis ? { redis: redis.up } : {}) });
   const metrics = new Metrics(
     () => bus.listeners,

@@ -1,5 +1,6 @@
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { EventSink } from "../domain/events.js";
+import type { VerifyEvent } from "../domain/types.js";
 import type { DomainStore } from "../domain/ports/index.js";
 
 export type * from "../domain/ports/index.js";
@@ -13,6 +14,8 @@ export interface Store extends DomainStore {
   close(): Promise<void>;
   /** Where the events of every committed write go: the store publishes them after commit, once. */
   publishTo(sink: EventSink): void;
+  /** Events committed by other instances (over Redis): the store drops what they made stale. */
+  heard(events: readonly VerifyEvent[]): void;
   /** Resolves when the store answers a trivial query: /health and /ready ask it. */
   ping(): Promise<void>;
   /** A rate-limiter-flexible limiter on this store's `rate_limits` table (used when Redis is not configured). */

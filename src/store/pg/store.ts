@@ -3,12 +3,15 @@ import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { type RateLimiterAbstract, RateLimiterPostgres } from "rate-limiter-flexible";
 import type { Store } from "../port.js";
-import { SharedStore } from "../shared/store.js";
+import { ServiceCache, SharedStore } from "../shared/store.js";
 import { reportingUnavailable } from "./availability.js";
 import { PgRunner } from "./runner.js";
 import * as t from "./schema.js";
 
 type Db = NodePgDatabase<typeof t>;
+
+/** How long another instance's service change may go unseen here when no event tells of it (no Redis). */
+const SERVICE_CACHE_MS = 250;
 
 /**
  * The PostgreSQL store, for several gateway instances on one database. Every rule is in ../shared (and
@@ -18,6 +21,12 @@ type Db = NodePgDatabase<typeof t>;
  */
 export class PgStore extends SharedStore implements Store {
   protected readonly runner: PgRunner;
+  /**
+   * Every start reads its service: a copy lives SERVICE_CACHE_MS at most. An update drops it here at
+   * once, and on the other instances when its `service.updated` event reaches them over Redis (`heard`,
+   * wired by app.ts): without Redis, another instance's change shows within SERVICE_CACHE_MS.
+   */
+  protected readonly serviceCache = new ServiceCache(SERVICE_CACHE_MS);
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -26,7 +35,7 @@ export class PgStore extends SharedStore implements Store {
     private readonly probe: pg.Pool,
   ) {
     super();
-    this.runner = new PgRunner(db, t, () => this.sink);
+    this.runner = new PgRunner(pool, db, t, () => this.sink);
   }
 
   /**

@@ -1,12 +1,14 @@
-import { and, eq, inArray, ne, notExists, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, ne, notExists, sql } from "drizzle-orm";
+import { newEvent } from "../../domain/events.js";
 import type { DeliveryStatus, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
 import { abandonedSend } from "../../domain/verification/abandoned.js";
 import * as machine from "../../domain/verification/machine.js";
 import type { DeliveryReceipt, DeliveryResult } from "../port.js";
-import type { AttemptRow, VerificationRow } from "../rows.js";
-import { type Q, all, get, statement } from "./ops.js";
-import { verificationBySid, verificationEvent } from "./verifications.js";
+import { type AttemptRow, type VerificationRow, toVerification } from "../rows.js";
+import { type Q, all, chain, get, statement } from "./ops.js";
+import { record } from "./record.js";
+import { verificationEvent } from "./verifications.js";
 
 const p = sql.placeholder;
 
@@ -16,6 +18,30 @@ const attemptBySid = statement("attempt_by_sid", ({ db, t }) =>
     .select()
     .from(t.sendAttempts)
     .where(eq(t.sendAttempts.sid, p("sid"))),
+);
+/** A delivery job's attempt and its verification, in one read. */
+const attemptWithVerification = statement("attempt_with_verification", ({ db, t }) =>
+  db
+    .select({ attempt: t.sendAttempts, row: t.verifications })
+    .from(t.sendAttempts)
+    .innerJoin(t.verifications, eq(t.verifications.sid, t.sendAttempts.verificationSid))
+    .where(eq(t.sendAttempts.sid, p("sid"))),
+);
+/** A verification with its attempts, oldest first, in one read (PostgreSQL locks the verification). */
+const withAttempts = statement("verification_with_attempts", ({ db, t }) =>
+  db
+    .select({ row: t.verifications, attempt: t.sendAttempts })
+    .from(t.verifications)
+    .leftJoin(t.sendAttempts, eq(t.sendAttempts.verificationSid, t.verifications.sid))
+    .where(eq(t.verifications.sid, p("sid")))
+    .orderBy(asc(t.sendAttempts.seq)),
+);
+/** The version of a verification moves (the unit knows the row it makes: see attemptChanged). */
+const bump = statement("verification_bump", ({ db, t }) =>
+  db
+    .update(t.verifications)
+    .set({ version: sql`${t.verifications.version} + 1`, dateUpdated: sql`${p("now")}` })
+    .where(eq(t.verifications.sid, p("sid"))),
 );
 const deleteDeliveryJob = statement("delivery_job_delete", ({ db, t }) => db.delete(t.outbox).where(eq(t.outbox.id, p("id"))));
 const recordAttempt = statement("attempt_record", ({ db, t }) =>
@@ -39,27 +65,35 @@ const bumpVersion = statement("verification_bump_version", ({ db, t }) =>
 );
 
 /** The hot statements of this area, by the names the sqlite plans test knows. */
-export const deliveryStatements = { attemptBySid, recordAttempt, bumpVersion };
+export const deliveryStatements = { attemptBySid, recordAttempt, bumpVersion, attemptWithVerification, withAttempts, bump };
 
-/** A send attempt changed: the verification's version moves and subscribers get its new state. */
+/**
+ * A send attempt changed: the verification's version moves and subscribers get its new state. The
+ * verification and its attempts are read once (locked), the new version is composed from them, and the
+ * version bump goes with the event (one statement on PostgreSQL).
+ */
 function* attemptChanged(q: Q, attempt: AttemptRow, status: DeliveryStatus, now: number): Step<VerifyEvent> {
-  const row = (yield* bumpVersion.get({ sid: attempt.verificationSid, now })) as VerificationRow;
-  return (yield* verificationEvent(q, machine.delivered(status), row, now)).event;
+  const rows = yield* withAttempts.all({ sid: attempt.verificationSid }, { of: q.t.verifications });
+  if (rows.length === 0) {
+    const row = (yield* bumpVersion.get({ sid: attempt.verificationSid, now })) as VerificationRow;
+    return (yield* verificationEvent(q, machine.delivered(status), row, now)).event;
+  }
+  const row: VerificationRow = { ...rows[0].row, version: rows[0].row.version + 1, dateUpdated: now };
+  const attempts = rows.flatMap((r) => (r.attempt ? [r.attempt] : []));
+  const event = newEvent(machine.delivered(status), row.serviceSid, row.sid, toVerification(row, attempts), now);
+  return yield* record(event, [{ statement: bump, params: { sid: row.sid, now } }]);
 }
 
 /** Send attempts: what the dispatcher needs to send one, and what became of it. */
 export const deliveries = {
   /** The attempt and its verification (the caller adds the service). */
   *context(_q: Q, attemptSid: string): Step<{ attempt: AttemptRow; row: VerificationRow } | null> {
-    const attempt = yield* attemptBySid.get({ sid: attemptSid });
-    if (!attempt) return null;
-    const row = yield* verificationBySid.get({ sid: attempt.verificationSid });
-    return row ? { attempt, row } : null;
+    return (yield* attemptWithVerification.get({ sid: attemptSid })) ?? null;
   },
 
   *recordDelivery(q: Q, result: DeliveryResult): Step<VerifyEvent | null> {
-    yield* deleteDeliveryJob.run({ id: result.jobId });
-    const attempt = yield* recordAttempt.get({
+    // The job's deletion and the attempt's new state: one statement on PostgreSQL.
+    const [attempt] = yield* chain([{ statement: deleteDeliveryJob, params: { id: result.jobId } }], recordAttempt, {
       sid: result.attemptSid,
       status: result.status,
       providerMessageId: result.providerMessageId,

@@ -23,6 +23,8 @@ export type Lock = { skipLocked?: boolean; of?: unknown };
 export type Op =
   | { kind: "query"; query: unknown; mode: "all" | "get" | "run"; lock?: Lock }
   | { kind: "prepared"; statement: Statement<unknown>; params: Record<string, unknown>; mode: "all" | "get" | "run"; lock?: Lock }
+  | { kind: "chain"; before: Pending[]; statement: Statement<unknown>; params: Record<string, unknown>; mode: "all" | "get" | "run" }
+  | { kind: "pair"; first: Pending; second: Pending; lock?: Lock }
   | { kind: "serialize"; key: string }
   | { kind: "published"; event: VerifyEvent };
 
@@ -84,11 +86,44 @@ export class Statement<B> {
   }
 }
 
+/** A statement with its parameters, to run for its effect ahead of another (see `chain`). */
+export type Pending = { statement: Statement<unknown>; params: Record<string, unknown> };
+
+/**
+ * Runs `before` for their effect, then the last statement, whose rows answer. PostgreSQL sends them as
+ * ONE statement (each earlier one a data-modifying CTE: one round trip); SQLite runs them one after
+ * another. The statements run as one on PostgreSQL, so none may depend on another's write (they share
+ * one snapshot): they write different rows, and the last one reads none of them.
+ */
+export function* chain<B>(before: Pending[], last: Statement<B>, params: Record<string, unknown>, mode: "all" | "run" = "all"): Step<Rows<B>> {
+  if (before.length === 0) return (yield { kind: "prepared", statement: last as Statement<unknown>, params, mode } satisfies Op) as Rows<B>;
+  return (yield { kind: "chain", before, statement: last as Statement<unknown>, params, mode } satisfies Op) as Rows<B>;
+}
+
+/**
+ * The first row of two reads at once (either may be undefined). PostgreSQL sends them as ONE statement
+ * (`select * from (<first>) left join lateral (<second>) on true`: one round trip); SQLite runs one after
+ * the other. `first` must answer exactly one row (an aggregate); `lock` locks the second's row.
+ */
+export function* both<A, B>(
+  first: Statement<A>,
+  firstParams: Record<string, unknown>,
+  second: Statement<B>,
+  secondParams: Record<string, unknown>,
+  lock?: Lock,
+): Step<[Row<A> | undefined, Row<B> | undefined]> {
+  const op: Op = { kind: "pair", first: { statement: first as Statement<unknown>, params: firstParams }, second: { statement: second as Statement<unknown>, params: secondParams }, lock };
+  return (yield op) as [Row<A> | undefined, Row<B> | undefined];
+}
+
 export const statement = <B extends Built>(name: string, build: (q: Q) => B) => new Statement<B>(name, build);
 
-/** How a store runs units: writes in a transaction (events published after commit), reads as they come. */
+/**
+ * How a store runs units: writes in a transaction (events published after commit), reads as they come.
+ * A `solo` write runs exactly one statement (atomic by itself): PostgreSQL sends it without BEGIN/COMMIT.
+ */
 export interface Runner {
-  write<T>(unit: (q: Q) => Step<T>): Promise<T>;
+  write<T>(unit: (q: Q) => Step<T>, solo?: boolean): Promise<T>;
   read<T>(unit: (q: Q) => Step<T>): Promise<T>;
 }
 

@@ -3,7 +3,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
 import { wantsEvent } from "../rows.js";
-import { type Q, published, statement } from "./ops.js";
+import { type Pending, type Q, chain, published, statement } from "./ops.js";
 
 const p = sql.placeholder;
 
@@ -29,12 +29,15 @@ export const recordStatements = { webhooksOf };
 
 /**
  * Writes one event (made by the domain: domain/events.ts and the state machines) in the unit's transaction, with a delivery and an outbox job for each enabled webhook
- * that wants it, and hands it to the runner to publish after commit.
+ * that wants it, and hands it to the runner to publish after commit. `before`: writes of the unit that
+ * go with it (PostgreSQL sends them, the event and the webhook lookup as one statement).
  */
-export function* record(event: VerifyEvent): Step<VerifyEvent> {
+export function* record(event: VerifyEvent, before: Pending[] = []): Step<VerifyEvent> {
   const { type, serviceSid, occurredAt: now } = event;
-  yield* insertEvent.run({ ...event, data: JSON.stringify(event.data) });
-  for (const hook of yield* webhooksOf.all({ serviceSid })) {
+  // The event and the read of the service's webhooks are one round trip on PostgreSQL (the read does not
+  // see the event: it reads another table).
+  const hooks = yield* chain([...before, { statement: insertEvent, params: { ...event, data: JSON.stringify(event.data) } }], webhooksOf, { serviceSid });
+  for (const hook of hooks) {
     if (!wantsEvent(JSON.parse(hook.eventTypes) as string[], type)) continue;
     const delivery = yield* insertWebhookDelivery.get({ webhookSid: hook.sid, serviceSid, eventSid: event.sid, eventType: type, now });
     yield* insertJob.run({ kind: "webhook", refSid: String(delivery?.seq), runAt: now, now });

@@ -10,6 +10,7 @@ import type {
   PasskeyCredential,
   Service,
   ServiceSettings,
+  VerifyEvent,
   Webhook,
   WebhookDeliveryStatus,
 } from "../../domain/types.js";
@@ -48,6 +49,40 @@ import { webhooks } from "./webhooks.js";
 import { verifications } from "./verifications.js";
 
 /**
+ * Parsed services by sid. An entry lives `ttlMs` at most (Infinity where this process is the only
+ * writer); `forget` drops one when its service changes here (updateService) or on another instance
+ * (`heard`), and a read that began before a forget does not put its older copy back (`generation`).
+ */
+export class ServiceCache {
+  private readonly entries = new Map<string, { service: Service; until: number }>();
+  /** Moves on every forget. */
+  generation = 0;
+
+  constructor(private readonly ttlMs: number) {}
+
+  get(sid: string): Service | undefined {
+    const entry = this.entries.get(sid);
+    if (!entry) return undefined;
+    if (entry.until !== Number.POSITIVE_INFINITY && entry.until <= Date.now()) {
+      this.entries.delete(sid);
+      return undefined;
+    }
+    return entry.service;
+  }
+
+  /** Keeps a service read when the generation was `generation` (none if a forget came since). */
+  set(sid: string, service: Service, generation: number): void {
+    if (generation !== this.generation) return;
+    this.entries.set(sid, { service, until: this.ttlMs === Number.POSITIVE_INFINITY ? this.ttlMs : Date.now() + this.ttlMs });
+  }
+
+  forget(sid: string): void {
+    this.generation++;
+    this.entries.delete(sid);
+  }
+}
+
+/**
  * The store, written once: every method runs a unit of ./*.ts through the dialect's runner (the
  * embedded store's group commit, or a PostgreSQL transaction). Events written by a unit are published
  * by the runner after commit, to the sink given to `publishTo`.
@@ -55,8 +90,8 @@ import { verifications } from "./verifications.js";
 export abstract class SharedStore {
   protected sink: EventSink | null = null;
   protected abstract readonly runner: Runner;
-  /** Parsed services by sid, where the store is this process's alone (one writer): see SqliteStore. */
-  protected readonly serviceCache: Map<string, Service> | null = null;
+  /** Parsed services by sid (every start reads its service): see SqliteStore and PgStore. */
+  protected abstract readonly serviceCache: ServiceCache;
 
   /** Where committed events go (live subscribers, metrics, the dispatcher). */
   publishTo(sink: EventSink): void {
@@ -74,18 +109,25 @@ export abstract class SharedStore {
     return this.runner.write((q) => services.create(q, service));
   }
   updateService(sid: string, patch: Partial<ServiceSettings>, now: number) {
-    this.serviceCache?.delete(sid);
-    return this.runner.write((q) => {
-      this.serviceCache?.delete(sid);
-      return services.update(q, sid, patch, now);
-    });
+    this.serviceCache.forget(sid);
+    return this.runner
+      .write((q) => {
+        this.serviceCache.forget(sid);
+        return services.update(q, sid, patch, now);
+      })
+      .finally(() => this.serviceCache.forget(sid));
   }
   async getService(sid: string): Promise<Service | null> {
-    const cached = this.serviceCache?.get(sid);
+    const cached = this.serviceCache.get(sid);
     if (cached) return cached;
+    const generation = this.serviceCache.generation;
     const service = await this.runner.read((q) => services.get(q, sid));
-    if (service && this.serviceCache) this.serviceCache.set(sid, Object.freeze(service));
+    if (service) this.serviceCache.set(sid, Object.freeze(service), generation);
     return service;
+  }
+  /** Events of other instances (over Redis): a service changed there is read again here. */
+  heard(events: readonly VerifyEvent[]): void {
+    for (const event of events) if (event.type === "service.updated") this.serviceCache.forget(event.resourceSid);
   }
   listServices(page: PageRequest) {
     return this.runner.read((q) => services.list(q, page));
@@ -109,7 +151,7 @@ export abstract class SharedStore {
     return this.runner.read((q) => services.listEvents(q, resourceSid));
   }
   addDevMessage(message: OutboxMessage) {
-    return this.runner.write((q) => services.addDevMessage(q, message));
+    return this.runner.write((q) => services.addDevMessage(q, message), true);
   }
   listDevMessages(to: string | null, limit: number) {
     return this.runner.read((q) => services.listDevMessages(q, to, limit));
@@ -218,17 +260,18 @@ export abstract class SharedStore {
   }
 
   // --- outbox, webhooks, fraud, insights -----------------------------------------------------------
+  // The outbox's writes are one statement each (`solo`: no BEGIN/COMMIT on PostgreSQL).
   claimJobs(now: number, leaseMs: number, limit: number) {
-    return this.runner.write((q) => outbox.claimJobs(q, now, leaseMs, limit));
+    return this.runner.write((q) => outbox.claimJobs(q, now, leaseMs, limit), true);
   }
   retryJob(jobId: number, runAt: number, error: string) {
-    return this.runner.write((q) => outbox.retryJob(q, jobId, runAt, error));
+    return this.runner.write((q) => outbox.retryJob(q, jobId, runAt, error), true);
   }
   extendLeases(jobIds: number[], until: number) {
-    return this.runner.write((q) => outbox.extendLeases(q, jobIds, until));
+    return this.runner.write((q) => outbox.extendLeases(q, jobIds, until), true);
   }
   dropJob(jobId: number) {
-    return this.runner.write((q) => outbox.dropJob(q, jobId));
+    return this.runner.write((q) => outbox.dropJob(q, jobId), true);
   }
   pendingJobCount() {
     return this.runner.read((q) => outbox.pendingJobCount(q));

@@ -6,7 +6,7 @@ import * as machine from "../../domain/verification/machine.js";
 import { decodeCursor } from "../cursor.js";
 import type { CheckJudge, CheckOutcome, CheckRequest, PageRequest, SnaResult, SnaSession, StartOutcome, StartPlan, StatusChange, StatusOutcome, VerificationFilter } from "../port.js";
 import { type AttemptRow, type VerificationRow, pageOf, toVerification } from "../rows.js";
-import { type Q, all, get, run, serialize, statement } from "./ops.js";
+import { type Q, all, both, chain, get, run, serialize, statement } from "./ops.js";
 import { insertJob, record } from "./record.js";
 
 const p = sql.placeholder;
@@ -51,34 +51,33 @@ const sendsSince = statement("verification_sends_since", ({ db, t }) =>
     .from(t.sendAttempts)
     .where(and(eq(t.sendAttempts.serviceSid, p("serviceSid")), eq(t.sendAttempts.to, p("to")), gt(t.sendAttempts.time, p("since")))),
 );
-const insertVerification = statement("verification_insert", ({ db, t }) =>
-  db
-    .insert(t.verifications)
-    .values({
-      sid: p("sid"),
-      serviceSid: p("serviceSid"),
-      to: p("to"),
-      channel: p("channel"),
-      status: OPEN,
-      codeHash: p("codeHash"),
-      codeSealed: p("codeSealed"),
-      codeLength: p("codeLength"),
-      maxCheckAttempts: p("maxCheckAttempts"),
-      amount: p("amount"),
-      payee: p("payee"),
-      locale: p("locale"),
-      customFriendlyName: p("customFriendlyName"),
-      lookup: p("lookup"),
-      tags: p("tags"),
-      country: p("country"),
-      prefix: p("prefix"),
-      testMode: p("testMode"),
-      dateCreated: p("now"),
-      dateUpdated: p("now"),
-      expiresAt: p("expiresAt"),
-    })
-    .returning(),
-);
+/** A new verification's columns, as parameters (its defaults: see `freshRow`). */
+const verificationValues = () => ({
+  sid: p("sid"),
+  serviceSid: p("serviceSid"),
+  to: p("to"),
+  channel: p("channel"),
+  status: OPEN,
+  codeHash: p("codeHash"),
+  codeSealed: p("codeSealed"),
+  codeLength: p("codeLength"),
+  maxCheckAttempts: p("maxCheckAttempts"),
+  amount: p("amount"),
+  payee: p("payee"),
+  locale: p("locale"),
+  customFriendlyName: p("customFriendlyName"),
+  lookup: p("lookup"),
+  tags: p("tags"),
+  country: p("country"),
+  prefix: p("prefix"),
+  testMode: p("testMode"),
+  dateCreated: p("now"),
+  dateUpdated: p("now"),
+  expiresAt: p("expiresAt"),
+});
+const insertVerification = statement("verification_insert", ({ db, t }) => db.insert(t.verifications).values(verificationValues()).returning());
+/** The same insert when the unit already knows the row it writes (a start reads nothing back). */
+const writeVerification = statement("verification_write", ({ db, t }) => db.insert(t.verifications).values(verificationValues()));
 const touchForResend = statement("verification_resend", ({ db, t }) =>
   db
     .update(t.verifications)
@@ -86,12 +85,9 @@ const touchForResend = statement("verification_resend", ({ db, t }) =>
     .where(eq(t.verifications.sid, p("sid")))
     .returning(),
 );
-const insertAttempt = statement("attempt_insert", ({ db, t }) =>
-  db
-    .insert(t.sendAttempts)
-    .values({ sid: p("sid"), verificationSid: p("verificationSid"), serviceSid: p("serviceSid"), to: p("to"), channel: p("channel"), status: p("status"), time: p("now") })
-    .returning(),
-);
+const attemptValues = () => ({ sid: p("sid"), verificationSid: p("verificationSid"), serviceSid: p("serviceSid"), to: p("to"), channel: p("channel"), status: p("status"), time: p("now") });
+const insertAttempt = statement("attempt_insert", ({ db, t }) => db.insert(t.sendAttempts).values(attemptValues()).returning());
+const writeAttempt = statement("attempt_write", ({ db, t }) => db.insert(t.sendAttempts).values(attemptValues()));
 /** Claims one check attempt atomically: the cap holds however many checks run at once. */
 const claimCheck = statement("verification_claim_check", ({ db, t }) =>
   db
@@ -101,13 +97,23 @@ const claimCheck = statement("verification_claim_check", ({ db, t }) =>
     .returning(),
 );
 /** Moves a pending verification to a final state; the sealed code is destroyed with it. */
+const settleChanges = (t: Q["t"]) => ({ status: sql`${p("status")}`, codeSealed: null, version: sql`${t.verifications.version} + 1`, dateUpdated: sql`${p("now")}` });
 const settle = statement("verification_settle", ({ db, t }) =>
   db
     .update(t.verifications)
-    .set({ status: sql`${p("status")}`, codeSealed: null, version: sql`${t.verifications.version} + 1`, dateUpdated: sql`${p("now")}` })
+    .set(settleChanges(t))
     .where(and(eq(t.verifications.sid, p("sid")), eq(t.verifications.status, OPEN)))
     .returning(),
 );
+/** `settle` for a unit that holds the pending row (locked, or the embedded store's one writer) and knows what it becomes: `settled`. */
+const settleHeld = statement("verification_settle_held", ({ db, t }) =>
+  db
+    .update(t.verifications)
+    .set(settleChanges(t))
+    .where(and(eq(t.verifications.sid, p("sid")), eq(t.verifications.status, OPEN))),
+);
+/** The row `settle` makes of a pending one. */
+const settled = (row: VerificationRow, status: string, now: number): VerificationRow => ({ ...row, status, codeSealed: null, version: row.version + 1, dateUpdated: now });
 
 /** The hot statements of this area, by the names the sqlite plans test knows. */
 export const verificationStatements = { sendsSince, pendingByTo, latestByTo, verificationBySid, attemptsOf, claimCheck, settle };
@@ -170,15 +176,60 @@ function* beginSna(q: Q, row: VerificationRow, sna: NonNullable<StartPlan["sna"]
   )) as VerificationRow;
 }
 
+/**
+ * The row a fresh verification is written as: the plan's columns and the table's defaults (`seq` is
+ * the database's and read by nobody from this row).
+ */
+function freshRow(plan: StartPlan, lookup: string | null, tags: string | null): VerificationRow {
+  const { fresh } = plan;
+  return {
+    seq: 0,
+    sid: fresh.sid,
+    serviceSid: plan.serviceSid,
+    to: plan.to,
+    channel: plan.channel,
+    status: OPEN,
+    codeHash: fresh.codeHash,
+    codeSealed: fresh.codeSealed,
+    codeLength: fresh.codeLength,
+    checkAttempts: 0,
+    maxCheckAttempts: fresh.maxCheckAttempts,
+    amount: fresh.amount,
+    payee: fresh.payee,
+    locale: fresh.locale,
+    customFriendlyName: fresh.customFriendlyName,
+    lookup,
+    tags,
+    country: fresh.country,
+    prefix: fresh.prefix,
+    testMode: fresh.testMode,
+    snaErrorCodes: null,
+    snaState: null,
+    snaClientTokenRequired: false,
+    snaClientTokenHash: null,
+    autoFallback: false,
+    version: 1,
+    dateCreated: plan.now,
+    dateUpdated: plan.now,
+    expiresAt: fresh.expiresAt,
+  };
+}
+
 /** Verifications and SNA: written once for both dialects; every transition is the machine's. */
 export const verifications = {
   *start(q: Q, plan: StartPlan): Step<StartOutcome> {
     // Starts for one recipient are serialised (PostgreSQL: across instances), so the send cap and the
     // reuse of a pending verification hold exactly.
     yield* serialize(`${plan.serviceSid}:${plan.to}`);
-    const sends = (yield* sendsSince.get({ serviceSid: plan.serviceSid, to: plan.to, since: plan.sendWindowStart }))?.n ?? 0;
-    if (machine.sendCapReached(Number(sends), plan.maxSendAttempts)) return { ok: false, reason: "MAX_SEND_ATTEMPTS_REACHED" };
-    const pending = yield* pendingByTo.get({ serviceSid: plan.serviceSid, to: plan.to, now: plan.now }, {});
+    // The recipient's sends in the window and its pending verification (locked): one read.
+    const [sent, pending] = yield* both(
+      sendsSince,
+      { serviceSid: plan.serviceSid, to: plan.to, since: plan.sendWindowStart },
+      pendingByTo,
+      { serviceSid: plan.serviceSid, to: plan.to, now: plan.now },
+      {},
+    );
+    if (machine.sendCapReached(Number(sent?.n ?? 0), plan.maxSendAttempts)) return { ok: false, reason: "MAX_SEND_ATTEMPTS_REACHED" };
     const decision = machine.start(pending, plan.resends);
     const events: VerifyEvent[] = [];
     if (pending && decision.cancel) {
@@ -186,6 +237,33 @@ export const verifications = {
       if (canceled) events.push(canceled.event);
     }
     const { fresh } = plan;
+    const lookup = fresh.lookup ? JSON.stringify(fresh.lookup) : null;
+    const tags = fresh.tags ? JSON.stringify(fresh.tags) : null;
+    if (!decision.reuse && !plan.sna) {
+      // A fresh verification sent by a message: the unit knows every column it writes, so it reads
+      // nothing back; its rows, its delivery job and its event go as one statement on PostgreSQL.
+      const row = freshRow(plan, lookup, tags);
+      const attempt: AttemptRow = {
+        seq: 0,
+        sid: plan.attemptSid,
+        verificationSid: row.sid,
+        serviceSid: plan.serviceSid,
+        to: plan.to,
+        channel: plan.attemptChannel,
+        status: machine.firstAttempt(false),
+        time: plan.now,
+        providerMessageId: null,
+        errorCode: null,
+      };
+      const verification = toVerification(row, [attempt]);
+      const event = yield* record(newEvent(decision.event, row.serviceSid, row.sid, verification, plan.now), [
+        { statement: writeVerification, params: { ...fresh, serviceSid: plan.serviceSid, to: plan.to, channel: plan.channel, lookup, tags, now: plan.now } },
+        { statement: writeAttempt, params: { sid: attempt.sid, verificationSid: row.sid, serviceSid: plan.serviceSid, to: plan.to, channel: attempt.channel, status: attempt.status, now: plan.now } },
+        { statement: insertJob, params: { kind: "delivery", refSid: plan.attemptSid, runAt: plan.now, now: plan.now } },
+      ]);
+      events.push(event);
+      return { ok: true, verification, created: true, events };
+    }
     const row = (
       pending && decision.reuse
         ? yield* touchForResend.get({ sid: pending.sid, channel: plan.channel, now: plan.now })
@@ -194,8 +272,8 @@ export const verifications = {
             serviceSid: plan.serviceSid,
             to: plan.to,
             channel: plan.channel,
-            lookup: fresh.lookup ? JSON.stringify(fresh.lookup) : null,
-            tags: fresh.tags ? JSON.stringify(fresh.tags) : null,
+            lookup,
+            tags,
             now: plan.now,
           })
     ) as VerificationRow;
@@ -239,7 +317,11 @@ export const verifications = {
       const { verification, event } = yield* verificationEvent(q, outcome.event, claimed as VerificationRow, now);
       return { ok: true, verification, valid: false, events: [event] };
     }
-    const { verification, event } = (yield* settleWith(q, found.sid, outcome.settle, now)) as { verification: Verification; event: VerifyEvent };
+    // The claim left the row pending and this unit holds it: the settled row is known, and the
+    // settlement goes with the read of the attempts (one statement on PostgreSQL).
+    const row = settled(claimed as VerificationRow, outcome.settle.status, now);
+    const attempts = yield* chain([{ statement: settleHeld, params: { sid: found.sid, status: outcome.settle.status, now } }], attemptsOf, { sid: found.sid });
+    const { verification, event } = yield* verificationEvent(q, outcome.settle.event, row, now, attempts);
     return { ok: true, verification, valid: outcome.valid, events: [event] };
   },
 

@@ -81,6 +81,15 @@ export class SqliteRunner implements Runner {
     return (statement.build(this.q) as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
   }
 
+  private statement(statement: Statement<unknown>): Prepared {
+    let prepared = this.prepared.get(statement);
+    if (!prepared) {
+      prepared = (statement.build(this.q) as { prepare(): Prepared }).prepare();
+      this.prepared.set(statement, prepared);
+    }
+    return prepared;
+  }
+
   private drive<T>(step: Step<T>, events: VerifyEvent[]): T {
     let next = step.next();
     while (!next.done) {
@@ -100,14 +109,13 @@ export class SqliteRunner implements Runner {
     switch (op.kind) {
       case "query":
         return (op.query as Prepared)[op.mode]();
-      case "prepared": {
-        let prepared = this.prepared.get(op.statement);
-        if (!prepared) {
-          prepared = (op.statement.build(this.q) as { prepare(): Prepared }).prepare();
-          this.prepared.set(op.statement, prepared);
-        }
-        return prepared[op.mode](sqliteParams(op.params));
-      }
+      case "prepared":
+        return this.statement(op.statement)[op.mode](sqliteParams(op.params));
+      case "chain":
+        for (const { statement, params } of op.before) this.statement(statement).run(sqliteParams(params));
+        return this.statement(op.statement)[op.mode](sqliteParams(op.params));
+      case "pair":
+        return [this.statement(op.first.statement).get(sqliteParams(op.first.params)), this.statement(op.second.statement).get(sqliteParams(op.second.params))];
       case "serialize":
         return undefined; // one writer: units run one after another
       case "published":

@@ -2,14 +2,13 @@ import Database from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { type RateLimiterAbstract, RateLimiterSQLite } from "rate-limiter-flexible";
-import type { Service } from "../../domain/types.js";
 import type { Store } from "../port.js";
 import { deliveryStatements } from "../shared/deliveries.js";
 import type { Statement } from "../shared/ops.js";
 import { outboxStatements } from "../shared/outbox.js";
 import { recordStatements } from "../shared/record.js";
 import { serviceBySid } from "../shared/services.js";
-import { SharedStore } from "../shared/store.js";
+import { ServiceCache, SharedStore } from "../shared/store.js";
 import { verificationStatements } from "../shared/verifications.js";
 import { SqliteRunner } from "./runner.js";
 import * as t from "./schema.js";
@@ -25,7 +24,7 @@ export class SqliteStore extends SharedStore implements Store {
   private readonly db: BetterSQLite3Database<typeof t>;
   protected readonly runner: SqliteRunner;
   // One writer (this process): a service read once stays true until updateService, which drops it.
-  protected override readonly serviceCache = new Map<string, Service>();
+  protected readonly serviceCache = new ServiceCache(Number.POSITIVE_INFINITY);
 
   constructor(file: string, migrationsFolder: string) {
     super();
