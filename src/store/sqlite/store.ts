@@ -5,6 +5,7 @@ import { type RateLimiterAbstract, RateLimiterSQLite } from "rate-limiter-flexib
 import type { Service } from "../../domain/types.js";
 import type { Store } from "../port.js";
 import { deliveryStatements } from "../shared/deliveries.js";
+import { blocksOfPrefix, trafficOfPrefix } from "../shared/fraud.js";
 import type { Statement } from "../shared/ops.js";
 import { outboxStatements } from "../shared/outbox.js";
 import { recordStatements } from "../shared/record.js";
@@ -57,7 +58,15 @@ export class SqliteStore extends SharedStore implements Store {
    * on their indexes.
    */
   hotPathPlans(): Record<string, string[]> {
-    const statements: Record<string, Statement<unknown>> = { ...verificationStatements, serviceBySid, ...deliveryStatements, ...outboxStatements, ...recordStatements };
+    const statements: Record<string, Statement<unknown>> = {
+      ...verificationStatements,
+      serviceBySid,
+      ...deliveryStatements,
+      ...outboxStatements,
+      ...recordStatements,
+      blocksOfPrefix,
+      trafficOfPrefix,
+    };
     return Object.fromEntries(
       Object.entries(statements).map(([name, statement]) => {
         const { sql: text, params } = this.runner.statementSql(statement);
