@@ -2,7 +2,7 @@
  * `tsx bench/protections.ts [starts] [rounds]`: what Fraud Guard and rate limits cost a start, in CPU µs
  * of the gateway process (utime + stime from /proc/<pid>/stat, outbox drained), with the default
  * protections and with Fraud Guard OFF and no rate limits, alternating in one process. Every start goes
- * to its own number and the numbers spread over 700 prefixes, so Fraud Guard judges but never blocks.
+ * to its own number and the numbers spread over 7,000 prefixes, so Fraud Guard judges but never blocks.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -16,7 +16,8 @@ const ADMIN = "vga_bench_admin_key_0123456789abcdef";
 const GUARDED = "fraudGuard: BASIC, rateLimits: { perTo: [{ max: 10, interval: 3600 }], perIp: [{ max: 50, interval: 3600 }], perService: [] }";
 const UNGUARDED = "fraudGuard: OFF, rateLimits: { perTo: [], perIp: [], perService: [] }";
 const START = "mutation($i: StartVerificationInput!) { startVerification(input: $i) { verification { sid } } }";
-const phone = (n: number) => `+1415${200 + (n % 700)}${String(Math.floor(n / 700) % 10_000).padStart(4, "0")}`;
+const AREAS = [415, 212, 646, 303, 617, 206, 312, 512, 702, 213];
+const phone = (n: number) => `+1${AREAS[n % 10]}${200 + (Math.floor(n / 10) % 700)}${String(Math.floor(n / 7000) % 10_000).padStart(4, "0")}`;
 
 const dir = mkdtempSync(join(tmpdir(), "verigate-protections-"));
 const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve"], {
@@ -69,7 +70,9 @@ async function round(settings: string, amount: number): Promise<number> {
         headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
         setupRequest: (req: any) => ({ ...req, body: JSON.stringify({ query: START, variables: { i: { serviceSid, to: phone(next++), channel: "SMS", customCode: "123456" } } }) }),
         onResponse: (status: number, body: string) => {
-          if (status !== 200 || body.includes('"errors"')) errors++;
+          if (status !== 200 || body.includes('"errors"')) {
+            if (errors++ === 0) process.stderr.write(`${body.slice(0, 300)}\n`);
+          }
         },
       },
     ],
