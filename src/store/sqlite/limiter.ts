@@ -69,7 +69,8 @@ export class SqliteCounters {
 
   private counter(key: string): Counter | undefined {
     let current = this.live.get(key);
-    if (current === undefined) {
+    // A deletion not yet committed: the row is still in the table, but the counter is gone.
+    if (current === undefined && this.dirty.get(key) !== null) {
       current = this.load.get(key);
       if (current) this.live.set(key, current);
     }
