@@ -20,8 +20,17 @@ const AREAS = [415, 212, 646, 303, 617, 206, 312, 512, 702, 213];
 const phone = (n: number) => `+1${AREAS[n % 10]}${200 + (Math.floor(n / 10) % 700)}${String(Math.floor(n / 7000) % 10_000).padStart(4, "0")}`;
 
 const dir = mkdtempSync(join(tmpdir(), "verigate-protections-"));
-const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve"], {
-  env: { PATH: process.env.PATH, PORT: "0", DATA_DIR: dir, VERIGATE_ADMIN_KEY: ADMIN, LOG_LEVEL: "warn", ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}) },
+// PROFILE=<dir>: the gateway writes a CPU profile there when it exits.
+const profile = process.env.PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE}`] : [];
+const child = spawn(process.execPath, [...profile, "--import", "tsx", "src/main.ts", "serve"], {
+  env: {
+    PATH: process.env.PATH,
+    PORT: "0",
+    DATA_DIR: dir,
+    VERIGATE_ADMIN_KEY: ADMIN,
+    LOG_LEVEL: "warn",
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL, DATABASE_SCHEMA: process.env.DATABASE_SCHEMA ?? "public" } : {}),
+  },
   stdio: ["ignore", "pipe", "inherit"],
 });
 const url = await new Promise<string>((resolve, reject) => {
@@ -95,5 +104,6 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const [g, u] = [median(guarded), median(unguarded)];
 console.log(`unguarded ${unguarded.map((x) => x.toFixed(0)).join(" ")} µs/start; guarded ${guarded.map((x) => x.toFixed(0)).join(" ")} µs/start`);
 console.log(`median: unguarded ${u.toFixed(0)}, guarded ${g.toFixed(0)} µs/start: protections +${(((g - u) / u) * 100).toFixed(0)} %`);
-child.kill();
+child.kill("SIGTERM");
+await new Promise((resolve) => child.once("exit", resolve));
 rmSync(dir, { recursive: true, force: true });
