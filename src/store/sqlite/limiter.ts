@@ -19,6 +19,8 @@ const deleteCounter = statement("rate_limit_delete", ({ db, t }) => db.delete(t.
 
 /** Expired counters are dropped from memory every this many updates (the table keeps them, as before). */
 const SWEEP_EVERY = 4096;
+/** Past this many counters in memory the oldest written ones are dropped too: a miss reads the table. */
+const MAX_LIVE = 200_000;
 
 /**
  * The embedded store's rate-limit counters. This process is the only writer of the file, so a counter
@@ -103,6 +105,11 @@ export class SqliteCounters {
   private sweep(now: number): void {
     for (const [key, counter] of this.live) {
       if (counter.expire !== null && counter.expire <= now && !this.dirty.has(key)) this.live.delete(key);
+    }
+    // Oldest first (a Map keeps insertion order); a counter not waiting for its write is in the table.
+    for (const key of this.live.keys()) {
+      if (this.live.size <= MAX_LIVE) break;
+      if (!this.dirty.has(key)) this.live.delete(key);
     }
   }
 }
