@@ -96,12 +96,13 @@ await round(GUARDED, 1000);
 await round(UNGUARDED, 1000);
 const guarded: number[] = [];
 const unguarded: number[] = [];
+// ONLY=guarded|unguarded: one kind of round (to compare two profiles).
 for (let i = 0; i < ROUNDS; i++) {
-  unguarded.push(await round(UNGUARDED, STARTS));
-  guarded.push(await round(GUARDED, STARTS));
+  if (process.env.ONLY !== "guarded") unguarded.push(await round(UNGUARDED, STARTS));
+  if (process.env.ONLY !== "unguarded") guarded.push(await round(GUARDED, STARTS));
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const [g, u] = [median(guarded), median(unguarded)];
+const [g, u] = [median(guarded) ?? 0, median(unguarded) ?? 0];
 console.log(`unguarded ${unguarded.map((x) => x.toFixed(0)).join(" ")} µs/start; guarded ${guarded.map((x) => x.toFixed(0)).join(" ")} µs/start`);
 console.log(`median: unguarded ${u.toFixed(0)}, guarded ${g.toFixed(0)} µs/start: protections +${(((g - u) / u) * 100).toFixed(0)} %`);
 child.kill("SIGTERM");

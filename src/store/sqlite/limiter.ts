@@ -36,12 +36,20 @@ export class SqliteCounters {
   private writing = false;
   private updates = 0;
   private readonly load: Database.Statement<[string], Counter>;
+  /**
+   * Every counter in force is in memory (all were read at start, none dropped for room since): a key
+   * not in memory has no counter, or an expired one, which counts as none. Otherwise a miss reads the table.
+   */
+  private complete: boolean;
 
   constructor(
     sqlite: Database.Database,
     private readonly runner: Runner,
   ) {
     this.load = sqlite.prepare<[string], Counter>("select points, expire from rate_limits where key = ?");
+    const inForce = sqlite.prepare<[number, number], Counter & { key: string }>("select key, points, expire from rate_limits where expire is null or expire > ? limit ?").all(Date.now(), MAX_LIVE + 1);
+    this.complete = inForce.length <= MAX_LIVE;
+    if (this.complete) for (const { key, points, expire } of inForce) this.live.set(key, { points, expire });
   }
 
   /** rate-limiter-flexible's upsert (RateLimiterSQLite's statement, same answers), on the counter in memory. */
@@ -72,7 +80,7 @@ export class SqliteCounters {
   private counter(key: string): Counter | undefined {
     let current = this.live.get(key);
     // A deletion not yet committed: the row is still in the table, but the counter is gone.
-    if (current === undefined && this.dirty.get(key) !== null) {
+    if (current === undefined && !this.complete && this.dirty.get(key) !== null) {
       current = this.load.get(key);
       if (current) this.live.set(key, current);
     }
@@ -109,7 +117,9 @@ export class SqliteCounters {
     // Oldest first (a Map keeps insertion order); a counter not waiting for its write is in the table.
     for (const key of this.live.keys()) {
       if (this.live.size <= MAX_LIVE) break;
-      if (!this.dirty.has(key)) this.live.delete(key);
+      if (this.dirty.has(key)) continue;
+      this.live.delete(key);
+      this.complete = false;
     }
   }
 }
