@@ -6,6 +6,7 @@ import { RateLimiterSQLite, type RateLimiterAbstract, type RateLimiterRes } from
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore } from "../src/store/open.js";
 import type { Store } from "../src/store/port.js";
+import { SqliteCounters, SqliteLimiter } from "../src/store/sqlite/limiter.js";
 
 // The embedded store counts rate limits in memory and writes the counters in its group commit. Its
 // answers must be rate-limiter-flexible's own (RateLimiterSQLite on the same table), and the counters
@@ -66,5 +67,30 @@ describe("embedded rate-limit counters", () => {
     expect(await reopened.delete("b")).toBe(true);
     expect(await answer(reopened, "b")).toMatchObject({ ok: true, consumed: 1, first: true });
     reference.close();
+  });
+
+  it("past their cap in memory, counters are read back from the table", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "verigate-counters-"));
+    dirs.push(dir);
+    const store = await open(dir);
+    const first = store.rateLimiter({ points: 100, duration: 60, keyPrefix: "x" });
+    for (let i = 0; i < 10; i++) await first.consume(`k${i}`, 1);
+    for (let i = 0; i < 3; i++) await first.consume("a", 1);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // Room for 2: the 11 counters in the table are not all read at start, so a miss reads the table.
+    const internals = store as unknown as { sqlite: Database.Database; runner: ConstructorParameters<typeof SqliteCounters>[1] };
+    const counters = new SqliteCounters(internals.sqlite, internals.runner, 2);
+    const limiter = new SqliteLimiter({ points: 100, duration: 60, keyPrefix: "x", storeClient: internals.sqlite }, counters);
+    expect((await limiter.consume("a", 1)).consumedPoints).toBe(4);
+    const spread = async (from: number) => {
+      for (let i = from; i < from + 4096; i++) await limiter.consume(`n${i}`, 1);
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    await spread(0);
+    await spread(4096);
+    // "a" was dropped from memory (written, and the oldest); its count comes back from the table.
+    expect((await limiter.consume("a", 1)).consumedPoints).toBe(5);
+    expect((await limiter.consume("k3", 1)).consumedPoints).toBe(2);
   });
 });

@@ -45,10 +45,11 @@ export class SqliteCounters {
   constructor(
     sqlite: Database.Database,
     private readonly runner: Runner,
+    private readonly maxLive = MAX_LIVE,
   ) {
     this.load = sqlite.prepare<[string], Counter>("select points, expire from rate_limits where key = ?");
-    const inForce = sqlite.prepare<[number, number], Counter & { key: string }>("select key, points, expire from rate_limits where expire is null or expire > ? limit ?").all(Date.now(), MAX_LIVE + 1);
-    this.complete = inForce.length <= MAX_LIVE;
+    const inForce = sqlite.prepare<[number, number], Counter & { key: string }>("select key, points, expire from rate_limits where expire is null or expire > ? limit ?").all(Date.now(), maxLive + 1);
+    this.complete = inForce.length <= maxLive;
     if (this.complete) for (const { key, points, expire } of inForce) this.live.set(key, { points, expire });
   }
 
@@ -116,7 +117,7 @@ export class SqliteCounters {
     }
     // Oldest first (a Map keeps insertion order); a counter not waiting for its write is in the table.
     for (const key of this.live.keys()) {
-      if (this.live.size <= MAX_LIVE) break;
+      if (this.live.size <= this.maxLive) break;
       if (this.dirty.has(key)) continue;
       this.live.delete(key);
       this.complete = false;
