@@ -80,7 +80,8 @@ export class SqliteCounters {
 
   private counter(key: string): Counter | undefined {
     let current = this.live.get(key);
-    // A deletion not yet committed: the row is still in the table, but the counter is gone.
+    // Complete: a miss is no counter. A deletion not yet committed: the row is still in the table, but
+    // the counter is gone.
     if (current === undefined && !this.complete && this.dirty.get(key) !== null) {
       current = this.load.get(key);
       if (current) this.live.set(key, current);
