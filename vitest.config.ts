@@ -11,6 +11,7 @@ const storeIndependent = [
   "test/startup.test.ts",
   "test/store-tables.test.ts",
   "test/sqlite-plans.test.ts",
+  "test/sqlite-counters.test.ts",
   "test/schema.test.ts",
   "test/domain.test.ts",
   "test/fraud-rules.test.ts",

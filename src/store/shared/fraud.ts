@@ -7,46 +7,50 @@ import type { Step } from "../../domain/unit.js";
 import { decodeCursor } from "../cursor.js";
 import type { PageRequest, PrefixTrafficQuery } from "../port.js";
 import { pageOf, toFraudBlock } from "../rows.js";
-import { type Q, all, get, run, serialize } from "./ops.js";
+import { type Q, all, get, run, serialize, statement } from "./ops.js";
 import { record } from "./record.js";
 
+const p = sql.placeholder;
 type Condition = ReturnType<typeof sql>;
 const count = (condition: Condition) => sql<number>`cast(coalesce(sum(case when ${condition} then 1 else 0 end), 0) as integer)`;
 
+// The two reads every guarded start makes: prepared once (SQLite keeps their plans on the prefix
+// indexes: test/sqlite-plans.test.ts).
+export const blocksOfPrefix = statement("fraud_blocks_of_prefix", ({ db, t }) =>
+  db
+    .select()
+    .from(t.fraudBlocks)
+    .where(and(eq(t.fraudBlocks.serviceSid, p("serviceSid")), eq(t.fraudBlocks.prefix, p("prefix")), gt(t.fraudBlocks.blockedUntil, p("since"))))
+    .orderBy(desc(t.fraudBlocks.blockedUntil)),
+);
+export const trafficOfPrefix = statement("fraud_prefix_traffic", ({ db, t }) => {
+  const v = t.verifications;
+  const approved = sql`${v.status} = ${convertedStatus}`;
+  const recent = sql`${v.dateCreated} > ${p("recentStart")}`;
+  const matured = sql`${recent} and ${v.dateCreated} <= ${p("maturedBefore")}`;
+  const history = sql`${v.dateCreated} <= ${p("historyEnd")}`;
+  return db
+    .select({
+      recent: count(recent),
+      recentApproved: count(sql`${recent} and ${approved}`),
+      matured: count(matured),
+      maturedApproved: count(sql`${matured} and ${approved}`),
+      history: count(history),
+      historyApproved: count(sql`${history} and ${approved}`),
+    })
+    .from(v)
+    .where(and(eq(v.serviceSid, p("serviceSid")), eq(v.prefix, p("prefix")), gt(v.dateCreated, p("historyStart")), eq(v.testMode, false)));
+});
+
 /** Fraud Guard's blocks and the prefix traffic it judges: written once for both dialects. */
 export const fraud = {
-  *blocks({ db, t }: Q, serviceSid: string, prefix: string, since: number): Step<FraudBlock[]> {
-    const b = t.fraudBlocks;
-    const rows = yield* all(
-      db
-        .select()
-        .from(b)
-        .where(and(eq(b.serviceSid, serviceSid), eq(b.prefix, prefix), gt(b.blockedUntil, since)))
-        .orderBy(desc(b.blockedUntil)),
-    );
+  *blocks(_q: Q, serviceSid: string, prefix: string, since: number): Step<FraudBlock[]> {
+    const rows = yield* blocksOfPrefix.all({ serviceSid, prefix, since });
     return rows.map(toFraudBlock);
   },
 
-  *prefixTraffic({ db, t }: Q, query: PrefixTrafficQuery): Step<PrefixCounts> {
-    const v = t.verifications;
-    const approved = sql`${v.status} = ${convertedStatus}`;
-    const recent = sql`${v.dateCreated} > ${query.recentStart}`;
-    const matured = sql`${recent} and ${v.dateCreated} <= ${query.maturedBefore}`;
-    const history = sql`${v.dateCreated} <= ${query.historyEnd}`;
-    const traffic = yield* get(
-      db
-        .select({
-          recent: count(recent),
-          recentApproved: count(sql`${recent} and ${approved}`),
-          matured: count(matured),
-          maturedApproved: count(sql`${matured} and ${approved}`),
-          history: count(history),
-          historyApproved: count(sql`${history} and ${approved}`),
-        })
-        .from(v)
-        .where(and(eq(v.serviceSid, query.serviceSid), eq(v.prefix, query.prefix), gt(v.dateCreated, query.historyStart), eq(v.testMode, false))),
-    );
-    return traffic as PrefixCounts;
+  *prefixTraffic(_q: Q, query: PrefixTrafficQuery): Step<PrefixCounts> {
+    return (yield* trafficOfPrefix.get({ ...query })) as PrefixCounts;
   },
 
   *recordBlock({ db, t }: Q, block: FraudBlock, data: Record<string, unknown>): Step<{ block: FraudBlock; event: VerifyEvent | null }> {

@@ -1,28 +1,31 @@
 import Database from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import { type RateLimiterAbstract, RateLimiterSQLite } from "rate-limiter-flexible";
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Store } from "../port.js";
 import { deliveryStatements } from "../shared/deliveries.js";
+import { blocksOfPrefix, trafficOfPrefix } from "../shared/fraud.js";
 import type { Statement } from "../shared/ops.js";
 import { outboxStatements } from "../shared/outbox.js";
 import { recordStatements } from "../shared/record.js";
 import { serviceBySid } from "../shared/services.js";
 import { ServiceCache, SharedStore } from "../shared/store.js";
 import { verificationStatements } from "../shared/verifications.js";
+import { SqliteCounters, SqliteLimiter } from "./limiter.js";
 import { SqliteRunner } from "./runner.js";
 import * as t from "./schema.js";
 
 /**
  * The embedded store: one process, one file. Every rule is in ../shared (and the domain); what is
  * SQLite's own is here and in runner.ts: the connection's pragmas, the group commit, the service cache
- * (this process is the only writer), the rate limiter's table and the plans test's view of the hot
+ * (this process is the only writer), the rate-limit counters (in memory, written in the group commit) and the plans test's view of the hot
  * statements.
  */
 export class SqliteStore extends SharedStore implements Store {
   private readonly sqlite: Database.Database;
   private readonly db: BetterSQLite3Database<typeof t>;
   protected readonly runner: SqliteRunner;
+  private counters: SqliteCounters | undefined;
   // One writer (this process): a service read once stays true until updateService, which drops it.
   protected readonly serviceCache = new ServiceCache(Number.POSITIVE_INFINITY);
 
@@ -47,7 +50,9 @@ export class SqliteStore extends SharedStore implements Store {
   }
 
   rateLimiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract {
-    return new RateLimiterSQLite({ ...options, storeClient: this.sqlite, storeType: "better-sqlite3", tableName: "rate_limits", tableCreated: true });
+    // Every limiter shares the counters (and their table); a consume is a Map update, written in the group commit.
+    this.counters ??= new SqliteCounters(this.sqlite, this.runner);
+    return new SqliteLimiter({ ...options, storeClient: this.sqlite }, this.counters);
   }
 
   /**
@@ -56,7 +61,15 @@ export class SqliteStore extends SharedStore implements Store {
    * on their indexes.
    */
   hotPathPlans(): Record<string, string[]> {
-    const statements: Record<string, Statement<unknown>> = { ...verificationStatements, serviceBySid, ...deliveryStatements, ...outboxStatements, ...recordStatements };
+    const statements: Record<string, Statement<unknown>> = {
+      ...verificationStatements,
+      serviceBySid,
+      ...deliveryStatements,
+      ...outboxStatements,
+      ...recordStatements,
+      blocksOfPrefix,
+      trafficOfPrefix,
+    };
     return Object.fromEntries(
       Object.entries(statements).map(([name, statement]) => {
         const { sql: text, params } = this.runner.statementSql(statement);
