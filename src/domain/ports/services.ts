@@ -8,7 +8,11 @@ export interface ServiceStore {
   initSetting(key: string, value: string): Promise<string>;
 
   createService(service: Service): Promise<VerifyEvent>;
-  updateService(sid: string, patch: Partial<ServiceSettings>, now: number): Promise<{ service: Service; event: VerifyEvent } | null>;
+  /**
+   * Changes a service's settings: `change` is given the service as it is in the write's transaction (the
+   * row locked on PostgreSQL), so a merge of nested settings cannot lose a concurrent update.
+   */
+  updateService(sid: string, change: (current: Service) => Partial<ServiceSettings>, now: number): Promise<{ service: Service; event: VerifyEvent } | null>;
   getService(sid: string): Promise<Service | null>;
   listServices(page: PageRequest): Promise<Page<Service>>;
   countServices(): Promise<number>;

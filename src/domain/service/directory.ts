@@ -3,7 +3,7 @@ import type { Clock } from "../clock.js";
 import { hashApiKey } from "../crypto.js";
 import { notFound } from "../errors.js";
 import { isSid, newSid } from "../ids.js";
-import type { ApiKey, Service } from "../types.js";
+import type { ApiKey, Service, ServiceSettings } from "../types.js";
 import { parseInput } from "../validation.js";
 import { createServiceInput, mergeNested, mergePasskeys, mergeRateLimits, serviceDefaults, updateServiceInput } from "./settings.js";
 import { randomBytes } from "node:crypto";
@@ -34,11 +34,15 @@ export class ServiceDirectory {
 
   async update(sid: string, input: unknown): Promise<Service> {
     const { passkeys: passkeysPatch, totp: totpPatch, rateLimits: rateLimitsPatch, ...patch } = parseInput(updateServiceInput, input);
-    const current = passkeysPatch || totpPatch || rateLimitsPatch ? await this.require(sid) : null;
-    const passkeys = passkeysPatch && current ? mergePasskeys(current.passkeys, passkeysPatch) : undefined;
-    const totp = totpPatch && current ? mergeNested(current.totp, serviceDefaults().totp, totpPatch) : undefined;
-    const rateLimits = current && rateLimitsPatch ? mergeRateLimits(current.rateLimits, rateLimitsPatch) : undefined;
-    const updated = await this.deps.store.updateService(sid, { ...patch, ...(passkeys ? { passkeys } : {}), ...(totp ? { totp } : {}), ...(rateLimits ? { rateLimits } : {}) }, this.deps.clock.now());
+    // Nested settings merge onto the service as it is inside the write (its row locked on PostgreSQL): two
+    // updates at once, on two instances, both land.
+    const merged = (current: Service): Partial<ServiceSettings> => ({
+      ...patch,
+      ...(passkeysPatch ? { passkeys: mergePasskeys(current.passkeys, passkeysPatch) } : {}),
+      ...(totpPatch ? { totp: mergeNested(current.totp, serviceDefaults().totp, totpPatch) } : {}),
+      ...(rateLimitsPatch ? { rateLimits: mergeRateLimits(current.rateLimits, rateLimitsPatch) } : {}),
+    });
+    const updated = isSid(sid, "VA") ? await this.deps.store.updateService(sid, merged, this.deps.clock.now()) : null;
     if (!updated) throw notFound("Service");
     return updated.service;
   }

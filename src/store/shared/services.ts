@@ -38,7 +38,10 @@ export const services = {
     return yield* record(lifeEvents.serviceCreated(service));
   },
 
-  *update({ db, t }: Q, sid: string, patch: Partial<ServiceSettings>, now: number): Step<{ service: Service; event: VerifyEvent } | null> {
+  *update({ db, t }: Q, sid: string, change: (current: Service) => Partial<ServiceSettings>, now: number): Step<{ service: Service; event: VerifyEvent } | null> {
+    const current = yield* get(db.select().from(t.services).where(eq(t.services.sid, sid)), {});
+    if (!current) return null;
+    const patch = change(toService(current));
     const row = yield* get(
       db
         .update(t.services)

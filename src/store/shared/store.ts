@@ -108,12 +108,12 @@ export abstract class SharedStore {
   createService(service: Service) {
     return this.runner.write((q) => services.create(q, service));
   }
-  updateService(sid: string, patch: Partial<ServiceSettings>, now: number) {
+  updateService(sid: string, change: (current: Service) => Partial<ServiceSettings>, now: number) {
     this.serviceCache.forget(sid);
     return this.runner
       .write((q) => {
         this.serviceCache.forget(sid);
-        return services.update(q, sid, patch, now);
+        return services.update(q, sid, change, now);
       })
       .finally(() => this.serviceCache.forget(sid));
   }
