@@ -46,12 +46,15 @@ import { WebhookDirectory } from "./domain/webhook/directory.js";
 import { Records } from "./domain/records.js";
 import { httpCarrierLookup, noCarrierLookup } from "./domain/policy/lookup.js";
 import { ExpirySweeper } from "./workers/sweeper.js";
+import { OutboxThread } from "./outbox-thread.js";
 
 export interface AppOverrides {
   clock?: Clock;
   logger?: Logger;
   /** Where start-up notices (the admin key line, the dev outbox notice) go; stdout by default. */
   announce?: (line: string) => void;
+  /** The outbox thread's app: its store's events go here (to the request thread) instead of a bus. */
+  eventsTo?: EventSink;
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
@@ -101,7 +104,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       }
     },
   };
-  const sink = fanOut(bus, metrics, wakeDispatcher, fallbackApprovals);
+  // With OUTBOX_RUNNER=thread, the thread is woken with every commit and its events come back here.
+  const outboxThread: OutboxThread | null = config.delivery.runner === "thread" && !overrides.eventsTo ? new OutboxThread(config, () => sink) : null;
+  const sink: EventSink = overrides.eventsTo ? fanOut(overrides.eventsTo, wakeDispatcher) : fanOut(bus, metrics, outboxThread ?? wakeDispatcher, fallbackApprovals);
   // Every write's events are published by the store after its commit; nothing else publishes them.
   store.publishTo(sink);
 
@@ -259,7 +264,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
         http.server.listen(config.port, config.host, () => resolve());
       });
       listeningUrl = this.url;
-      dispatcher.start();
+      if (outboxThread) await outboxThread.start();
+      else if (d.runner !== "off" || overrides.eventsTo) dispatcher.start();
       sweeper.start();
       ready = true;
       logger.info({ url: `${this.url}/graphql` }, "verigate listening");
@@ -275,6 +281,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       ready = false;
       await http.close();
       await dispatcher.stop();
+      await outboxThread?.stop();
       await sweeper.stop();
       await receipts.idle();
       await transports.close();

@@ -74,6 +74,9 @@ const envSchema = z.object({
   WEB_PUSH_HOSTS: z.string().optional(),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   OUTBOX_MAX_TRIES: z.coerce.number().int().min(1).max(50).default(5),
+  // Where this instance runs the outbox: on the request thread (inline), in a worker thread with its
+  // own store connection (thread), or not at all (off: another instance delivers).
+  OUTBOX_RUNNER: z.enum(["inline", "thread", "off"]).default("inline"),
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   // The HTTP server (README "Configuration"): bounded bodies, deliberate timeouts, a connection cap.
   MAX_BODY_BYTES: z.coerce
@@ -142,6 +145,8 @@ export interface DeliveryConfig {
   leaseMs: number;
   maxTries: number;
   timeoutMs: number;
+  /** Where this instance runs the outbox (OUTBOX_RUNNER). */
+  runner: "inline" | "thread" | "off";
   sna: { ranges: { cidr: string; msisdn: string }[]; coverage: string[]; fallbackMs: number };
 }
 
@@ -274,6 +279,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         .filter(Boolean),
       leaseMs: e.OUTBOX_LEASE_MS,
       maxTries: e.OUTBOX_MAX_TRIES,
+      runner: e.OUTBOX_RUNNER,
       timeoutMs: e.PROVIDER_TIMEOUT_MS,
       sna: {
         ranges: list(e.SNA_SANDBOX_RULES).map((rule) => {

@@ -52,17 +52,21 @@ export class SqliteRunner implements Runner {
     this.queued = [];
     const outcomes: ({ ok: true; value: unknown; events: VerifyEvent[] } | { ok: false; error: unknown })[] = [];
     try {
-      this.sqlite.transaction(() => {
-        for (const item of batch) {
-          const events: VerifyEvent[] = [];
-          try {
-            // Nested: better-sqlite3 runs it in a savepoint of the outer transaction.
-            outcomes.push({ ok: true, value: this.sqlite.transaction(() => this.drive(item.unit(this.q), events))(), events });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
+      this.sqlite
+        .transaction(() => {
+          for (const item of batch) {
+            const events: VerifyEvent[] = [];
+            try {
+              // Nested: better-sqlite3 runs it in a savepoint of the outer transaction.
+              outcomes.push({ ok: true, value: this.sqlite.transaction(() => this.drive(item.unit(this.q), events))(), events });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
           }
-        }
-      })();
+          // IMMEDIATE: the write lock is taken (or waited for, busy_timeout) before the first read, so a
+          // second connection (the outbox thread) never makes a unit fail with SQLITE_BUSY mid-way.
+        })
+        .immediate();
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
