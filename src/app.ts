@@ -105,7 +105,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     },
   };
   // With OUTBOX_RUNNER=thread, the thread is woken with every commit and its events come back here.
-  const outboxThread: OutboxThread | null = config.delivery.runner === "thread" && !overrides.eventsTo ? new OutboxThread(config, () => sink) : null;
+  const outboxThread: OutboxThread | null =
+    config.delivery.runner === "thread" && !overrides.eventsTo
+      ? new OutboxThread(
+          config,
+          () => sink,
+          (error) => logger.fatal({ err: error }, "the outbox thread stopped: no message will be delivered by this instance"),
+        )
+      : null;
   const sink: EventSink = overrides.eventsTo ? fanOut(overrides.eventsTo, wakeDispatcher) : fanOut(bus, metrics, outboxThread ?? wakeDispatcher, fallbackApprovals);
   // Every write's events are published by the store after its commit; nothing else publishes them.
   store.publishTo(sink);

@@ -14,6 +14,7 @@ if (!isMainThread && parentPort) {
   app.dispatcher.start();
   port.on("message", (m) => {
     if (m === "wake") app.dispatcher.wake();
+    else if (m?.heard) app.store.heard(m.heard);
     else if (m === "stop") app.stop().then(() => port.close());
   });
   port.postMessage({ ready: true });

@@ -16,6 +16,7 @@ export class OutboxThread implements EventSink {
   constructor(
     private readonly config: Config,
     private readonly sink: () => EventSink,
+    private readonly onExit: (error: unknown) => void,
   ) {}
 
   async start(): Promise<void> {
@@ -33,9 +34,17 @@ export class OutboxThread implements EventSink {
         else if (m.events) this.sink().publish(m.events);
       });
     });
+    // A thread that dies after start-up stops every delivery: said loudly, never silently.
+    worker.on("error", (error) => this.onExit(error));
+    worker.on("exit", (code) => {
+      if (this.worker === worker) this.onExit(new Error(`the outbox thread exited (${code})`));
+    });
   }
 
-  publish(): void {
+  publish(events: readonly VerifyEvent[]): void {
+    // The thread's store caches services too: a change made here reaches it before its next delivery.
+    const changed = events.filter((e) => e.type === "service.updated");
+    if (changed.length > 0) this.worker?.postMessage({ heard: changed });
     if (this.waking || !this.worker) return;
     this.waking = true;
     setImmediate(() => {

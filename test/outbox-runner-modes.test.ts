@@ -31,6 +31,24 @@ describe("OUTBOX_RUNNER", () => {
     }
   });
 
+  it("thread: a service changed on the request thread is worded with its new name by the thread's next delivery", async () => {
+    const gw = await startGateway({ env: { OUTBOX_RUNNER: "thread" } });
+    try {
+      const body = async (to: string) => {
+        await waitFor(async () => ((await gw.gql(OUTBOX, { to })).data?.devOutbox.length ?? 0) > 0);
+        return (await gw.gql(`query($to: String) { devOutbox(to: $to) { body } }`, { to })).data?.devOutbox[0].body as string;
+      };
+      await gw.gql(START, { input: { serviceSid: gw.defaultServiceSid, to: "+14155550103", channel: "SMS" } });
+      expect(await body("+14155550103")).toContain("Default");
+      const renamed = await gw.gql(`mutation($s: ID!) { updateService(input: { sid: $s, friendlyName: "Renamed Shop" }) { sid } }`, { s: gw.defaultServiceSid });
+      expect(renamed.errors).toBeUndefined();
+      await gw.gql(START, { input: { serviceSid: gw.defaultServiceSid, to: "+14155550104", channel: "SMS" } });
+      expect(await body("+14155550104")).toContain("Renamed Shop");
+    } finally {
+      await gw.close();
+    }
+  });
+
   it("off: this instance queues the message and leaves its delivery to another", async () => {
     const gw = await startGateway({ env: { OUTBOX_RUNNER: "off" } });
     try {
