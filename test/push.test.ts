@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ece from "http_ece";
 import { CompactSign, decodeJwt, jwtVerify } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type ChallengeView, DeviceClient, deviceToken, generateDeviceKey, signAnswer } from "../src/client/device/kit.js";
 import { ADMIN_KEY, type TestGateway, errorCode, startGateway, subscribeWs } from "./support/gateway.js";
 
@@ -345,7 +345,9 @@ describe("silent device approval", () => {
       const other = subscribeWs(gw.wsClient(prompted.clientToken), `subscription($sid: ID!) { challengeUpdated(sid: $sid) { status } }`, { sid: prompted.challenge.sid });
       await other.done;
       expect(other.values.at(-1)?.challengeUpdated.status).toBe("DENIED");
-      expect(listen.output()).toMatch(new RegExp(`${silent.challenge.sid}: APPROVED \\(silently\\)`));
+      // The simulator prints its answer when its HTTP answer comes back, which may be after subscribers
+      // heard the approval (the event is published at commit): wait for the line, do not race it.
+      await vi.waitFor(() => expect(listen.output()).toMatch(new RegExp(`${silent.challenge.sid}: APPROVED \\(silently\\)`)), { timeout: 5_000 });
     } finally {
       listen.child.kill("SIGINT");
       await listen.exited;
