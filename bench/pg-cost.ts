@@ -4,27 +4,19 @@
  * `npx tsx bench/pg-cost.ts [n]` with PostgreSQL at $PG_URL (default postgres://postgres@127.0.0.1:5432/test);
  * PG_COST_SQLITE=1 measures the embedded store the same way.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
+import { ADMIN, CHECK, START, UNGUARDED, cpuTicks as ticks, phone, spawnGateway } from "./support.js";
 
 const N = Number(process.argv[2] ?? 2000);
 const PG = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const ADMIN = "vga_bench_admin_key_0123456789abcdef";
 const app = `pgcost_${process.pid}`;
 const schema = `pgcost_${Date.now()}`;
 const dir = mkdtempSync(join(tmpdir(), "verigate-pgcost-"));
 const countFile = join(dir, "count");
-const START = "mutation($i: StartVerificationInput!) { startVerification(input: $i) { verification { sid } } }";
-const CHECK = "mutation($i: CheckVerificationInput!) { checkVerification(input: $i) { verification { status } } }";
-const phone = (n: number) => `+1415${200 + Math.floor(n / 10_000)}${String(n % 10_000).padStart(4, "0")}`;
-const ticks = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return Number(f[11]) + Number(f[12]);
-};
 const admin = new pg.Client(PG);
 await admin.connect();
 async function backends(): Promise<Map<number, number>> {
@@ -37,47 +29,18 @@ async function backends(): Promise<Map<number, number>> {
   }
   return out;
 }
-const child = spawn(
-  process.execPath,
-  [...(process.env.PG_COST_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PG_COST_PROF}`] : []), "--import", "./bench/pg-count.mjs", "--import", "tsx", "src/main.ts", "serve"],
-  {
-    env: {
-      PATH: process.env.PATH,
-      PORT: "0",
-      DATA_DIR: dir,
-      VERIGATE_ADMIN_KEY: ADMIN,
-      LOG_LEVEL: "warn",
-      ...(process.env.PG_COST_SQLITE ? {} : { DATABASE_URL: `${PG}?application_name=${app}`, DATABASE_SCHEMA: schema }),
-      PG_COUNT_FILE: countFile,
-      ...(process.env.PG_COUNT_TEXTS ? { PG_COUNT_TEXTS: process.env.PG_COUNT_TEXTS } : {}),
-    },
-    stdio: ["ignore", "pipe", "inherit"],
+const gateway = await spawnGateway({
+  dir,
+  nodeArgs: [...(process.env.PG_COST_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PG_COST_PROF}`] : []), "--import", "./bench/pg-count.mjs"],
+  env: {
+    ...(process.env.PG_COST_SQLITE ? {} : { DATABASE_URL: `${PG}?application_name=${app}`, DATABASE_SCHEMA: schema }),
+    PG_COUNT_FILE: countFile,
+    ...(process.env.PG_COUNT_TEXTS ? { PG_COUNT_TEXTS: process.env.PG_COUNT_TEXTS } : {}),
   },
-);
-const url: string = await new Promise((resolve) => {
-  let out = "";
-  child.stdout.on("data", (d) => {
-    out += d;
-    const m = /listening on (http:\/\/\S+)\/graphql/.exec(out);
-    if (m) resolve(m[1].replace("//localhost:", "//127.0.0.1:"));
-  });
 });
-const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-  const r = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ query, variables }) });
-  return ((await r.json()) as { data: any }).data;
-};
+const { url, gql, drained } = gateway;
 const serviceSid = (await gql("{ services { nodes { sid } } }")).services.nodes[0].sid;
-await gql(`mutation($s: ID!) { updateService(input: { sid: $s, customCodeEnabled: true, maxSendAttempts: 20, fraudGuard: OFF, rateLimits: { perTo: [], perIp: [], perService: [] } }) { sid } }`, {
-  s: serviceSid,
-});
-const drained = async () => {
-  for (;;) {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const jobs = [...text.matchAll(/^verigate_outbox_jobs(?:\{[^}]*\})? (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
-    if (jobs === 0) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
+await gql(`mutation($s: ID!) { updateService(input: { sid: $s, customCodeEnabled: true, maxSendAttempts: 20, ${UNGUARDED} }) { sid } }`, { s: serviceSid });
 const run = async (amount: number, body: (n: number) => string) => {
   let n = 0;
   let errors = 0;
@@ -101,13 +64,13 @@ const run = async (amount: number, body: (n: number) => string) => {
 const measure = async (name: string, amount: number, body: (n: number) => string) => {
   await drained();
   await new Promise((r) => setTimeout(r, 300));
-  const g0 = ticks(child.pid as number);
+  const g0 = ticks(gateway.pid);
   const b0 = await backends();
   const q0 = Number(readFileSync(countFile, "utf8"));
   const errors = await run(amount, body);
   await drained();
   await new Promise((r) => setTimeout(r, 300));
-  const g1 = ticks(child.pid as number);
+  const g1 = ticks(gateway.pid);
   const b1 = await backends();
   const q1 = Number(readFileSync(countFile, "utf8"));
   let pgTicks = 0;
@@ -119,8 +82,6 @@ await run(1000, (n) => JSON.stringify({ query: START, variables: { i: { serviceS
 await run(1000, (n) => JSON.stringify({ query: CHECK, variables: { i: { serviceSid, to: phone(900_000 + n), code: "123456" } } }));
 await measure("start", N, (n) => JSON.stringify({ query: START, variables: { i: { serviceSid, to: phone(n), channel: "SMS", customCode: "123456" } } }));
 await measure("check", N, (n) => JSON.stringify({ query: CHECK, variables: { i: { serviceSid, to: phone(n), code: "123456" } } }));
-child.kill("SIGTERM");
-await new Promise((r) => setTimeout(r, 1000));
+await gateway.close();
 await admin.query(`drop schema if exists ${schema} cascade`);
 await admin.end();
-void readdirSync;

@@ -5,49 +5,16 @@
  * gateway's CPU per request for each.
  * FAST_PATH is passed to the gateway; CPU_PROF=<dir> runs it under `node --cpu-prof` (the profile is written there).
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import autocannon from "autocannon";
+import { ADMIN, CHECK, START, TICK_US, UNGUARDED, cpuTicks, phone, spawnGateway } from "./support.js";
 
 const N = Number(process.argv[2] ?? 3000);
-const ADMIN = "vga_bench_admin_key_0123456789abcdef";
-const START = "mutation($i: StartVerificationInput!) { startVerification(input: $i) { verification { sid } } }";
-const CHECK = "mutation($i: CheckVerificationInput!) { checkVerification(input: $i) { verification { status } } }";
-const phone = (n: number) => `+1415${200 + Math.floor(n / 10_000)}${String(n % 10_000).padStart(4, "0")}`;
-const TICK = 1e6 / 100; // µs per clock tick (USER_HZ 100)
-
-const dir = mkdtempSync(join(tmpdir(), "verigate-cpu-"));
-const extra = Object.fromEntries(Object.entries(process.env).filter(([k]) => k === "FAST_PATH"));
-const profile = process.env.CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.CPU_PROF] : [];
-const child = spawn(process.execPath, [...profile, "--import", "tsx", "src/main.ts", "serve"], {
-  env: { PATH: process.env.PATH, PORT: "0", DATA_DIR: dir, VERIGATE_ADMIN_KEY: ADMIN, LOG_LEVEL: "warn", ...extra } as Record<string, string>,
-  stdio: ["ignore", "pipe", "inherit"],
-});
-const url = await new Promise<string>((resolve, reject) => {
-  let out = "";
-  child.stdout?.on("data", (d) => {
-    out += d;
-    const match = /listening on (http:\/\/\S+)\/graphql/.exec(out);
-    if (match) resolve(match[1].replace("//localhost:", "//127.0.0.1:"));
-  });
-  child.once("exit", (code) => reject(new Error(`gateway exited with ${code}`)));
-});
-const cpu = () => {
-  const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK;
-};
-const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-  const response = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-};
+const extra = Object.fromEntries(Object.entries(process.env).filter(([k]) => k === "FAST_PATH")) as Record<string, string>;
+const gateway = await spawnGateway({ env: extra, nodeArgs: process.env.CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.CPU_PROF] : [] });
+const { url, gql } = gateway;
+const cpu = () => cpuTicks(gateway.pid) * TICK_US;
 const serviceSid = (await gql("{ services { nodes { sid } } }")).services.nodes[0].sid;
-await gql(`mutation($s: ID!) { updateService(input: { sid: $s, customCodeEnabled: true, maxSendAttempts: 20, fraudGuard: OFF, rateLimits: { perTo: [], perIp: [], perService: [] } }) { sid } }`, {
-  s: serviceSid,
-});
+await gql(`mutation($s: ID!) { updateService(input: { sid: $s, customCodeEnabled: true, maxSendAttempts: 20, ${UNGUARDED} }) { sid } }`, { s: serviceSid });
 
 async function drive(amount: number, body: (n: number) => string): Promise<{ errors: number }> {
   let n = 0;
@@ -98,6 +65,4 @@ console.log(
     checkErrors: checked.errors,
   }),
 );
-child.kill("SIGINT");
-await new Promise((r) => child.once("exit", r));
-rmSync(dir, { recursive: true, force: true });
+await gateway.close();
