@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { liftBlock } from "../src/domain/policy/fraud.js";
 import type { FraudBlock } from "../src/domain/types.js";
-import { webhookDeletion, webhookTry } from "../src/domain/webhook/delivery.js";
+import { wantsEvent, webhookDeletion, webhookTry } from "../src/domain/webhook/delivery.js";
 
 describe("webhook delivery transitions", () => {
   const now = 1_000_000;
@@ -43,5 +43,17 @@ describe("Fraud Guard block lift", () => {
     const lifted = liftBlock(block, 1_200) as FraudBlock;
     expect(liftBlock(lifted, 1_200)).toBeNull();
     expect(liftBlock(lifted, 1_300)).toBeNull();
+  });
+});
+
+describe("which webhook wants an event", () => {
+  it("exact names, one family with .*, and * for all", () => {
+    expect(wantsEvent(["verification.approved"], "verification.approved")).toBe(true);
+    expect(wantsEvent(["verification.approved"], "verification.canceled")).toBe(false);
+    expect(wantsEvent(["verification.*"], "verification.canceled")).toBe(true);
+    expect(wantsEvent(["verification.*"], "delivery.sent")).toBe(false);
+    expect(wantsEvent(["verification.*"], "verificationx.started")).toBe(false);
+    expect(wantsEvent(["*"], "fraud_guard.blocked")).toBe(true);
+    expect(wantsEvent([], "delivery.sent")).toBe(false);
   });
 });

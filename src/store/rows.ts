@@ -87,9 +87,6 @@ export const toWebhook = (row: WebhookRow): Webhook => ({
 export type WebhookDeliveryRow = typeof t.webhookDeliveries.$inferSelect;
 export const toWebhookDelivery = ({ seq, status, ...row }: WebhookDeliveryRow): WebhookDelivery => ({ ...row, id: seq, status: status as WebhookDelivery["status"] });
 
-/** Does a webhook subscribed to these patterns ("verification.*", "delivery.sent", "*") want this event type? */
-export const wantsEvent = (patterns: readonly string[], type: string): boolean => patterns.some((p) => p === "*" || p === type || (p.endsWith(".*") && type.startsWith(p.slice(0, -1))));
-
 /** The attempts log: a send attempt with its verification's outcome. */
 export function toVerificationAttempt(attempt: AttemptRow, verification: Pick<VerificationRow, "status" | "country" | "testMode">): VerificationAttempt {
   return {

@@ -21,3 +21,6 @@ export const webhookDeletion: { cancels: WebhookDeliveryStatus; to: WebhookDeliv
 
 /** A delivery is written PENDING with its event, and its outbox job tries it. */
 export const newDeliveryStatus: WebhookDeliveryStatus = "PENDING";
+
+/** Does a webhook subscribed to these patterns ("verification.*", "delivery.sent", "*") want this event type? */
+export const wantsEvent = (patterns: readonly string[], type: string): boolean => patterns.some((p) => p === "*" || p === type || (p.endsWith(".*") && type.startsWith(p.slice(0, -1))));

@@ -1,8 +1,7 @@
-import { newDeliveryStatus } from "../../domain/webhook/delivery.js";
+import { newDeliveryStatus, wantsEvent } from "../../domain/webhook/delivery.js";
 import { and, eq, sql } from "drizzle-orm";
 import type { VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
-import { wantsEvent } from "../rows.js";
 import { type Pending, type Q, chain, published, statement } from "./ops.js";
 
 const p = sql.placeholder;
