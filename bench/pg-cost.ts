@@ -7,9 +7,8 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import autocannon from "autocannon";
 import pg from "pg";
-import { ADMIN, CHECK, START, UNGUARDED, cpuTicks as ticks, phone, spawnGateway } from "./support.js";
+import { CHECK, START, UNGUARDED, cpuTicks as ticks, drive, phone, spawnGateway } from "./support.js";
 
 const N = Number(process.argv[2] ?? 2000);
 const PG = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -41,26 +40,7 @@ const gateway = await spawnGateway({
 const { url, gql, drained } = gateway;
 const serviceSid = (await gql("{ services { nodes { sid } } }")).services.nodes[0].sid;
 await gql(`mutation($s: ID!) { updateService(input: { sid: $s, customCodeEnabled: true, maxSendAttempts: 20, ${UNGUARDED} }) { sid } }`, { s: serviceSid });
-const run = async (amount: number, body: (n: number) => string) => {
-  let n = 0;
-  let errors = 0;
-  await autocannon({
-    url: `${url}/graphql`,
-    connections: 8,
-    amount,
-    requests: [
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
-        setupRequest: (req: any) => ({ ...req, body: body(n++) }),
-        onResponse: (status: number, b: string) => {
-          if (status !== 200 || b.includes('"errors"')) errors++;
-        },
-      },
-    ],
-  });
-  return errors;
-};
+const run = (amount: number, body: (n: number) => string) => drive(url, amount, body, 8);
 const measure = async (name: string, amount: number, body: (n: number) => string) => {
   await drained();
   await new Promise((r) => setTimeout(r, 300));

@@ -4,8 +4,7 @@
  * protections and with Fraud Guard OFF and no rate limits, alternating in one process. Every start goes
  * to its own number and the numbers spread over 7,000 prefixes, so Fraud Guard judges but never blocks.
  */
-import autocannon from "autocannon";
-import { ADMIN, START, UNGUARDED, cpuTicks, spawnGateway } from "./support.js";
+import { START, UNGUARDED, cpuTicks, drive, spawnGateway } from "./support.js";
 
 const STARTS = Number(process.argv[2] ?? 3000);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -25,24 +24,7 @@ async function round(settings: string, amount: number): Promise<number> {
   await gql(`mutation($s: ID!) { updateService(input: { sid: $s, customCodeEnabled: true, maxSendAttempts: 20, ${settings} }) { sid } }`, { s: serviceSid });
   await drained();
   const before = cpuTicks(gateway.pid);
-  let errors = 0;
-  await autocannon({
-    url: `${url}/graphql`,
-    connections: 16,
-    amount,
-    requests: [
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
-        setupRequest: (req: any) => ({ ...req, body: JSON.stringify({ query: START, variables: { i: { serviceSid, to: phone(next++), channel: "SMS", customCode: "123456" } } }) }),
-        onResponse: (status: number, body: string) => {
-          if (status !== 200 || body.includes('"errors"')) {
-            if (errors++ === 0) process.stderr.write(`${body.slice(0, 300)}\n`);
-          }
-        },
-      },
-    ],
-  });
+  const errors = await drive(url, amount, () => JSON.stringify({ query: START, variables: { i: { serviceSid, to: phone(next++), channel: "SMS", customCode: "123456" } } }));
   await drained();
   const ticks = cpuTicks(gateway.pid) - before;
   if (errors > 0) process.stderr.write(`${errors} errors\n`);

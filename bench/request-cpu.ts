@@ -5,8 +5,7 @@
  * gateway's CPU per request for each.
  * FAST_PATH is passed to the gateway; CPU_PROF=<dir> runs it under `node --cpu-prof` (the profile is written there).
  */
-import autocannon from "autocannon";
-import { ADMIN, CHECK, START, TICK_US, UNGUARDED, cpuTicks, phone, spawnGateway } from "./support.js";
+import { CHECK, START, TICK_US, UNGUARDED, cpuTicks, drive, phone, spawnGateway } from "./support.js";
 
 const N = Number(process.argv[2] ?? 3000);
 const extra = Object.fromEntries(Object.entries(process.env).filter(([k]) => k === "FAST_PATH")) as Record<string, string>;
@@ -16,42 +15,23 @@ const cpu = () => cpuTicks(gateway.pid) * TICK_US;
 const serviceSid = (await gql("{ services { nodes { sid } } }")).services.nodes[0].sid;
 await gql(`mutation($s: ID!) { updateService(input: { sid: $s, customCodeEnabled: true, maxSendAttempts: 20, ${UNGUARDED} }) { sid } }`, { s: serviceSid });
 
-async function drive(amount: number, body: (n: number) => string): Promise<{ errors: number }> {
-  let n = 0;
-  let errors = 0;
-  await autocannon({
-    url: `${url}/graphql`,
-    connections: 16,
-    amount,
-    requests: [
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
-        setupRequest: (req: any) => ({ ...req, body: body(n++) }),
-        onResponse: (status: number, text: string) => {
-          if (status !== 200 || text.includes('"errors"')) errors++;
-        },
-      },
-    ],
-  });
-  return { errors };
-}
+const driveN = async (amount: number, body: (n: number) => string) => ({ errors: await drive(url, amount, body) });
 const startBody = (base: number) => (n: number) => JSON.stringify({ query: START, variables: { i: { serviceSid, to: phone(base + n), channel: "SMS", customCode: "123456" } } });
 const checkBody = (base: number) => (n: number) => JSON.stringify({ query: CHECK, variables: { i: { serviceSid, to: phone(base + n), code: "123456" } } });
 
-await drive(2000, startBody(900_000));
-await drive(2000, checkBody(900_000));
+await driveN(2000, startBody(900_000));
+await driveN(2000, checkBody(900_000));
 await new Promise((r) => setTimeout(r, 500));
 let before = cpu();
-const started = await drive(N, startBody(0));
+const started = await driveN(N, startBody(0));
 await new Promise((r) => setTimeout(r, 300));
 const startCpu = (cpu() - before) / N;
 before = cpu();
-const checked = await drive(N, checkBody(0));
+const checked = await driveN(N, checkBody(0));
 await new Promise((r) => setTimeout(r, 300));
 const checkCpu = (cpu() - before) / N;
 before = cpu();
-await drive(N, () => '{"query":"{ __typename }"}');
+await driveN(N, () => '{"query":"{ __typename }"}');
 await new Promise((r) => setTimeout(r, 300));
 const typenameCpu = (cpu() - before) / N;
 console.log(

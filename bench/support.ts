@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import autocannon from "autocannon";
 
 export const ADMIN = "vga_bench_admin_key_0123456789abcdef";
 /** µs per clock tick of /proc/<pid>/stat (USER_HZ is 100 on Linux). */
@@ -76,4 +77,31 @@ export async function spawnGateway(o: { env?: Record<string, string>; nodeArgs?:
     if (!o.dir) rmSync(dir, { recursive: true, force: true });
   };
   return { url, child, pid: child.pid as number, dir, gql, drained, close };
+}
+
+/**
+ * Sends `amount` admin POSTs to `url`/graphql over `connections` connections, the n-th with `body(n)`;
+ * answers how many were not a 200 without errors (the first one's body goes to stderr).
+ */
+export async function drive(url: string, amount: number, body: (n: number) => string, connections = 16): Promise<number> {
+  let n = 0;
+  let errors = 0;
+  await autocannon({
+    url: `${url}/graphql`,
+    connections,
+    amount,
+    requests: [
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
+        setupRequest: (req: any) => ({ ...req, body: body(n++) }),
+        onResponse: (status: number, text: string) => {
+          if (status !== 200 || text.includes('"errors"')) {
+            if (errors++ === 0) process.stderr.write(`${text.slice(0, 300)}\n`);
+          }
+        },
+      },
+    ],
+  });
+  return errors;
 }
