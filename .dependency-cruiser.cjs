@@ -3,6 +3,7 @@
  *
  *   main/app (composition root)
  *     → server (HTTP, auth, access) → schema (GraphQL resolvers) → domain
+ *     → rest (Twilio-compatible REST, beside schema) → domain
  *     → workers (outbox runner, jobs) → domain
  *     → store (adapters implement the domain's ports), providers, channels, realtime → domain
  *   domain → nothing of the above, and no framework (graphql, yoga, drizzle, node:http, database drivers)
@@ -46,6 +47,19 @@ module.exports = {
       comment: "Resolvers call the domain; the HTTP server mounts the schema, not the other way round.",
       from: { path: "^src/schema" },
       to: { path: "^src/(server|store/(sqlite|pg)|workers|app\\.ts)" },
+    },
+    {
+      name: "rest-beside-schema",
+      severity: "error",
+      comment: "The Twilio-compatible REST API is a second adapter on the domain: it calls the domain, never the GraphQL resolvers, the store adapters or the workers.",
+      from: { path: "^src/rest" },
+      to: { path: "^src/(schema/(?!context)|store|workers|providers|channels|app\\.ts)" },
+    },
+    {
+      name: "graphql-does-not-import-rest",
+      severity: "error",
+      from: { path: "^src/(schema|domain)" },
+      to: { path: "^src/rest" },
     },
     {
       name: "workers-below-api",

@@ -24,6 +24,7 @@ import { buildTransports, transportVariables } from "./providers/registry.js";
 import { sandboxCarrier } from "./channels/sna/carrier.js";
 import { callbackRoutes } from "./server/callbacks.js";
 import { demoRoutes } from "./server/demo/routes.js";
+import { restApi } from "./rest/index.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ReceiptRecorder } from "./workers/receipts.js";
 import { EventBus, fanOut } from "./realtime/bus.js";
@@ -42,6 +43,7 @@ import { snaFallbackJob } from "./workers/jobs/sna-fallback.js";
 import { pushNoticeJob } from "./workers/jobs/push-notice.js";
 import { challengeFallbackJob } from "./workers/jobs/challenge-fallback.js";
 import { RateLimits } from "./domain/policy/limits.js";
+import { newSid } from "./domain/ids.js";
 import { WebhookDirectory } from "./domain/webhook/directory.js";
 import { Records } from "./domain/records.js";
 import { httpCarrierLookup, noCarrierLookup } from "./domain/policy/lookup.js";
@@ -193,6 +195,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const gateway: Gateway = { records: new Records(store), services, verifications, passkeys, factors, notifier, webhooks, bus, keys, clock };
 
   const adminKeyHash = await bootstrapAdminKey(config, store, announce);
+  const accountSid = await bootstrapAccountSid(config, store, announce);
   // The first start of an empty store creates "Default"; instances starting together elect one creator.
   if ((await store.countServices()) === 0) {
     const ticket = randomBytes(16).toString("hex");
@@ -230,10 +233,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     },
   });
   const sweeper = new ExpirySweeper({ store, clock, logger, intervalMs: config.sweepIntervalMs });
-  const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash, deviceKey: (sid) => factors.deviceKey(sid), log: logger });
+  const auth = new Authenticator({ store, keys, clock, adminKeyHash: () => adminKeyHash, accountSid: () => accountSid, deviceKey: (sid) => factors.deviceKey(sid), log: logger });
   let ready = false;
   const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: (d.env.HTTP_PROVIDER_SECRET as string | undefined) ?? null });
-  const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) => (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
+  const rest = restApi({ gateway, auth, logger, accountSid: () => accountSid, publicUrl, maxBodyBytes: config.http.maxBodyBytes });
+  const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) =>
+    (await rest(req, res, url)) || (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
   const http = buildHttp({
     schema: gatewaySchema({ devOutbox }),
     gateway,
@@ -350,6 +355,17 @@ function loadOrCreateSecret(dataDir: string): string {
   const file = join(dataDir, "secret");
   if (!existsSync(file)) writeFileSync(file, generateSecret(), { mode: 0o600, flag: "wx" });
   return readFileSync(file, "utf8").trim();
+}
+
+/** The account sid of the Twilio-compatible REST API: VERIGATE_ACCOUNT_SID, or made on the first start and printed once. */
+async function bootstrapAccountSid(config: Config, store: Store, announce: (line: string) => void): Promise<string> {
+  if (config.accountSid) return config.accountSid;
+  const existing = await store.getSetting("account_sid");
+  if (existing) return existing;
+  const made = newSid("AC");
+  const stored = await store.initSetting("account_sid", made);
+  if (stored === made) announce(`Account sid: ${made}`);
+  return stored;
 }
 
 /** The admin key: from VERIGATE_ADMIN_KEY, or generated on the first start and printed exactly once. */

@@ -21,6 +21,10 @@ const envSchema = z.object({
     .regex(/^rediss?:\/\//, "must be redis://host:port or rediss://…")
     .optional(),
   VERIGATE_ADMIN_KEY: z.string().min(24, "must be at least 24 characters").optional(),
+  VERIGATE_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-f]{32}$/, "must be AC followed by 32 lowercase hex digits")
+    .optional(),
   VERIGATE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   PUBLIC_URL: z.url().optional(),
   WEBAUTHN_RP_ID: z
@@ -180,6 +184,8 @@ export interface Config {
   readonly database: { kind: "sqlite"; file: string } | { kind: "pg"; url: string; schema: string | null };
   readonly redisUrl: string | null;
   readonly adminKey: string | null;
+  /** The account sid the Twilio-compatible REST API answers with and accepts with the admin key (HTTP Basic). */
+  readonly accountSid: string | null;
   readonly secret: string | null;
   readonly publicUrl: string | null;
   readonly webauthn: { rpId: string | null; origins: string[] };
@@ -237,6 +243,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     database,
     redisUrl: e.REDIS_URL ?? null,
     adminKey: e.VERIGATE_ADMIN_KEY ?? null,
+    accountSid: e.VERIGATE_ACCOUNT_SID ?? null,
     secret: e.VERIGATE_SECRET ?? null,
     publicUrl: e.PUBLIC_URL ?? null,
     webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: list(e.WEBAUTHN_ORIGINS) },

@@ -1,7 +1,9 @@
 import { randomFillSync } from "node:crypto";
 
 /** Twilio-style resource prefixes (API.md "Identifiers"). */
-export type SidPrefix = "VA" | "VE" | "VL" | "YE" | "YF" | "YC" | "SK" | "WH" | "EV" | "FB";
+export type SidPrefix = "VA" | "VE" | "VL" | "YE" | "YF" | "YC" | "SK" | "WH" | "EV" | "FB" | TwilioSidPrefix;
+/** Sids only the Twilio-compatible REST API shows: account, template, rate limit, bucket, access token, notification, Twilio's webhook. */
+export type TwilioSidPrefix = "AC" | "HJ" | "RK" | "BL" | "YK" | "NT" | "YW" | "GN";
 
 /**
  * Random bytes for sids, drawn from the CSPRNG 4 KiB at a time (one call per 400 sids instead of one per

@@ -88,6 +88,18 @@ export interface ServiceSettings {
   /** The service's WebAuthn relying party; unset fields fall back to WEBAUTHN_RP_ID / WEBAUTHN_ORIGINS / PUBLIC_URL. */
   passkeys: PasskeySettings;
   totp: TotpServiceSettings;
+  /** The template (HJ…) a start uses when it names none; null: the built-in texts. */
+  defaultTemplateSid: string | null;
+  /** Twilio messaging configurations: which messaging service (MG…) sends to a country. */
+  messagingConfigurations: MessagingConfiguration[];
+}
+
+export interface MessagingConfiguration {
+  /** ISO 3166-1 alpha-2, or "all". */
+  country: string;
+  messagingServiceSid: string;
+  dateCreated: number;
+  dateUpdated: number;
 }
 
 /** TOTP defaults of a service's new factors; a factor may choose its own. */

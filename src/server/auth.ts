@@ -15,7 +15,43 @@ export type SecurityLog = Pick<Logger, "info" | "warn">;
 type Refusal = { tokenKind: Principal["kind"] | "unknown"; reason: string } & Record<string, string | number>;
 
 export class Authenticator {
-  constructor(private readonly deps: { store: Store; keys: Keyring; clock: Clock; adminKeyHash: () => string | null; deviceKey?: DeviceKeyLookup; log?: SecurityLog }) {}
+  constructor(
+    private readonly deps: {
+      store: Store;
+      keys: Keyring;
+      clock: Clock;
+      adminKeyHash: () => string | null;
+      /** The Twilio-style account sid HTTP Basic pairs with the admin key (REST API). */
+      accountSid?: () => string | null;
+      deviceKey?: DeviceKeyLookup;
+      log?: SecurityLog;
+    },
+  ) {}
+
+  /**
+   * HTTP Basic as Twilio's SDKs send it (the REST API): the account sid with the admin key, or an API key's
+   * sid (SK…) with that key. Anything else is refused, never downgraded.
+   */
+  async resolveBasic(authorization: string): Promise<Principal> {
+    const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization.trim());
+    const decoded = match ? Buffer.from(match[1], "base64").toString("utf8") : "";
+    const colon = decoded.indexOf(":");
+    if (colon < 0) throw this.refuse({ tokenKind: "unknown", reason: "malformed basic credentials" });
+    const username = decoded.slice(0, colon);
+    const hash = hashApiKey(decoded.slice(colon + 1));
+    if (username.startsWith("AC")) {
+      const admin = this.deps.adminKeyHash();
+      const account = this.deps.accountSid?.() ?? null;
+      // Both compared whatever the first answer, so a wrong account sid takes as long as a wrong key.
+      const accountMatches = account !== null && safeEqual(account, username);
+      if (admin && safeEqual(admin, hash) && accountMatches) return { kind: "admin" };
+      throw this.refuse({ tokenKind: "admin", reason: "wrong account sid or admin key" });
+    }
+    const key = await this.deps.store.findApiKeyByHash(hash);
+    if (!key || key.sid !== username) throw this.refuse({ tokenKind: "apiKey", reason: "unknown key" });
+    if (key.revokedAt !== null) throw this.refuse({ tokenKind: "apiKey", reason: "revoked", keySid: key.sid, serviceSid: key.serviceSid });
+    return { kind: "apiKey", keySid: key.sid, serviceSid: key.serviceSid };
+  }
 
   /** Resolves a bearer token; a malformed, unknown, revoked or expired one is refused, never downgraded. */
   async resolve(authorization: string | null | undefined): Promise<Principal> {

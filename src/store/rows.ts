@@ -37,7 +37,7 @@ export function pageOf<R extends { seq: number }, T>(rows: R[], first: number, m
 }
 
 export function toService(row: ServiceRow): Service {
-  const { seq: _seq, channels, testNumbers, fraudGuard, passkeys, totp, rateLimits, geoPermissions, safeList, ...rest } = row;
+  const { seq: _seq, channels, testNumbers, fraudGuard, passkeys, totp, rateLimits, geoPermissions, safeList, messagingConfigurations, ...rest } = row;
   return {
     ...rest,
     channels: JSON.parse(channels) as ChannelName[],
@@ -49,11 +49,12 @@ export function toService(row: ServiceRow): Service {
     rateLimits: rateLimits ? JSON.parse(rateLimits) : serviceDefaults().rateLimits,
     geoPermissions: geoPermissions ? JSON.parse(geoPermissions) : [],
     safeList: safeList ? JSON.parse(safeList) : [],
+    messagingConfigurations: messagingConfigurations ? JSON.parse(messagingConfigurations) : [],
   };
 }
 
 export function fromSettings(settings: Partial<ServiceSettings>) {
-  const { channels, testNumbers, passkeys, totp, rateLimits, geoPermissions, safeList, ...rest } = settings;
+  const { channels, testNumbers, passkeys, totp, rateLimits, geoPermissions, safeList, messagingConfigurations, ...rest } = settings;
   return {
     ...rest,
     ...(channels ? { channels: JSON.stringify(channels) } : {}),
@@ -63,6 +64,7 @@ export function fromSettings(settings: Partial<ServiceSettings>) {
     ...(rateLimits ? { rateLimits: JSON.stringify(rateLimits) } : {}),
     ...(geoPermissions ? { geoPermissions: JSON.stringify(geoPermissions) } : {}),
     ...(safeList ? { safeList: JSON.stringify(safeList) } : {}),
+    ...(messagingConfigurations ? { messagingConfigurations: JSON.stringify(messagingConfigurations) } : {}),
   };
 }
 

@@ -31,6 +31,8 @@ export const serviceDefaults = (): Omit<ServiceSettings, "friendlyName"> => ({
   webOtpDomain: null,
   passkeys: { rpId: null, rpName: null, origins: [], authenticatorAttachment: "ANY", residentKey: "PREFERRED", userVerification: "PREFERRED" },
   totp: { issuer: null, timeStep: 30, codeLength: 6, skew: 1, algorithm: "SHA1" },
+  defaultTemplateSid: null,
+  messagingConfigurations: [],
 });
 
 /**

@@ -34,6 +34,10 @@ export const services = pgTable("services", {
   rateLimits: text("rate_limits"),
   geoPermissions: text("geo_permissions"),
   safeList: text("safe_list"),
+  /** JSON: Twilio messaging configurations, one per country ({ country, messagingServiceSid, dateCreated, dateUpdated }). */
+  messagingConfigurations: text("messaging_configurations"),
+  /** The template a start uses when it names none (HJ…). */
+  defaultTemplateSid: text("default_template_sid"),
   blockPremiumNumbers: boolean("block_premium_numbers").notNull().default(true),
   dateCreated: ms("date_created").notNull(),
   dateUpdated: ms("date_updated").notNull(),
@@ -278,6 +282,8 @@ export const webhooks = pgTable(
     eventTypes: text("event_types").notNull(),
     enabled: boolean("enabled").notNull(),
     secretSealed: text("secret_sealed").notNull(),
+    /** What its requests look like: "standard" (Standard Webhooks, JSON) or "twilio" (Twilio's form and X-Twilio-Signature). */
+    format: text("format").notNull().default("standard"),
     dateCreated: ms("date_created").notNull(),
     dateUpdated: ms("date_updated").notNull(),
   },
@@ -302,4 +308,20 @@ export const webhookDeliveries = pgTable(
     deliveredAt: ms("delivered_at"),
   },
   (t) => [index("webhook_deliveries_webhook").on(t.webhookSid, t.seq)],
+);
+
+/** A service's own message texts (Twilio's templates): per channel and locale, with placeholders. */
+export const templates = pgTable(
+  "templates",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    friendlyName: text("friendly_name").notNull(),
+    /** JSON: the texts, { [locale]: { [channel]: text } }. */
+    translations: text("translations").notNull(),
+    dateCreated: ms("date_created").notNull(),
+    dateUpdated: ms("date_updated").notNull(),
+  },
+  (t) => [index("templates_service").on(t.serviceSid)],
 );

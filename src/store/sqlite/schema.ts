@@ -33,6 +33,10 @@ export const services = sqliteTable("services", {
   rateLimits: text("rate_limits"),
   geoPermissions: text("geo_permissions"),
   safeList: text("safe_list"),
+  /** JSON: Twilio messaging configurations, one per country ({ country, messagingServiceSid, dateCreated, dateUpdated }). */
+  messagingConfigurations: text("messaging_configurations"),
+  /** The template a start uses when it names none (HJ…). */
+  defaultTemplateSid: text("default_template_sid"),
   blockPremiumNumbers: integer("block_premium_numbers", { mode: "boolean" }).notNull().default(true),
   dateCreated: integer("date_created").notNull(),
   dateUpdated: integer("date_updated").notNull(),
@@ -286,6 +290,8 @@ export const webhooks = sqliteTable(
     eventTypes: text("event_types").notNull(),
     enabled: integer("enabled", { mode: "boolean" }).notNull(),
     secretSealed: text("secret_sealed").notNull(),
+    /** What its requests look like: "standard" (Standard Webhooks, JSON) or "twilio" (Twilio's form and X-Twilio-Signature). */
+    format: text("format").notNull().default("standard"),
     dateCreated: integer("date_created").notNull(),
     dateUpdated: integer("date_updated").notNull(),
   },
@@ -310,4 +316,20 @@ export const webhookDeliveries = sqliteTable(
     deliveredAt: integer("delivered_at"),
   },
   (t) => [index("webhook_deliveries_webhook").on(t.webhookSid, t.seq)],
+);
+
+/** A service's own message texts (Twilio's templates): per channel and locale, with placeholders. */
+export const templates = sqliteTable(
+  "templates",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    sid: text("sid").notNull().unique(),
+    serviceSid: text("service_sid").notNull(),
+    friendlyName: text("friendly_name").notNull(),
+    /** JSON: the texts, { [locale]: { [channel]: text } }. */
+    translations: text("translations").notNull(),
+    dateCreated: integer("date_created").notNull(),
+    dateUpdated: integer("date_updated").notNull(),
+  },
+  (t) => [index("templates_service").on(t.serviceSid)],
 );
