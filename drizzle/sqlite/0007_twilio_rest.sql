@@ -12,4 +12,5 @@ CREATE UNIQUE INDEX `templates_sid_unique` ON `templates` (`sid`);--> statement-
 CREATE INDEX `templates_service` ON `templates` (`service_sid`);--> statement-breakpoint
 ALTER TABLE `services` ADD `messaging_configurations` text;--> statement-breakpoint
 ALTER TABLE `services` ADD `default_template_sid` text;--> statement-breakpoint
+ALTER TABLE `verifications` ADD `template` text;--> statement-breakpoint
 ALTER TABLE `webhooks` ADD `format` text DEFAULT 'standard' NOT NULL;

@@ -75,6 +75,8 @@ export const verifications = pgTable(
     payee: text("payee"),
     locale: text("locale"),
     customFriendlyName: text("custom_friendly_name"),
+    /** JSON: the service template chosen at start and its custom substitutions ({ sid, substitutions }); null: the built-in text. */
+    template: text("template"),
     lookup: text("lookup"),
     tags: text("tags"),
     /** The recipient's country (ISO 3166-1 alpha-2) for the attempts log and geo rules; null for email. */
