@@ -198,6 +198,7 @@ function freshRow(plan: StartPlan, lookup: string | null, tags: string | null): 
     payee: fresh.payee,
     locale: fresh.locale,
     customFriendlyName: fresh.customFriendlyName,
+    template: null,
     lookup,
     tags,
     country: fresh.country,
