@@ -112,6 +112,58 @@ describe("verifications through the twilio SDK", () => {
   });
 });
 
+describe("every channel and the start parameters", () => {
+  it("starts whatsapp and call verifications that deliver their code", async () => {
+    for (const channel of ["whatsapp", "call"] as const) {
+      const to = nextPhone();
+      const started = await t.admin.verify.v2.services(serviceSid).verifications.create({ to, channel, locale: "fr", customFriendlyName: "Acme" });
+      expect(started.channel).toBe(channel);
+      const checked = await t.admin.verify.v2.services(serviceSid).verificationChecks.create({ to, code: await lastCode(t.gw, to) });
+      expect(checked.status).toBe("approved");
+    }
+  });
+
+  it("SNA: the answer carries the single-use URL; opening it approves, and a check without code says approved", async () => {
+    const to = nextPhone();
+    const started = await t.admin.verify.v2.services(serviceSid).verifications.create({ to, channel: "sna" });
+    expect(started.channel).toBe("sna");
+    expect(started.sna).toMatchObject({ url: expect.stringContaining("/sna/") });
+    const opened = await fetch((started.sna as { url: string }).url, { headers: { "Verigate-Sandbox-Msisdn": to } });
+    expect(opened.status).toBe(200);
+    const checked = await t.admin.verify.v2.services(serviceSid).verificationChecks.create({ to });
+    expect(checked).toMatchObject({ status: "approved", valid: true, snaAttemptsErrorCodes: [] });
+  });
+
+  it("auto without a device IP the carrier covers falls back to SMS", async () => {
+    const to = nextPhone();
+    const started = await t.admin.verify.v2.services(serviceSid).verifications.create({ to, channel: "auto" } as never);
+    expect(started.channel).toBe("sms");
+  });
+
+  it("custom codes, PSD2 amount and payee, tags and risk check reach the domain", async () => {
+    const psd2 = await t.admin.verify.v2.services.create({ friendlyName: "Bank", psd2Enabled: true, customCodeEnabled: true });
+    const to = nextPhone();
+    const started = await t.admin.verify.v2.services(psd2.sid).verifications.create({ to, channel: "sms", amount: "€39.99", payee: "Acme", customCode: "482913", tags: JSON.stringify({ order: "42" }), riskCheck: "disable" } as never);
+    expect(started).toMatchObject({ amount: "€39.99", payee: "Acme" });
+    const wrongPayee = await t.admin.verify.v2.services(psd2.sid).verificationChecks.create({ to, code: "482913", amount: "€39.99", payee: "Mallory" });
+    expect(wrongPayee.status).toBe("pending");
+    const checked = await t.admin.verify.v2.services(psd2.sid).verificationChecks.create({ to, code: "482913", amount: "€39.99", payee: "Acme" });
+    expect(checked.status).toBe("approved");
+    const noCustom = await t.admin.verify.v2.services(serviceSid).verifications.create({ to: nextPhone(), channel: "sms", customCode: "123456" }).catch((e) => e);
+    expect(noCustom).toMatchObject({ status: 400, code: 60200 });
+  });
+
+  it("refuses parameters a channel does not take, with 400 / 60200", async () => {
+    const sendDigits = await t.admin.verify.v2.services(serviceSid).verifications.create({ to: nextPhone(), channel: "sms", sendDigits: "1234" }).catch((e) => e);
+    expect(sendDigits).toMatchObject({ status: 400, code: 60200 });
+    const badFrom = await t.admin.verify.v2.services(serviceSid).verifications.create({ to: "cfg@example.com", channel: "email", channelConfiguration: { from: "not an address" } }).catch((e) => e);
+    expect(badFrom).toMatchObject({ status: 400, code: 60200 });
+    const badChannel = await t.admin.verify.v2.services(serviceSid).verifications.create({ to: nextPhone(), channel: "pigeon" }).catch((e) => e);
+    expect(badChannel).toMatchObject({ status: 400, code: 60200 });
+    // A missing `To` never leaves the SDK (it checks required parameters itself); form-fuzz.test.ts sends it raw.
+  });
+});
+
 describe("services through the twilio SDK", () => {
   it("creates, fetches, updates and lists services; list() and each() page over 120 of them", async () => {
     const created = await t.admin.verify.v2.services.create({ friendlyName: "Settings", codeLength: 8, psd2Enabled: true, "totp.issuer": "Acme" } as never);
