@@ -1,3 +1,4 @@
+import * as OTPAuth from "otpauth";
 import twilio from "twilio";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY, startAndReadCode } from "../support/gateway.js";
@@ -19,11 +20,17 @@ afterEach(() => peers.closeAll());
 const newService = async (name: string) => (await t.admin.verify.v2.services.create({ friendlyName: name })).sid;
 const form = (body: string) => Object.fromEntries(new URLSearchParams(body));
 
-const FACTOR = `mutation($input: CreateFactorInput!) { createFactor(input: $input) { factor { sid } } }`;
+const FACTOR = `mutation($input: CreateFactorInput!) { createFactor(input: $input) { factor { sid } totp { secret } } }`;
 async function totpFactor(serviceSid: string, identity: string) {
-  const r = await t.gw.gql<{ createFactor: { factor: { sid: string } } }>(FACTOR, { input: { serviceSid, identity, friendlyName: `${identity}'s phone`, factorType: "TOTP" } });
+  return (await enrol(serviceSid, identity)).sid;
+}
+async function enrol(serviceSid: string, identity: string) {
+  const r = await t.gw.gql<{ createFactor: { factor: { sid: string }; totp: { secret: string } } }>(FACTOR, {
+    input: { serviceSid, identity, friendlyName: `${identity}'s phone`, factorType: "TOTP" },
+  });
   expect(r.errors).toBeUndefined();
-  return r.data!.createFactor.factor.sid;
+  const device = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(r.data!.createFactor.totp.secret) });
+  return { sid: r.data!.createFactor.factor.sid, device };
 }
 
 describe("webhooks through the twilio SDK", () => {
@@ -153,6 +160,44 @@ describe("Twilio-format deliveries", () => {
       { status: "DELIVERED", lastStatusCode: 200 },
       { status: "DELIVERED", lastStatusCode: 200 },
     ]);
+  });
+
+  it("a challenge approved with a TOTP code is sent as Twilio's challenge.approved", async () => {
+    const serviceSid = await newService("Twilio challenge events");
+    const receiver = await peers.start(() => ({ status: 200 }));
+    const webhookUrl = `${receiver.url}/challenges`;
+    await t.admin.verify.v2.services(serviceSid).webhooks.create({ friendlyName: "challenges", eventTypes: ["challenge.approved", "factor.verified"], webhookUrl });
+    const { sid: factorSid, device } = await enrol(serviceSid, "user-0009");
+    const verified = await t.gw.gql("mutation($input: VerifyFactorInput!) { verifyFactor(input: $input) { status } }", { input: { sid: factorSid, code: device.generate() } });
+    expect(verified.data?.verifyFactor.status).toBe("VERIFIED");
+    const challenge = await t.gw.gql<{ createChallenge: { challenge: { sid: string }; clientToken: string } }>(
+      "mutation($input: CreateChallengeInput!) { createChallenge(input: $input) { challenge { sid } clientToken } }",
+      { input: { serviceSid, factorSid } },
+    );
+    expect(challenge.errors).toBeUndefined();
+    const { sid: challengeSid } = challenge.data!.createChallenge.challenge;
+    // The enrolment spent this time step's code: the next step's (within the skew) answers the challenge.
+    const code = device.generate({ timestamp: Date.now() + 30_000 });
+    const answered = await t.gw.gql("mutation($input: UpdateChallengeInput!) { updateChallenge(input: $input) { status } }", { input: { sid: challengeSid, code } }, challenge.data!.createChallenge.clientToken);
+    expect(answered.data?.updateChallenge.status).toBe("APPROVED");
+    await t.gw.app.dispatcher.idle();
+    await receiver.until(2);
+    const [factorEvent, challengeEvent] = receiver.requests.map((r) => ({ params: form(r.body), signature: r.headers["x-twilio-signature"] as string }));
+    expect(factorEvent.params).toMatchObject({ type: "factor.verified", factor_sid: factorSid, factor_type: "totp", entity_identity: "user-0009" });
+    expect(challengeEvent.params).toMatchObject({
+      type: "challenge.approved",
+      account_sid: ACCOUNT_SID,
+      service_sid: serviceSid,
+      entity_identity: "user-0009",
+      factor_sid: factorSid,
+      factor_type: "totp",
+      challenge_sid: challengeSid,
+      challenge_status: "approved",
+    });
+    for (const { params, signature } of [factorEvent, challengeEvent]) {
+      expect(twilio.validateRequest(ADMIN_KEY, signature, webhookUrl, params)).toBe(true);
+      expect(twilio.validateRequest(ADMIN_KEY, signature, webhookUrl, { ...params, type: "challenge.denied" })).toBe(false);
+    }
   });
 
   it("a webhook created with an API key is signed with that key's secret", async () => {

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import type { EventType } from "../events.js";
 import type { VerifyEvent } from "../types.js";
 
 /**
@@ -11,7 +12,7 @@ export const twilioWebhookEvents = [
   { twilio: "factor.deleted", verigate: "factor.deleted" },
   { twilio: "challenge.approved", verigate: "challenge.approved" },
   { twilio: "challenge.denied", verigate: "challenge.denied" },
-] as const;
+] as const satisfies readonly { twilio: string; verigate: EventType }[];
 
 const TWILIO_ALL = "*";
 
