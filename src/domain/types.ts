@@ -198,12 +198,17 @@ export interface FraudBlock {
 export const webhookDeliveryStatuses = ["PENDING", "DELIVERED", "FAILED", "CANCELED"] as const;
 export type WebhookDeliveryStatus = (typeof webhookDeliveryStatuses)[number];
 
+/** What a webhook's requests look like: Standard Webhooks (JSON, `webhook-signature`) or Twilio's (form, `X-Twilio-Signature`). */
+export const webhookFormats = ["standard", "twilio"] as const;
+export type WebhookFormat = (typeof webhookFormats)[number];
+
 export interface Webhook {
   sid: string;
   serviceSid: string;
   url: string;
   eventTypes: string[];
   enabled: boolean;
+  format: WebhookFormat;
   dateCreated: number;
   dateUpdated: number;
 }

@@ -8,6 +8,7 @@ import { Params } from "./form.js";
 import { type RestContext, type Route, Router } from "./router.js";
 import { serviceRoutes } from "./services.js";
 import { verificationRoutes } from "./verifications.js";
+import { webhookRoutes } from "./webhooks.js";
 
 export interface RestDeps {
   gateway: Gateway;
@@ -19,8 +20,14 @@ export interface RestDeps {
   maxBodyBytes: number;
 }
 
+/** The password of an HTTP Basic header resolveBasic has accepted. */
+function basicPassword(authorization: string): string {
+  const decoded = Buffer.from(authorization.trim().replace(/^Basic\s+/i, ""), "base64").toString("utf8");
+  return decoded.slice(decoded.indexOf(":") + 1);
+}
+
 /** Every operation of the REST API: one line per resource family. */
-export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes];
+export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes, ...webhookRoutes];
 
 /**
  * Twilio's Verify v2 REST API under /v2, a second adapter on the domain beside GraphQL (README "Coming
@@ -51,7 +58,8 @@ export function restApi(deps: RestDeps) {
       // Who calls is settled before any parameter is read (a bad key never learns what a bad input would say).
       const authorization = req.headers.authorization;
       if (!authorization) throw new RestError(401, 20003, "Authenticate: HTTP Basic with the account sid and admin key, or an API key's sid and secret.");
-      const principal = /^Basic\s/i.test(authorization) ? await deps.auth.resolveBasic(authorization) : await deps.auth.resolve(authorization);
+      const basic = /^Basic\s/i.test(authorization);
+      const principal = basic ? await deps.auth.resolveBasic(authorization) : await deps.auth.resolve(authorization);
       let params: Params;
       if (req.method === "POST") {
         const raw = await readBody(req, deps.maxBodyBytes);
@@ -62,6 +70,7 @@ export function restApi(deps: RestDeps) {
         params = new Params(url.searchParams);
       }
       const context: RestContext = { gateway: deps.gateway, principal, accountSid: deps.accountSid(), base: deps.publicUrl(), url, log: deps.logger };
+      if (basic) context.credential = basicPassword(authorization);
       const answer = await found.route.handle({ path: found.path, params }, context);
       send(answer.status, answer.body);
     } catch (error) {

@@ -9,6 +9,8 @@ export interface RestContext {
   gateway: Gateway;
   /** The caller (HTTP Basic as Twilio's SDKs send it, or a bearer token). */
   principal: Principal;
+  /** The HTTP Basic password the caller authenticated with (Twilio's auth token): what signs its Twilio-format webhooks. */
+  credential?: string;
   /** The account sid every resource shows (`account_sid`). */
   accountSid: string;
   /** The public base URL resources' `url` and `links` start with (no trailing slash). */

@@ -1,12 +1,25 @@
 import { notFound } from "../domain/errors.js";
-import { type Webhook, type WebhookDelivery, webhookDeliveryStatuses } from "../domain/types.js";
+import type { Webhook, WebhookDelivery } from "../domain/types.js";
+import { webhookDeliveryStatuses } from "../domain/types.js";
 import { authorize, inScope, serviceScope } from "../domain/access/rules.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageOfList, pageSize, pagingArgs } from "./connection.js";
 import { describedValues } from "./describe.js";
 
+const WebhookFormatEnum = builder.enumType("WebhookFormat", {
+  description: "What a webhook's requests look like",
+  values: {
+    STANDARD: { value: "standard" as const, description: "Standard Webhooks: a JSON body signed in the webhook-id, webhook-timestamp and webhook-signature headers (the default)" },
+    TWILIO: {
+      value: "twilio" as const,
+      description:
+        "Twilio's Verify webhooks: a form (uuid, type, account_sid, service_sid, factor_*, challenge_*, verification_*) signed in X-Twilio-Signature; twilio.validateRequest checks it with the webhook's secret as the auth token",
+    },
+  },
+});
+
 const WebhookRef = builder.objectRef<Webhook>("Webhook").implement({
-  description: "Where a service's events are POSTed, signed per Standard Webhooks; the secret is shown once, by createWebhook",
+  description: "Where a service's events are POSTed, signed per Standard Webhooks (or Twilio's format); the secret is shown once, by createWebhook",
   fields: (t) => ({
     id: t.exposeID("sid", { description: "The webhook sid (WH…), as `sid`" }),
     sid: t.exposeID("sid", { description: "WH followed by 32 lowercase hex digits" }),
@@ -14,6 +27,7 @@ const WebhookRef = builder.objectRef<Webhook>("Webhook").implement({
     url: t.exposeString("url", { description: "Where events are POSTed (http or https)" }),
     eventTypes: t.exposeStringList("eventTypes", { description: 'e.g. "verification.*", "delivery.*", "factor.*", "challenge.*", "fraud_guard.*", "verification.approved", "*"' }),
     enabled: t.exposeBoolean("enabled", { description: "A disabled webhook receives nothing until enabled again" }),
+    format: t.field({ type: WebhookFormatEnum, description: "STANDARD (Standard Webhooks) or TWILIO (Twilio's form and X-Twilio-Signature)", resolve: (w) => w.format }),
     dateCreated: t.field({ type: "DateTime", description: "When it was created", resolve: (w) => w.dateCreated }),
     dateUpdated: t.field({ type: "DateTime", description: "When it last changed", resolve: (w) => w.dateUpdated }),
   }),
@@ -56,6 +70,7 @@ const CreateWebhookInput = builder.inputType("CreateWebhookInput", {
       description: '1–50 of "*", "verification.*", "delivery.*", "factor.*", "challenge.*", "fraud_guard.*" or one exact type such as "verification.approved"',
     }),
     enabled: t.boolean({ description: "default true" }),
+    format: t.field({ type: WebhookFormatEnum, description: "default STANDARD; TWILIO sends Twilio's form signed with the returned secret (X-Twilio-Signature)" }),
   }),
 });
 const UpdateWebhookInput = builder.inputType("UpdateWebhookInput", {
@@ -65,6 +80,7 @@ const UpdateWebhookInput = builder.inputType("UpdateWebhookInput", {
     url: t.string({ description: "A new http(s) URL (same rules as createWebhook)" }),
     eventTypes: t.stringList({ description: "Replaces the event types (same rules as createWebhook)" }),
     enabled: t.boolean({ description: "false pauses it" }),
+    format: t.field({ type: WebhookFormatEnum, description: "A new format; the secret stays the same" }),
   }),
 });
 const CreateWebhookPayload = builder.objectRef<{ webhook: Webhook; secret: string }>("CreateWebhookPayload").implement({

@@ -82,6 +82,7 @@ export const toWebhook = (row: WebhookRow): Webhook => ({
   url: row.url,
   eventTypes: JSON.parse(row.eventTypes) as string[],
   enabled: row.enabled,
+  format: row.format === "twilio" ? "twilio" : "standard",
   dateCreated: row.dateCreated,
   dateUpdated: row.dateUpdated,
 });

@@ -1,4 +1,4 @@
-import type { Page, VerifyEvent, Webhook, WebhookDelivery, WebhookDeliveryStatus } from "../types.js";
+import type { Page, VerifyEvent, Webhook, WebhookDelivery, WebhookDeliveryStatus, WebhookFormat } from "../types.js";
 import type { PageRequest } from "./page.js";
 
 /** A service's webhooks and their delivery history. Every write returns its events (the store publishes them after commit). */
@@ -16,4 +16,5 @@ export interface WebhookPatch {
   url?: string;
   eventTypes?: string[];
   enabled?: boolean;
+  format?: WebhookFormat;
 }

@@ -5,7 +5,7 @@ import type { Clock } from "../clock.js";
 import { type Keyring, seal } from "../crypto.js";
 import { VerifyError, notFound } from "../errors.js";
 import { isSid, newSid } from "../ids.js";
-import type { Webhook } from "../types.js";
+import { type Webhook, webhookFormats } from "../types.js";
 import { parseInput } from "../validation.js";
 import { literalInternalHost } from "../policy/addresses.js";
 
@@ -31,8 +31,11 @@ const eventTypes = z
   .max(50)
   .transform((list) => [...new Set(list)]);
 
-const createInput = z.object({ serviceSid: z.string(), url, eventTypes, enabled: z.boolean().nullish() });
-const updateInput = z.object({ url: url.nullish(), eventTypes: eventTypes.nullish(), enabled: z.boolean().nullish() });
+const format = z.enum(webhookFormats);
+const createInput = z.object({ serviceSid: z.string(), url, eventTypes, enabled: z.boolean().nullish(), format: format.nullish() });
+const updateInput = z.object({ url: url.nullish(), eventTypes: eventTypes.nullish(), enabled: z.boolean().nullish(), format: format.nullish() });
+/** A signing key the caller brings (Twilio's: the auth token a receiver passes to validateRequest). */
+const signingKey = z.string().min(16).max(512);
 
 /** A service's webhooks. The signing secret is generated here, shown once, and stored sealed. */
 export class WebhookDirectory {
@@ -47,17 +50,32 @@ export class WebhookDirectory {
     }
   }
 
-  async create(raw: unknown): Promise<{ webhook: Webhook; secret: string }> {
+  /**
+   * A new webhook, signed with a generated secret, or with `signingKey` when the caller brings one (the
+   * REST API signs a Twilio-format webhook with the secret its creator authenticated with, as Twilio signs
+   * with the account's auth token).
+   */
+  async create(raw: unknown, options: { signingKey?: string } = {}): Promise<{ webhook: Webhook; secret: string }> {
     const input = parseInput(createInput, raw);
+    const given = options.signingKey === undefined ? undefined : parseInput(z.object({ signingKey }), { signingKey: options.signingKey }).signingKey;
     this.checkDestination(input.url);
     await this.deps.services.require(input.serviceSid);
     if ((await this.deps.store.listWebhooks(input.serviceSid)).length >= MAX_WEBHOOKS_PER_SERVICE) {
       throw new VerifyError("INVALID_PARAMETER", `Invalid parameter \`serviceSid\`: a service has at most ${MAX_WEBHOOKS_PER_SERVICE} webhooks.`, { field: "serviceSid" });
     }
     const now = this.deps.clock.now();
-    const webhook: Webhook = { sid: newSid("WH"), serviceSid: input.serviceSid, url: input.url, eventTypes: input.eventTypes, enabled: input.enabled ?? true, dateCreated: now, dateUpdated: now };
+    const webhook: Webhook = {
+      sid: newSid("WH"),
+      serviceSid: input.serviceSid,
+      url: input.url,
+      eventTypes: input.eventTypes,
+      enabled: input.enabled ?? true,
+      format: input.format ?? "standard",
+      dateCreated: now,
+      dateUpdated: now,
+    };
     // Standard Webhooks secrets: whsec_ + base64 of 24 random bytes.
-    const secret = `whsec_${randomBytes(24).toString("base64")}`;
+    const secret = given ?? `whsec_${randomBytes(24).toString("base64")}`;
     await this.deps.store.createWebhook(webhook, seal(this.deps.keys, secret, webhook.sid));
     return { webhook, secret };
   }
@@ -69,6 +87,7 @@ export class WebhookDirectory {
       ...(input.url != null ? { url: input.url } : {}),
       ...(input.eventTypes != null ? { eventTypes: input.eventTypes } : {}),
       ...(input.enabled != null ? { enabled: input.enabled } : {}),
+      ...(input.format != null ? { format: input.format } : {}),
     };
     const updated = isSid(sid, "WH") ? await this.deps.store.updateWebhook(sid, serviceScope, patch, this.deps.clock.now()) : null;
     if (!updated) throw notFound("Webhook");

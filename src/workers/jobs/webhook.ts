@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
 import type { Clock } from "../../domain/clock.js";
 import { type Keyring, open } from "../../domain/crypto.js";
-import type { VerifyEvent } from "../../domain/types.js";
+import type { VerifyEvent, Webhook } from "../../domain/types.js";
+import { twilioSignature, twilioWebhookParams } from "../../domain/webhook/twilio.js";
 import { postOutside } from "../../providers/egress/guard.js";
 import { signedHeaders } from "../../providers/http/signing.js";
 import type { OutboxJob, Store } from "../../store/port.js";
@@ -17,6 +18,8 @@ export interface WebhookJobDeps {
   timeoutMs?: number;
   /** May webhooks reach loopback, private and link-local addresses (SSRF guard off)? */
   allowInternal?: boolean;
+  /** The account sid Twilio-format deliveries carry (`account_sid`); left out when not given. */
+  accountSid?: () => string | null;
 }
 
 /** What a webhook try's retry and failure records carry besides the error. */
@@ -46,15 +49,14 @@ export function webhookJob(deps: WebhookJobDeps): JobKind<WebhookTry> {
       return { done: true };
     }
     const secret = open(keys, work.webhook.secretSealed, work.webhook.sid);
-    const body = webhookPayload(work.event);
+    const request = webhookRequest(work.webhook, work.event, secret, deps.accountSid?.() ?? null);
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
       // Redirects are not followed; internal destinations are refused unless allowed (SSRF).
       statusCode = await postOutside(work.webhook.url, {
-        // The wall clock, not the injected one: receivers check webhook-timestamp against their own clocks.
-        headers: { "content-type": "application/json", "user-agent": WEBHOOK_USER_AGENT, ...signedHeaders(secret, work.event.sid, body, new Date()) },
-        body,
+        headers: request.headers,
+        body: request.body,
         timeoutMs: deps.timeoutMs ?? 10_000,
         allowInternal: deps.allowInternal ?? false,
       });
@@ -82,6 +84,29 @@ export function webhookJob(deps: WebhookJobDeps): JobKind<WebhookTry> {
 }
 
 export const WEBHOOK_USER_AGENT = "Verigate-Webhooks/1";
+
+/**
+ * One delivery's request in its webhook's format: Standard Webhooks (JSON, `webhook-*` headers) or
+ * Twilio's (a form signed with `X-Twilio-Signature` over the webhook's URL and the form's parameters;
+ * `I-Twilio-Idempotency-Token` is the event sid, the same on every retry).
+ */
+export function webhookRequest(webhook: Pick<Webhook, "url" | "format">, event: VerifyEvent, secret: string, accountSid: string | null): { headers: Record<string, string>; body: string } {
+  if (webhook.format === "twilio") {
+    const params = twilioWebhookParams(event, accountSid);
+    return {
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "user-agent": WEBHOOK_USER_AGENT,
+        "x-twilio-signature": twilioSignature(secret, webhook.url, params),
+        "i-twilio-idempotency-token": event.sid,
+      },
+      body: new URLSearchParams(params).toString(),
+    };
+  }
+  const body = webhookPayload(event);
+  // The wall clock, not the injected one: receivers check webhook-timestamp against their own clocks.
+  return { headers: { "content-type": "application/json", "user-agent": WEBHOOK_USER_AGENT, ...signedHeaders(secret, event.sid, body, new Date()) }, body };
+}
 
 /** The JSON a webhook receiver gets: Standard Webhooks' `type` / `timestamp` / `data`, plus the event's ids. */
 export function webhookPayload(event: VerifyEvent): string {
