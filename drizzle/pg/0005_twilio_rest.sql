@@ -12,5 +12,6 @@ CREATE TABLE "templates" (
 ALTER TABLE "services" ADD COLUMN "messaging_configurations" text;--> statement-breakpoint
 ALTER TABLE "services" ADD COLUMN "default_template_sid" text;--> statement-breakpoint
 ALTER TABLE "verifications" ADD COLUMN "template" text;--> statement-breakpoint
+ALTER TABLE "webhooks" ADD COLUMN "friendly_name" text;--> statement-breakpoint
 ALTER TABLE "webhooks" ADD COLUMN "format" text DEFAULT 'standard' NOT NULL;--> statement-breakpoint
 CREATE INDEX "templates_service" ON "templates" USING btree ("service_sid");

@@ -13,4 +13,5 @@ CREATE INDEX `templates_service` ON `templates` (`service_sid`);--> statement-br
 ALTER TABLE `services` ADD `messaging_configurations` text;--> statement-breakpoint
 ALTER TABLE `services` ADD `default_template_sid` text;--> statement-breakpoint
 ALTER TABLE `verifications` ADD `template` text;--> statement-breakpoint
+ALTER TABLE `webhooks` ADD `friendly_name` text;--> statement-breakpoint
 ALTER TABLE `webhooks` ADD `format` text DEFAULT 'standard' NOT NULL;

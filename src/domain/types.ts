@@ -206,6 +206,8 @@ export interface Webhook {
   sid: string;
   serviceSid: string;
   url: string;
+  /** A name for people (Twilio's FriendlyName); null when none was given. */
+  friendlyName: string | null;
   eventTypes: string[];
   enabled: boolean;
   format: WebhookFormat;

@@ -21,8 +21,7 @@ export function presentWebhook(w: Webhook, c: RestContext) {
     sid,
     service_sid: w.serviceSid,
     account_sid: c.accountSid,
-    // Verigate's webhooks have no name: FriendlyName is accepted (Twilio requires it) and not kept.
-    friendly_name: null,
+    friendly_name: w.friendlyName,
     event_types: toTwilioEventTypes(w.eventTypes),
     status: w.enabled ? "enabled" : "disabled",
     version: "v2",
@@ -78,14 +77,14 @@ export const webhookRoutes: Route[] = [
     path: "/v2/Services/{ServiceSid}/Webhooks",
     handle: async ({ path, params }, c) => {
       const serviceSid = await scopedService(c, path.ServiceSid, "createWebhook");
-      params.required("FriendlyName");
+      const friendlyName = params.required("FriendlyName");
       const types = eventTypes(params, true);
       const url = params.required("WebhookUrl");
       const enabled = enabledOf(params);
       version(params);
       // Twilio signs with the account's auth token: here, the secret the creator authenticated with.
       if (!c.credential) throw new RestError(400, 20001, "A webhook created over REST is signed with the HTTP Basic password it was created with: authenticate with HTTP Basic.");
-      const { webhook } = await c.gateway.webhooks.create({ serviceSid, url, eventTypes: types, enabled, format: "twilio" }, { signingKey: c.credential });
+      const { webhook } = await c.gateway.webhooks.create({ serviceSid, url, friendlyName, eventTypes: types, enabled, format: "twilio" }, { signingKey: c.credential });
       return { status: 201, body: presentWebhook(webhook, c) };
     },
   },
@@ -108,7 +107,7 @@ export const webhookRoutes: Route[] = [
     path: "/v2/Services/{ServiceSid}/Webhooks/{Sid}",
     handle: async ({ path, params }, c) => {
       const webhook = await scopedWebhook(c, path, "updateWebhook");
-      const patch = { url: params.string("WebhookUrl"), eventTypes: eventTypes(params, false), enabled: enabledOf(params) };
+      const patch = { url: params.string("WebhookUrl"), friendlyName: params.string("FriendlyName"), eventTypes: eventTypes(params, false), enabled: enabledOf(params) };
       version(params);
       const updated = await c.gateway.webhooks.update(webhook.sid, patch, serviceScope(authorize(c.principal, "updateWebhook")));
       return { status: 200, body: presentWebhook(updated, c) };

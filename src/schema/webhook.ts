@@ -25,6 +25,7 @@ const WebhookRef = builder.objectRef<Webhook>("Webhook").implement({
     sid: t.exposeID("sid", { description: "WH followed by 32 lowercase hex digits" }),
     serviceSid: t.exposeID("serviceSid", { description: "The service (VA…) whose events it receives" }),
     url: t.exposeString("url", { description: "Where events are POSTed (http or https)" }),
+    friendlyName: t.exposeString("friendlyName", { nullable: true, description: "A name for people (Twilio's FriendlyName); null when none was given" }),
     eventTypes: t.exposeStringList("eventTypes", { description: 'e.g. "verification.*", "delivery.*", "factor.*", "challenge.*", "fraud_guard.*", "verification.approved", "*"' }),
     enabled: t.exposeBoolean("enabled", { description: "A disabled webhook receives nothing until enabled again" }),
     format: t.field({ type: WebhookFormatEnum, description: "STANDARD (Standard Webhooks) or TWILIO (Twilio's form and X-Twilio-Signature)", resolve: (w) => w.format }),
@@ -65,6 +66,7 @@ const CreateWebhookInput = builder.inputType("CreateWebhookInput", {
   fields: (t) => ({
     serviceSid: t.id({ required: true, description: "The service (VA…)" }),
     url: t.string({ required: true, description: "An http(s) URL without credentials, at most 2048 characters; internal addresses refused unless WEBHOOK_PRIVATE_NETWORKS=allow" }),
+    friendlyName: t.string({ description: "A name for people, 1–64 characters (Twilio's FriendlyName)" }),
     eventTypes: t.stringList({
       required: true,
       description: '1–50 of "*", "verification.*", "delivery.*", "factor.*", "challenge.*", "fraud_guard.*" or one exact type such as "verification.approved"',
@@ -78,6 +80,7 @@ const UpdateWebhookInput = builder.inputType("UpdateWebhookInput", {
   fields: (t) => ({
     sid: t.id({ required: true, description: "The webhook (WH…)" }),
     url: t.string({ description: "A new http(s) URL (same rules as createWebhook)" }),
+    friendlyName: t.string({ description: "A new name, 1–64 characters" }),
     eventTypes: t.stringList({ description: "Replaces the event types (same rules as createWebhook)" }),
     enabled: t.boolean({ description: "false pauses it" }),
     format: t.field({ type: WebhookFormatEnum, description: "A new format; the secret stays the same" }),

@@ -80,6 +80,7 @@ export const toWebhook = (row: WebhookRow): Webhook => ({
   sid: row.sid,
   serviceSid: row.serviceSid,
   url: row.url,
+  friendlyName: row.friendlyName,
   eventTypes: JSON.parse(row.eventTypes) as string[],
   enabled: row.enabled,
   format: row.format === "twilio" ? "twilio" : "standard",

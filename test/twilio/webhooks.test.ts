@@ -42,6 +42,7 @@ describe("webhooks through the twilio SDK", () => {
     expect(created).toMatchObject({
       serviceSid,
       accountSid: ACCOUNT_SID,
+      friendlyName: "backend",
       eventTypes: ["factor.created", "factor.verified"],
       webhookUrl: "https://hooks.example.com/verify",
       webhookMethod: "POST",
@@ -50,8 +51,10 @@ describe("webhooks through the twilio SDK", () => {
       url: expect.stringContaining(`/v2/Services/${serviceSid}/Webhooks/${created.sid}`),
     });
     // The same webhook over GraphQL: WH… with the same digits, Twilio's format.
-    const gql = await t.gw.gql<{ webhooks: { nodes: { sid: string; format: string; eventTypes: string[] }[] } }>("query($s: ID!) { webhooks(serviceSid: $s) { nodes { sid format eventTypes } } }", { s: serviceSid });
-    expect(gql.data?.webhooks.nodes).toEqual([{ sid: `WH${created.sid.slice(2)}`, format: "TWILIO", eventTypes: ["factor.created", "factor.verified"] }]);
+    const gql = await t.gw.gql<{ webhooks: { nodes: { sid: string; format: string; eventTypes: string[] }[] } }>("query($s: ID!) { webhooks(serviceSid: $s) { nodes { sid friendlyName format eventTypes } } }", { s: serviceSid });
+    expect(gql.data?.webhooks.nodes).toEqual([{ sid: `WH${created.sid.slice(2)}`, friendlyName: "backend", format: "TWILIO", eventTypes: ["factor.created", "factor.verified"] }]);
+    expect((await t.admin.verify.v2.services(serviceSid).webhooks(created.sid).update({ friendlyName: "renamed" })).friendlyName).toBe("renamed");
+    expect((await t.admin.verify.v2.services(serviceSid).webhooks(created.sid).update({ friendlyName: "backend" })).friendlyName).toBe("backend");
 
     const all = await hooks.create({ friendlyName: "everything", eventTypes: ["*"], webhookUrl: "https://hooks.example.com/all", status: "disabled" });
     expect(all).toMatchObject({ eventTypes: ["*"], status: "disabled" });

@@ -14,6 +14,7 @@ export interface WebhookStore {
 
 export interface WebhookPatch {
   url?: string;
+  friendlyName?: string;
   eventTypes?: string[];
   enabled?: boolean;
   format?: WebhookFormat;

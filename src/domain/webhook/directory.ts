@@ -32,8 +32,9 @@ const eventTypes = z
   .transform((list) => [...new Set(list)]);
 
 const format = z.enum(webhookFormats);
-const createInput = z.object({ serviceSid: z.string(), url, eventTypes, enabled: z.boolean().nullish(), format: format.nullish() });
-const updateInput = z.object({ url: url.nullish(), eventTypes: eventTypes.nullish(), enabled: z.boolean().nullish(), format: format.nullish() });
+const friendlyName = z.string().trim().min(1, "must not be empty").max(64, "at most 64 characters");
+const createInput = z.object({ serviceSid: z.string(), url, friendlyName: friendlyName.nullish(), eventTypes, enabled: z.boolean().nullish(), format: format.nullish() });
+const updateInput = z.object({ url: url.nullish(), friendlyName: friendlyName.nullish(), eventTypes: eventTypes.nullish(), enabled: z.boolean().nullish(), format: format.nullish() });
 /** A signing key the caller brings (Twilio's: the auth token a receiver passes to validateRequest). */
 const signingKey = z.string().min(16).max(512);
 
@@ -68,6 +69,7 @@ export class WebhookDirectory {
       sid: newSid("WH"),
       serviceSid: input.serviceSid,
       url: input.url,
+      friendlyName: input.friendlyName ?? null,
       eventTypes: input.eventTypes,
       enabled: input.enabled ?? true,
       format: input.format ?? "standard",
@@ -85,6 +87,7 @@ export class WebhookDirectory {
     this.checkDestination(input.url);
     const patch = {
       ...(input.url != null ? { url: input.url } : {}),
+      ...(input.friendlyName != null ? { friendlyName: input.friendlyName } : {}),
       ...(input.eventTypes != null ? { eventTypes: input.eventTypes } : {}),
       ...(input.enabled != null ? { enabled: input.enabled } : {}),
       ...(input.format != null ? { format: input.format } : {}),

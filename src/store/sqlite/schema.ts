@@ -289,6 +289,8 @@ export const webhooks = sqliteTable(
     sid: text("sid").notNull().unique(),
     serviceSid: text("service_sid").notNull(),
     url: text("url").notNull(),
+    /** A name for people (Twilio's FriendlyName); null when none was given. */
+    friendlyName: text("friendly_name"),
     eventTypes: text("event_types").notNull(),
     enabled: integer("enabled", { mode: "boolean" }).notNull(),
     secretSealed: text("secret_sealed").notNull(),
