@@ -19,6 +19,7 @@ const storeIndependent = [
   "test/scale-out.test.ts",
   "test/faults.test.ts",
   "test/graphiql-walkthrough.test.ts",
+  "test/console/codegen.test.ts",
 ];
 
 export default defineConfig({

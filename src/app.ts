@@ -24,6 +24,7 @@ import { buildTransports, transportVariables } from "./providers/registry.js";
 import { sandboxCarrier } from "./channels/sna/carrier.js";
 import { callbackRoutes } from "./server/callbacks.js";
 import { demoRoutes } from "./server/demo/routes.js";
+import { consoleRoutes } from "./server/console.js";
 import { restApi } from "./rest/index.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ReceiptRecorder } from "./workers/receipts.js";
@@ -246,8 +247,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   let ready = false;
   const callbacks = callbackRoutes({ store, keys, callScript, receipts, verifications, httpProviderSecret: (d.env.HTTP_PROVIDER_SECRET as string | undefined) ?? null });
   const rest = restApi({ gateway, auth, logger, accountSid: () => accountSid, publicUrl, maxBodyBytes: config.http.maxBodyBytes });
+  const operatorConsole = consoleRoutes();
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) =>
-    (await rest(req, res, url)) || (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
+    (await rest(req, res, url)) || (await operatorConsole(req, res, url)) || (config.env !== "production" && (await demoRoutes(req, res, url))) || callbacks(req, res, url);
   const http = buildHttp({
     schema: gatewaySchema({ devOutbox }),
     gateway,

@@ -7,6 +7,7 @@ import "./dev.js";
 import "./factor.js";
 import "./webhook.js";
 import "./insights.js";
+import "./viewer.js";
 
 const fullSchema = builder.toSchema();
 

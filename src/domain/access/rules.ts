@@ -46,6 +46,8 @@ export const accessRules = {
   challenge: ["apiKey", "client", "device"],
   updateChallenge: ["apiKey", "client", "device"],
   challengeUpdated: ["apiKey", "client", "device"],
+  // Who a token is (the console shows it before asking for more).
+  viewer: ["apiKey", "client", "access", "device"],
   // The VAPID key a browser subscribes with is public.
   webPushPublicKey: ["anonymous", "apiKey", "client", "access", "device"],
 } as const satisfies Record<string, readonly Exclude<Principal["kind"], "admin">[]>;
