@@ -237,6 +237,10 @@ export type CreateWebhookInput = {
   enabled?: InputMaybe<Scalars['Boolean']['input']>;
   /** 1–50 of "*", "verification.*", "delivery.*", "factor.*", "challenge.*", "fraud_guard.*" or one exact type such as "verification.approved" */
   eventTypes: Array<Scalars['String']['input']>;
+  /** default STANDARD; TWILIO sends Twilio's form signed with the returned secret (X-Twilio-Signature) */
+  format?: InputMaybe<WebhookFormat>;
+  /** A name for people, 1–64 characters (Twilio's FriendlyName) */
+  friendlyName?: InputMaybe<Scalars['String']['input']>;
   /** The service (VA…) */
   serviceSid: Scalars['ID']['input'];
   /** An http(s) URL without credentials, at most 2048 characters; internal addresses refused unless WEBHOOK_PRIVATE_NETWORKS=allow */
@@ -561,6 +565,10 @@ export type UpdateWebhookInput = {
   enabled?: InputMaybe<Scalars['Boolean']['input']>;
   /** Replaces the event types (same rules as createWebhook) */
   eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** A new format; the secret stays the same */
+  format?: InputMaybe<WebhookFormat>;
+  /** A new name, 1–64 characters */
+  friendlyName?: InputMaybe<Scalars['String']['input']>;
   /** The webhook (WH…) */
   sid: Scalars['ID']['input'];
   /** A new http(s) URL (same rules as createWebhook) */
@@ -648,6 +656,13 @@ export type WebhookDeliveryStatus =
   | 'FAILED'
   /** Waiting for its first try or a retry */
   | 'PENDING';
+
+/** What a webhook's requests look like */
+export type WebhookFormat =
+  /** Standard Webhooks: a JSON body signed in the webhook-id, webhook-timestamp and webhook-signature headers (the default) */
+  | 'STANDARD'
+  /** Twilio's Verify webhooks: a form (uuid, type, account_sid, service_sid, factor_*, challenge_*, verification_*) signed in X-Twilio-Signature; twilio.validateRequest checks it with the webhook's secret as the auth token */
+  | 'TWILIO';
 
 export type ServicesQueryVariables = Exact<{
   first?: number | null | undefined;
