@@ -139,6 +139,7 @@ const cases: Record<string, Case> = {
   webhookDeliveries: { kind: "query", document: `query($w: ID!) { webhookDeliveries(webhookSid: $w) { nodes { eventSid } } }`, grants: serviceRead, cell: (w) => ({ variables: { w: w.webhookA } }) },
   devOutbox: { kind: "query", document: `{ devOutbox { to } }`, grants: {}, cell: () => ({ variables: {} }) },
   webPushPublicKey: { kind: "query", document: `{ webPushPublicKey }`, grants: everyone, cell: () => ({ variables: {} }) },
+  viewer: { kind: "query", document: `{ viewer { kind serviceSid } }`, grants: Object.fromEntries(columns.filter((c) => c !== "anonymous").map((c) => [c, "allowed"])), cell: () => ({ variables: {} }) },
   verification: {
     kind: "query",
     document: `query($v: ID!) { verification(sid: $v) { sid } }`,
