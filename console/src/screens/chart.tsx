@@ -8,7 +8,15 @@ Chart.register(BarController, BarElement, LineController, LineElement, PointElem
 export function palette() {
   const css = getComputedStyle(document.documentElement);
   const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-  return { fg: v("--fg", "#1b1f24"), muted: v("--muted", "#5b6470"), line: v("--line", "#d8dde3"), accent: v("--accent", "#2457d6"), ok: v("--ok", "#137333"), bad: v("--bad", "#b3261e"), warn: "#c77c02" };
+  return {
+    fg: v("--fg", "#1b1f24"),
+    muted: v("--muted", "#5b6470"),
+    line: v("--line", "#d8dde3"),
+    accent: v("--accent", "#2457d6"),
+    ok: v("--ok", "#137333"),
+    bad: v("--bad", "#b3261e"),
+    warn: "#c77c02",
+  };
 }
 
 /**

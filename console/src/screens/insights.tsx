@@ -150,13 +150,14 @@ export function Insights({ workspace }: { workspace: Workspace }) {
     <section aria-labelledby="insights-title" class="insights">
       <h1 id="insights-title">Insights</h1>
       <form class="filters" onSubmit={applyCustom} aria-label="Period">
-        <div class="presets" role="group" aria-label="Presets">
+        <fieldset class="presets">
+          <legend class="sr-only">Presets</legend>
           {PRESETS.map(([label, span]) => (
             <button type="button" aria-pressed={preset === span} onClick={() => choosePreset(span)}>
               {label}
             </button>
           ))}
-        </div>
+        </fieldset>
         <label>
           <span>From</span>
           <input type="datetime-local" value={fromText} onInput={(e) => setFromText((e.target as HTMLInputElement).value)} />
@@ -221,7 +222,16 @@ function StatsView({ stats, bucket }: { stats: Stats; bucket: string }) {
         datasets: [
           { label: "Started", data: stats.overTime.map((b) => b.total), borderColor: p.accent, backgroundColor: p.accent, yAxisID: "y", pointRadius: 2 },
           { label: "Approved", data: stats.overTime.map((b) => b.converted), borderColor: p.ok, backgroundColor: p.ok, yAxisID: "y", pointRadius: 2 },
-          { label: "Conversion rate (%)", data: stats.overTime.map((b) => (b.conversionRate == null ? null : b.conversionRate * 100)), borderColor: p.warn, backgroundColor: p.warn, borderDash: [4, 3], yAxisID: "rate", pointRadius: 2, spanGaps: true },
+          {
+            label: "Conversion rate (%)",
+            data: stats.overTime.map((b) => (b.conversionRate == null ? null : b.conversionRate * 100)),
+            borderColor: p.warn,
+            backgroundColor: p.warn,
+            borderDash: [4, 3],
+            yAxisID: "rate",
+            pointRadius: 2,
+            spanGaps: true,
+          },
         ],
       },
       options: {
@@ -383,7 +393,10 @@ function DeliveryView({ delivery }: { delivery: { rows: DeliveryRow[]; capped: b
     ];
     return {
       type: "bar",
-      data: { labels: delivery.rows.map((r) => channelLabel(r.channel)), datasets: series.map(([s, label, color]) => ({ label, data: delivery.rows.map((r) => r.counts[s]), backgroundColor: color })) },
+      data: {
+        labels: delivery.rows.map((r) => channelLabel(r.channel)),
+        datasets: series.map(([s, label, color]) => ({ label, data: delivery.rows.map((r) => r.counts[s]), backgroundColor: color })),
+      },
       options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
     };
   }, [delivery]);

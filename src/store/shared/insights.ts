@@ -115,7 +115,12 @@ export const insights = {
         .groupBy(bucket),
     );
     const count = Math.max(1, Math.ceil((filter.to - filter.from) / bucketMs));
-    const buckets: ConversionBucket[] = Array.from({ length: count }, (_, i) => ({ from: filter.from + i * bucketMs, to: Math.min(filter.to, filter.from + (i + 1) * bucketMs), total: 0, converted: 0 }));
+    const buckets: ConversionBucket[] = Array.from({ length: count }, (_, i) => ({
+      from: filter.from + i * bucketMs,
+      to: Math.min(filter.to, filter.from + (i + 1) * bucketMs),
+      total: 0,
+      converted: 0,
+    }));
     for (const r of rows) {
       const b = buckets[num(r.bucket)];
       if (b) {
