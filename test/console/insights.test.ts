@@ -122,6 +122,30 @@ describe.skipIf(!browserAvailable)("insights", () => {
   });
 });
 
+describe.skipIf(!browserAvailable)("a service key", () => {
+  const keyOf = async (sid: string) => {
+    const r = await gw.gql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`, { input: { serviceSid: sid, name: "console" } });
+    return r.data!.createApiKey.key as string;
+  };
+
+  it("sees its own service's insights and attempts, not another's", async () => {
+    const own = await openConsole(browser, gw, await keyOf(serviceSid));
+    await own.page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: "Insights" }).click();
+    await own.page.getByTestId("total").filter({ hasText: "8" }).waitFor();
+    expect(await own.page.getByTestId("converted").textContent()).toBe("5");
+    await own.context.close();
+
+    const other = await openConsole(browser, gw, await keyOf(gw.defaultServiceSid));
+    expect(await other.page.getByTestId("service-picker").locator("option").allTextContents()).not.toContain("Shop");
+    await other.page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: "Insights" }).click();
+    await other.page.getByTestId("total").filter({ hasText: "0" }).waitFor();
+    await other.page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: "Search" }).click();
+    await other.page.getByTestId("search-status").filter({ hasText: "Page 1: 0 attempts" }).waitFor();
+    expect(other.problems).toEqual([]);
+    await other.context.close();
+  });
+});
+
 describe.skipIf(!browserAvailable)("search", () => {
   it("filters the attempts log by number and channel, pages through it, masks numbers", async () => {
     const c = await openConsole(browser, gw);
@@ -179,6 +203,13 @@ describe.skipIf(!browserAvailable)("search", () => {
     await page.getByLabel("Verification sid").fill("VE123");
     await page.getByRole("button", { name: "Search" }).click();
     expect(await page.getByRole("alert").textContent()).toContain("32 hex digits");
+
+    // By country (lower case is fine): the two French numbers.
+    await page.getByRole("button", { name: "Clear" }).click();
+    await page.getByLabel("Country").fill("fr");
+    await page.getByRole("button", { name: "Search" }).click();
+    await status.filter({ hasText: "Page 1: 2 attempts" }).waitFor();
+    expect(await tos()).toEqual(["+3361•••••02", "+3361•••••01"]);
 
     // A row's link opens the verification's screen.
     await page.getByRole("button", { name: "Clear" }).click();

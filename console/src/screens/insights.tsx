@@ -107,7 +107,13 @@ export function Insights({ workspace }: { workspace: Workspace }) {
         setLoading(false);
         return;
       }
-      setStats(r.data?.verificationStats ?? null);
+      if (!r.data?.verificationStats) {
+        setError("No statistics for this service: it is unknown, or this key may not read it.");
+        setStats(null);
+        setLoading(false);
+        return;
+      }
+      setStats(r.data.verificationStats);
       // Delivery success by channel: the attempts log of the same period, counted per channel actually used.
       const counts = new Map<AttemptChannel, Record<DeliveryStatus, number>>();
       let cursor: string | null = null;

@@ -20,12 +20,13 @@ export function mask(to: string): string {
 interface Form {
   to: string;
   verificationSid: string;
+  country: string;
   channel: "" | AttemptChannel;
   status: "" | ConversionStatus;
   from: string;
   until: string;
 }
-const empty: Form = { to: "", verificationSid: "", channel: "", status: "", from: "", until: "" };
+const empty: Form = { to: "", verificationSid: "", country: "", channel: "", status: "", from: "", until: "" };
 
 /** The form as the API's filter (blank fields left out); an error message for a field the API would refuse. */
 function filterOf(form: Form): { filter: VerificationAttemptFilter } | { error: string } {
@@ -34,6 +35,10 @@ function filterOf(form: Form): { filter: VerificationAttemptFilter } | { error: 
   if (form.verificationSid.trim()) {
     if (!/^VE[0-9a-f]{32}$/i.test(form.verificationSid.trim())) return { error: "A verification sid is VE followed by 32 hex digits." };
     filter.verificationSid = form.verificationSid.trim();
+  }
+  if (form.country.trim()) {
+    if (!/^[a-z]{2}$/i.test(form.country.trim())) return { error: "A country is two letters (ISO 3166-1 alpha-2), such as US or FR." };
+    filter.country = form.country.trim().toUpperCase();
   }
   if (form.channel) filter.channel = form.channel;
   if (form.status) filter.status = form.status;
@@ -50,7 +55,10 @@ export function Search({ workspace }: { workspace: Workspace }) {
   const [filter, setFilter] = useState<VerificationAttemptFilter>({});
   const [pageSize, setPageSize] = useState(20);
   // The cursors of the pages seen so far: cursors[i] is the `after` of page i (null for the first).
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  // Kept per service: another service starts on its first page.
+  const [paging, setPaging] = useState<{ sid: string; cursors: (string | null)[] }>({ sid: workspace.serviceSid, cursors: [null] });
+  const cursors = paging.sid === workspace.serviceSid ? paging.cursors : [null];
+  const setCursors = (next: (string | null)[]) => setPaging({ sid: workspace.serviceSid, cursors: next });
   const [page, setPage] = useState<{ rows: Attempt[]; next: string | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
@@ -76,9 +84,7 @@ export function Search({ workspace }: { workspace: Workspace }) {
     return () => {
       live = false;
     };
-  }, [workspace.serviceSid, filter, pageSize, cursors]);
-  // Another service: back to its first page.
-  useEffect(() => setCursors([null]), [workspace.serviceSid]);
+  }, [workspace.serviceSid, filter, pageSize, cursors[index]]);
 
   const field = (name: keyof Form) => ({
     value: form[name],
@@ -111,6 +117,10 @@ export function Search({ workspace }: { workspace: Workspace }) {
         <label>
           <span>Verification sid</span>
           <input type="search" placeholder="VE…" autoComplete="off" spellcheck={false} {...field("verificationSid")} />
+        </label>
+        <label>
+          <span>Country</span>
+          <input type="search" placeholder="US" maxLength={2} size={4} autoComplete="off" {...field("country")} />
         </label>
         <label>
           <span>Channel</span>
