@@ -4,7 +4,16 @@ import type { AttemptFilter, PageRequest, StatsFilter, DomainStore as Store, Ver
 /** The store's read side that the API lists from. */
 export type RecordsPort = Pick<
   Store,
-  "listServices" | "listApiKeys" | "listVerifications" | "listVerificationAttempts" | "verificationStats" | "listFraudBlocks" | "listWebhooks" | "listWebhookDeliveries" | "listDevMessages"
+  | "listServices"
+  | "listApiKeys"
+  | "listVerifications"
+  | "listVerificationAttempts"
+  | "verificationStats"
+  | "verificationStatsOverTime"
+  | "listFraudBlocks"
+  | "listWebhooks"
+  | "listWebhookDeliveries"
+  | "listDevMessages"
 >;
 
 /**
@@ -28,6 +37,9 @@ export class Records {
   }
   stats(serviceSid: string, filter: StatsFilter) {
     return this.store.verificationStats(serviceSid, filter);
+  }
+  statsOverTime(serviceSid: string, filter: StatsFilter, bucketMs: number) {
+    return this.store.verificationStatsOverTime(serviceSid, filter, bucketMs);
   }
   /** `activeAt`: only blocks still in force then (null: all). */
   fraudBlocks(serviceSid: string, activeAt: number | null, page: PageRequest) {

@@ -259,6 +259,16 @@ export interface VerificationStats {
   byChannel: ConversionGroup[];
   byCountry: ConversionGroup[];
   attempts: Record<DeliveryStatus, number>;
+  /** Verifications with at least one send attempt SENT or DELIVERED (the funnel's middle step). */
+  reached: number;
+}
+
+/** Conversion of the verifications started in one time bucket: [from, from + bucket). */
+export interface ConversionBucket {
+  from: number;
+  to: number;
+  total: number;
+  converted: number;
 }
 
 export interface OutboxMessage {

@@ -1,6 +1,7 @@
 import { invalidParameter, notFound } from "../domain/errors.js";
-import type { ConversionGroup, FraudBlock, VerificationAttempt, VerificationStats } from "../domain/types.js";
+import type { ConversionBucket, ConversionGroup, FraudBlock, VerificationAttempt, VerificationStats } from "../domain/types.js";
 import { authorize, inScope, serviceScope } from "../domain/access/rules.js";
+import type { StatsFilter } from "../domain/ports/index.js";
 import { builder } from "./builder.js";
 import { connection, emptyPage, pageSize, pagingArgs } from "./connection.js";
 import { ChannelEnum, FraudGuardLevelEnum } from "./service.js";
@@ -44,6 +45,8 @@ const VerificationAttemptFilter = builder.inputType("VerificationAttemptFilter",
     channel: t.field({ type: AttemptChannelEnum, description: "Only this channel" }),
     country: t.string({ description: "ISO 3166-1 alpha-2" }),
     status: t.field({ type: ConversionStatusEnum, description: "Only converted, or only unconverted, attempts" }),
+    to: t.string({ description: "Only attempts to this recipient: an E.164 number or an email address, exactly" }),
+    verificationSid: t.id({ description: "Only the attempts of this verification (VE…)" }),
   }),
 });
 
@@ -59,7 +62,24 @@ const ConversionGroupRef = builder.objectRef<ConversionGroup>("ConversionGroup")
   }),
 });
 
-type Stats = VerificationStats & { from: number; to: number };
+type Stats = VerificationStats & { from: number; to: number; serviceSid: string; channel: StatsFilter["channel"]; country: StatsFilter["country"] };
+
+const HOUR_MS = 60 * 60 * 1000;
+const MAX_BUCKETS = 1000;
+const TimeBucketEnum = builder.enumType("TimeBucket", {
+  description: "The width of a bucket of `overTime`",
+  values: { HOUR: { description: "One hour" }, DAY: { description: "24 hours" } } as const,
+});
+const ConversionBucketRef = builder.objectRef<ConversionBucket>("ConversionBucket").implement({
+  description: "Conversion of the verifications started in [from, to)",
+  fields: (t) => ({
+    from: t.field({ type: "DateTime", description: "Start of the bucket (inclusive)", resolve: (b) => b.from }),
+    to: t.field({ type: "DateTime", description: "End of the bucket (exclusive; the period's end for the last one)", resolve: (b) => b.to }),
+    total: t.exposeInt("total", { description: "Verifications started" }),
+    converted: t.exposeInt("converted", { description: "Of those, approved" }),
+    conversionRate: t.float({ nullable: true, description: "converted / total, 0–1", resolve: (b) => rate(b.converted, b.total) }),
+  }),
+});
 const DeliveryStatsRef = builder.objectRef<VerificationStats["attempts"]>("DeliveryStats").implement({
   description: "Send attempts of those verifications by delivery status",
   fields: (t) => ({
@@ -88,6 +108,17 @@ const VerificationStatsRef = builder.objectRef<Stats>("VerificationStats").imple
     byChannel: t.field({ type: [ConversionGroupRef], description: "The same, per channel", resolve: (s) => s.byChannel }),
     byCountry: t.field({ type: [ConversionGroupRef], description: "The same, per country", resolve: (s) => s.byCountry }),
     delivery: t.field({ type: DeliveryStatsRef, description: "Their send attempts by delivery status", resolve: (s) => s.attempts }),
+    reached: t.exposeInt("reached", { description: "Of those, verifications with at least one send attempt SENT or DELIVERED (the funnel's middle step)" }),
+    overTime: t.field({
+      type: [ConversionBucketRef],
+      description: `The same, in consecutive buckets from \`from\` (every bucket, empty ones too; at most ${MAX_BUCKETS}). Whoever may read the stats. Errors: INVALID_PARAMETER (bucket: more than ${MAX_BUCKETS} buckets).`,
+      args: { bucket: t.arg({ type: TimeBucketEnum, required: true, description: "HOUR or DAY" }) },
+      resolve: async (s, { bucket }, { gateway }) => {
+        const bucketMs = bucket === "HOUR" ? HOUR_MS : DAY_MS;
+        if (Math.ceil((s.to - s.from) / bucketMs) > MAX_BUCKETS) throw invalidParameter("bucket", `Invalid parameter \`bucket\`: more than ${MAX_BUCKETS} buckets in the period.`);
+        return gateway.records.statsOverTime(s.serviceSid, { from: s.from, to: s.to, channel: s.channel, country: s.country }, bucketMs);
+      },
+    }),
   }),
 });
 
@@ -135,6 +166,8 @@ builder.queryFields((t) => ({
           dateCreatedBefore: ms(f.dateCreatedBefore, "dateCreatedBefore"),
           channel: f.channel ?? null,
           country: f.country ? f.country.toUpperCase() : null,
+          to: f.to ? f.to.trim() : null,
+          verificationSid: f.verificationSid ? f.verificationSid.trim() : null,
           converted: f.status ? f.status === "CONVERTED" : null,
         },
         { first, after: args.after ?? null },
@@ -158,8 +191,9 @@ builder.queryFields((t) => ({
       const to = ms(args.dateCreatedBefore, "dateCreatedBefore") ?? gateway.clock.now() + 1;
       const from = ms(args.dateCreatedAfter, "dateCreatedAfter") ?? to - 30 * DAY_MS;
       if (from > to) throw invalidParameter("dateCreatedAfter", "Invalid parameter `dateCreatedAfter`: after dateCreatedBefore.");
-      const stats = await gateway.records.stats(args.serviceSid, { from, to, channel: args.channel ?? null, country: args.country ? args.country.toUpperCase() : null });
-      return { ...stats, from, to };
+      const filter = { from, to, channel: args.channel ?? null, country: args.country ? args.country.toUpperCase() : null };
+      const stats = await gateway.records.stats(args.serviceSid, filter);
+      return { ...stats, ...filter, serviceSid: args.serviceSid };
     },
   }),
   fraudBlocks: t.field({

@@ -1,4 +1,4 @@
-import type { AttemptChannel, ChannelName, Page, VerificationAttempt, VerificationStats } from "../types.js";
+import type { AttemptChannel, ChannelName, ConversionBucket, Page, VerificationAttempt, VerificationStats } from "../types.js";
 import type { PageRequest } from "./page.js";
 
 /** The attempts log and conversion statistics. Every write returns its events (the store publishes them after commit). */
@@ -7,6 +7,8 @@ export interface InsightStore {
   listVerificationAttempts(serviceSid: string, filter: AttemptFilter, page: PageRequest): Promise<Page<VerificationAttempt>>;
   /** Conversion over verifications started in [from, to) (test-mode ones excluded), and their delivery results. */
   verificationStats(serviceSid: string, filter: StatsFilter): Promise<VerificationStats>;
+  /** The same verifications' conversion in consecutive buckets of `bucketMs` from `filter.from` (every bucket, empty ones too). */
+  verificationStatsOverTime(serviceSid: string, filter: StatsFilter, bucketMs: number): Promise<ConversionBucket[]>;
 }
 
 export interface AttemptFilter {
@@ -14,6 +16,10 @@ export interface AttemptFilter {
   dateCreatedBefore?: number | null;
   channel?: AttemptChannel | null;
   country?: string | null;
+  /** Only attempts to this recipient (E.164 or email address), exactly. */
+  to?: string | null;
+  /** Only attempts of this verification (VE…). */
+  verificationSid?: string | null;
   /** true: the verification was approved; false: it was not (yet). */
   converted?: boolean | null;
 }

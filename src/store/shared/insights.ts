@@ -1,6 +1,6 @@
 import { convertedStatus } from "../../domain/types.js";
-import { type SQL, and, desc, eq, gte, lt, ne, sql } from "drizzle-orm";
-import { type ConversionGroup, type DeliveryStatus, type VerificationStats, deliveryStatuses } from "../../domain/types.js";
+import { type SQL, and, desc, eq, gte, inArray, lt, ne, sql } from "drizzle-orm";
+import { type ConversionBucket, type ConversionGroup, type DeliveryStatus, type VerificationStats, deliveryStatuses } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
 import { decodeCursor } from "../cursor.js";
 import type { AttemptFilter, PageRequest, StatsFilter } from "../port.js";
@@ -13,6 +13,8 @@ function attemptConditions({ sendAttempts: a, verifications: v }: Tables, filter
     filter.dateCreatedBefore != null ? lt(a.time, filter.dateCreatedBefore) : undefined,
     filter.channel ? eq(a.channel, filter.channel) : undefined,
     filter.country ? eq(v.country, filter.country) : undefined,
+    filter.to ? eq(a.to, filter.to) : undefined,
+    filter.verificationSid ? eq(a.verificationSid, filter.verificationSid) : undefined,
     filter.converted == null ? undefined : filter.converted ? eq(v.status, convertedStatus) : ne(v.status, convertedStatus),
   ];
 }
@@ -35,6 +37,7 @@ export function statsOf(
   byChannel: { key: string; total: unknown; converted: unknown }[],
   byCountry: { key: string | null; total: unknown; converted: unknown }[],
   attempts: { status: string; n: unknown }[],
+  reached: unknown = 0,
 ): VerificationStats {
   const groups = (rows: { key: string | null; total: unknown; converted: unknown }[]): ConversionGroup[] =>
     rows.map((r) => ({ key: r.key ?? "", total: num(r.total), converted: num(r.converted) })).sort((x, y) => y.total - x.total || x.key.localeCompare(y.key));
@@ -47,6 +50,7 @@ export function statsOf(
     byChannel: channels,
     byCountry: groups(byCountry),
     attempts: counts,
+    reached: num(reached),
   };
 }
 
@@ -87,6 +91,43 @@ export const insights = {
         .groupBy(v.country),
     );
     const attempts = yield* all(db.select({ status: a.status, n: countAll }).from(a).innerJoin(v, eq(v.sid, a.verificationSid)).where(where).groupBy(a.status));
-    return statsOf(byChannel, byCountry, attempts);
+    const reached = yield* all(
+      db
+        .select({ n: sql<number>`cast(count(distinct ${v.sid}) as integer)` })
+        .from(a)
+        .innerJoin(v, eq(v.sid, a.verificationSid))
+        .where(and(where, inArray(a.status, ["SENT", "DELIVERED"]))),
+    );
+    return statsOf(byChannel, byCountry, attempts, reached[0]?.n);
+  },
+
+  /** The same verifications in consecutive buckets of `bucketMs` from `filter.from`; every bucket, empty ones too. */
+  *overTime({ db, t }: Q, serviceSid: string, filter: StatsFilter, bucketMs: number): Step<ConversionBucket[]> {
+    const v = t.verifications;
+    // Inlined integers (not parameters): PostgreSQL matches the GROUP BY expression to the selected one only when both are the same text.
+    const bucket = sql<number>`cast((${v.dateCreated} - ${sql.raw(String(Math.trunc(filter.from)))}) / ${sql.raw(String(Math.trunc(bucketMs)))} as integer)`;
+    const converted = sql<number>`cast(coalesce(sum(case when ${v.status} = ${convertedStatus} then 1 else 0 end), 0) as integer)`;
+    const rows = yield* all(
+      db
+        .select({ bucket, total: countAll, converted })
+        .from(v)
+        .where(and(...statsConditions(t, serviceSid, filter)))
+        .groupBy(bucket),
+    );
+    const count = Math.max(1, Math.ceil((filter.to - filter.from) / bucketMs));
+    const buckets: ConversionBucket[] = Array.from({ length: count }, (_, i) => ({
+      from: filter.from + i * bucketMs,
+      to: Math.min(filter.to, filter.from + (i + 1) * bucketMs),
+      total: 0,
+      converted: 0,
+    }));
+    for (const r of rows) {
+      const b = buckets[num(r.bucket)];
+      if (b) {
+        b.total = num(r.total);
+        b.converted = num(r.converted);
+      }
+    }
+    return buckets;
   },
 };

@@ -321,4 +321,7 @@ export abstract class SharedStore {
   verificationStats(serviceSid: string, filter: StatsFilter) {
     return this.runner.read((q) => insights.stats(q, serviceSid, filter));
   }
+  verificationStatsOverTime(serviceSid: string, filter: StatsFilter, bucketMs: number) {
+    return this.runner.read((q) => insights.overTime(q, serviceSid, filter, bucketMs));
+  }
 }
