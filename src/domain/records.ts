@@ -4,7 +4,7 @@ import type { AttemptFilter, PageRequest, StatsFilter, DomainStore as Store, Ver
 /** The store's read side that the API lists from. */
 export type RecordsPort = Pick<
   Store,
-  "listServices" | "listApiKeys" | "listVerifications" | "listVerificationAttempts" | "verificationStats" | "listFraudBlocks" | "listWebhooks" | "listWebhookDeliveries" | "listDevMessages"
+  "listServices" | "listApiKeys" | "listVerifications" | "listVerificationAttempts" | "verificationStats" | "listFraudBlocks" | "listWebhooks" | "listWebhookDeliveries" | "listDevMessages" | "pageEvents"
 >;
 
 /**
@@ -38,6 +38,10 @@ export class Records {
   }
   webhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest) {
     return this.store.listWebhookDeliveries(webhookSid, status, page);
+  }
+  /** A resource's events, oldest first; `serviceSid` (null: the admin, every service) scopes them. */
+  events(resourceSid: string, serviceSid: string | null, page: PageRequest) {
+    return this.store.pageEvents(resourceSid, serviceSid, page);
   }
   devMessages(to: string | null, limit: number) {
     return this.store.listDevMessages(to, limit);
