@@ -4,7 +4,16 @@ import type { AttemptFilter, PageRequest, StatsFilter, DomainStore as Store, Ver
 /** The store's read side that the API lists from. */
 export type RecordsPort = Pick<
   Store,
-  "listServices" | "listApiKeys" | "listVerifications" | "listVerificationAttempts" | "verificationStats" | "listFraudBlocks" | "listWebhooks" | "listWebhookDeliveries" | "listDevMessages" | "pageEvents"
+  | "listServices"
+  | "listApiKeys"
+  | "listVerifications"
+  | "listVerificationAttempts"
+  | "verificationStats"
+  | "listFraudBlocks"
+  | "listWebhooks"
+  | "listWebhookDeliveries"
+  | "listDevMessages"
+  | "pageEvents"
 >;
 
 /**

@@ -10,7 +10,10 @@ import { record } from "./record.js";
 
 const p = sql.placeholder;
 
-const toEvent = ({ seq: _seq, ...e }: { seq: number; sid: string; type: string; serviceSid: string; resourceSid: string; occurredAt: number; data: string }): VerifyEvent => ({ ...e, data: JSON.parse(e.data) });
+const toEvent = ({ seq: _seq, ...e }: { seq: number; sid: string; type: string; serviceSid: string; resourceSid: string; occurredAt: number; data: string }): VerifyEvent => ({
+  ...e,
+  data: JSON.parse(e.data),
+});
 
 export const serviceBySid = statement("service_by_sid", ({ db, t }) =>
   db
