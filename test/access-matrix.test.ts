@@ -140,6 +140,7 @@ const cases: Record<string, Case> = {
   events: { kind: "query", document: `query($v: ID!) { events(resourceSid: $v) { nodes { type } } }`, grants: serviceRead, cell: (w) => ({ variables: { v: w.verificationA } }) },
   devOutbox: { kind: "query", document: `{ devOutbox { to } }`, grants: {}, cell: () => ({ variables: {} }) },
   webPushPublicKey: { kind: "query", document: `{ webPushPublicKey }`, grants: everyone, cell: () => ({ variables: {} }) },
+  viewer: { kind: "query", document: `{ viewer { kind } }`, grants: { ...everyone, anonymous: "UNAUTHENTICATED" }, cell: () => ({ variables: {} }) },
   verification: {
     kind: "query",
     document: `query($v: ID!) { verification(sid: $v) { sid } }`,
