@@ -137,6 +137,7 @@ const cases: Record<string, Case> = {
   fraudBlocks: { kind: "query", document: `query($s: ID!) { fraudBlocks(serviceSid: $s) { nodes { sid } } }`, grants: serviceRead, cell: (w) => ({ variables: { s: w.serviceA } }) },
   webhooks: { kind: "query", document: `query($s: ID!) { webhooks(serviceSid: $s) { nodes { sid } } }`, grants: serviceRead, cell: (w) => ({ variables: { s: w.serviceA } }) },
   webhookDeliveries: { kind: "query", document: `query($w: ID!) { webhookDeliveries(webhookSid: $w) { nodes { eventSid } } }`, grants: serviceRead, cell: (w) => ({ variables: { w: w.webhookA } }) },
+  events: { kind: "query", document: `query($v: ID!) { events(resourceSid: $v) { nodes { type } } }`, grants: serviceRead, cell: (w) => ({ variables: { v: w.verificationA } }) },
   devOutbox: { kind: "query", document: `{ devOutbox { to } }`, grants: {}, cell: () => ({ variables: {} }) },
   webPushPublicKey: { kind: "query", document: `{ webPushPublicKey }`, grants: everyone, cell: () => ({ variables: {} }) },
   viewer: { kind: "query", document: `{ viewer { kind serviceSid } }`, grants: Object.fromEntries(columns.filter((c) => c !== "anonymous").map((c) => [c, "allowed"])), cell: () => ({ variables: {} }) },

@@ -14,6 +14,7 @@ export type RecordsPort = Pick<
   | "listWebhooks"
   | "listWebhookDeliveries"
   | "listDevMessages"
+  | "pageEvents"
 >;
 
 /**
@@ -50,6 +51,10 @@ export class Records {
   }
   webhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest) {
     return this.store.listWebhookDeliveries(webhookSid, status, page);
+  }
+  /** A resource's events, oldest first; `serviceSid` (null: the admin, every service) scopes them. */
+  events(resourceSid: string, serviceSid: string | null, page: PageRequest) {
+    return this.store.pageEvents(resourceSid, serviceSid, page);
   }
   devMessages(to: string | null, limit: number) {
     return this.store.listDevMessages(to, limit);

@@ -2,8 +2,9 @@ import { notFound } from "../domain/errors.js";
 import type { VerifyEvent } from "../domain/types.js";
 import { topics } from "../realtime/bus.js";
 import { eventStream } from "../realtime/live.js";
-import { authorize, inScope } from "../domain/access/rules.js";
+import { authorize, inScope, serviceScope } from "../domain/access/rules.js";
 import { builder } from "./builder.js";
+import { connection, pageSize, pagingArgs } from "./connection.js";
 
 const VerifyEventRef = builder.objectRef<VerifyEvent>("VerifyEvent").implement({
   description: "A domain event: the resource's new state in `data`",
@@ -16,6 +17,25 @@ const VerifyEventRef = builder.objectRef<VerifyEvent>("VerifyEvent").implement({
     data: t.field({ type: "JSON", description: "The resource's new state, as its GraphQL type shows it; never a code", resolve: (e) => e.data }),
   }),
 });
+
+const VerifyEventConnection = connection("VerifyEvent", VerifyEventRef);
+
+builder.queryFields((t) => ({
+  events: t.field({
+    type: VerifyEventConnection,
+    description:
+      "The events of one resource (a verification VE…, challenge YC…, factor YF…, service VA…, API key SK…), oldest first: its history, as `serviceEvents` told it. Admin or a key of its service (other services' resources answer an empty page, as unknown sids do); client, access and device tokens: FORBIDDEN. Errors: INVALID_PARAMETER (first, after).",
+    args: {
+      resourceSid: t.arg.id({ required: true, description: "The resource whose events to read" }),
+      first: t.arg.int({ description: pagingArgs.first }),
+      after: t.arg.string({ description: pagingArgs.after }),
+    },
+    resolve: (_, args, { principal, gateway }) => {
+      const first = pageSize(args.first);
+      return gateway.records.events(String(args.resourceSid), serviceScope(authorize(principal, "events")), { first, after: args.after ?? null });
+    },
+  }),
+}));
 
 builder.subscriptionFields((t) => ({
   serviceEvents: t.field({

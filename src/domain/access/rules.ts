@@ -18,6 +18,7 @@ export const accessRules = {
   createApiKey: ["apiKey"],
   revokeApiKey: ["apiKey"],
   serviceEvents: ["apiKey"],
+  events: ["apiKey"],
   verifications: ["apiKey"],
   verificationAttempts: ["apiKey"],
   verificationStats: ["apiKey"],

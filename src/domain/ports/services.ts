@@ -25,4 +25,6 @@ export interface ServiceStore {
   addDevMessage(message: OutboxMessage): Promise<void>;
   listDevMessages(to: string | null, limit: number): Promise<OutboxMessage[]>;
   listEvents(resourceSid: string): Promise<VerifyEvent[]>;
+  /** A page of one resource's events, oldest first; `serviceSid` (when not null) keeps to that service's. */
+  pageEvents(resourceSid: string, serviceSid: string | null, page: PageRequest): Promise<Page<VerifyEvent>>;
 }

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
 import { lifeEvents } from "../../domain/events.js";
-import type { ApiKey, AttemptChannel, OutboxMessage, Service, ServiceSettings, VerifyEvent } from "../../domain/types.js";
+import type { ApiKey, AttemptChannel, OutboxMessage, Page, Service, ServiceSettings, VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
 import { decodeCursor } from "../cursor.js";
 import type { PageRequest } from "../port.js";
@@ -9,6 +9,11 @@ import { type Q, all, get, run, statement } from "./ops.js";
 import { record } from "./record.js";
 
 const p = sql.placeholder;
+
+const toEvent = ({ seq: _seq, ...e }: { seq: number; sid: string; type: string; serviceSid: string; resourceSid: string; occurredAt: number; data: string }): VerifyEvent => ({
+  ...e,
+  data: JSON.parse(e.data),
+});
 
 export const serviceBySid = statement("service_by_sid", ({ db, t }) =>
   db
@@ -101,7 +106,21 @@ export const services = {
 
   *listEvents({ db, t }: Q, resourceSid: string): Step<VerifyEvent[]> {
     const rows = yield* all(db.select().from(t.events).where(eq(t.events.resourceSid, resourceSid)).orderBy(asc(t.events.seq)));
-    return rows.map(({ seq: _seq, ...e }) => ({ ...e, data: JSON.parse(e.data) }));
+    return rows.map(toEvent);
+  },
+
+  /** A page of one resource's events, oldest first; `serviceSid` (when not null) keeps to that service's events. */
+  *pageEvents({ db, t }: Q, resourceSid: string, serviceSid: string | null, page: PageRequest): Step<Page<VerifyEvent>> {
+    const e = t.events;
+    const rows = yield* all(
+      db
+        .select()
+        .from(e)
+        .where(and(eq(e.resourceSid, resourceSid), serviceSid ? eq(e.serviceSid, serviceSid) : undefined, gt(e.seq, decodeCursor(page.after))))
+        .orderBy(asc(e.seq))
+        .limit(page.first + 1),
+    );
+    return pageOf(rows, page.first, toEvent);
   },
 
   *addDevMessage(_q: Q, message: OutboxMessage): Step<void> {

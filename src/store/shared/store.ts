@@ -150,6 +150,9 @@ export abstract class SharedStore {
   listEvents(resourceSid: string) {
     return this.runner.read((q) => services.listEvents(q, resourceSid));
   }
+  pageEvents(resourceSid: string, serviceSid: string | null, page: PageRequest) {
+    return this.runner.read((q) => services.pageEvents(q, resourceSid, serviceSid, page));
+  }
   addDevMessage(message: OutboxMessage) {
     return this.runner.write((q) => services.addDevMessage(q, message), true);
   }

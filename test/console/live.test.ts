@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { ADMIN_KEY, CHECK, OUTBOX, START, type TestGateway, startGateway } from "../support/gateway.js";
+import { browserAvailable, launch, openConsole, signIn } from "./support.js";
+
+let gw: TestGateway;
+let browser: Browser;
+
+beforeAll(async () => {
+  gw = await startGateway();
+  if (browserAvailable) browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+  await gw?.close();
+});
+
+/** Signs in and waits until the page has asked the gateway for `serviceEvents` of the service. */
+async function openLive(viewport?: { width: number; height: number }) {
+  const c = await openConsole(browser, gw, null, viewport);
+  const frames: string[] = [];
+  c.page.on("websocket", (ws) => ws.on("framesent", (f) => frames.push(String(f.payload))));
+  await signIn(c.page, ADMIN_KEY);
+  await c.page.getByTestId("service-picker").selectOption(gw.defaultServiceSid);
+  await expect.poll(() => frames.some((f) => f.includes('"subscribe"') && f.includes("serviceEvents") && f.includes(gw.defaultServiceSid))).toBe(true);
+  // The gateway looks the service up before it follows it.
+  await c.page.waitForTimeout(250);
+  return c;
+}
+
+async function start(to: string, channel = "SMS"): Promise<string> {
+  const r = await gw.gql(START, { input: { serviceSid: gw.defaultServiceSid, to, channel } });
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  return r.data!.startVerification.verification.sid as string;
+}
+
+const rowsOf = (page: Page, sid: string) => page.locator(`[data-testid="live-row"][data-sid="${sid}"]`);
+
+describe.skipIf(!browserAvailable)("live traffic and verification detail", () => {
+  it("shows a started verification within a second, pauses, filters, and opens its timeline that reaches APPROVED live", async () => {
+    const c = await openLive();
+    const { page } = c;
+    await page.getByRole("heading", { name: "Live traffic" }).waitFor();
+
+    const to = "+14155550123";
+    const sid = await start(to);
+    await rowsOf(page, sid).first().waitFor({ timeout: 1000 });
+    // Masked by default; the full number after the toggle.
+    const toCell = rowsOf(page, sid).first().locator('td[data-label="To"]');
+    expect(await toCell.textContent()).toBe("+1415•••0123");
+    expect(await page.getByTestId("live-table").textContent()).not.toContain(to);
+    await page.getByRole("button", { name: "Show numbers" }).click();
+    expect(await toCell.textContent()).toBe(to);
+    await page.getByRole("button", { name: "Hide numbers" }).click();
+    expect(await toCell.textContent()).toBe("+1415•••0123");
+    // The table is accessible: a caption and column headers.
+    expect(await page.locator("table caption").textContent()).toContain("newest first");
+    expect(await page.locator('th[scope="col"]').count()).toBe(7);
+
+    // Paused: new events are held and counted, not shown; resumed: they appear.
+    await page.getByRole("button", { name: "Pause" }).click();
+    const held = await start("+14155550124", "CALL");
+    await expect.poll(() => page.getByTestId("live-status").textContent()).toMatch(/Paused: [1-9]\d* new event/);
+    expect(await rowsOf(page, held).count()).toBe(0);
+    await page.getByRole("button", { name: /^Resume/ }).click();
+    await rowsOf(page, held).first().waitFor({ timeout: 1000 });
+
+    // Filter by channel: CALL keeps the second verification only.
+    await page.getByLabel("Channel").selectOption("CALL");
+    await expect.poll(() => rowsOf(page, sid).count()).toBe(0);
+    expect(await rowsOf(page, held).count()).toBeGreaterThan(0);
+    await page.getByLabel("Channel").selectOption("");
+    await expect.poll(() => rowsOf(page, sid).count()).toBeGreaterThan(0);
+    await c.shot("live");
+
+    // The row opens its verification.
+    await rowsOf(page, sid).first().getByRole("link", { name: sid }).click();
+    expect(page.url()).toContain(`#/verifications/${sid}`);
+    await expect.poll(() => page.getByTestId("verification-status").textContent()).toBe("PENDING");
+    await expect.poll(() => page.getByTestId("timeline").textContent()).toContain("Started");
+    expect(await page.getByTestId("verification-to").textContent()).toBe("+1415•••0123");
+    await page.evaluate(() => Object.assign(window, { notReloaded: true }));
+
+    // The code, read from the dev outbox, checked through the API: the timeline follows without a reload.
+    await gw.app.dispatcher.idle();
+    const outbox = await gw.gql(OUTBOX, { to });
+    const code = outbox.data!.devOutbox.find((m: { verificationSid: string }) => m.verificationSid === sid).code as string;
+    const wrong = await gw.gql(CHECK, { input: { serviceSid: gw.defaultServiceSid, verificationSid: sid, code: code === "000000" ? "111111" : "000000" } });
+    expect(wrong.data!.checkVerification.verification.valid).toBe(false);
+    await expect.poll(() => page.getByTestId("timeline").textContent()).toContain("Check: wrong code");
+    expect(await page.getByTestId("verification-status").textContent()).toBe("PENDING");
+    const checked = await gw.gql(CHECK, { input: { serviceSid: gw.defaultServiceSid, verificationSid: sid, code } });
+    expect(checked.data!.checkVerification.verification.status).toBe("APPROVED");
+    await expect.poll(() => page.getByTestId("verification-status").textContent()).toBe("APPROVED");
+    await expect.poll(() => page.getByTestId("timeline").textContent()).toContain("Approved");
+    expect(await page.getByTestId("timeline").textContent()).toContain("Receipt: SENT");
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await page.getByTestId("timeline").textContent()).not.toContain(to);
+    await page.getByRole("button", { name: "Show number" }).click();
+    expect(await page.getByTestId("verification-to").textContent()).toBe(to);
+    await page.getByRole("button", { name: "Hide number" }).click();
+    await c.shot("verification");
+
+    expect(c.foreign).toEqual([]);
+    expect(c.problems).toEqual([]);
+    await c.context.close();
+  });
+
+  it("is usable at phone width (375×740): rows stack, nothing overflows sideways", async () => {
+    const c = await openLive({ width: 375, height: 740 });
+    const { page } = c;
+    const sid = await start("+14155550125");
+    await rowsOf(page, sid).first().waitFor({ timeout: 1000 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await expect.poll(() => rowsOf(page, sid).first().getByRole("link", { name: sid }).isVisible()).toBe(true);
+    await c.shot("live-phone");
+    expect(c.foreign).toEqual([]);
+    expect(c.problems).toEqual([]);
+    await c.context.close();
+  });
+});
