@@ -5,82 +5,6 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
-export type Maybe<T> = T | null;
-export type InputMaybe<T> = Maybe<T>;
-/** All built-in and custom scalars, mapped to their actual values */
-export type Scalars = {
-  ID: { input: string; output: string; }
-  String: { input: string; output: string; }
-  Boolean: { input: boolean; output: boolean; }
-  Int: { input: number; output: number; }
-  Float: { input: number; output: number; }
-  /** A date-time in UTC, as an RFC 3339 / ISO 8601 string with milliseconds, e.g. 2026-11-29T03:35:41.000Z */
-  DateTime: { input: string; output: string; }
-  /** Any JSON value (RFC 8259): object, array, string, number, boolean or null */
-  JSON: { input: unknown; output: unknown; }
-};
-
-/** The channel a message actually took (RCS where an SMS was upgraded) */
-export type AttemptChannel =
-  /** A voice call */
-  | 'CALL'
-  /** An email */
-  | 'EMAIL'
-  /** An RCS message: an SMS upgraded for an RCS-capable handset */
-  | 'RCS'
-  /** A text message */
-  | 'SMS'
-  /** A Silent Network Auth URL for the device to open over mobile data */
-  | 'SNA'
-  /** A WhatsApp message */
-  | 'WHATSAPP';
-
-/** Which authenticators a passkey may live on */
-export type AuthenticatorAttachment =
-  /** Either */
-  | 'ANY'
-  /** Roaming: a security key or a phone nearby */
-  | 'CROSS_PLATFORM'
-  /** Built into the device (Touch ID, Windows Hello, Android) */
-  | 'PLATFORM';
-
-/** What the user is asked to approve */
-export type ChallengeDetailsInput = {
-  /** at most 20 */
-  fields?: InputMaybe<Array<ChallengeFieldInput>>;
-  /** 1–1024 characters */
-  message: Scalars['String']['input'];
-};
-
-/** An OTP verification started when a silent challenge is not answered in time; its approval approves the challenge */
-export type ChallengeFallbackInput = {
-  /** how long the device has to answer first; default 20, less than the expiry */
-  afterSeconds?: InputMaybe<Scalars['Int']['input']>;
-  /** The OTP verification's channel; it must be enabled on the service when the fallback starts */
-  channel: FallbackChannel;
-  /** E.164 number, or an address for EMAIL */
-  to: Scalars['String']['input'];
-};
-
-/** One labelled line shown with the challenge */
-export type ChallengeFieldInput = {
-  /** 1–128 characters, e.g. Amount */
-  label: Scalars['String']['input'];
-  /** At most 1024 characters, e.g. 10 EUR */
-  value: Scalars['String']['input'];
-};
-
-/** Where a challenge stands; every status but PENDING is final */
-export type ChallengeStatus =
-  /** Final: answered and approved (or its fallback verification was approved) */
-  | 'APPROVED'
-  /** Final: the device denied it, or the fifth wrong answer was given */
-  | 'DENIED'
-  /** Final: not answered before expiresAt */
-  | 'EXPIRED'
-  /** Waiting for an answer until expiresAt */
-  | 'PENDING';
-
 /** AUTO is input only; a Verification shows the channel actually chosen */
 export type Channel =
   /** Input only: SNA when the carrier can reach the device (deviceIp), SMS otherwise or when SNA fails */
@@ -96,196 +20,77 @@ export type Channel =
   /** A WhatsApp message */
   | 'WHATSAPP';
 
-/** A code to check against a verification, found by `verificationSid` or by `to` (its pending one) */
-export type CheckVerificationInput = {
-  /** PSD2: must equal the started amount */
-  amount?: InputMaybe<Scalars['String']['input']>;
-  /** The code the user typed, 4–10 letters or digits; omit for SNA */
-  code?: InputMaybe<Scalars['String']['input']>;
-  /** PSD2: must equal the started payee */
-  payee?: InputMaybe<Scalars['String']['input']>;
-  /** The service (VA…) */
-  serviceSid: Scalars['ID']['input'];
-  /** SNA with enableSnaClientToken: the token the SNA URL returned */
-  snaClientToken?: InputMaybe<Scalars['String']['input']>;
-  /** The recipient, when no verificationSid is given */
-  to?: InputMaybe<Scalars['String']['input']>;
-  /** The verification (VE…); a client token must check by sid */
-  verificationSid?: InputMaybe<Scalars['ID']['input']>;
-};
-
-/** Whether a send attempt's verification was approved */
-export type ConversionStatus =
-  /** Its verification was approved */
-  | 'CONVERTED'
-  /** Its verification was not (yet) approved */
-  | 'UNCONVERTED';
-
-/** Whom a device app may enrol a factor for */
-export type CreateAccessTokenInput = {
-  /** The only factor type the token may create */
-  factorType: FactorType;
-  /** The user the device enrols for, 1–256 characters */
-  identity: Scalars['String']['input'];
-  /** The service (VA…) */
-  serviceSid: Scalars['ID']['input'];
-  /** 60–300, default 60 */
-  ttlSeconds?: InputMaybe<Scalars['Int']['input']>;
-};
-
 /** A new API key for one service */
 export type CreateApiKeyInput = {
   /** Your label for the key */
-  name?: InputMaybe<Scalars['String']['input']>;
+  name?: string | null | undefined;
   /** The service (VA…) the key may act in */
-  serviceSid: Scalars['ID']['input'];
-};
-
-/** An approval to ask of a factor: by factorSid, or the identity's newest verified factor of factorType */
-export type CreateChallengeInput = {
-  /** Shown to the user (required for PUSH) */
-  details?: InputMaybe<ChallengeDetailsInput>;
-  /** default 300, 1–3600 */
-  expiresInSeconds?: InputMaybe<Scalars['Int']['input']>;
-  /** default: the identity's newest verified factor of factorType */
-  factorSid?: InputMaybe<Scalars['ID']['input']>;
-  /** Without factorSid: which of the identity's factors (PASSKEY when neither is given) */
-  factorType?: InputMaybe<FactorType>;
-  /** A silent challenge unanswered after afterSeconds starts this OTP verification */
-  fallback?: InputMaybe<ChallengeFallbackInput>;
-  /** Shown to the device, not to the user */
-  hiddenDetails?: InputMaybe<Scalars['JSON']['input']>;
-  /** Omit for a username-less (discoverable) passkey sign-in */
-  identity?: InputMaybe<Scalars['String']['input']>;
-  /** The service (VA…) */
-  serviceSid: Scalars['ID']['input'];
-  /** PUSH: a trusted device enrolled with silentApproval answers without asking its user */
-  silent?: InputMaybe<Scalars['Boolean']['input']>;
-};
-
-/** A new, UNVERIFIED factor for one identity; verifyFactor proves it */
-export type CreateFactorInput = {
-  /** PUSH, TOTP or PASSKEY */
-  factorType: FactorType;
-  /** Its name for the user, 1–64 characters */
-  friendlyName: Scalars['String']['input'];
-  /** Your opaque user id (no PII) */
-  identity: Scalars['String']['input'];
-  /** A JSON object of your own, kept with the factor */
-  metadata?: InputMaybe<Scalars['JSON']['input']>;
-  /** PASSKEY only */
-  passkey?: InputMaybe<PasskeyFactorInput>;
-  /** PUSH only, and required for it */
-  push?: InputMaybe<PushFactorInput>;
-  /** The service (VA…) */
-  serviceSid: Scalars['ID']['input'];
-  /** TOTP only */
-  totp?: InputMaybe<TotpFactorInput>;
+  serviceSid: string | number;
 };
 
 /** A new service: a friendly name, and any setting that should not keep its default */
 export type CreateServiceInput = {
   /** Refuse premium-rate and shared-cost numbers with INVALID_PARAMETER on `to` (default true) */
-  blockPremiumNumbers?: InputMaybe<Scalars['Boolean']['input']>;
+  blockPremiumNumbers?: boolean | null | undefined;
   /** enabled channels; available: SMS, WHATSAPP, CALL, EMAIL, SNA, AUTO */
-  channels?: InputMaybe<Array<Channel>>;
+  channels?: Array<Channel> | null | undefined;
   /** 4–10, default 6 */
-  codeLength?: InputMaybe<Scalars['Int']['input']>;
+  codeLength?: number | null | undefined;
   /** Let startVerification bring its own customCode (default false) */
-  customCodeEnabled?: InputMaybe<Scalars['Boolean']['input']>;
+  customCodeEnabled?: boolean | null | undefined;
   /** A language tag such as en or pt-BR (default en) */
-  defaultLocale?: InputMaybe<Scalars['String']['input']>;
+  defaultLocale?: string | null | undefined;
   /** Warn in messages never to share the code (default false) */
-  doNotShareWarningEnabled?: InputMaybe<Scalars['Boolean']['input']>;
+  doNotShareWarningEnabled?: boolean | null | undefined;
   /** CALL: a key press before the code is read (default true) */
-  dtmfInputRequired?: InputMaybe<Scalars['Boolean']['input']>;
+  dtmfInputRequired?: boolean | null | undefined;
   /** default BASIC */
-  fraudGuard?: InputMaybe<FraudGuardLevel>;
+  fraudGuard?: FraudGuardLevel | null | undefined;
   /** 1–30 characters, no links, at most 4 digits */
-  friendlyName: Scalars['String']['input'];
+  friendlyName: string;
   /** replaces the list; [] lets every channel reach every country */
-  geoPermissions?: InputMaybe<Array<GeoPermissionInput>>;
+  geoPermissions?: Array<GeoPermissionInput> | null | undefined;
   /** Look up each number's carrier (default false) */
-  lookupEnabled?: InputMaybe<Scalars['Boolean']['input']>;
+  lookupEnabled?: boolean | null | undefined;
   /** 1–20, default 5 */
-  maxCheckAttempts?: InputMaybe<Scalars['Int']['input']>;
+  maxCheckAttempts?: number | null | undefined;
   /** sends per `to` per ttl window, 1–20, default 5 */
-  maxSendAttempts?: InputMaybe<Scalars['Int']['input']>;
+  maxSendAttempts?: number | null | undefined;
   /** The WebAuthn relying party of the service's passkeys */
-  passkeys?: InputMaybe<PasskeySettingsInput>;
+  passkeys?: PasskeySettingsInput | null | undefined;
   /** PSD2: starts and checks carry amount and payee (default false) */
-  psd2Enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  psd2Enabled?: boolean | null | undefined;
   /** Each list given replaces that limit's buckets */
-  rateLimits?: InputMaybe<RateLimitsInput>;
+  rateLimits?: RateLimitsInput | null | undefined;
   /** E.164 numbers that skip Fraud Guard and geo permissions; replaces the list */
-  safeList?: InputMaybe<Array<Scalars['String']['input']>>;
+  safeList?: Array<string> | null | undefined;
   /** Refuse SMS to fixed lines with LANDLINE_NOT_SUPPORTED (default false) */
-  skipSmsToLandlines?: InputMaybe<Scalars['Boolean']['input']>;
+  skipSmsToLandlines?: boolean | null | undefined;
   /** fixed codes, delivered into the dev outbox only, outside rate limits and Fraud Guard */
-  testNumbers?: InputMaybe<Array<TestNumberInput>>;
+  testNumbers?: Array<TestNumberInput> | null | undefined;
   /** Defaults of new TOTP factors; the issuer authenticator apps show */
-  totp?: InputMaybe<TotpSettingsInput>;
+  totp?: TotpSettingsInput | null | undefined;
   /** 120–86400, default 600 */
-  ttlSeconds?: InputMaybe<Scalars['Int']['input']>;
+  ttlSeconds?: number | null | undefined;
   /** Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code */
-  webOtpDomain?: InputMaybe<Scalars['String']['input']>;
+  webOtpDomain?: string | null | undefined;
 };
 
 /** A new webhook for a service (at most 10 a service) */
 export type CreateWebhookInput = {
   /** default true */
-  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  enabled?: boolean | null | undefined;
   /** 1–50 of "*", "verification.*", "delivery.*", "factor.*", "challenge.*", "fraud_guard.*" or one exact type such as "verification.approved" */
-  eventTypes: Array<Scalars['String']['input']>;
+  eventTypes: Array<string>;
   /** default STANDARD; TWILIO sends Twilio's form signed with the returned secret (X-Twilio-Signature) */
-  format?: InputMaybe<WebhookFormat>;
+  format?: WebhookFormat | null | undefined;
   /** A name for people, 1–64 characters (Twilio's FriendlyName) */
-  friendlyName?: InputMaybe<Scalars['String']['input']>;
+  friendlyName?: string | null | undefined;
   /** The service (VA…) */
-  serviceSid: Scalars['ID']['input'];
+  serviceSid: string | number;
   /** An http(s) URL without credentials, at most 2048 characters; internal addresses refused unless WEBHOOK_PRIVATE_NETWORKS=allow */
-  url: Scalars['String']['input'];
+  url: string;
 };
-
-/** How far one send attempt got, as its provider reports it */
-export type DeliveryStatus =
-  /** The provider confirmed delivery to the handset or inbox */
-  | 'DELIVERED'
-  /** The provider refused it, or every retry failed */
-  | 'FAILED'
-  /** Waiting in the outbox for its provider */
-  | 'QUEUED'
-  /** Handed to the provider */
-  | 'SENT'
-  /** The provider reported it did not arrive (e.g. SMPP UNDELIV, EXPIRED, REJECTD) */
-  | 'UNDELIVERED';
-
-/** Whether a factor has proven itself */
-export type FactorStatus =
-  /** Created; verifyFactor has not succeeded yet, so it cannot be challenged */
-  | 'UNVERIFIED'
-  /** Proven by verifyFactor; challenges may use it */
-  | 'VERIFIED';
-
-/** What kind of second factor */
-export type FactorType =
-  /** A WebAuthn passkey */
-  | 'PASSKEY'
-  /** A device's P-256 key: it signs its answers to push challenges */
-  | 'PUSH'
-  /** A time-based one-time password seed in an authenticator app (RFC 6238) */
-  | 'TOTP';
-
-/** The OTP channel a silent challenge falls back to */
-export type FallbackChannel =
-  /** A voice call */
-  | 'CALL'
-  /** An email */
-  | 'EMAIL'
-  /** A text message */
-  | 'SMS'
-  /** A WhatsApp message */
-  | 'WHATSAPP';
 
 /** How eagerly Fraud Guard blocks SMS to a number range that looks pumped (bursts nobody completes) */
 export type FraudGuardLevel =
@@ -310,7 +115,7 @@ export type GeoChannel =
 /** The countries one channel may reach */
 export type GeoPermissionInput = {
   /** ISO 3166-1 alpha-2 codes such as US or FR */
-  allowedCountries: Array<Scalars['String']['input']>;
+  allowedCountries: Array<string>;
   /** Each channel at most once */
   channel: GeoChannel;
 };
@@ -320,138 +125,53 @@ export type NamedRateLimitInput = {
   /** 1–5 buckets */
   buckets: Array<RateLimitBucketInput>;
   /** Your note, at most 256 characters */
-  description?: InputMaybe<Scalars['String']['input']>;
+  description?: string | null | undefined;
   /** letters, digits, - _ . (no PII) */
-  uniqueName: Scalars['String']['input'];
+  uniqueName: string;
 };
-
-/** How a push device hears of a new challenge */
-export type NotificationPlatform =
-  /** Apple Push Notification service; needs notificationToken */
-  | 'APN'
-  /** Firebase Cloud Messaging; needs notificationToken */
-  | 'FCM'
-  /** No notification: the device lists its challenges itself */
-  | 'NONE'
-  /** Web Push (VAPID) to a browser; needs webPushSubscription */
-  | 'WEBPUSH';
-
-/** How this passkey is registered; each left out takes the service's passkeys setting */
-export type PasskeyFactorInput = {
-  /** Where the passkey may live; default: the service's (ANY) */
-  authenticatorAttachment?: InputMaybe<AuthenticatorAttachment>;
-  /** A discoverable credential (username-less sign-in); default: the service's (PREFERRED) */
-  residentKey?: InputMaybe<PasskeyPreference>;
-  /** PIN or biometrics on the authenticator; default: the service's (PREFERRED) */
-  userVerification?: InputMaybe<PasskeyPreference>;
-};
-
-/** A WebAuthn preference (residentKey, userVerification) */
-export type PasskeyPreference =
-  /** Avoided when possible */
-  | 'DISCOURAGED'
-  /** Used when the authenticator can */
-  | 'PREFERRED'
-  /** Required: the ceremony fails without it */
-  | 'REQUIRED';
 
 /** The service's WebAuthn relying party; a field left out keeps its value */
 export type PasskeySettingsInput = {
   /** PLATFORM, CROSS_PLATFORM or ANY */
-  authenticatorAttachment?: InputMaybe<Scalars['String']['input']>;
+  authenticatorAttachment?: string | null | undefined;
   /** At most 20 origins such as https://example.com (scheme and host, no path) */
-  origins?: InputMaybe<Array<Scalars['String']['input']>>;
+  origins?: Array<string> | null | undefined;
   /** REQUIRED, PREFERRED or DISCOURAGED */
-  residentKey?: InputMaybe<Scalars['String']['input']>;
+  residentKey?: string | null | undefined;
   /** A domain such as example.com (the relying party id) */
-  rpId?: InputMaybe<Scalars['String']['input']>;
+  rpId?: string | null | undefined;
   /** Shown by authenticators, 1–64 characters; default: the service's friendly name */
-  rpName?: InputMaybe<Scalars['String']['input']>;
+  rpName?: string | null | undefined;
   /** REQUIRED, PREFERRED or DISCOURAGED */
-  userVerification?: InputMaybe<Scalars['String']['input']>;
-};
-
-/** A push device's key and how to notify it */
-export type PushFactorInput = {
-  /** ES256 (the only one) */
-  alg?: InputMaybe<Scalars['String']['input']>;
-  /** default: WEBPUSH with a webPushSubscription, else NONE (the device polls) */
-  notificationPlatform?: InputMaybe<NotificationPlatform>;
-  /** FCM / APN registration token */
-  notificationToken?: InputMaybe<Scalars['String']['input']>;
-  /** The device's P-256 public key, base64 DER SubjectPublicKeyInfo */
-  publicKey: Scalars['String']['input'];
-  /** The device may answer silent challenges without asking its user */
-  silentApproval?: InputMaybe<Scalars['Boolean']['input']>;
-  /** The browser's PushSubscription.toJSON(): { endpoint, keys: { p256dh, auth } } */
-  webPushSubscription?: InputMaybe<Scalars['JSON']['input']>;
+  userVerification?: string | null | undefined;
 };
 
 /** At most `max` starts per `interval` seconds; at most 5 buckets a limit, each with its own interval */
 export type RateLimitBucketInput = {
   /** seconds, 1–2592000 (30 days) */
-  interval: Scalars['Int']['input'];
+  interval: number;
   /** 1–1000000 */
-  max: Scalars['Int']['input'];
+  max: number;
 };
 
 /** Each list given replaces the current one; an empty list removes that limit */
 export type RateLimitsInput = {
   /** At most 20, each uniqueName once */
-  named?: InputMaybe<Array<NamedRateLimitInput>>;
+  named?: Array<NamedRateLimitInput> | null | undefined;
   /** Starts per end-user IP (startVerification's deviceIp) */
-  perIp?: InputMaybe<Array<RateLimitBucketInput>>;
+  perIp?: Array<RateLimitBucketInput> | null | undefined;
   /** Starts per service: bounds what a leaked key can spend */
-  perService?: InputMaybe<Array<RateLimitBucketInput>>;
+  perService?: Array<RateLimitBucketInput> | null | undefined;
   /** Starts per recipient */
-  perTo?: InputMaybe<Array<RateLimitBucketInput>>;
-};
-
-/** Whether Fraud Guard and geo permissions judge a start */
-export type RiskCheck =
-  /** They are skipped for this start (rate limits still apply) */
-  | 'DISABLE'
-  /** They do (the default) */
-  | 'ENABLE';
-
-/** Sends a code (or an SNA URL) to a recipient; a PENDING verification for the same `to` is re-sent, same code and sid */
-export type StartVerificationInput = {
-  /** PSD2: needs psd2Enabled; at most 32 characters */
-  amount?: InputMaybe<Scalars['String']['input']>;
-  /** Android SMS Retriever hash, 11 characters (SMS only) */
-  appHash?: InputMaybe<Scalars['String']['input']>;
-  /** Must be enabled on the service (else CHANNEL_DISABLED); AUTO picks SNA or SMS */
-  channel: Channel;
-  /** 4–10 letters or digits; needs customCodeEnabled on the service (else INVALID_PARAMETER) */
-  customCode?: InputMaybe<Scalars['String']['input']>;
-  /** Names the product in this message instead of the service's friendlyName */
-  customFriendlyName?: InputMaybe<Scalars['String']['input']>;
-  /** AUTO: the device's public IP; SNA is tried only when the carrier can reach it */
-  deviceIp?: InputMaybe<Scalars['String']['input']>;
-  /** SNA/AUTO: opening the SNA URL returns a token the check must echo */
-  enableSnaClientToken?: InputMaybe<Scalars['Boolean']['input']>;
-  /** Message language; default: the service's defaultLocale */
-  locale?: InputMaybe<Scalars['String']['input']>;
-  /** PSD2: needs psd2Enabled; at most 64 characters */
-  payee?: InputMaybe<Scalars['String']['input']>;
-  /** Values for the service's programmable rate limits: { <uniqueName>: value } */
-  rateLimits?: InputMaybe<Scalars['JSON']['input']>;
-  /** DISABLE skips Fraud Guard and geo permissions for this request (default ENABLE) */
-  riskCheck?: InputMaybe<RiskCheck>;
-  /** The service (VA…) */
-  serviceSid: Scalars['ID']['input'];
-  /** Up to 10 string key/values (128 characters each), echoed in events */
-  tags?: InputMaybe<Scalars['JSON']['input']>;
-  /** E.164 phone number (with +) or, for EMAIL, an address */
-  to: Scalars['String']['input'];
+  perTo?: Array<RateLimitBucketInput> | null | undefined;
 };
 
 /** A recipient with a fixed code, for end-to-end tests */
 export type TestNumberInput = {
   /** 4–10 letters or digits */
-  code: Scalars['String']['input'];
+  code: string;
   /** An E.164 number or an email address */
-  to: Scalars['String']['input'];
+  to: string;
 };
 
 /** The HMAC a TOTP code is computed with (RFC 6238) */
@@ -463,188 +183,85 @@ export type TotpAlgorithm =
   /** HMAC-SHA512 */
   | 'SHA512';
 
-/** This TOTP factor's parameters; each left out takes the service's TOTP default */
-export type TotpFactorInput = {
-  /** default: the service's (SHA1) */
-  algorithm?: InputMaybe<TotpAlgorithm>;
-  /** 6–8; default: the service's (6) */
-  codeLength?: InputMaybe<Scalars['Int']['input']>;
-  /** steps accepted either side of now, 0–2; default: the service's (1) */
-  skew?: InputMaybe<Scalars['Int']['input']>;
-  /** seconds, 20–60; default: the service's (30) */
-  timeStep?: InputMaybe<Scalars['Int']['input']>;
-};
-
 /** Defaults of the service's new TOTP factors; a field left out keeps its value */
 export type TotpSettingsInput = {
   /** default SHA1 */
-  algorithm?: InputMaybe<TotpAlgorithm>;
+  algorithm?: TotpAlgorithm | null | undefined;
   /** 6–8 */
-  codeLength?: InputMaybe<Scalars['Int']['input']>;
+  codeLength?: number | null | undefined;
   /** Shown by authenticator apps, 1–64 characters, no colon; default: the service's friendly name */
-  issuer?: InputMaybe<Scalars['String']['input']>;
+  issuer?: string | null | undefined;
   /** 0–2 */
-  skew?: InputMaybe<Scalars['Int']['input']>;
+  skew?: number | null | undefined;
   /** 20–60 */
-  timeStep?: InputMaybe<Scalars['Int']['input']>;
-};
-
-/** An answer to a challenge; give the one its factor type needs */
-export type UpdateChallengeInput = {
-  /** PUSH: compact ES256 JWS whose claims are the signedFields' values plus status approved|denied */
-  authPayload?: InputMaybe<Scalars['String']['input']>;
-  /** TOTP: the code the authenticator app shows */
-  code?: InputMaybe<Scalars['String']['input']>;
-  /** PASSKEY: AuthenticationResponseJSON from the browser */
-  passkeyResponse?: InputMaybe<Scalars['JSON']['input']>;
-  /** The challenge (YC…) */
-  sid: Scalars['ID']['input'];
+  timeStep?: number | null | undefined;
 };
 
 /** A service's changed settings; a field left out (or null) keeps its value */
 export type UpdateServiceInput = {
   /** Refuse premium-rate and shared-cost numbers with INVALID_PARAMETER on `to` (default true) */
-  blockPremiumNumbers?: InputMaybe<Scalars['Boolean']['input']>;
+  blockPremiumNumbers?: boolean | null | undefined;
   /** enabled channels; available: SMS, WHATSAPP, CALL, EMAIL, SNA, AUTO */
-  channels?: InputMaybe<Array<Channel>>;
+  channels?: Array<Channel> | null | undefined;
   /** 4–10, default 6 */
-  codeLength?: InputMaybe<Scalars['Int']['input']>;
+  codeLength?: number | null | undefined;
   /** Let startVerification bring its own customCode (default false) */
-  customCodeEnabled?: InputMaybe<Scalars['Boolean']['input']>;
+  customCodeEnabled?: boolean | null | undefined;
   /** A language tag such as en or pt-BR (default en) */
-  defaultLocale?: InputMaybe<Scalars['String']['input']>;
+  defaultLocale?: string | null | undefined;
   /** Warn in messages never to share the code (default false) */
-  doNotShareWarningEnabled?: InputMaybe<Scalars['Boolean']['input']>;
+  doNotShareWarningEnabled?: boolean | null | undefined;
   /** CALL: a key press before the code is read (default true) */
-  dtmfInputRequired?: InputMaybe<Scalars['Boolean']['input']>;
+  dtmfInputRequired?: boolean | null | undefined;
   /** default BASIC */
-  fraudGuard?: InputMaybe<FraudGuardLevel>;
+  fraudGuard?: FraudGuardLevel | null | undefined;
   /** 1–30 characters, no links, at most 4 digits */
-  friendlyName?: InputMaybe<Scalars['String']['input']>;
+  friendlyName?: string | null | undefined;
   /** replaces the list; [] lets every channel reach every country */
-  geoPermissions?: InputMaybe<Array<GeoPermissionInput>>;
+  geoPermissions?: Array<GeoPermissionInput> | null | undefined;
   /** Look up each number's carrier (default false) */
-  lookupEnabled?: InputMaybe<Scalars['Boolean']['input']>;
+  lookupEnabled?: boolean | null | undefined;
   /** 1–20, default 5 */
-  maxCheckAttempts?: InputMaybe<Scalars['Int']['input']>;
+  maxCheckAttempts?: number | null | undefined;
   /** sends per `to` per ttl window, 1–20, default 5 */
-  maxSendAttempts?: InputMaybe<Scalars['Int']['input']>;
+  maxSendAttempts?: number | null | undefined;
   /** The WebAuthn relying party of the service's passkeys */
-  passkeys?: InputMaybe<PasskeySettingsInput>;
+  passkeys?: PasskeySettingsInput | null | undefined;
   /** PSD2: starts and checks carry amount and payee (default false) */
-  psd2Enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  psd2Enabled?: boolean | null | undefined;
   /** Each list given replaces that limit's buckets */
-  rateLimits?: InputMaybe<RateLimitsInput>;
+  rateLimits?: RateLimitsInput | null | undefined;
   /** E.164 numbers that skip Fraud Guard and geo permissions; replaces the list */
-  safeList?: InputMaybe<Array<Scalars['String']['input']>>;
+  safeList?: Array<string> | null | undefined;
   /** The service (VA…) */
-  sid: Scalars['ID']['input'];
+  sid: string | number;
   /** Refuse SMS to fixed lines with LANDLINE_NOT_SUPPORTED (default false) */
-  skipSmsToLandlines?: InputMaybe<Scalars['Boolean']['input']>;
+  skipSmsToLandlines?: boolean | null | undefined;
   /** fixed codes, delivered into the dev outbox only, outside rate limits and Fraud Guard */
-  testNumbers?: InputMaybe<Array<TestNumberInput>>;
+  testNumbers?: Array<TestNumberInput> | null | undefined;
   /** Defaults of new TOTP factors; the issuer authenticator apps show */
-  totp?: InputMaybe<TotpSettingsInput>;
+  totp?: TotpSettingsInput | null | undefined;
   /** 120–86400, default 600 */
-  ttlSeconds?: InputMaybe<Scalars['Int']['input']>;
+  ttlSeconds?: number | null | undefined;
   /** Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code */
-  webOtpDomain?: InputMaybe<Scalars['String']['input']>;
-};
-
-/** Sets a PENDING verification's final status */
-export type UpdateVerificationInput = {
-  /** The verification (VE…) */
-  sid: Scalars['ID']['input'];
-  /** CANCELED or APPROVED */
-  status: VerificationStatusUpdate;
+  webOtpDomain?: string | null | undefined;
 };
 
 /** A webhook's changes; a field left out keeps its value */
 export type UpdateWebhookInput = {
   /** false pauses it */
-  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  enabled?: boolean | null | undefined;
   /** Replaces the event types (same rules as createWebhook) */
-  eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  eventTypes?: Array<string> | null | undefined;
   /** A new format; the secret stays the same */
-  format?: InputMaybe<WebhookFormat>;
+  format?: WebhookFormat | null | undefined;
   /** A new name, 1–64 characters */
-  friendlyName?: InputMaybe<Scalars['String']['input']>;
+  friendlyName?: string | null | undefined;
   /** The webhook (WH…) */
-  sid: Scalars['ID']['input'];
+  sid: string | number;
   /** A new http(s) URL (same rules as createWebhook) */
-  url?: InputMaybe<Scalars['String']['input']>;
+  url?: string | null | undefined;
 };
-
-/** Narrows the attempts log; the conditions given all hold */
-export type VerificationAttemptFilter = {
-  /** Only this channel */
-  channel?: InputMaybe<AttemptChannel>;
-  /** ISO 3166-1 alpha-2 */
-  country?: InputMaybe<Scalars['String']['input']>;
-  /** Only attempts made at or after this time */
-  dateCreatedAfter?: InputMaybe<Scalars['DateTime']['input']>;
-  /** Only attempts made before this time */
-  dateCreatedBefore?: InputMaybe<Scalars['DateTime']['input']>;
-  /** Only converted, or only unconverted, attempts */
-  status?: InputMaybe<ConversionStatus>;
-};
-
-/** Narrows a list of verifications; the conditions given all hold */
-export type VerificationFilter = {
-  /** Only this channel */
-  channel?: InputMaybe<Channel>;
-  /** Only this status */
-  status?: InputMaybe<VerificationStatus>;
-  /** Only this recipient (E.164 or the address) */
-  to?: InputMaybe<Scalars['String']['input']>;
-};
-
-/** Where a verification stands; every status but PENDING is final */
-export type VerificationStatus =
-  /** Final: the right code was checked, the carrier confirmed the number (SNA), or updateVerification approved it */
-  | 'APPROVED'
-  /** Final: canceled by updateVerification */
-  | 'CANCELED'
-  /** Final: ttlSeconds passed without approval */
-  | 'EXPIRED'
-  /** Final: the verification could not be completed (Twilio's failed) */
-  | 'FAILED'
-  /** Final: the service's maxCheckAttempts failed checks; a later check answers MAX_CHECK_ATTEMPTS_REACHED */
-  | 'MAX_ATTEMPTS_REACHED'
-  /** Waiting for the right code (or the SNA result); a wrong code leaves it PENDING */
-  | 'PENDING';
-
-/** A final status a backend may set on a PENDING verification */
-export type VerificationStatusUpdate =
-  /** Approve it without a code (e.g. the user proved the number another way) */
-  | 'APPROVED'
-  /** Cancel it: later checks answer VERIFICATION_CANCELED */
-  | 'CANCELED';
-
-/** The proof that makes a factor VERIFIED; give the one its type needs */
-export type VerifyFactorInput = {
-  /** PUSH: compact ES256 JWT { sub: factorSid } signed with the device key */
-  authPayload?: InputMaybe<Scalars['String']['input']>;
-  /** TOTP: the first code the authenticator app shows */
-  code?: InputMaybe<Scalars['String']['input']>;
-  /** PASSKEY: RegistrationResponseJSON from the browser */
-  passkeyResponse?: InputMaybe<Scalars['JSON']['input']>;
-  /** The factor (YF…) */
-  sid: Scalars['ID']['input'];
-};
-
-/** The kind of token a request carries (API.md, Authentication) */
-export type ViewerKind =
-  /** An access token: createFactor for one identity and factor type */
-  | 'ACCESS'
-  /** The admin key: everything */
-  | 'ADMIN'
-  /** A service's API key: everything inside that service */
-  | 'API_KEY'
-  /** A client token: one verification or challenge */
-  | 'CLIENT'
-  /** A push device's token: its own factor and challenges */
-  | 'DEVICE';
 
 /** Where one webhook delivery stands */
 export type WebhookDeliveryStatus =
@@ -672,5 +289,135 @@ export type ServicesQueryVariables = Exact<{
 
 export type ServicesQuery = { services: { nodes: Array<{ sid: string, friendlyName: string, dateCreated: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
+export type ServiceSettingsFragment = { sid: string, friendlyName: string, codeLength: number, ttlSeconds: number, maxCheckAttempts: number, maxSendAttempts: number, channels: Array<Channel>, defaultLocale: string, webOtpDomain: string | null, blockPremiumNumbers: boolean, customCodeEnabled: boolean, doNotShareWarningEnabled: boolean, dtmfInputRequired: boolean, lookupEnabled: boolean, psd2Enabled: boolean, skipSmsToLandlines: boolean, fraudGuard: FraudGuardLevel, dateUpdated: string, safeList: Array<string>, totp: { algorithm: TotpAlgorithm, codeLength: number, issuer: string | null, skew: number, timeStep: number }, passkeys: { rpId: string | null, rpName: string | null, origins: Array<string>, authenticatorAttachment: string, residentKey: string, userVerification: string }, rateLimits: { perTo: Array<{ interval: number, max: number }>, perIp: Array<{ interval: number, max: number }>, perService: Array<{ interval: number, max: number }>, named: Array<{ uniqueName: string, description: string | null, buckets: Array<{ interval: number, max: number }> }> }, geoPermissions: Array<{ channel: GeoChannel, allowedCountries: Array<string> }>, testNumbers: Array<{ to: string, code: string }> };
 
+export type ServiceSettingsQueryVariables = Exact<{
+  sid: string | number;
+}>;
+
+
+export type ServiceSettingsQuery = { service: { sid: string, friendlyName: string, codeLength: number, ttlSeconds: number, maxCheckAttempts: number, maxSendAttempts: number, channels: Array<Channel>, defaultLocale: string, webOtpDomain: string | null, blockPremiumNumbers: boolean, customCodeEnabled: boolean, doNotShareWarningEnabled: boolean, dtmfInputRequired: boolean, lookupEnabled: boolean, psd2Enabled: boolean, skipSmsToLandlines: boolean, fraudGuard: FraudGuardLevel, dateUpdated: string, safeList: Array<string>, totp: { algorithm: TotpAlgorithm, codeLength: number, issuer: string | null, skew: number, timeStep: number }, passkeys: { rpId: string | null, rpName: string | null, origins: Array<string>, authenticatorAttachment: string, residentKey: string, userVerification: string }, rateLimits: { perTo: Array<{ interval: number, max: number }>, perIp: Array<{ interval: number, max: number }>, perService: Array<{ interval: number, max: number }>, named: Array<{ uniqueName: string, description: string | null, buckets: Array<{ interval: number, max: number }> }> }, geoPermissions: Array<{ channel: GeoChannel, allowedCountries: Array<string> }>, testNumbers: Array<{ to: string, code: string }> } | null };
+
+export type CreateServiceMutationVariables = Exact<{
+  input: CreateServiceInput;
+}>;
+
+
+export type CreateServiceMutation = { createService: { sid: string, friendlyName: string } };
+
+export type UpdateServiceMutationVariables = Exact<{
+  input: UpdateServiceInput;
+}>;
+
+
+export type UpdateServiceMutation = { updateService: { sid: string, friendlyName: string, codeLength: number, ttlSeconds: number, maxCheckAttempts: number, maxSendAttempts: number, channels: Array<Channel>, defaultLocale: string, webOtpDomain: string | null, blockPremiumNumbers: boolean, customCodeEnabled: boolean, doNotShareWarningEnabled: boolean, dtmfInputRequired: boolean, lookupEnabled: boolean, psd2Enabled: boolean, skipSmsToLandlines: boolean, fraudGuard: FraudGuardLevel, dateUpdated: string, safeList: Array<string>, totp: { algorithm: TotpAlgorithm, codeLength: number, issuer: string | null, skew: number, timeStep: number }, passkeys: { rpId: string | null, rpName: string | null, origins: Array<string>, authenticatorAttachment: string, residentKey: string, userVerification: string }, rateLimits: { perTo: Array<{ interval: number, max: number }>, perIp: Array<{ interval: number, max: number }>, perService: Array<{ interval: number, max: number }>, named: Array<{ uniqueName: string, description: string | null, buckets: Array<{ interval: number, max: number }> }> }, geoPermissions: Array<{ channel: GeoChannel, allowedCountries: Array<string> }>, testNumbers: Array<{ to: string, code: string }> } };
+
+export type ApiKeysQueryVariables = Exact<{
+  serviceSid: string | number;
+}>;
+
+
+export type ApiKeysQuery = { apiKeys: Array<{ sid: string, name: string, dateCreated: string, revokedAt: string | null }> };
+
+export type CreateApiKeyMutationVariables = Exact<{
+  input: CreateApiKeyInput;
+}>;
+
+
+export type CreateApiKeyMutation = { createApiKey: { key: string, apiKey: { sid: string, name: string } } };
+
+export type RevokeApiKeyMutationVariables = Exact<{
+  sid: string | number;
+}>;
+
+
+export type RevokeApiKeyMutation = { revokeApiKey: { sid: string, revokedAt: string | null } };
+
+export type WebhookRowFragment = { sid: string, friendlyName: string | null, url: string, eventTypes: Array<string>, enabled: boolean, format: WebhookFormat, dateCreated: string };
+
+export type WebhooksQueryVariables = Exact<{
+  serviceSid: string | number;
+}>;
+
+
+export type WebhooksQuery = { webhooks: { nodes: Array<{ sid: string, friendlyName: string | null, url: string, eventTypes: Array<string>, enabled: boolean, format: WebhookFormat, dateCreated: string }> } };
+
+export type CreateWebhookMutationVariables = Exact<{
+  input: CreateWebhookInput;
+}>;
+
+
+export type CreateWebhookMutation = { createWebhook: { secret: string, webhook: { sid: string, friendlyName: string | null, url: string, eventTypes: Array<string>, enabled: boolean, format: WebhookFormat, dateCreated: string } } };
+
+export type UpdateWebhookMutationVariables = Exact<{
+  input: UpdateWebhookInput;
+}>;
+
+
+export type UpdateWebhookMutation = { updateWebhook: { sid: string, friendlyName: string | null, url: string, eventTypes: Array<string>, enabled: boolean, format: WebhookFormat, dateCreated: string } };
+
+export type DeleteWebhookMutationVariables = Exact<{
+  sid: string | number;
+}>;
+
+
+export type DeleteWebhookMutation = { deleteWebhook: { sid: string } };
+
+export type DeliveryRowFragment = { id: string, eventSid: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, lastStatusCode: number | null, lastError: string | null, dateCreated: string, deliveredAt: string | null };
+
+export type WebhookDeliveriesQueryVariables = Exact<{
+  webhookSid: string | number;
+  after?: string | null | undefined;
+}>;
+
+
+export type WebhookDeliveriesQuery = { webhookDeliveries: { nodes: Array<{ id: string, eventSid: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, lastStatusCode: number | null, lastError: string | null, dateCreated: string, deliveredAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type TestWebhookMutationVariables = Exact<{
+  sid: string | number;
+}>;
+
+
+export type TestWebhookMutation = { testWebhook: { id: string, eventSid: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, lastStatusCode: number | null, lastError: string | null, dateCreated: string, deliveredAt: string | null } };
+
+export type RetryWebhookDeliveryMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetryWebhookDeliveryMutation = { retryWebhookDelivery: { id: string, eventSid: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, lastStatusCode: number | null, lastError: string | null, dateCreated: string, deliveredAt: string | null } };
+
+export type FraudBlocksQueryVariables = Exact<{
+  serviceSid: string | number;
+  active?: boolean | null | undefined;
+}>;
+
+
+export type FraudBlocksQuery = { fraudBlocks: { nodes: Array<{ sid: string, prefix: string, reason: string, level: FraudGuardLevel, severity: number, dateCreated: string, blockedUntil: string }> } };
+
+export type LiftFraudBlockMutationVariables = Exact<{
+  sid: string | number;
+}>;
+
+
+export type LiftFraudBlockMutation = { liftFraudBlock: { sid: string, blockedUntil: string } };
+
+export const ServiceSettingsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ServiceSettings"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Service"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"codeLength"}},{"kind":"Field","name":{"kind":"Name","value":"ttlSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"maxCheckAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxSendAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"channels"}},{"kind":"Field","name":{"kind":"Name","value":"defaultLocale"}},{"kind":"Field","name":{"kind":"Name","value":"webOtpDomain"}},{"kind":"Field","name":{"kind":"Name","value":"blockPremiumNumbers"}},{"kind":"Field","name":{"kind":"Name","value":"customCodeEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"doNotShareWarningEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"dtmfInputRequired"}},{"kind":"Field","name":{"kind":"Name","value":"lookupEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"psd2Enabled"}},{"kind":"Field","name":{"kind":"Name","value":"skipSmsToLandlines"}},{"kind":"Field","name":{"kind":"Name","value":"fraudGuard"}},{"kind":"Field","name":{"kind":"Name","value":"dateUpdated"}},{"kind":"Field","name":{"kind":"Name","value":"totp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"algorithm"}},{"kind":"Field","name":{"kind":"Name","value":"codeLength"}},{"kind":"Field","name":{"kind":"Name","value":"issuer"}},{"kind":"Field","name":{"kind":"Name","value":"skew"}},{"kind":"Field","name":{"kind":"Name","value":"timeStep"}}]}},{"kind":"Field","name":{"kind":"Name","value":"passkeys"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rpId"}},{"kind":"Field","name":{"kind":"Name","value":"rpName"}},{"kind":"Field","name":{"kind":"Name","value":"origins"}},{"kind":"Field","name":{"kind":"Name","value":"authenticatorAttachment"}},{"kind":"Field","name":{"kind":"Name","value":"residentKey"}},{"kind":"Field","name":{"kind":"Name","value":"userVerification"}}]}},{"kind":"Field","name":{"kind":"Name","value":"rateLimits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"perTo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"perIp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"perService"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"named"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"uniqueName"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"buckets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"geoPermissions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"allowedCountries"}}]}},{"kind":"Field","name":{"kind":"Name","value":"testNumbers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}},{"kind":"Field","name":{"kind":"Name","value":"safeList"}}]}}]} as unknown as DocumentNode<ServiceSettingsFragment, unknown>;
+export const WebhookRowFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"WebhookRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Webhook"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"eventTypes"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}},{"kind":"Field","name":{"kind":"Name","value":"format"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}}]}}]} as unknown as DocumentNode<WebhookRowFragment, unknown>;
+export const DeliveryRowFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DeliveryRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"WebhookDelivery"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"eventSid"}},{"kind":"Field","name":{"kind":"Name","value":"eventType"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"lastStatusCode"}},{"kind":"Field","name":{"kind":"Name","value":"lastError"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"deliveredAt"}}]}}]} as unknown as DocumentNode<DeliveryRowFragment, unknown>;
 export const ServicesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Services"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"services"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<ServicesQuery, ServicesQueryVariables>;
+export const ServiceSettingsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ServiceSettings"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"service"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"sid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ServiceSettings"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ServiceSettings"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Service"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"codeLength"}},{"kind":"Field","name":{"kind":"Name","value":"ttlSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"maxCheckAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxSendAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"channels"}},{"kind":"Field","name":{"kind":"Name","value":"defaultLocale"}},{"kind":"Field","name":{"kind":"Name","value":"webOtpDomain"}},{"kind":"Field","name":{"kind":"Name","value":"blockPremiumNumbers"}},{"kind":"Field","name":{"kind":"Name","value":"customCodeEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"doNotShareWarningEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"dtmfInputRequired"}},{"kind":"Field","name":{"kind":"Name","value":"lookupEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"psd2Enabled"}},{"kind":"Field","name":{"kind":"Name","value":"skipSmsToLandlines"}},{"kind":"Field","name":{"kind":"Name","value":"fraudGuard"}},{"kind":"Field","name":{"kind":"Name","value":"dateUpdated"}},{"kind":"Field","name":{"kind":"Name","value":"totp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"algorithm"}},{"kind":"Field","name":{"kind":"Name","value":"codeLength"}},{"kind":"Field","name":{"kind":"Name","value":"issuer"}},{"kind":"Field","name":{"kind":"Name","value":"skew"}},{"kind":"Field","name":{"kind":"Name","value":"timeStep"}}]}},{"kind":"Field","name":{"kind":"Name","value":"passkeys"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rpId"}},{"kind":"Field","name":{"kind":"Name","value":"rpName"}},{"kind":"Field","name":{"kind":"Name","value":"origins"}},{"kind":"Field","name":{"kind":"Name","value":"authenticatorAttachment"}},{"kind":"Field","name":{"kind":"Name","value":"residentKey"}},{"kind":"Field","name":{"kind":"Name","value":"userVerification"}}]}},{"kind":"Field","name":{"kind":"Name","value":"rateLimits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"perTo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"perIp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"perService"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"named"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"uniqueName"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"buckets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"geoPermissions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"allowedCountries"}}]}},{"kind":"Field","name":{"kind":"Name","value":"testNumbers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}},{"kind":"Field","name":{"kind":"Name","value":"safeList"}}]}}]} as unknown as DocumentNode<ServiceSettingsQuery, ServiceSettingsQueryVariables>;
+export const CreateServiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateService"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateServiceInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createService"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}}]}}]}}]} as unknown as DocumentNode<CreateServiceMutation, CreateServiceMutationVariables>;
+export const UpdateServiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateService"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateServiceInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateService"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ServiceSettings"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ServiceSettings"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Service"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"codeLength"}},{"kind":"Field","name":{"kind":"Name","value":"ttlSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"maxCheckAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxSendAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"channels"}},{"kind":"Field","name":{"kind":"Name","value":"defaultLocale"}},{"kind":"Field","name":{"kind":"Name","value":"webOtpDomain"}},{"kind":"Field","name":{"kind":"Name","value":"blockPremiumNumbers"}},{"kind":"Field","name":{"kind":"Name","value":"customCodeEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"doNotShareWarningEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"dtmfInputRequired"}},{"kind":"Field","name":{"kind":"Name","value":"lookupEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"psd2Enabled"}},{"kind":"Field","name":{"kind":"Name","value":"skipSmsToLandlines"}},{"kind":"Field","name":{"kind":"Name","value":"fraudGuard"}},{"kind":"Field","name":{"kind":"Name","value":"dateUpdated"}},{"kind":"Field","name":{"kind":"Name","value":"totp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"algorithm"}},{"kind":"Field","name":{"kind":"Name","value":"codeLength"}},{"kind":"Field","name":{"kind":"Name","value":"issuer"}},{"kind":"Field","name":{"kind":"Name","value":"skew"}},{"kind":"Field","name":{"kind":"Name","value":"timeStep"}}]}},{"kind":"Field","name":{"kind":"Name","value":"passkeys"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rpId"}},{"kind":"Field","name":{"kind":"Name","value":"rpName"}},{"kind":"Field","name":{"kind":"Name","value":"origins"}},{"kind":"Field","name":{"kind":"Name","value":"authenticatorAttachment"}},{"kind":"Field","name":{"kind":"Name","value":"residentKey"}},{"kind":"Field","name":{"kind":"Name","value":"userVerification"}}]}},{"kind":"Field","name":{"kind":"Name","value":"rateLimits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"perTo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"perIp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"perService"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"named"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"uniqueName"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"buckets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"geoPermissions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"allowedCountries"}}]}},{"kind":"Field","name":{"kind":"Name","value":"testNumbers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}},{"kind":"Field","name":{"kind":"Name","value":"safeList"}}]}}]} as unknown as DocumentNode<UpdateServiceMutation, UpdateServiceMutationVariables>;
+export const ApiKeysDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ApiKeys"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"apiKeys"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serviceSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]}}]} as unknown as DocumentNode<ApiKeysQuery, ApiKeysQueryVariables>;
+export const CreateApiKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateApiKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateApiKeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createApiKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"apiKey"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]} as unknown as DocumentNode<CreateApiKeyMutation, CreateApiKeyMutationVariables>;
+export const RevokeApiKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevokeApiKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revokeApiKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"sid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]}}]} as unknown as DocumentNode<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+export const WebhooksDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Webhooks"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"webhooks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serviceSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"WebhookRow"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"WebhookRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Webhook"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"eventTypes"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}},{"kind":"Field","name":{"kind":"Name","value":"format"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}}]}}]} as unknown as DocumentNode<WebhooksQuery, WebhooksQueryVariables>;
+export const CreateWebhookDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateWebhook"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateWebhookInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createWebhook"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"secret"}},{"kind":"Field","name":{"kind":"Name","value":"webhook"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"WebhookRow"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"WebhookRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Webhook"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"eventTypes"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}},{"kind":"Field","name":{"kind":"Name","value":"format"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}}]}}]} as unknown as DocumentNode<CreateWebhookMutation, CreateWebhookMutationVariables>;
+export const UpdateWebhookDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateWebhook"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateWebhookInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateWebhook"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"WebhookRow"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"WebhookRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Webhook"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"eventTypes"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}},{"kind":"Field","name":{"kind":"Name","value":"format"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}}]}}]} as unknown as DocumentNode<UpdateWebhookMutation, UpdateWebhookMutationVariables>;
+export const DeleteWebhookDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DeleteWebhook"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deleteWebhook"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"sid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}}]}}]}}]} as unknown as DocumentNode<DeleteWebhookMutation, DeleteWebhookMutationVariables>;
+export const WebhookDeliveriesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"WebhookDeliveries"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"webhookSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"webhookDeliveries"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"webhookSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"webhookSid"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"20"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"DeliveryRow"}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DeliveryRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"WebhookDelivery"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"eventSid"}},{"kind":"Field","name":{"kind":"Name","value":"eventType"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"lastStatusCode"}},{"kind":"Field","name":{"kind":"Name","value":"lastError"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"deliveredAt"}}]}}]} as unknown as DocumentNode<WebhookDeliveriesQuery, WebhookDeliveriesQueryVariables>;
+export const TestWebhookDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"TestWebhook"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"testWebhook"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"sid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"DeliveryRow"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DeliveryRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"WebhookDelivery"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"eventSid"}},{"kind":"Field","name":{"kind":"Name","value":"eventType"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"lastStatusCode"}},{"kind":"Field","name":{"kind":"Name","value":"lastError"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"deliveredAt"}}]}}]} as unknown as DocumentNode<TestWebhookMutation, TestWebhookMutationVariables>;
+export const RetryWebhookDeliveryDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RetryWebhookDelivery"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryWebhookDelivery"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"DeliveryRow"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DeliveryRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"WebhookDelivery"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"eventSid"}},{"kind":"Field","name":{"kind":"Name","value":"eventType"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"lastStatusCode"}},{"kind":"Field","name":{"kind":"Name","value":"lastError"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"deliveredAt"}}]}}]} as unknown as DocumentNode<RetryWebhookDeliveryMutation, RetryWebhookDeliveryMutationVariables>;
+export const FraudBlocksDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"FraudBlocks"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"active"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Boolean"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fraudBlocks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serviceSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}}},{"kind":"Argument","name":{"kind":"Name","value":"active"},"value":{"kind":"Variable","name":{"kind":"Name","value":"active"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"prefix"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"level"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"blockedUntil"}}]}}]}}]}}]} as unknown as DocumentNode<FraudBlocksQuery, FraudBlocksQueryVariables>;
+export const LiftFraudBlockDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"LiftFraudBlock"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"liftFraudBlock"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"sid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"blockedUntil"}}]}}]}}]} as unknown as DocumentNode<LiftFraudBlockMutation, LiftFraudBlockMutationVariables>;
