@@ -83,9 +83,6 @@ describe.skipIf(!browserAvailable)("settings", () => {
     const second = await openConsole(browser, gw, key);
     const options = await second.page.getByTestId("service-picker").locator("option").allTextContents();
     expect(options).toEqual(["Console Shop"]);
-    await second.page.goto(`${gw.url}/console/#/settings/keys`);
-    await second.page.getByTestId("api-keys").waitFor();
-    expect(await second.page.getByTestId("api-keys").locator("tbody tr").count()).toBe(1);
     // A direct link to the other service's verification: the API answers it as unknown (null) to this key,
     // and nothing of it reaches the page.
     await second.page.goto(`${gw.url}/console/#/verifications/${otherSid}`);
@@ -101,12 +98,20 @@ describe.skipIf(!browserAvailable)("settings", () => {
     expect(seen).toEqual({ data: { verification: null } });
     expect(await second.page.content()).not.toContain("4155550123");
 
-    // Revoked in the first browser: the second one's next request is refused and it is back at sign-in.
+    // Its keys tab follows the service's events: a key the first browser creates appears without a reload.
+    await second.page.goto(`${gw.url}/console/#/settings/keys`);
+    await second.page.getByTestId("api-keys").waitFor();
+    expect(await second.page.getByTestId("api-keys").locator("tbody tr").count()).toBe(1);
+    await page.getByLabel("Key name").fill("second-key");
+    await page.getByRole("button", { name: "Create API key" }).click();
+    await expect.poll(() => second.page.getByTestId("api-keys").locator("tbody tr").count(), { timeout: 5000 }).toBe(2);
+
+    // Revoked in the first browser: the second one is back at sign-in with the refused message.
     await page.getByTestId("api-keys").locator(`tr[data-sid="${keySid}"]`).getByRole("button", { name: "Revoke" }).click();
     await page.getByRole("button", { name: "Yes, revoke" }).click();
     await expect.poll(() => page.getByTestId("api-keys").locator(`tr[data-sid="${keySid}"]`).textContent()).toContain("Revoked");
-    await second.page.goto(`${gw.url}/console/#/settings/webhooks`);
-    await second.page.getByTestId("signin-error").waitFor();
+    // No navigation: its open stream of the service's events ends with UNAUTHENTICATED.
+    await second.page.getByTestId("signin-error").waitFor({ timeout: 5000 });
     expect(await second.page.getByTestId("signin-error").textContent()).toContain("refused");
     expect(await second.page.evaluate(() => sessionStorage.getItem("verigate.console.key"))).toBeNull();
 

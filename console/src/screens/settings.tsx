@@ -1,4 +1,7 @@
+import { useSubscription } from "@urql/preact";
+import { useState } from "preact/hooks";
 import type { Workspace } from "../app";
+import { SettingsEventsDocument } from "../gql";
 import { href } from "../route";
 import { ApiKeysTab } from "./settings/keys";
 import { ProtectionTab } from "./settings/protection";
@@ -17,6 +20,13 @@ type Tab = (typeof tabs)[number][0];
 export function Settings(props: { workspace: Workspace; tab?: string | null }) {
   const tab: Tab = tabs.some(([id]) => id === props.tab) ? (props.tab as Tab) : "service";
   const service = props.workspace.services.find((s) => s.sid === props.workspace.serviceSid);
+  // Lists follow the service's events (another operator's new key, a webhook change, a block); a key
+  // revoked meanwhile ends this stream with UNAUTHENTICATED and the console signs out.
+  const [version, setVersion] = useState(0);
+  useSubscription({ query: SettingsEventsDocument, variables: { serviceSid: props.workspace.serviceSid }, pause: !props.workspace.serviceSid }, (_, event) => {
+    if (/^(api_key|webhook|fraud_guard)\./.test(event.serviceEvents.type)) setVersion((v) => v + 1);
+    return event;
+  });
   return (
     <section aria-labelledby="settings-title" class="settings">
       <h1 id="settings-title">
@@ -30,9 +40,9 @@ export function Settings(props: { workspace: Workspace; tab?: string | null }) {
         ))}
       </nav>
       {tab === "service" && <ServiceTab workspace={props.workspace} />}
-      {tab === "keys" && <ApiKeysTab workspace={props.workspace} />}
-      {tab === "webhooks" && <WebhooksTab workspace={props.workspace} />}
-      {tab === "protection" && <ProtectionTab workspace={props.workspace} />}
+      {tab === "keys" && <ApiKeysTab workspace={props.workspace} version={version} />}
+      {tab === "webhooks" && <WebhooksTab workspace={props.workspace} version={version} />}
+      {tab === "protection" && <ProtectionTab workspace={props.workspace} version={version} />}
     </section>
   );
 }

@@ -1,6 +1,6 @@
 import type { CombinedError } from "@urql/core";
 import type { ComponentChildren } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { Workspace } from "../../app";
 import { ServiceSettingsDocument, type ServiceSettingsFragment, UpdateServiceDocument, type UpdateServiceInput } from "../../gql";
 
@@ -172,6 +172,11 @@ export function OneTimeSecret({ title, value, testid, onDone }: { title: string;
 /** An inline confirmation (a real button pair, keyboard reachable) instead of window.confirm. */
 export function Confirm({ question, action, onConfirm }: { question: string; action: string; onConfirm: () => void | Promise<void> }) {
   const [asking, setAsking] = useState(false);
+  const yes = useRef<HTMLButtonElement>(null);
+  // Keyboard users land on the question's answer; Cancel is one Tab away.
+  useEffect(() => {
+    if (asking) yes.current?.focus();
+  }, [asking]);
   if (!asking)
     return (
       <button type="button" class="danger" onClick={() => setAsking(true)}>
@@ -184,6 +189,7 @@ export function Confirm({ question, action, onConfirm }: { question: string; act
       <button
         type="button"
         class="danger"
+        ref={yes}
         onClick={async () => {
           await onConfirm();
           setAsking(false);

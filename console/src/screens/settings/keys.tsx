@@ -6,7 +6,7 @@ import { type ApiProblem, Confirm, Field, FormError, OneTimeSecret, control, dat
 type Key = ApiKeysQuery["apiKeys"][number];
 
 /** The service's API keys: create (the key shown once), list, revoke. */
-export function ApiKeysTab({ workspace }: { workspace: Workspace }) {
+export function ApiKeysTab({ workspace, version }: { workspace: Workspace; version: number }) {
   const { client, serviceSid } = workspace;
   const [keys, setKeys] = useState<Key[] | null>(null);
   const [problem, setProblem] = useState<ApiProblem | null>(null);
@@ -23,6 +23,9 @@ export function ApiKeysTab({ workspace }: { workspace: Workspace }) {
     setFresh(null);
     void load();
   }, [load]);
+  useEffect(() => {
+    if (version > 0) void load();
+  }, [version]);
   const create = async (e: Event) => {
     e.preventDefault();
     setBusy(true);

@@ -6,13 +6,13 @@ import { type ApiProblem, Confirm, Field, FieldError, FormError, SaveRow, type S
 type Save = (changes: Omit<UpdateServiceInput, "sid">) => Promise<ApiProblem | null>;
 
 /** Rate limits, geo permissions, test numbers, the safe list, Fraud Guard's level and its active blocks. */
-export function ProtectionTab({ workspace }: { workspace: Workspace }) {
+export function ProtectionTab({ workspace, version }: { workspace: Workspace; version: number }) {
   const { service, missing, save } = useServiceSettings(workspace);
   if (missing) return <p role="alert">This service was not found.</p>;
   if (!service) return <p class="loading">Loading…</p>;
   return (
     <div class="tab-body" key={service.sid}>
-      <FraudGuard workspace={workspace} service={service} save={save} />
+      <FraudGuard workspace={workspace} service={service} save={save} version={version} />
       <RateLimits service={service} save={save} />
       <GeoPermissions service={service} save={save} />
       <TestNumbers service={service} save={save} />
@@ -29,7 +29,7 @@ const levels: [FraudGuardLevel, string][] = [
 ];
 type Block = FraudBlocksQuery["fraudBlocks"]["nodes"][number];
 
-function FraudGuard({ workspace, service, save }: { workspace: Workspace; service: ServiceSettings; save: Save }) {
+function FraudGuard({ workspace, service, save, version }: { workspace: Workspace; service: ServiceSettings; save: Save; version: number }) {
   const [level, setLevel] = useState(service.fraudGuard);
   const saving = useSaving();
   const [blocks, setBlocks] = useState<Block[] | null>(null);
@@ -41,7 +41,7 @@ function FraudGuard({ workspace, service, save }: { workspace: Workspace; servic
   }, [workspace.client, service.sid]);
   useEffect(() => {
     void load();
-  }, [load]);
+  }, [load, version]);
   const lift = async (sid: string) => {
     const r = await workspace.client.mutation(LiftFraudBlockDocument, { sid }).toPromise();
     setProblem(problemOf(r.error));

@@ -15,7 +15,7 @@ import {
 import { type ApiProblem, Confirm, Field, FormError, OneTimeSecret, control, dateTime, inputValue, problemOf } from "./common";
 
 /** The service's webhooks: create (the secret shown once), enable/disable, delete, test-send, deliveries and retry. */
-export function WebhooksTab({ workspace }: { workspace: Workspace }) {
+export function WebhooksTab({ workspace, version }: { workspace: Workspace; version: number }) {
   const { client, serviceSid } = workspace;
   const [hooks, setHooks] = useState<WebhookRowFragment[] | null>(null);
   const [problem, setProblem] = useState<ApiProblem | null>(null);
@@ -31,6 +31,9 @@ export function WebhooksTab({ workspace }: { workspace: Workspace }) {
     setSecret(null);
     void load();
   }, [load]);
+  useEffect(() => {
+    if (version > 0) void load();
+  }, [version]);
   const toggle = async (hook: WebhookRowFragment) => {
     const r = await client.mutation(UpdateWebhookDocument, { input: { sid: hook.sid, enabled: !hook.enabled } }).toPromise();
     setProblem(problemOf(r.error));
