@@ -107,8 +107,11 @@ describe.skipIf(!browserAvailable)("settings", () => {
     await expect.poll(() => second.page.getByTestId("api-keys").locator("tbody tr").count(), { timeout: 5000 }).toBe(2);
 
     // Revoked in the first browser: the second one is back at sign-in with the refused message.
-    await page.getByTestId("api-keys").locator(`tr[data-sid="${keySid}"]`).getByRole("button", { name: "Revoke" }).click();
-    await page.getByRole("button", { name: "Yes, revoke" }).click();
+    // By keyboard: Enter on Revoke, the focus lands on the confirmation, Enter again.
+    await page.getByTestId("api-keys").locator(`tr[data-sid="${keySid}"]`).getByRole("button", { name: "Revoke" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Yes, revoke");
+    await page.keyboard.press("Enter");
     await expect.poll(() => page.getByTestId("api-keys").locator(`tr[data-sid="${keySid}"]`).textContent()).toContain("Revoked");
     // No navigation: its open stream of the service's events ends with UNAUTHENTICATED.
     await second.page.getByTestId("signin-error").waitFor({ timeout: 5000 });
@@ -165,6 +168,9 @@ describe.skipIf(!browserAvailable)("settings", () => {
     await c.shot("settings-webhooks");
     await card.getByRole("button", { name: "Disable" }).click();
     await expect.poll(() => card.locator(".card-head").textContent()).toContain("Disabled");
+    await card.getByRole("button", { name: "Delete" }).click();
+    await card.getByRole("button", { name: "Yes, delete" }).click();
+    await expect.poll(() => page.getByText("No webhooks yet.").count()).toBe(1);
 
     // Protection: a Fraud Guard block of this service, lifted from the console.
     const blockSid = `FB${randomBytes(16).toString("hex")}`;
@@ -235,8 +241,13 @@ describe.skipIf(!browserAvailable)("settings", () => {
     // A phone-sized screen: the same tab, laid out in one column.
     await page.setViewportSize({ width: 375, height: 740 });
     await c.shot("settings-protection-phone");
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
+    for (const tab of ["service", "keys", "webhooks", "protection"]) {
+      await page.goto(`${gw.url}/console/#/settings/${tab}`);
+      await page.locator(`nav.tabs a[aria-current="page"][href="#/settings/${tab}"]`).waitFor();
+      await expect.poll(() => page.locator(".loading").count()).toBe(0);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `#/settings/${tab} is wider than a phone`).toBeLessThanOrEqual(0);
+    }
     expect(c.foreign).toEqual([]);
     expect(c.problems).toEqual([]);
     await c.context.close();
