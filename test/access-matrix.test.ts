@@ -273,6 +273,14 @@ const cases: Record<string, Case> = {
     // A service has at most 10 webhooks: a fresh one only for the callers that will delete it.
     cell: async (w, column) => ({ variables: { h: column === "admin" || column === "keyOwn" ? await webhook(w.serviceA) : w.webhookA } }),
   },
+  testWebhook: { kind: "mutation", document: `mutation($h: ID!) { testWebhook(sid: $h) { id } }`, grants: serviceWrite, cell: (w) => ({ variables: { h: w.webhookA } }) },
+  retryWebhookDelivery: {
+    kind: "mutation",
+    document: `mutation($d: ID!) { retryWebhookDelivery(id: $d) { id } }`,
+    // A PENDING delivery of service A: its own callers get in (and are told it is not FAILED).
+    grants: serviceWrite,
+    cell: async (w) => ({ variables: { d: (await must(`mutation($h: ID!) { testWebhook(sid: $h) { id } }`, { h: w.webhookA })).testWebhook.id } }),
+  },
   liftFraudBlock: { kind: "mutation", document: `mutation($b: ID!) { liftFraudBlock(sid: $b) { sid } }`, grants: serviceWrite, cell: async (w) => ({ variables: { b: await fraudBlock(w.serviceA) } }) },
   // ── subscriptions (over graphql-ws) ─────────────────────────────────────────────────────────────
   verificationUpdated: {

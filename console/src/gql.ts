@@ -42,6 +42,78 @@ export type ConversionStatus =
   /** Its verification was not (yet) approved */
   | 'UNCONVERTED';
 
+/** A new API key for one service */
+export type CreateApiKeyInput = {
+  /** Your label for the key */
+  name?: string | null | undefined;
+  /** The service (VA…) the key may act in */
+  serviceSid: string | number;
+};
+
+/** A new service: a friendly name, and any setting that should not keep its default */
+export type CreateServiceInput = {
+  /** Refuse premium-rate and shared-cost numbers with INVALID_PARAMETER on `to` (default true) */
+  blockPremiumNumbers?: boolean | null | undefined;
+  /** enabled channels; available: SMS, WHATSAPP, CALL, EMAIL, SNA, AUTO */
+  channels?: Array<Channel> | null | undefined;
+  /** 4–10, default 6 */
+  codeLength?: number | null | undefined;
+  /** Let startVerification bring its own customCode (default false) */
+  customCodeEnabled?: boolean | null | undefined;
+  /** A language tag such as en or pt-BR (default en) */
+  defaultLocale?: string | null | undefined;
+  /** Warn in messages never to share the code (default false) */
+  doNotShareWarningEnabled?: boolean | null | undefined;
+  /** CALL: a key press before the code is read (default true) */
+  dtmfInputRequired?: boolean | null | undefined;
+  /** default BASIC */
+  fraudGuard?: FraudGuardLevel | null | undefined;
+  /** 1–30 characters, no links, at most 4 digits */
+  friendlyName: string;
+  /** replaces the list; [] lets every channel reach every country */
+  geoPermissions?: Array<GeoPermissionInput> | null | undefined;
+  /** Look up each number's carrier (default false) */
+  lookupEnabled?: boolean | null | undefined;
+  /** 1–20, default 5 */
+  maxCheckAttempts?: number | null | undefined;
+  /** sends per `to` per ttl window, 1–20, default 5 */
+  maxSendAttempts?: number | null | undefined;
+  /** The WebAuthn relying party of the service's passkeys */
+  passkeys?: PasskeySettingsInput | null | undefined;
+  /** PSD2: starts and checks carry amount and payee (default false) */
+  psd2Enabled?: boolean | null | undefined;
+  /** Each list given replaces that limit's buckets */
+  rateLimits?: RateLimitsInput | null | undefined;
+  /** E.164 numbers that skip Fraud Guard and geo permissions; replaces the list */
+  safeList?: Array<string> | null | undefined;
+  /** Refuse SMS to fixed lines with LANDLINE_NOT_SUPPORTED (default false) */
+  skipSmsToLandlines?: boolean | null | undefined;
+  /** fixed codes, delivered into the dev outbox only, outside rate limits and Fraud Guard */
+  testNumbers?: Array<TestNumberInput> | null | undefined;
+  /** Defaults of new TOTP factors; the issuer authenticator apps show */
+  totp?: TotpSettingsInput | null | undefined;
+  /** 120–86400, default 600 */
+  ttlSeconds?: number | null | undefined;
+  /** Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code */
+  webOtpDomain?: string | null | undefined;
+};
+
+/** A new webhook for a service (at most 10 a service) */
+export type CreateWebhookInput = {
+  /** default true */
+  enabled?: boolean | null | undefined;
+  /** 1–50 of "*", "verification.*", "delivery.*", "factor.*", "challenge.*", "fraud_guard.*" or one exact type such as "verification.approved" */
+  eventTypes: Array<string>;
+  /** default STANDARD; TWILIO sends Twilio's form signed with the returned secret (X-Twilio-Signature) */
+  format?: WebhookFormat | null | undefined;
+  /** A name for people, 1–64 characters (Twilio's FriendlyName) */
+  friendlyName?: string | null | undefined;
+  /** The service (VA…) */
+  serviceSid: string | number;
+  /** An http(s) URL without credentials, at most 2048 characters; internal addresses refused unless WEBHOOK_PRIVATE_NETWORKS=allow */
+  url: string;
+};
+
 /** How far one send attempt got, as its provider reports it */
 export type DeliveryStatus =
   /** The provider confirmed delivery to the handset or inbox */
@@ -55,12 +127,183 @@ export type DeliveryStatus =
   /** The provider reported it did not arrive (e.g. SMPP UNDELIV, EXPIRED, REJECTD) */
   | 'UNDELIVERED';
 
+/** How eagerly Fraud Guard blocks SMS to a number range that looks pumped (bursts nobody completes) */
+export type FraudGuardLevel =
+  /** Cautious (the default): a burst of 40 starts an hour to one prefix, or conversion at or below 10% */
+  | 'BASIC'
+  /** Aggressive: a burst of 10, or conversion at or below 30% */
+  | 'MAX'
+  /** Fraud Guard is off for this service */
+  | 'OFF'
+  /** A burst of 20, or conversion at or below 20% */
+  | 'STANDARD';
+
+/** A channel whose destinations geo permissions restrict */
+export type GeoChannel =
+  /** Voice calls */
+  | 'CALL'
+  /** Text messages */
+  | 'SMS'
+  /** WhatsApp messages */
+  | 'WHATSAPP';
+
+/** The countries one channel may reach */
+export type GeoPermissionInput = {
+  /** ISO 3166-1 alpha-2 codes such as US or FR */
+  allowedCountries: Array<string>;
+  /** Each channel at most once */
+  channel: GeoChannel;
+};
+
+/** A programmable rate limit, counted per value startVerification passes under its uniqueName */
+export type NamedRateLimitInput = {
+  /** 1–5 buckets */
+  buckets: Array<RateLimitBucketInput>;
+  /** Your note, at most 256 characters */
+  description?: string | null | undefined;
+  /** letters, digits, - _ . (no PII) */
+  uniqueName: string;
+};
+
+/** The service's WebAuthn relying party; a field left out keeps its value */
+export type PasskeySettingsInput = {
+  /** PLATFORM, CROSS_PLATFORM or ANY */
+  authenticatorAttachment?: string | null | undefined;
+  /** At most 20 origins such as https://example.com (scheme and host, no path) */
+  origins?: Array<string> | null | undefined;
+  /** REQUIRED, PREFERRED or DISCOURAGED */
+  residentKey?: string | null | undefined;
+  /** A domain such as example.com (the relying party id) */
+  rpId?: string | null | undefined;
+  /** Shown by authenticators, 1–64 characters; default: the service's friendly name */
+  rpName?: string | null | undefined;
+  /** REQUIRED, PREFERRED or DISCOURAGED */
+  userVerification?: string | null | undefined;
+};
+
+/** At most `max` starts per `interval` seconds; at most 5 buckets a limit, each with its own interval */
+export type RateLimitBucketInput = {
+  /** seconds, 1–2592000 (30 days) */
+  interval: number;
+  /** 1–1000000 */
+  max: number;
+};
+
+/** Each list given replaces the current one; an empty list removes that limit */
+export type RateLimitsInput = {
+  /** At most 20, each uniqueName once */
+  named?: Array<NamedRateLimitInput> | null | undefined;
+  /** Starts per end-user IP (startVerification's deviceIp) */
+  perIp?: Array<RateLimitBucketInput> | null | undefined;
+  /** Starts per service: bounds what a leaked key can spend */
+  perService?: Array<RateLimitBucketInput> | null | undefined;
+  /** Starts per recipient */
+  perTo?: Array<RateLimitBucketInput> | null | undefined;
+};
+
+/** A recipient with a fixed code, for end-to-end tests */
+export type TestNumberInput = {
+  /** 4–10 letters or digits */
+  code: string;
+  /** An E.164 number or an email address */
+  to: string;
+};
+
 /** The width of a bucket of `overTime` */
 export type TimeBucket =
   /** 24 hours */
   | 'DAY'
   /** One hour */
   | 'HOUR';
+
+/** The HMAC a TOTP code is computed with (RFC 6238) */
+export type TotpAlgorithm =
+  /** HMAC-SHA1, the default: what every authenticator app supports */
+  | 'SHA1'
+  /** HMAC-SHA256 */
+  | 'SHA256'
+  /** HMAC-SHA512 */
+  | 'SHA512';
+
+/** Defaults of the service's new TOTP factors; a field left out keeps its value */
+export type TotpSettingsInput = {
+  /** default SHA1 */
+  algorithm?: TotpAlgorithm | null | undefined;
+  /** 6–8 */
+  codeLength?: number | null | undefined;
+  /** Shown by authenticator apps, 1–64 characters, no colon; default: the service's friendly name */
+  issuer?: string | null | undefined;
+  /** 0–2 */
+  skew?: number | null | undefined;
+  /** 20–60 */
+  timeStep?: number | null | undefined;
+};
+
+/** A service's changed settings; a field left out (or null) keeps its value */
+export type UpdateServiceInput = {
+  /** Refuse premium-rate and shared-cost numbers with INVALID_PARAMETER on `to` (default true) */
+  blockPremiumNumbers?: boolean | null | undefined;
+  /** enabled channels; available: SMS, WHATSAPP, CALL, EMAIL, SNA, AUTO */
+  channels?: Array<Channel> | null | undefined;
+  /** 4–10, default 6 */
+  codeLength?: number | null | undefined;
+  /** Let startVerification bring its own customCode (default false) */
+  customCodeEnabled?: boolean | null | undefined;
+  /** A language tag such as en or pt-BR (default en) */
+  defaultLocale?: string | null | undefined;
+  /** Warn in messages never to share the code (default false) */
+  doNotShareWarningEnabled?: boolean | null | undefined;
+  /** CALL: a key press before the code is read (default true) */
+  dtmfInputRequired?: boolean | null | undefined;
+  /** default BASIC */
+  fraudGuard?: FraudGuardLevel | null | undefined;
+  /** 1–30 characters, no links, at most 4 digits */
+  friendlyName?: string | null | undefined;
+  /** replaces the list; [] lets every channel reach every country */
+  geoPermissions?: Array<GeoPermissionInput> | null | undefined;
+  /** Look up each number's carrier (default false) */
+  lookupEnabled?: boolean | null | undefined;
+  /** 1–20, default 5 */
+  maxCheckAttempts?: number | null | undefined;
+  /** sends per `to` per ttl window, 1–20, default 5 */
+  maxSendAttempts?: number | null | undefined;
+  /** The WebAuthn relying party of the service's passkeys */
+  passkeys?: PasskeySettingsInput | null | undefined;
+  /** PSD2: starts and checks carry amount and payee (default false) */
+  psd2Enabled?: boolean | null | undefined;
+  /** Each list given replaces that limit's buckets */
+  rateLimits?: RateLimitsInput | null | undefined;
+  /** E.164 numbers that skip Fraud Guard and geo permissions; replaces the list */
+  safeList?: Array<string> | null | undefined;
+  /** The service (VA…) */
+  sid: string | number;
+  /** Refuse SMS to fixed lines with LANDLINE_NOT_SUPPORTED (default false) */
+  skipSmsToLandlines?: boolean | null | undefined;
+  /** fixed codes, delivered into the dev outbox only, outside rate limits and Fraud Guard */
+  testNumbers?: Array<TestNumberInput> | null | undefined;
+  /** Defaults of new TOTP factors; the issuer authenticator apps show */
+  totp?: TotpSettingsInput | null | undefined;
+  /** 120–86400, default 600 */
+  ttlSeconds?: number | null | undefined;
+  /** Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code */
+  webOtpDomain?: string | null | undefined;
+};
+
+/** A webhook's changes; a field left out keeps its value */
+export type UpdateWebhookInput = {
+  /** false pauses it */
+  enabled?: boolean | null | undefined;
+  /** Replaces the event types (same rules as createWebhook) */
+  eventTypes?: Array<string> | null | undefined;
+  /** A new format; the secret stays the same */
+  format?: WebhookFormat | null | undefined;
+  /** A new name, 1–64 characters */
+  friendlyName?: string | null | undefined;
+  /** The webhook (WH…) */
+  sid: string | number;
+  /** A new http(s) URL (same rules as createWebhook) */
+  url?: string | null | undefined;
+};
 
 /** Narrows the attempts log; the conditions given all hold */
 export type VerificationAttemptFilter = {
@@ -94,6 +337,24 @@ export type VerificationStatus =
   | 'MAX_ATTEMPTS_REACHED'
   /** Waiting for the right code (or the SNA result); a wrong code leaves it PENDING */
   | 'PENDING';
+
+/** Where one webhook delivery stands */
+export type WebhookDeliveryStatus =
+  /** Its webhook was deleted (or disabled) before it was delivered */
+  | 'CANCELED'
+  /** The receiver answered 2xx */
+  | 'DELIVERED'
+  /** Every try failed (WEBHOOK_MAX_TRIES) */
+  | 'FAILED'
+  /** Waiting for its first try or a retry */
+  | 'PENDING';
+
+/** What a webhook's requests look like */
+export type WebhookFormat =
+  /** Standard Webhooks: a JSON body signed in the webhook-id, webhook-timestamp and webhook-signature headers (the default) */
+  | 'STANDARD'
+  /** Twilio's Verify webhooks: a form (uuid, type, account_sid, service_sid, factor_*, challenge_*, verification_*) signed in X-Twilio-Signature; twilio.validateRequest checks it with the webhook's secret as the auth token */
+  | 'TWILIO';
 
 export type InsightsStatsQueryVariables = Exact<{
   serviceSid: string | number;
@@ -140,6 +401,126 @@ export type ServicesQueryVariables = Exact<{
 
 export type ServicesQuery = { services: { nodes: Array<{ sid: string, friendlyName: string, dateCreated: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
+export type ServiceSettingsFragment = { sid: string, friendlyName: string, codeLength: number, ttlSeconds: number, maxCheckAttempts: number, maxSendAttempts: number, channels: Array<Channel>, defaultLocale: string, webOtpDomain: string | null, blockPremiumNumbers: boolean, customCodeEnabled: boolean, doNotShareWarningEnabled: boolean, dtmfInputRequired: boolean, lookupEnabled: boolean, psd2Enabled: boolean, skipSmsToLandlines: boolean, fraudGuard: FraudGuardLevel, dateUpdated: string, safeList: Array<string>, totp: { algorithm: TotpAlgorithm, codeLength: number, issuer: string | null, skew: number, timeStep: number }, passkeys: { rpId: string | null, rpName: string | null, origins: Array<string>, authenticatorAttachment: string, residentKey: string, userVerification: string }, rateLimits: { perTo: Array<{ interval: number, max: number }>, perIp: Array<{ interval: number, max: number }>, perService: Array<{ interval: number, max: number }>, named: Array<{ uniqueName: string, description: string | null, buckets: Array<{ interval: number, max: number }> }> }, geoPermissions: Array<{ channel: GeoChannel, allowedCountries: Array<string> }>, testNumbers: Array<{ to: string, code: string }> };
+
+export type ServiceSettingsQueryVariables = Exact<{
+  sid: string | number;
+}>;
+
+
+export type ServiceSettingsQuery = { service: { sid: string, friendlyName: string, codeLength: number, ttlSeconds: number, maxCheckAttempts: number, maxSendAttempts: number, channels: Array<Channel>, defaultLocale: string, webOtpDomain: string | null, blockPremiumNumbers: boolean, customCodeEnabled: boolean, doNotShareWarningEnabled: boolean, dtmfInputRequired: boolean, lookupEnabled: boolean, psd2Enabled: boolean, skipSmsToLandlines: boolean, fraudGuard: FraudGuardLevel, dateUpdated: string, safeList: Array<string>, totp: { algorithm: TotpAlgorithm, codeLength: number, issuer: string | null, skew: number, timeStep: number }, passkeys: { rpId: string | null, rpName: string | null, origins: Array<string>, authenticatorAttachment: string, residentKey: string, userVerification: string }, rateLimits: { perTo: Array<{ interval: number, max: number }>, perIp: Array<{ interval: number, max: number }>, perService: Array<{ interval: number, max: number }>, named: Array<{ uniqueName: string, description: string | null, buckets: Array<{ interval: number, max: number }> }> }, geoPermissions: Array<{ channel: GeoChannel, allowedCountries: Array<string> }>, testNumbers: Array<{ to: string, code: string }> } | null };
+
+export type CreateServiceMutationVariables = Exact<{
+  input: CreateServiceInput;
+}>;
+
+
+export type CreateServiceMutation = { createService: { sid: string, friendlyName: string } };
+
+export type UpdateServiceMutationVariables = Exact<{
+  input: UpdateServiceInput;
+}>;
+
+
+export type UpdateServiceMutation = { updateService: { sid: string, friendlyName: string, codeLength: number, ttlSeconds: number, maxCheckAttempts: number, maxSendAttempts: number, channels: Array<Channel>, defaultLocale: string, webOtpDomain: string | null, blockPremiumNumbers: boolean, customCodeEnabled: boolean, doNotShareWarningEnabled: boolean, dtmfInputRequired: boolean, lookupEnabled: boolean, psd2Enabled: boolean, skipSmsToLandlines: boolean, fraudGuard: FraudGuardLevel, dateUpdated: string, safeList: Array<string>, totp: { algorithm: TotpAlgorithm, codeLength: number, issuer: string | null, skew: number, timeStep: number }, passkeys: { rpId: string | null, rpName: string | null, origins: Array<string>, authenticatorAttachment: string, residentKey: string, userVerification: string }, rateLimits: { perTo: Array<{ interval: number, max: number }>, perIp: Array<{ interval: number, max: number }>, perService: Array<{ interval: number, max: number }>, named: Array<{ uniqueName: string, description: string | null, buckets: Array<{ interval: number, max: number }> }> }, geoPermissions: Array<{ channel: GeoChannel, allowedCountries: Array<string> }>, testNumbers: Array<{ to: string, code: string }> } };
+
+export type ApiKeysQueryVariables = Exact<{
+  serviceSid: string | number;
+}>;
+
+
+export type ApiKeysQuery = { apiKeys: Array<{ sid: string, name: string, dateCreated: string, revokedAt: string | null }> };
+
+export type CreateApiKeyMutationVariables = Exact<{
+  input: CreateApiKeyInput;
+}>;
+
+
+export type CreateApiKeyMutation = { createApiKey: { key: string, apiKey: { sid: string, name: string } } };
+
+export type RevokeApiKeyMutationVariables = Exact<{
+  sid: string | number;
+}>;
+
+
+export type RevokeApiKeyMutation = { revokeApiKey: { sid: string, revokedAt: string | null } };
+
+export type WebhookRowFragment = { sid: string, friendlyName: string | null, url: string, eventTypes: Array<string>, enabled: boolean, format: WebhookFormat, dateCreated: string };
+
+export type WebhooksQueryVariables = Exact<{
+  serviceSid: string | number;
+}>;
+
+
+export type WebhooksQuery = { webhooks: { nodes: Array<{ sid: string, friendlyName: string | null, url: string, eventTypes: Array<string>, enabled: boolean, format: WebhookFormat, dateCreated: string }> } };
+
+export type CreateWebhookMutationVariables = Exact<{
+  input: CreateWebhookInput;
+}>;
+
+
+export type CreateWebhookMutation = { createWebhook: { secret: string, webhook: { sid: string, friendlyName: string | null, url: string, eventTypes: Array<string>, enabled: boolean, format: WebhookFormat, dateCreated: string } } };
+
+export type UpdateWebhookMutationVariables = Exact<{
+  input: UpdateWebhookInput;
+}>;
+
+
+export type UpdateWebhookMutation = { updateWebhook: { sid: string, friendlyName: string | null, url: string, eventTypes: Array<string>, enabled: boolean, format: WebhookFormat, dateCreated: string } };
+
+export type DeleteWebhookMutationVariables = Exact<{
+  sid: string | number;
+}>;
+
+
+export type DeleteWebhookMutation = { deleteWebhook: { sid: string } };
+
+export type DeliveryRowFragment = { id: string, eventSid: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, lastStatusCode: number | null, lastError: string | null, dateCreated: string, deliveredAt: string | null };
+
+export type WebhookDeliveriesQueryVariables = Exact<{
+  webhookSid: string | number;
+  after?: string | null | undefined;
+}>;
+
+
+export type WebhookDeliveriesQuery = { webhookDeliveries: { nodes: Array<{ id: string, eventSid: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, lastStatusCode: number | null, lastError: string | null, dateCreated: string, deliveredAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type TestWebhookMutationVariables = Exact<{
+  sid: string | number;
+}>;
+
+
+export type TestWebhookMutation = { testWebhook: { id: string, eventSid: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, lastStatusCode: number | null, lastError: string | null, dateCreated: string, deliveredAt: string | null } };
+
+export type RetryWebhookDeliveryMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetryWebhookDeliveryMutation = { retryWebhookDelivery: { id: string, eventSid: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, lastStatusCode: number | null, lastError: string | null, dateCreated: string, deliveredAt: string | null } };
+
+export type FraudBlocksQueryVariables = Exact<{
+  serviceSid: string | number;
+  active?: boolean | null | undefined;
+}>;
+
+
+export type FraudBlocksQuery = { fraudBlocks: { nodes: Array<{ sid: string, prefix: string, reason: string, level: FraudGuardLevel, severity: number, dateCreated: string, blockedUntil: string }> } };
+
+export type LiftFraudBlockMutationVariables = Exact<{
+  sid: string | number;
+}>;
+
+
+export type LiftFraudBlockMutation = { liftFraudBlock: { sid: string, blockedUntil: string } };
+
+export type SettingsEventsSubscriptionVariables = Exact<{
+  serviceSid: string | number;
+}>;
+
+
+export type SettingsEventsSubscription = { serviceEvents: { id: string, type: string } };
+
 export type VerificationDetailFieldsFragment = { sid: string, serviceSid: string, to: string, channel: Channel, status: VerificationStatus, valid: boolean, dateCreated: string, dateUpdated: string, expiresAt: string, amount: string | null, payee: string | null, snaAttemptsErrorCodes: Array<number> | null, lookup: { countryCode: string | null, carrier: string | null, lineType: string | null } | null, sendCodeAttempts: Array<{ attemptSid: string, channel: AttemptChannel, status: DeliveryStatus, providerMessageId: string | null, errorCode: string | null, time: string }> };
 
 export type VerificationDetailQueryVariables = Exact<{
@@ -165,12 +546,31 @@ export type VerificationUpdatedSubscriptionVariables = Exact<{
 
 export type VerificationUpdatedSubscription = { verificationUpdated: { sid: string, serviceSid: string, to: string, channel: Channel, status: VerificationStatus, valid: boolean, dateCreated: string, dateUpdated: string, expiresAt: string, amount: string | null, payee: string | null, snaAttemptsErrorCodes: Array<number> | null, lookup: { countryCode: string | null, carrier: string | null, lineType: string | null } | null, sendCodeAttempts: Array<{ attemptSid: string, channel: AttemptChannel, status: DeliveryStatus, providerMessageId: string | null, errorCode: string | null, time: string }> } };
 
+export const ServiceSettingsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ServiceSettings"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Service"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"codeLength"}},{"kind":"Field","name":{"kind":"Name","value":"ttlSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"maxCheckAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxSendAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"channels"}},{"kind":"Field","name":{"kind":"Name","value":"defaultLocale"}},{"kind":"Field","name":{"kind":"Name","value":"webOtpDomain"}},{"kind":"Field","name":{"kind":"Name","value":"blockPremiumNumbers"}},{"kind":"Field","name":{"kind":"Name","value":"customCodeEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"doNotShareWarningEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"dtmfInputRequired"}},{"kind":"Field","name":{"kind":"Name","value":"lookupEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"psd2Enabled"}},{"kind":"Field","name":{"kind":"Name","value":"skipSmsToLandlines"}},{"kind":"Field","name":{"kind":"Name","value":"fraudGuard"}},{"kind":"Field","name":{"kind":"Name","value":"dateUpdated"}},{"kind":"Field","name":{"kind":"Name","value":"totp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"algorithm"}},{"kind":"Field","name":{"kind":"Name","value":"codeLength"}},{"kind":"Field","name":{"kind":"Name","value":"issuer"}},{"kind":"Field","name":{"kind":"Name","value":"skew"}},{"kind":"Field","name":{"kind":"Name","value":"timeStep"}}]}},{"kind":"Field","name":{"kind":"Name","value":"passkeys"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rpId"}},{"kind":"Field","name":{"kind":"Name","value":"rpName"}},{"kind":"Field","name":{"kind":"Name","value":"origins"}},{"kind":"Field","name":{"kind":"Name","value":"authenticatorAttachment"}},{"kind":"Field","name":{"kind":"Name","value":"residentKey"}},{"kind":"Field","name":{"kind":"Name","value":"userVerification"}}]}},{"kind":"Field","name":{"kind":"Name","value":"rateLimits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"perTo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"perIp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"perService"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"named"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"uniqueName"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"buckets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"geoPermissions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"allowedCountries"}}]}},{"kind":"Field","name":{"kind":"Name","value":"testNumbers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}},{"kind":"Field","name":{"kind":"Name","value":"safeList"}}]}}]} as unknown as DocumentNode<ServiceSettingsFragment, unknown>;
+export const WebhookRowFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"WebhookRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Webhook"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"eventTypes"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}},{"kind":"Field","name":{"kind":"Name","value":"format"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}}]}}]} as unknown as DocumentNode<WebhookRowFragment, unknown>;
+export const DeliveryRowFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DeliveryRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"WebhookDelivery"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"eventSid"}},{"kind":"Field","name":{"kind":"Name","value":"eventType"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"lastStatusCode"}},{"kind":"Field","name":{"kind":"Name","value":"lastError"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"deliveredAt"}}]}}]} as unknown as DocumentNode<DeliveryRowFragment, unknown>;
 export const VerificationDetailFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"VerificationDetailFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Verification"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"serviceSid"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"valid"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"dateUpdated"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"payee"}},{"kind":"Field","name":{"kind":"Name","value":"snaAttemptsErrorCodes"}},{"kind":"Field","name":{"kind":"Name","value":"lookup"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"countryCode"}},{"kind":"Field","name":{"kind":"Name","value":"carrier"}},{"kind":"Field","name":{"kind":"Name","value":"lineType"}}]}},{"kind":"Field","name":{"kind":"Name","value":"sendCodeAttempts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"attemptSid"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"providerMessageId"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"time"}}]}}]}}]} as unknown as DocumentNode<VerificationDetailFieldsFragment, unknown>;
 export const InsightsStatsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"InsightsStats"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTime"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"before"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTime"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"TimeBucket"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"verificationStats"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serviceSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}}},{"kind":"Argument","name":{"kind":"Name","value":"dateCreatedAfter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"dateCreatedBefore"},"value":{"kind":"Variable","name":{"kind":"Name","value":"before"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"reached"}},{"kind":"Field","name":{"kind":"Name","value":"converted"}},{"kind":"Field","name":{"kind":"Name","value":"conversionRate"}},{"kind":"Field","name":{"kind":"Name","value":"byChannel"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"converted"}},{"kind":"Field","name":{"kind":"Name","value":"conversionRate"}}]}},{"kind":"Field","name":{"kind":"Name","value":"byCountry"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"converted"}},{"kind":"Field","name":{"kind":"Name","value":"conversionRate"}}]}},{"kind":"Field","name":{"kind":"Name","value":"delivery"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"queued"}},{"kind":"Field","name":{"kind":"Name","value":"sent"}},{"kind":"Field","name":{"kind":"Name","value":"delivered"}},{"kind":"Field","name":{"kind":"Name","value":"undelivered"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}},{"kind":"Field","name":{"kind":"Name","value":"successRate"}}]}},{"kind":"Field","name":{"kind":"Name","value":"overTime"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"bucket"},"value":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"converted"}},{"kind":"Field","name":{"kind":"Name","value":"conversionRate"}}]}}]}}]}}]} as unknown as DocumentNode<InsightsStatsQuery, InsightsStatsQueryVariables>;
 export const InsightsAttemptsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"InsightsAttempts"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"VerificationAttemptFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"verificationAttempts"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serviceSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"testMode"}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<InsightsAttemptsQuery, InsightsAttemptsQueryVariables>;
 export const ServiceEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ServiceEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"serviceEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serviceSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"resourceSid"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"data"}}]}}]}}]} as unknown as DocumentNode<ServiceEventsSubscription, ServiceEventsSubscriptionVariables>;
 export const SearchAttemptsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SearchAttempts"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"VerificationAttemptFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"verificationAttempts"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serviceSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"attemptSid"}},{"kind":"Field","name":{"kind":"Name","value":"verificationSid"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"country"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"conversionStatus"}},{"kind":"Field","name":{"kind":"Name","value":"verificationStatus"}},{"kind":"Field","name":{"kind":"Name","value":"testMode"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<SearchAttemptsQuery, SearchAttemptsQueryVariables>;
 export const ServicesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Services"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"services"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<ServicesQuery, ServicesQueryVariables>;
+export const ServiceSettingsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ServiceSettings"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"service"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"sid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ServiceSettings"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ServiceSettings"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Service"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"codeLength"}},{"kind":"Field","name":{"kind":"Name","value":"ttlSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"maxCheckAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxSendAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"channels"}},{"kind":"Field","name":{"kind":"Name","value":"defaultLocale"}},{"kind":"Field","name":{"kind":"Name","value":"webOtpDomain"}},{"kind":"Field","name":{"kind":"Name","value":"blockPremiumNumbers"}},{"kind":"Field","name":{"kind":"Name","value":"customCodeEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"doNotShareWarningEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"dtmfInputRequired"}},{"kind":"Field","name":{"kind":"Name","value":"lookupEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"psd2Enabled"}},{"kind":"Field","name":{"kind":"Name","value":"skipSmsToLandlines"}},{"kind":"Field","name":{"kind":"Name","value":"fraudGuard"}},{"kind":"Field","name":{"kind":"Name","value":"dateUpdated"}},{"kind":"Field","name":{"kind":"Name","value":"totp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"algorithm"}},{"kind":"Field","name":{"kind":"Name","value":"codeLength"}},{"kind":"Field","name":{"kind":"Name","value":"issuer"}},{"kind":"Field","name":{"kind":"Name","value":"skew"}},{"kind":"Field","name":{"kind":"Name","value":"timeStep"}}]}},{"kind":"Field","name":{"kind":"Name","value":"passkeys"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rpId"}},{"kind":"Field","name":{"kind":"Name","value":"rpName"}},{"kind":"Field","name":{"kind":"Name","value":"origins"}},{"kind":"Field","name":{"kind":"Name","value":"authenticatorAttachment"}},{"kind":"Field","name":{"kind":"Name","value":"residentKey"}},{"kind":"Field","name":{"kind":"Name","value":"userVerification"}}]}},{"kind":"Field","name":{"kind":"Name","value":"rateLimits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"perTo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"perIp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"perService"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"named"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"uniqueName"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"buckets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"geoPermissions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"allowedCountries"}}]}},{"kind":"Field","name":{"kind":"Name","value":"testNumbers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}},{"kind":"Field","name":{"kind":"Name","value":"safeList"}}]}}]} as unknown as DocumentNode<ServiceSettingsQuery, ServiceSettingsQueryVariables>;
+export const CreateServiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateService"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateServiceInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createService"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}}]}}]}}]} as unknown as DocumentNode<CreateServiceMutation, CreateServiceMutationVariables>;
+export const UpdateServiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateService"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateServiceInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateService"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ServiceSettings"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ServiceSettings"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Service"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"codeLength"}},{"kind":"Field","name":{"kind":"Name","value":"ttlSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"maxCheckAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxSendAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"channels"}},{"kind":"Field","name":{"kind":"Name","value":"defaultLocale"}},{"kind":"Field","name":{"kind":"Name","value":"webOtpDomain"}},{"kind":"Field","name":{"kind":"Name","value":"blockPremiumNumbers"}},{"kind":"Field","name":{"kind":"Name","value":"customCodeEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"doNotShareWarningEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"dtmfInputRequired"}},{"kind":"Field","name":{"kind":"Name","value":"lookupEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"psd2Enabled"}},{"kind":"Field","name":{"kind":"Name","value":"skipSmsToLandlines"}},{"kind":"Field","name":{"kind":"Name","value":"fraudGuard"}},{"kind":"Field","name":{"kind":"Name","value":"dateUpdated"}},{"kind":"Field","name":{"kind":"Name","value":"totp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"algorithm"}},{"kind":"Field","name":{"kind":"Name","value":"codeLength"}},{"kind":"Field","name":{"kind":"Name","value":"issuer"}},{"kind":"Field","name":{"kind":"Name","value":"skew"}},{"kind":"Field","name":{"kind":"Name","value":"timeStep"}}]}},{"kind":"Field","name":{"kind":"Name","value":"passkeys"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rpId"}},{"kind":"Field","name":{"kind":"Name","value":"rpName"}},{"kind":"Field","name":{"kind":"Name","value":"origins"}},{"kind":"Field","name":{"kind":"Name","value":"authenticatorAttachment"}},{"kind":"Field","name":{"kind":"Name","value":"residentKey"}},{"kind":"Field","name":{"kind":"Name","value":"userVerification"}}]}},{"kind":"Field","name":{"kind":"Name","value":"rateLimits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"perTo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"perIp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"perService"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}},{"kind":"Field","name":{"kind":"Name","value":"named"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"uniqueName"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"buckets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"interval"}},{"kind":"Field","name":{"kind":"Name","value":"max"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"geoPermissions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"allowedCountries"}}]}},{"kind":"Field","name":{"kind":"Name","value":"testNumbers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}},{"kind":"Field","name":{"kind":"Name","value":"safeList"}}]}}]} as unknown as DocumentNode<UpdateServiceMutation, UpdateServiceMutationVariables>;
+export const ApiKeysDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ApiKeys"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"apiKeys"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serviceSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]}}]} as unknown as DocumentNode<ApiKeysQuery, ApiKeysQueryVariables>;
+export const CreateApiKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateApiKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateApiKeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createApiKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"apiKey"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]} as unknown as DocumentNode<CreateApiKeyMutation, CreateApiKeyMutationVariables>;
+export const RevokeApiKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevokeApiKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revokeApiKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"sid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]}}]} as unknown as DocumentNode<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+export const WebhooksDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Webhooks"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"webhooks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serviceSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"WebhookRow"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"WebhookRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Webhook"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"eventTypes"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}},{"kind":"Field","name":{"kind":"Name","value":"format"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}}]}}]} as unknown as DocumentNode<WebhooksQuery, WebhooksQueryVariables>;
+export const CreateWebhookDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateWebhook"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateWebhookInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createWebhook"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"secret"}},{"kind":"Field","name":{"kind":"Name","value":"webhook"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"WebhookRow"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"WebhookRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Webhook"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"eventTypes"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}},{"kind":"Field","name":{"kind":"Name","value":"format"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}}]}}]} as unknown as DocumentNode<CreateWebhookMutation, CreateWebhookMutationVariables>;
+export const UpdateWebhookDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateWebhook"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateWebhookInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateWebhook"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"WebhookRow"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"WebhookRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Webhook"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"friendlyName"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"eventTypes"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}},{"kind":"Field","name":{"kind":"Name","value":"format"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}}]}}]} as unknown as DocumentNode<UpdateWebhookMutation, UpdateWebhookMutationVariables>;
+export const DeleteWebhookDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DeleteWebhook"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deleteWebhook"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"sid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}}]}}]}}]} as unknown as DocumentNode<DeleteWebhookMutation, DeleteWebhookMutationVariables>;
+export const WebhookDeliveriesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"WebhookDeliveries"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"webhookSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"webhookDeliveries"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"webhookSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"webhookSid"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"20"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"DeliveryRow"}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DeliveryRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"WebhookDelivery"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"eventSid"}},{"kind":"Field","name":{"kind":"Name","value":"eventType"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"lastStatusCode"}},{"kind":"Field","name":{"kind":"Name","value":"lastError"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"deliveredAt"}}]}}]} as unknown as DocumentNode<WebhookDeliveriesQuery, WebhookDeliveriesQueryVariables>;
+export const TestWebhookDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"TestWebhook"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"testWebhook"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"sid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"DeliveryRow"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DeliveryRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"WebhookDelivery"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"eventSid"}},{"kind":"Field","name":{"kind":"Name","value":"eventType"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"lastStatusCode"}},{"kind":"Field","name":{"kind":"Name","value":"lastError"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"deliveredAt"}}]}}]} as unknown as DocumentNode<TestWebhookMutation, TestWebhookMutationVariables>;
+export const RetryWebhookDeliveryDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RetryWebhookDelivery"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryWebhookDelivery"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"DeliveryRow"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DeliveryRow"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"WebhookDelivery"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"eventSid"}},{"kind":"Field","name":{"kind":"Name","value":"eventType"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"lastStatusCode"}},{"kind":"Field","name":{"kind":"Name","value":"lastError"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"deliveredAt"}}]}}]} as unknown as DocumentNode<RetryWebhookDeliveryMutation, RetryWebhookDeliveryMutationVariables>;
+export const FraudBlocksDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"FraudBlocks"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"active"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Boolean"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fraudBlocks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serviceSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}}},{"kind":"Argument","name":{"kind":"Name","value":"active"},"value":{"kind":"Variable","name":{"kind":"Name","value":"active"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"prefix"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"level"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"blockedUntil"}}]}}]}}]}}]} as unknown as DocumentNode<FraudBlocksQuery, FraudBlocksQueryVariables>;
+export const LiftFraudBlockDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"LiftFraudBlock"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"liftFraudBlock"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"sid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"blockedUntil"}}]}}]}}]} as unknown as DocumentNode<LiftFraudBlockMutation, LiftFraudBlockMutationVariables>;
+export const SettingsEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"SettingsEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"serviceEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serviceSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serviceSid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"type"}}]}}]}}]} as unknown as DocumentNode<SettingsEventsSubscription, SettingsEventsSubscriptionVariables>;
 export const VerificationDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"VerificationDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"verification"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"sid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"VerificationDetailFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"VerificationDetailFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Verification"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"serviceSid"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"valid"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"dateUpdated"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"payee"}},{"kind":"Field","name":{"kind":"Name","value":"snaAttemptsErrorCodes"}},{"kind":"Field","name":{"kind":"Name","value":"lookup"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"countryCode"}},{"kind":"Field","name":{"kind":"Name","value":"carrier"}},{"kind":"Field","name":{"kind":"Name","value":"lineType"}}]}},{"kind":"Field","name":{"kind":"Name","value":"sendCodeAttempts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"attemptSid"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"providerMessageId"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"time"}}]}}]}}]} as unknown as DocumentNode<VerificationDetailQuery, VerificationDetailQueryVariables>;
 export const VerificationEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"VerificationEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"events"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"resourceSid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"data"}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<VerificationEventsQuery, VerificationEventsQueryVariables>;
 export const VerificationUpdatedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"VerificationUpdated"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"verificationUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"sid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"VerificationDetailFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"VerificationDetailFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Verification"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sid"}},{"kind":"Field","name":{"kind":"Name","value":"serviceSid"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"valid"}},{"kind":"Field","name":{"kind":"Name","value":"dateCreated"}},{"kind":"Field","name":{"kind":"Name","value":"dateUpdated"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"payee"}},{"kind":"Field","name":{"kind":"Name","value":"snaAttemptsErrorCodes"}},{"kind":"Field","name":{"kind":"Name","value":"lookup"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"countryCode"}},{"kind":"Field","name":{"kind":"Name","value":"carrier"}},{"kind":"Field","name":{"kind":"Name","value":"lineType"}}]}},{"kind":"Field","name":{"kind":"Name","value":"sendCodeAttempts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"attemptSid"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"providerMessageId"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"time"}}]}}]}}]} as unknown as DocumentNode<VerificationUpdatedSubscription, VerificationUpdatedSubscriptionVariables>;

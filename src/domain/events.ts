@@ -47,6 +47,7 @@ export const eventTypes = [
   "webhook.created",
   "webhook.updated",
   "webhook.deleted",
+  "webhook.test",
 ] as const;
 export type EventType = (typeof eventTypes)[number];
 
@@ -72,6 +73,8 @@ export const lifeEvents = {
   webhookCreated: (hook: Owned & { dateCreated: number }) => newEvent("webhook.created", hook.serviceSid, hook.sid, hook, hook.dateCreated),
   webhookUpdated: (hook: Owned, now: number) => newEvent("webhook.updated", hook.serviceSid, hook.sid, hook, now),
   webhookDeleted: (hook: Owned, now: number) => newEvent("webhook.deleted", hook.serviceSid, hook.sid, hook, now),
+  /** A synthetic event testWebhook sends to one webhook only (no subscription pattern selects it). */
+  webhookTest: (hook: Owned & { url: string }, now: number) => newEvent("webhook.test", hook.serviceSid, hook.sid, { sid: hook.sid, serviceSid: hook.serviceSid, url: hook.url, test: true }, now),
   fraudBlocked: (block: Owned & { dateCreated: number }, data: Record<string, unknown>) => newEvent("fraud_guard.blocked", block.serviceSid, block.sid, { ...block, ...data }, block.dateCreated),
   fraudLifted: (block: Owned, now: number) => newEvent("fraud_guard.lifted", block.serviceSid, block.sid, block, now),
 };

@@ -47,6 +47,7 @@ const WebhookDeliveryStatusEnum = builder.enumType("WebhookDeliveryStatus", {
 const WebhookDeliveryRef = builder.objectRef<WebhookDelivery>("WebhookDelivery").implement({
   description: "One event sent to one webhook: retried with backoff until a 2xx, FAILED after the last try",
   fields: (t) => ({
+    id: t.id({ description: "The delivery's id (retryWebhookDelivery takes it)", resolve: (d) => String(d.id) }),
     webhookSid: t.exposeID("webhookSid", { description: "The webhook (WH…)" }),
     eventSid: t.exposeID("eventSid", { description: "Also the webhook-id header: the same on every retry" }),
     eventType: t.exposeString("eventType", { description: "e.g. verification.approved" }),
@@ -156,5 +157,19 @@ builder.mutationFields((t) => ({
     resolve: async (_, { sid }, { principal, gateway }) => {
       return gateway.webhooks.delete(sid, serviceScope(authorize(principal, "deleteWebhook")));
     },
+  }),
+  testWebhook: t.field({
+    type: WebhookDeliveryRef,
+    description:
+      "Queues a delivery of a synthetic `webhook.test` event (data: the webhook's sid, serviceSid, url and test: true) to this one webhook, whatever its event types; its delivery history shows how it went. Admin, or a key of its service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER (sid: the webhook is disabled).",
+    args: { sid: t.arg.id({ required: true, description: "The webhook (WH…)" }) },
+    resolve: async (_, { sid }, { principal, gateway }) => gateway.webhooks.test(sid, serviceScope(authorize(principal, "testWebhook"))),
+  }),
+  retryWebhookDelivery: t.field({
+    type: WebhookDeliveryRef,
+    description:
+      "Queues a FAILED delivery again: it is PENDING and tried afresh (WEBHOOK_MAX_TRIES more tries, the same event and webhook-id). Admin, or a key of its service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER (id: the delivery is not FAILED).",
+    args: { id: t.arg.id({ required: true, description: "The delivery (WebhookDelivery.id)" }) },
+    resolve: async (_, { id }, { principal, gateway }) => gateway.webhooks.retry(String(id), serviceScope(authorize(principal, "retryWebhookDelivery"))),
   }),
 }));

@@ -29,6 +29,8 @@ export const accessRules = {
   createWebhook: ["apiKey"],
   updateWebhook: ["apiKey"],
   deleteWebhook: ["apiKey"],
+  testWebhook: ["apiKey"],
+  retryWebhookDelivery: ["apiKey"],
   devOutbox: [],
   // Verifications: a backend starts them; a frontend holds the client token of one.
   startVerification: ["apiKey"],

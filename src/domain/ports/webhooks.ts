@@ -7,6 +7,10 @@ export interface WebhookStore {
   updateWebhook(sid: string, serviceSid: string | null, patch: WebhookPatch, now: number): Promise<{ webhook: Webhook; event: VerifyEvent } | null>;
   /** Deletes a webhook; its pending deliveries are canceled. */
   deleteWebhook(sid: string, serviceSid: string | null, now: number): Promise<{ webhook: Webhook; event: VerifyEvent } | null>;
+  /** Queues a synthetic webhook.test event to this one webhook; null when unknown or out of scope. */
+  testWebhook(sid: string, serviceSid: string | null, now: number): Promise<{ delivery: WebhookDelivery; event: VerifyEvent } | null>;
+  /** Queues a FAILED delivery again (retried: true); another status is returned unchanged; null when unknown or out of scope. */
+  retryWebhookDelivery(id: number, serviceSid: string | null, now: number): Promise<{ delivery: WebhookDelivery; retried: boolean } | null>;
   getWebhook(sid: string): Promise<Webhook | null>;
   listWebhooks(serviceSid: string): Promise<Webhook[]>;
   listWebhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest): Promise<Page<WebhookDelivery>>;

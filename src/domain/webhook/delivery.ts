@@ -24,3 +24,6 @@ export const newDeliveryStatus: WebhookDeliveryStatus = "PENDING";
 
 /** Does a webhook subscribed to these patterns ("verification.*", "delivery.sent", "*") want this event type? */
 export const wantsEvent = (patterns: readonly string[], type: string): boolean => patterns.some((p) => p === "*" || p === type || (p.endsWith(".*") && type.startsWith(p.slice(0, -1))));
+
+/** Only a FAILED delivery may be queued again (retryWebhookDelivery): it becomes PENDING with a fresh job and fresh tries. */
+export const webhookRetry: { from: WebhookDeliveryStatus; to: WebhookDeliveryStatus } = { from: "FAILED", to: "PENDING" };

@@ -5,7 +5,8 @@ import type { Clock } from "../clock.js";
 import { type Keyring, seal } from "../crypto.js";
 import { VerifyError, notFound } from "../errors.js";
 import { isSid, newSid } from "../ids.js";
-import { type Webhook, webhookFormats } from "../types.js";
+import { type Webhook, type WebhookDelivery, webhookFormats } from "../types.js";
+import { webhookRetry } from "./delivery.js";
 import { parseInput } from "../validation.js";
 import { literalInternalHost } from "../policy/addresses.js";
 
@@ -101,6 +102,27 @@ export class WebhookDirectory {
     const deleted = isSid(sid, "WH") ? await this.deps.store.deleteWebhook(sid, serviceScope, this.deps.clock.now()) : null;
     if (!deleted) throw notFound("Webhook");
     return deleted.webhook;
+  }
+
+  /** testWebhook: a synthetic webhook.test event queued to this webhook only (a disabled one is refused). */
+  async test(sid: string, serviceScope: string | null): Promise<WebhookDelivery> {
+    const webhook = isSid(sid, "WH") ? await this.deps.store.getWebhook(sid) : null;
+    if (!webhook || (serviceScope !== null && webhook.serviceSid !== serviceScope)) throw notFound("Webhook");
+    if (!webhook.enabled) throw new VerifyError("INVALID_PARAMETER", "Invalid parameter `sid`: the webhook is disabled; enable it before sending a test.", { field: "sid" });
+    const queued = await this.deps.store.testWebhook(sid, serviceScope, this.deps.clock.now());
+    if (!queued) throw notFound("Webhook");
+    return queued.delivery;
+  }
+
+  /** retryWebhookDelivery: a FAILED delivery is queued again; any other status is INVALID_PARAMETER. */
+  async retry(id: string, serviceScope: string | null): Promise<WebhookDelivery> {
+    const seq = /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : null;
+    const result = seq !== null && Number.isSafeInteger(seq) ? await this.deps.store.retryWebhookDelivery(seq, serviceScope, this.deps.clock.now()) : null;
+    if (!result) throw notFound("Webhook delivery");
+    if (!result.retried) {
+      throw new VerifyError("INVALID_PARAMETER", `Invalid parameter \`id\`: only a ${webhookRetry.from} delivery can be retried; this one is ${result.delivery.status}.`, { field: "id" });
+    }
+    return result.delivery;
   }
 
   async get(sid: string): Promise<Webhook | null> {

@@ -6,7 +6,7 @@ import { type Pending, type Q, chain, published, statement } from "./ops.js";
 
 const p = sql.placeholder;
 
-const insertEvent = statement("event_insert", ({ db, t }) =>
+export const insertEvent = statement("event_insert", ({ db, t }) =>
   db.insert(t.events).values({ sid: p("sid"), type: p("type"), serviceSid: p("serviceSid"), resourceSid: p("resourceSid"), occurredAt: p("occurredAt"), data: p("data") }),
 );
 const webhooksOf = statement("webhooks_enabled", ({ db, t }) =>
@@ -15,7 +15,7 @@ const webhooksOf = statement("webhooks_enabled", ({ db, t }) =>
     .from(t.webhooks)
     .where(and(eq(t.webhooks.serviceSid, p("serviceSid")), eq(t.webhooks.enabled, true))),
 );
-const insertWebhookDelivery = statement("webhook_delivery_insert", ({ db, t }) =>
+export const insertWebhookDelivery = statement("webhook_delivery_insert", ({ db, t }) =>
   db
     .insert(t.webhookDeliveries)
     .values({ webhookSid: p("webhookSid"), serviceSid: p("serviceSid"), eventSid: p("eventSid"), eventType: p("eventType"), status: newDeliveryStatus, dateCreated: p("now"), dateUpdated: p("now") })

@@ -288,6 +288,12 @@ export abstract class SharedStore {
   deleteWebhook(sid: string, serviceSid: string | null, now: number) {
     return this.runner.write((q) => webhooks.delete(q, sid, serviceSid, now));
   }
+  testWebhook(sid: string, serviceSid: string | null, now: number) {
+    return this.runner.write((q) => webhooks.test(q, sid, serviceSid, now));
+  }
+  retryWebhookDelivery(id: number, serviceSid: string | null, now: number) {
+    return this.runner.write((q) => webhooks.retryDelivery(q, id, serviceSid, now));
+  }
   getWebhook(sid: string) {
     return this.runner.read((q) => webhooks.get(q, sid));
   }

@@ -1,14 +1,14 @@
 import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
 import { lifeEvents } from "../../domain/events.js";
-import type { VerifyEvent, Webhook, WebhookDeliveryStatus } from "../../domain/types.js";
+import type { VerifyEvent, Webhook, WebhookDelivery, WebhookDeliveryStatus } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
-import { webhookDeletion, webhookTry } from "../../domain/webhook/delivery.js";
+import { newDeliveryStatus, webhookDeletion, webhookRetry, webhookTry } from "../../domain/webhook/delivery.js";
 import { decodeCursor } from "../cursor.js";
 import type { PageRequest, WebhookAttemptResult, WebhookJob, WebhookPatch } from "../port.js";
 import { pageOf, toWebhook, toWebhookDelivery } from "../rows.js";
-import { type Q, all, get, run } from "./ops.js";
+import { type Q, all, get, published, run } from "./ops.js";
 import { deleteJob } from "./outbox.js";
-import { record } from "./record.js";
+import { insertEvent, insertJob, insertWebhookDelivery, record } from "./record.js";
 
 /** A service's webhooks and their deliveries: written once for both dialects. */
 export const webhooks = {
@@ -106,5 +106,64 @@ export const webhooks = {
         .limit(page.first + 1),
     );
     return pageOf(rows, page.first, toWebhookDelivery);
+  },
+
+  /**
+   * testWebhook: a synthetic `webhook.test` event, written and published like any other, with a delivery
+   * and an outbox job for this one webhook only (no other webhook receives it, whatever it subscribes to).
+   */
+  *test({ db, t }: Q, sid: string, serviceSid: string | null, now: number): Step<{ delivery: WebhookDelivery; event: VerifyEvent } | null> {
+    const w = t.webhooks;
+    const row = yield* get(
+      db
+        .select()
+        .from(w)
+        .where(serviceSid ? and(eq(w.sid, sid), eq(w.serviceSid, serviceSid)) : eq(w.sid, sid)),
+    );
+    if (!row) return null;
+    const event = lifeEvents.webhookTest(toWebhook(row), now);
+    yield* insertEvent.run({ ...event, data: JSON.stringify(event.data) });
+    const inserted = yield* insertWebhookDelivery.get({ webhookSid: row.sid, serviceSid: row.serviceSid, eventSid: event.sid, eventType: event.type, now });
+    const id = Number(inserted?.seq);
+    yield* insertJob.run({ kind: "webhook", refSid: String(id), runAt: now, now });
+    yield* published(event);
+    const delivery: WebhookDelivery = {
+      id,
+      webhookSid: row.sid,
+      serviceSid: row.serviceSid,
+      eventSid: event.sid,
+      eventType: event.type,
+      status: newDeliveryStatus,
+      attempts: 0,
+      lastStatusCode: null,
+      lastError: null,
+      dateCreated: now,
+      dateUpdated: now,
+      deliveredAt: null,
+    };
+    return { delivery, event };
+  },
+
+  /**
+   * retryWebhookDelivery: a FAILED delivery becomes PENDING with a new outbox job (its tries start again;
+   * `attempts` keeps counting). Null when unknown or out of scope; a delivery in another status is returned
+   * unchanged (`retried: false`) for the domain to refuse.
+   */
+  *retryDelivery({ db, t }: Q, id: number, serviceSid: string | null, now: number): Step<{ delivery: WebhookDelivery; retried: boolean } | null> {
+    const d = t.webhookDeliveries;
+    const scope = serviceSid ? and(eq(d.seq, id), eq(d.serviceSid, serviceSid)) : eq(d.seq, id);
+    const updated = yield* get(
+      db
+        .update(d)
+        .set({ status: webhookRetry.to, dateUpdated: now, deliveredAt: null })
+        .where(and(scope, eq(d.status, webhookRetry.from)))
+        .returning(),
+    );
+    if (updated) {
+      yield* insertJob.run({ kind: "webhook", refSid: String(id), runAt: now, now });
+      return { delivery: toWebhookDelivery(updated), retried: true };
+    }
+    const row = yield* get(db.select().from(d).where(scope));
+    return row ? { delivery: toWebhookDelivery(row), retried: false } : null;
   },
 };
