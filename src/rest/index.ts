@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Gateway } from "../schema/context.js";
+import { attemptRoutes } from "./attempts.js";
 import { BodyTooLarge, readBody } from "../server/body.js";
 import type { Authenticator } from "../server/auth.js";
 import { RestError, body as errorBody, restNotFound, twilioError } from "./errors.js";
@@ -20,7 +21,7 @@ export interface RestDeps {
 }
 
 /** Every operation of the REST API: one line per resource family. */
-export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes];
+export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes, ...attemptRoutes];
 
 /**
  * Twilio's Verify v2 REST API under /v2, a second adapter on the domain beside GraphQL (README "Coming

@@ -315,8 +315,14 @@ export abstract class SharedStore {
   listFraudBlocks(serviceSid: string, activeAt: number | null, page: PageRequest) {
     return this.runner.read((q) => fraud.listBlocks(q, serviceSid, activeAt, page));
   }
-  listVerificationAttempts(serviceSid: string, filter: AttemptFilter, page: PageRequest) {
+  listVerificationAttempts(serviceSid: string | null, filter: AttemptFilter, page: PageRequest) {
     return this.runner.read((q) => insights.listAttempts(q, serviceSid, filter, page));
+  }
+  getVerificationAttempt(sid: string) {
+    return this.runner.read((q) => insights.getAttempt(q, sid));
+  }
+  verificationAttemptsSummary(serviceSid: string | null, filter: AttemptFilter) {
+    return this.runner.read((q) => insights.attemptsSummary(q, serviceSid, filter));
   }
   verificationStats(serviceSid: string, filter: StatsFilter) {
     return this.runner.read((q) => insights.stats(q, serviceSid, filter));
