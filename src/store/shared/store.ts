@@ -117,6 +117,15 @@ export abstract class SharedStore {
       })
       .finally(() => this.serviceCache.forget(sid));
   }
+  deleteService(sid: string, now: number) {
+    this.serviceCache.forget(sid);
+    return this.runner
+      .write((q) => {
+        this.serviceCache.forget(sid);
+        return services.delete(q, sid, now);
+      })
+      .finally(() => this.serviceCache.forget(sid));
+  }
   async getService(sid: string): Promise<Service | null> {
     const cached = this.serviceCache.get(sid);
     if (cached) return cached;
@@ -127,7 +136,7 @@ export abstract class SharedStore {
   }
   /** Events of other instances (over Redis): a service changed there is read again here. */
   heard(events: readonly VerifyEvent[]): void {
-    for (const event of events) if (event.type === "service.updated") this.serviceCache.forget(event.resourceSid);
+    for (const event of events) if (event.type === "service.updated" || event.type === "service.deleted") this.serviceCache.forget(event.resourceSid);
   }
   listServices(page: PageRequest) {
     return this.runner.read((q) => services.list(q, page));
