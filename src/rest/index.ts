@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import { VerifyError } from "../domain/errors.js";
 import type { Gateway } from "../schema/context.js";
 import { attemptRoutes } from "./attempts.js";
 import { BodyTooLarge, readBody } from "../server/body.js";
@@ -19,6 +20,8 @@ export interface RestDeps {
   publicUrl: () => string;
   maxBodyBytes: number;
 }
+
+const unauthenticatedRest = () => new RestError(401, 20003, "Authenticate: HTTP Basic with the account sid and admin key, or an API key's sid and secret.");
 
 /** Every operation of the REST API: one line per resource family. */
 export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes, ...attemptRoutes];
@@ -51,8 +54,11 @@ export function restApi(deps: RestDeps) {
       }
       // Who calls is settled before any parameter is read (a bad key never learns what a bad input would say).
       const authorization = req.headers.authorization;
-      if (!authorization) throw new RestError(401, 20003, "Authenticate: HTTP Basic with the account sid and admin key, or an API key's sid and secret.");
-      const principal = /^Basic\s/i.test(authorization) ? await deps.auth.resolveBasic(authorization) : await deps.auth.resolve(authorization);
+      if (!authorization) throw unauthenticatedRest();
+      const principal = await (/^Basic\s/i.test(authorization) ? deps.auth.resolveBasic(authorization) : deps.auth.resolve(authorization)).catch((error) => {
+        // The domain's refusal speaks of bearer tokens (GraphQL's words): said here as a REST caller authenticates.
+        throw error instanceof VerifyError && error.code === "UNAUTHENTICATED" ? unauthenticatedRest() : error;
+      });
       let params: Params;
       if (req.method === "POST") {
         const raw = await readBody(req, deps.maxBodyBytes);
