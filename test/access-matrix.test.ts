@@ -166,6 +166,12 @@ const cases: Record<string, Case> = {
   // ── mutations (a fresh resource per cell where an allowed call would use the shared one up) ────
   createService: { kind: "mutation", document: `mutation { createService(input: { friendlyName: "Gamma" }) { sid } }`, grants: {}, cell: () => ({ variables: {} }) },
   updateService: { kind: "mutation", document: `mutation($s: ID!) { updateService(input: { sid: $s, friendlyName: "Alpha" }) { sid } }`, grants: serviceWrite, cell: (w) => ({ variables: { s: w.serviceA } }) },
+  deleteService: {
+    kind: "mutation",
+    document: `mutation($s: ID!) { deleteService(sid: $s) { sid } }`,
+    grants: {},
+    cell: async () => ({ variables: { s: (await must(`mutation { createService(input: { friendlyName: "Doomed" }) { sid } }`)).createService.sid } }),
+  },
   createApiKey: { kind: "mutation", document: `mutation($s: ID!) { createApiKey(input: { serviceSid: $s }) { key } }`, grants: serviceWrite, cell: (w) => ({ variables: { s: w.serviceA } }) },
   revokeApiKey: {
     kind: "mutation",

@@ -4,7 +4,17 @@ import type { AttemptFilter, PageRequest, StatsFilter, DomainStore as Store, Ver
 /** The store's read side that the API lists from. */
 export type RecordsPort = Pick<
   Store,
-  "listServices" | "listApiKeys" | "listVerifications" | "listVerificationAttempts" | "verificationStats" | "listFraudBlocks" | "listWebhooks" | "listWebhookDeliveries" | "listDevMessages"
+  | "listServices"
+  | "listApiKeys"
+  | "listVerifications"
+  | "listVerificationAttempts"
+  | "getVerificationAttempt"
+  | "verificationAttemptsSummary"
+  | "verificationStats"
+  | "listFraudBlocks"
+  | "listWebhooks"
+  | "listWebhookDeliveries"
+  | "listDevMessages"
 >;
 
 /**
@@ -23,8 +33,16 @@ export class Records {
   verifications(serviceSid: string, filter: VerificationFilter, page: PageRequest) {
     return this.store.listVerifications(serviceSid, filter, page);
   }
-  attempts(serviceSid: string, filter: AttemptFilter, page: PageRequest) {
+  /** The attempts log of one service, or of every service (null: the admin's account-wide view). */
+  attempts(serviceSid: string | null, filter: AttemptFilter, page: PageRequest) {
     return this.store.listVerificationAttempts(serviceSid, filter, page);
+  }
+  attempt(sid: string) {
+    return this.store.getVerificationAttempt(sid);
+  }
+  /** Attempts that match and how many converted (Twilio's Attempts/Summary). */
+  attemptsSummary(serviceSid: string | null, filter: AttemptFilter) {
+    return this.store.verificationAttemptsSummary(serviceSid, filter);
   }
   stats(serviceSid: string, filter: StatsFilter) {
     return this.store.verificationStats(serviceSid, filter);

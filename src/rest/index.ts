@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import { VerifyError } from "../domain/errors.js";
 import type { Gateway } from "../schema/context.js";
+import { attemptRoutes } from "./attempts.js";
 import { BodyTooLarge, readBody } from "../server/body.js";
 import type { Authenticator } from "../server/auth.js";
 import { RestError, body as errorBody, restNotFound, twilioError } from "./errors.js";
@@ -26,8 +28,10 @@ function basicPassword(authorization: string): string {
   return decoded.slice(decoded.indexOf(":") + 1);
 }
 
+const unauthenticatedRest = () => new RestError(401, 20003, "Authenticate: HTTP Basic with the account sid and admin key, or an API key's sid and secret.");
+
 /** Every operation of the REST API: one line per resource family. */
-export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes, ...webhookRoutes];
+export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes, ...webhookRoutes, ...attemptRoutes];
 
 /**
  * Twilio's Verify v2 REST API under /v2, a second adapter on the domain beside GraphQL (README "Coming
@@ -57,9 +61,12 @@ export function restApi(deps: RestDeps) {
       }
       // Who calls is settled before any parameter is read (a bad key never learns what a bad input would say).
       const authorization = req.headers.authorization;
-      if (!authorization) throw new RestError(401, 20003, "Authenticate: HTTP Basic with the account sid and admin key, or an API key's sid and secret.");
+      if (!authorization) throw unauthenticatedRest();
       const basic = /^Basic\s/i.test(authorization);
-      const principal = basic ? await deps.auth.resolveBasic(authorization) : await deps.auth.resolve(authorization);
+      const principal = await (basic ? deps.auth.resolveBasic(authorization) : deps.auth.resolve(authorization)).catch((error) => {
+        // The domain's refusal speaks of bearer tokens (GraphQL's words): said here as a REST caller authenticates.
+        throw error instanceof VerifyError && error.code === "UNAUTHENTICATED" ? unauthenticatedRest() : error;
+      });
       let params: Params;
       if (req.method === "POST") {
         const raw = await readBody(req, deps.maxBodyBytes);

@@ -127,4 +127,13 @@ export const serviceRoutes: Route[] = [
       return { status: 200, body: presentService(await c.gateway.services.update(path.Sid, settingsFrom(params)), c) };
     },
   },
+  {
+    method: "DELETE",
+    path: "/v2/Services/{Sid}",
+    handle: async ({ path }, c) => {
+      authorize(c.principal, "deleteService");
+      await c.gateway.services.delete(path.Sid);
+      return { status: 204 };
+    },
+  },
 ];

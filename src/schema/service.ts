@@ -299,6 +299,16 @@ builder.mutationFields((t) => ({
       return gateway.services.update(sid, patch);
     },
   }),
+  deleteService: t.field({
+    type: ServiceRef,
+    description:
+      "Deletes a service, answering it as it was: its API keys stop working at once; its webhooks, templates, entities and factors go; its pending verifications are canceled; its history (verifications, attempts, events) stays. Admin only: API keys, client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND.",
+    args: { sid: t.arg.id({ required: true, description: "The service (VA…)" }) },
+    resolve: async (_, { sid }, { principal, gateway }) => {
+      authorize(principal, "deleteService");
+      return gateway.services.delete(sid);
+    },
+  }),
   createApiKey: t.field({
     type: CreateApiKeyPayload,
     description:

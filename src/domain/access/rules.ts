@@ -11,6 +11,7 @@ import { type Principal, forbidden, unauthenticated } from "./principal.js";
 export const accessRules = {
   // A service's settings, keys and history: admin and the service's own keys only.
   createService: [],
+  deleteService: [],
   service: ["apiKey"],
   services: ["apiKey"],
   updateService: ["apiKey"],

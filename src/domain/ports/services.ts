@@ -13,6 +13,8 @@ export interface ServiceStore {
    * row locked on PostgreSQL), so a merge of nested settings cannot lose a concurrent update.
    */
   updateService(sid: string, change: (current: Service) => Partial<ServiceSettings>, now: number): Promise<{ service: Service; event: VerifyEvent } | null>;
+  /** Removes a service and what belongs to it alone (see the store unit); null when there is none. */
+  deleteService(sid: string, now: number): Promise<{ service: Service; events: VerifyEvent[] } | null>;
   getService(sid: string): Promise<Service | null>;
   listServices(page: PageRequest): Promise<Page<Service>>;
   countServices(): Promise<number>;

@@ -47,6 +47,16 @@ export class ServiceDirectory {
     return updated.service;
   }
 
+  /**
+   * Deletes a service: its keys stop working at once (on every instance: the `service.deleted` event drops
+   * cached copies), its webhooks, templates, factors and pending verifications go; its history stays.
+   */
+  async delete(sid: string): Promise<Service> {
+    const deleted = isSid(sid, "VA") ? await this.deps.store.deleteService(sid, this.deps.clock.now()) : null;
+    if (!deleted) throw notFound("Service");
+    return deleted.service;
+  }
+
   /** Unknown and malformed sids look the same: null. */
   async get(sid: string): Promise<Service | null> {
     return isSid(sid, "VA") ? this.deps.store.getService(sid) : null;

@@ -117,6 +117,15 @@ export abstract class SharedStore {
       })
       .finally(() => this.serviceCache.forget(sid));
   }
+  deleteService(sid: string, now: number) {
+    this.serviceCache.forget(sid);
+    return this.runner
+      .write((q) => {
+        this.serviceCache.forget(sid);
+        return services.delete(q, sid, now);
+      })
+      .finally(() => this.serviceCache.forget(sid));
+  }
   async getService(sid: string): Promise<Service | null> {
     const cached = this.serviceCache.get(sid);
     if (cached) return cached;
@@ -127,7 +136,7 @@ export abstract class SharedStore {
   }
   /** Events of other instances (over Redis): a service changed there is read again here. */
   heard(events: readonly VerifyEvent[]): void {
-    for (const event of events) if (event.type === "service.updated") this.serviceCache.forget(event.resourceSid);
+    for (const event of events) if (event.type === "service.updated" || event.type === "service.deleted") this.serviceCache.forget(event.resourceSid);
   }
   listServices(page: PageRequest) {
     return this.runner.read((q) => services.list(q, page));
@@ -315,8 +324,14 @@ export abstract class SharedStore {
   listFraudBlocks(serviceSid: string, activeAt: number | null, page: PageRequest) {
     return this.runner.read((q) => fraud.listBlocks(q, serviceSid, activeAt, page));
   }
-  listVerificationAttempts(serviceSid: string, filter: AttemptFilter, page: PageRequest) {
+  listVerificationAttempts(serviceSid: string | null, filter: AttemptFilter, page: PageRequest) {
     return this.runner.read((q) => insights.listAttempts(q, serviceSid, filter, page));
+  }
+  getVerificationAttempt(sid: string) {
+    return this.runner.read((q) => insights.getAttempt(q, sid));
+  }
+  verificationAttemptsSummary(serviceSid: string | null, filter: AttemptFilter) {
+    return this.runner.read((q) => insights.attemptsSummary(q, serviceSid, filter));
   }
   verificationStats(serviceSid: string, filter: StatsFilter) {
     return this.runner.read((q) => insights.stats(q, serviceSid, filter));
