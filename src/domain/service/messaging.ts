@@ -39,7 +39,12 @@ export function addMessagingConfiguration(list: readonly MessagingConfiguration[
   return { list: [...list, configuration], configuration };
 }
 
-export function updateMessagingConfiguration(list: readonly MessagingConfiguration[], countryName: string, raw: unknown, now: number): { list: MessagingConfiguration[]; configuration: MessagingConfiguration } {
+export function updateMessagingConfiguration(
+  list: readonly MessagingConfiguration[],
+  countryName: string,
+  raw: unknown,
+  now: number,
+): { list: MessagingConfiguration[]; configuration: MessagingConfiguration } {
   const current = findMessagingConfiguration(list, countryName);
   const input = parseInput(updateInput, raw);
   const configuration = { ...current, messagingServiceSid: input.messagingServiceSid, dateUpdated: now };

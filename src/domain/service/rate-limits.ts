@@ -74,7 +74,15 @@ export function updateBucket(named: readonly NamedRateLimit[], rateLimitSid: str
     throw conflict("interval", 60211, `The rate limit already has a bucket with an interval of ${input.interval} seconds.`);
   }
   const updated: NamedRateLimitBucket = { ...current, max: input.max ?? current.max, interval: input.interval ?? current.interval, dateUpdated: now };
-  return { named: withBuckets(named, limit, limit.buckets.map((b) => (b.sid === sid ? updated : b)), now), bucket: updated };
+  return {
+    named: withBuckets(
+      named,
+      limit,
+      limit.buckets.map((b) => (b.sid === sid ? updated : b)),
+      now,
+    ),
+    bucket: updated,
+  };
 }
 
 export function removeBucket(named: readonly NamedRateLimit[], rateLimitSid: string, sid: string, now: number): NamedRateLimit[] {
