@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import twilio from "twilio";
+import { withNamedSids } from "../../src/domain/service/settings.js";
+import type { RateLimitSettings } from "../../src/domain/types.js";
 import { ACCOUNT_SID, type TwilioGateway, twilioGateway } from "./support.js";
 
 // Programmable rate limits and buckets, the account's safe list, messaging configurations and forms,
@@ -64,6 +66,7 @@ describe("rate limits and buckets through the twilio SDK", () => {
     expect(await refusal(service.rateLimits(limit.sid).buckets.create({ max: 1, interval: 3600 }))).toMatchObject({ status: 400, code: 60211 });
     expect(await refusal(service.rateLimits.create({ uniqueName: "tenant" }))).toMatchObject({ status: 400, code: 60208 });
     expect(await refusal(service.rateLimits.create({ uniqueName: "has space" }))).toMatchObject({ status: 400, code: 60209 });
+    expect(await refusal(service.rateLimits.create({ uniqueName: "x".repeat(65) }))).toMatchObject({ status: 400, code: 60209 });
 
     // GraphQL shows the same limit and bucket; an updateService that keeps the name keeps the sid.
     const read = await t.gw.gql<any>("query($s: ID!) { service(sid: $s) { rateLimits { named { sid uniqueName buckets { max interval } } } } }", { s: serviceSid });
@@ -79,6 +82,16 @@ describe("rate limits and buckets through the twilio SDK", () => {
     expect(await service.rateLimits(limit.sid).remove()).toBe(true);
     expect(await refusal(service.rateLimits(limit.sid).fetch())).toMatchObject({ status: 404, code: 20404 });
     expect((await service.rateLimits.list()).map((l) => l.uniqueName)).not.toContain("tenant");
+  });
+
+  it("limits stored before they had sids read with stable derived ones", () => {
+    const legacy = { perTo: [], perIp: [], perService: [], named: [{ uniqueName: "old", description: null, buckets: [{ max: 1, interval: 60 }] }] } as unknown as RateLimitSettings;
+    const first = withNamedSids(legacy, serviceSid, 1_700_000_000_000);
+    const again = withNamedSids(legacy, serviceSid, 1_700_000_000_000);
+    expect(first.named[0].sid).toMatch(/^RK[0-9a-f]{32}$/);
+    expect(first.named[0].buckets[0].sid).toMatch(/^BL[0-9a-f]{32}$/);
+    expect(again).toEqual(first);
+    expect(withNamedSids(first, serviceSid, 0)).toBe(first);
   });
 
   it("parallel creates on one service all land (the list is merged inside the locked write)", async () => {

@@ -11,7 +11,7 @@ import { MAX_BUCKETS, MAX_NAMED_RATE_LIMITS, bucket, rateLimitDescription, rateL
  * rules are the settings' (names, bucket bounds, counts); the errors carry Twilio's numbers.
  */
 
-const createInput = z.object({ uniqueName: z.string().max(64), description: rateLimitDescription });
+const createInput = z.object({ uniqueName: z.string(), description: rateLimitDescription });
 const updateInput = z.object({ description: rateLimitDescription });
 const bucketPatch = bucket.partial();
 
