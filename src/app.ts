@@ -9,6 +9,7 @@ import { type Config, ConfigError } from "./config.js";
 import { type Clock, systemClock } from "./domain/clock.js";
 import { deriveKeyring, generateSecret, hashApiKey } from "./domain/crypto.js";
 import type { EventSink } from "./domain/events.js";
+import { AccountSafeList } from "./domain/service/safelist.js";
 import { ServiceDirectory } from "./domain/service/directory.js";
 import { DEFAULT_SERVICE_NAME } from "./domain/service/settings.js";
 import { VerificationFlow } from "./domain/verification/flow.js";
@@ -126,6 +127,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   let listeningUrl = "";
   const publicUrl = () => config.publicUrl?.replace(/\/$/, "") ?? listeningUrl;
   const services = new ServiceDirectory({ store, clock });
+  const accountSafeList = new AccountSafeList({ store, clock });
   const d = config.delivery;
   const carrier = sandboxCarrier({ ranges: d.sna.ranges, coverage: d.sna.coverage, testHeader: config.env !== "production" });
   // Rate-limit counters live in Redis when there is one, else in the store's own table: either way they
@@ -139,6 +141,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     clock,
     keys,
     services,
+    accountSafeList,
     rateLimits,
     carrierLookup,
     onBlocked: (reason) => metrics.blocked(reason),
@@ -192,7 +195,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     apns: config.apns,
   });
   const webhooks = new WebhookDirectory({ store, clock, keys, services, allowInternal: config.webhookPrivateNetworks });
-  const gateway: Gateway = { records: new Records(store), services, verifications, passkeys, factors, notifier, webhooks, bus, keys, clock };
+  const gateway: Gateway = { records: new Records(store), services, accountSafeList, verifications, passkeys, factors, notifier, webhooks, bus, keys, clock };
 
   const adminKeyHash = await bootstrapAdminKey(config, store, announce);
   const accountSid = await bootstrapAccountSid(config, store, announce);

@@ -35,11 +35,22 @@ export interface RateLimitBucket {
   interval: number;
 }
 
+/** A bucket of a programmable rate limit, with the sid Twilio's API names it by (BL…). */
+export interface NamedRateLimitBucket extends RateLimitBucket {
+  sid: string;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
 /** A programmable rate limit: `startVerification(rateLimits: { <uniqueName>: value })` counts per value. */
 export interface NamedRateLimit {
+  /** RK…, stable while the limit exists (GraphQL updates that keep the uniqueName keep it). */
+  sid: string;
   uniqueName: string;
   description: string | null;
-  buckets: RateLimitBucket[];
+  buckets: NamedRateLimitBucket[];
+  dateCreated: number;
+  dateUpdated: number;
 }
 
 export interface RateLimitSettings {

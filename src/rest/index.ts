@@ -8,6 +8,10 @@ import type { Authenticator } from "../server/auth.js";
 import { RestError, body as errorBody, restNotFound, twilioError } from "./errors.js";
 import { Params } from "./form.js";
 import { type RestContext, type Route, Router } from "./router.js";
+import { formRoutes } from "./forms.js";
+import { rateLimitRoutes } from "./limits.js";
+import { messagingRoutes } from "./messaging.js";
+import { safeListRoutes } from "./safelist.js";
 import { serviceRoutes } from "./services.js";
 import { verificationRoutes } from "./verifications.js";
 import { webhookRoutes } from "./webhooks.js";
@@ -31,7 +35,7 @@ function basicPassword(authorization: string): string {
 const unauthenticatedRest = () => new RestError(401, 20003, "Authenticate: HTTP Basic with the account sid and admin key, or an API key's sid and secret.");
 
 /** Every operation of the REST API: one line per resource family. */
-export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes, ...webhookRoutes, ...attemptRoutes];
+export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes, ...webhookRoutes, ...attemptRoutes, ...rateLimitRoutes, ...safeListRoutes, ...messagingRoutes, ...formRoutes];
 
 /**
  * Twilio's Verify v2 REST API under /v2, a second adapter on the domain beside GraphQL (README "Coming

@@ -1,6 +1,7 @@
 import type { Clock } from "../domain/clock.js";
 import type { Keyring } from "../domain/crypto.js";
 import type { ServiceDirectory } from "../domain/service/directory.js";
+import type { AccountSafeList } from "../domain/service/safelist.js";
 import type { VerificationFlow } from "../domain/verification/flow.js";
 import type { PasskeyFlow } from "../domain/factor/passkeys.js";
 import type { FactorFlow } from "../domain/factor/factors.js";
@@ -14,6 +15,8 @@ import type { Records } from "../domain/records.js";
 export interface Gateway {
   records: Records;
   services: ServiceDirectory;
+  /** The account's safe list (admin only): Twilio's SafeList/Numbers. */
+  accountSafeList: AccountSafeList;
   verifications: VerificationFlow;
   passkeys: PasskeyFlow;
   factors: FactorFlow;

@@ -44,6 +44,7 @@ const RateLimitBucketRef = builder.objectRef<RateLimitBucket>("RateLimitBucket")
 const NamedRateLimitRef = builder.objectRef<NamedRateLimit>("NamedRateLimit").implement({
   description: "A programmable rate limit: startVerification(rateLimits: { <uniqueName>: value }) counts starts per value",
   fields: (t) => ({
+    sid: t.exposeString("sid", { description: "RK…: how Twilio's REST API (RateLimits) names it; kept while the uniqueName is" }),
     uniqueName: t.exposeString("uniqueName", { description: "The key startVerification's rateLimits JSON uses" }),
     description: t.exposeString("description", { nullable: true, description: "Your note on what the limit counts" }),
     buckets: t.field({ type: [RateLimitBucketRef], description: "Every bucket must have room for a start to pass", resolve: (l) => l.buckets }),

@@ -15,7 +15,7 @@ import type {
   Webhook,
   WebhookDelivery,
 } from "../domain/types.js";
-import { serviceDefaults } from "../domain/service/settings.js";
+import { serviceDefaults, withNamedSids } from "../domain/service/settings.js";
 import { encodeCursor } from "./cursor.js";
 // The projections clients see live in the domain; re-exported for older imports.
 export { publicChallenge, publicFactor } from "../domain/factor/projections.js";
@@ -46,7 +46,7 @@ export function toService(row: ServiceRow): Service {
     passkeys: passkeys ? JSON.parse(passkeys) : serviceDefaults().passkeys,
     totp: totp ? JSON.parse(totp) : serviceDefaults().totp,
     // Services created before abuse protection existed read as the defaults.
-    rateLimits: rateLimits ? JSON.parse(rateLimits) : serviceDefaults().rateLimits,
+    rateLimits: rateLimits ? withNamedSids(JSON.parse(rateLimits), rest.sid, rest.dateCreated) : serviceDefaults().rateLimits,
     geoPermissions: geoPermissions ? JSON.parse(geoPermissions) : [],
     safeList: safeList ? JSON.parse(safeList) : [],
     messagingConfigurations: messagingConfigurations ? JSON.parse(messagingConfigurations) : [],

@@ -70,6 +70,16 @@ export function authorize<O extends Operation>(principal: Principal, operation: 
   return principal as Granted<O>;
 }
 
+/**
+ * Account-wide settings no service owns (the account's safe list, Twilio's SafeList/Numbers): the admin
+ * key only; any other caller is FORBIDDEN (a service key may not change what every service trusts).
+ */
+export function authorizeAccount(principal: Principal): Extract<Principal, { kind: "admin" }> {
+  if (principal.kind === "anonymous") throw unauthenticated();
+  if (principal.kind !== "admin") throw forbidden("Account-wide resources need the admin key.");
+  return principal;
+}
+
 export const isOperation = (name: string): name is Operation => Object.hasOwn(accessRules, name);
 
 /** Is this service inside the caller's scope? The admin's scope is every service; anyone else's, its own. */

@@ -6,6 +6,10 @@ export interface ServiceStore {
   getSetting(key: string): Promise<string | null>;
   /** Sets the value only if the key is absent; answers the value that is stored afterwards. */
   initSetting(key: string, value: string): Promise<string>;
+  /** Sets the value only if the key is absent; true when it was absent. */
+  addSetting(key: string, value: string): Promise<boolean>;
+  /** Removes a key; true when it was there. */
+  deleteSetting(key: string): Promise<boolean>;
 
   createService(service: Service): Promise<VerifyEvent>;
   /**

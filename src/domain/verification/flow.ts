@@ -22,6 +22,8 @@ export interface VerificationFlowDeps {
   /** Which channels this gateway can deliver, and to which kind of address. */
   addressKind: (channel: DeliveryChannel) => "phone" | "email";
   services: { require(sid: string): Promise<Service> };
+  /** The account's safe list (Twilio's SafeList/Numbers), beside each service's own. */
+  accountSafeList: { has(e164: string): Promise<boolean> };
   /** Counters for per-to / per-IP / per-service and programmable rate limits. */
   rateLimits: RateLimits;
   /** Carrier names for `lookup` (none by default). */
@@ -150,7 +152,7 @@ export class VerificationFlow {
 
     const now = this.deps.clock.now();
     if (!testNumber) {
-      const skipRiskChecks = input.riskCheck === "DISABLE" || (phone !== null && service.safeList.includes(to));
+      const skipRiskChecks = await this.skipsRiskChecks(service, channel, input.riskCheck ?? null, to, phone);
       if (phone && service.blockPremiumNumbers && (phone.lineType === "PREMIUM_RATE" || phone.lineType === "SHARED_COST")) {
         throw new VerifyError("INVALID_PARAMETER", "Invalid parameter `to`: premium-rate and shared-cost numbers are refused (blockPremiumNumbers).", { field: "to", blockReason: "premium_number" });
       }
@@ -306,6 +308,19 @@ export class VerificationFlow {
     if (this.deps.addressKind(channel) === "email") return { to: parseEmail(raw), phone: null };
     const phone = parsePhone(raw);
     return { to: phone.e164, phone };
+  }
+
+  /**
+   * RiskCheck=disable, or a number on the service's safe list or the account's, skips geo permissions and
+   * Fraud Guard. The account's list is read only when one of those checks would run.
+   */
+  private async skipsRiskChecks(service: Service, channel: DeliveryChannel | "SNA", riskCheck: "ENABLE" | "DISABLE" | null, to: string, phone: PhoneNumber | null): Promise<boolean> {
+    if (riskCheck === "DISABLE") return true;
+    if (phone === null) return false;
+    if (service.safeList.includes(to)) return true;
+    const geoChannel = geoChannelOf(channel);
+    const checked = service.geoPermissions.some((g) => g.channel === geoChannel) || (fraudGuarded(channel) && service.fraudGuard !== "OFF");
+    return checked && (await this.deps.accountSafeList.has(to));
   }
 
   /** The service's geo permissions for this channel, by the number's country. */

@@ -33,6 +33,18 @@ export const services = {
     return (yield* services.getSetting(q, key)) as string;
   },
 
+  /** Sets the value only if the key is absent; true when it was absent. */
+  *addSetting({ db, t }: Q, key: string, value: string): Step<boolean> {
+    const rows = yield* all(db.insert(t.settings).values({ key, value }).onConflictDoNothing().returning({ key: t.settings.key }));
+    return rows.length > 0;
+  },
+
+  /** true when the key was there. */
+  *deleteSetting({ db, t }: Q, key: string): Step<boolean> {
+    const rows = yield* all(db.delete(t.settings).where(eq(t.settings.key, key)).returning({ key: t.settings.key }));
+    return rows.length > 0;
+  },
+
   *create({ db, t }: Q, service: Service): Step<VerifyEvent> {
     yield* run(db.insert(t.services).values(fromService(service)));
     return yield* record(lifeEvents.serviceCreated(service));

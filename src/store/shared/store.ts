@@ -105,6 +105,12 @@ export abstract class SharedStore {
   initSetting(key: string, value: string) {
     return this.runner.write((q) => services.initSetting(q, key, value));
   }
+  addSetting(key: string, value: string) {
+    return this.runner.write((q) => services.addSetting(q, key, value));
+  }
+  deleteSetting(key: string) {
+    return this.runner.write((q) => services.deleteSetting(q, key));
+  }
   createService(service: Service) {
     return this.runner.write((q) => services.create(q, service));
   }
