@@ -6,6 +6,7 @@ import type { Authenticator } from "../server/auth.js";
 import { RestError, body as errorBody, restNotFound, twilioError } from "./errors.js";
 import { Params } from "./form.js";
 import { type RestContext, type Route, Router } from "./router.js";
+import { factorsRoutes } from "./factors.js";
 import { serviceRoutes } from "./services.js";
 import { verificationRoutes } from "./verifications.js";
 
@@ -20,7 +21,7 @@ export interface RestDeps {
 }
 
 /** Every operation of the REST API: one line per resource family. */
-export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes];
+export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes, ...factorsRoutes];
 
 /**
  * Twilio's Verify v2 REST API under /v2, a second adapter on the domain beside GraphQL (README "Coming

@@ -52,6 +52,34 @@ export const challenges = {
     return pageOf(rows, page.first, toChallengeRecord);
   },
 
+  /** An identity's challenges, oldest first unless `order` is desc; optionally of one factor, in one status. */
+  *listOfEntity(
+    { db, t }: Q,
+    filter: { serviceSid: string; identity: string; factorSid: string | null; status: ChallengeStatus | null; order: "asc" | "desc" },
+    page: PageRequest,
+  ): Step<Page<ChallengeRecord>> {
+    const c = t.challenges;
+    const after = decodeCursor(page.after);
+    const ascending = filter.order === "asc";
+    const rows = yield* all(
+      db
+        .select()
+        .from(c)
+        .where(
+          and(
+            eq(c.serviceSid, filter.serviceSid),
+            eq(c.identity, filter.identity),
+            filter.factorSid ? eq(c.factorSid, filter.factorSid) : undefined,
+            filter.status ? eq(c.status, filter.status) : undefined,
+            ascending ? gt(c.seq, after) : lt(c.seq, after || Number.MAX_SAFE_INTEGER),
+          ),
+        )
+        .orderBy(ascending ? c.seq : desc(c.seq))
+        .limit(page.first + 1),
+    );
+    return pageOf(rows, page.first, toChallengeRecord);
+  },
+
   /** Expires open challenges past their expiry; PostgreSQL skips rows another instance is expiring. */
   *expire({ db, t }: Q, now: number, limit: number): Step<VerifyEvent[]> {
     const c = t.challenges;
