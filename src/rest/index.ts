@@ -7,6 +7,7 @@ import { RestError, body as errorBody, restNotFound, twilioError } from "./error
 import { Params } from "./form.js";
 import { type RestContext, type Route, Router } from "./router.js";
 import { factorsRoutes } from "./factors.js";
+import { passkeyRoutes } from "./passkeys.js";
 import { serviceRoutes } from "./services.js";
 import { verificationRoutes } from "./verifications.js";
 
@@ -21,7 +22,7 @@ export interface RestDeps {
 }
 
 /** Every operation of the REST API: one line per resource family. */
-export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes, ...factorsRoutes];
+export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes, ...factorsRoutes, ...passkeyRoutes];
 
 /**
  * Twilio's Verify v2 REST API under /v2, a second adapter on the domain beside GraphQL (README "Coming
@@ -54,16 +55,27 @@ export function restApi(deps: RestDeps) {
       if (!authorization) throw new RestError(401, 20003, "Authenticate: HTTP Basic with the account sid and admin key, or an API key's sid and secret.");
       const principal = /^Basic\s/i.test(authorization) ? await deps.auth.resolveBasic(authorization) : await deps.auth.resolve(authorization);
       let params: Params;
+      let json: unknown;
       if (req.method === "POST") {
         const raw = await readBody(req, deps.maxBodyBytes);
         if (raw === null) throw new BodyTooLarge(deps.maxBodyBytes);
-        params = Params.fromForm(raw.toString("utf8"));
+        if (/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
+          // Twilio's Passkeys endpoints: a JSON body, not a form.
+          try {
+            json = JSON.parse(raw.toString("utf8"));
+          } catch {
+            throw new RestError(400, 60200, "Invalid JSON body.");
+          }
+          params = new Params([]);
+        } else {
+          params = Params.fromForm(raw.toString("utf8"));
+        }
         // The query string is not a second body: a POST's parameters are its form.
       } else {
         params = new Params(url.searchParams);
       }
       const context: RestContext = { gateway: deps.gateway, principal, accountSid: deps.accountSid(), base: deps.publicUrl(), url, log: deps.logger };
-      const answer = await found.route.handle({ path: found.path, params }, context);
+      const answer = await found.route.handle({ path: found.path, params, json }, context);
       send(answer.status, answer.body);
     } catch (error) {
       if (error instanceof BodyTooLarge) {

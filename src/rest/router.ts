@@ -23,6 +23,8 @@ export interface RestRequest {
   path: Record<string, string>;
   /** The form body (POST) or the query string (GET, DELETE). */
   params: Params;
+  /** A JSON body (Twilio's Passkeys endpoints take `application/json`), else undefined. */
+  json?: unknown;
 }
 
 export interface RestAnswer {

@@ -15,6 +15,10 @@ export interface FactorStore {
   listEntityFactors(serviceSid: string, identity: string, page: PageRequest): Promise<Page<FactorRecord>>;
   /** Deletes an identity's entity and every factor of it (one event per factor); false when there was none. */
   deleteEntity(serviceSid: string, identity: string, now: number): Promise<boolean>;
+  /** The factor whose passkey registration has this WebAuthn challenge. */
+  findFactorByPendingChallenge(serviceSid: string, challenge: string): Promise<FactorRecord | null>;
+  /** The passkey challenge whose ceremony has this WebAuthn challenge. */
+  findChallengeByWebauthn(serviceSid: string, webauthnChallenge: string): Promise<ChallengeRecord | null>;
   /** An identity's challenges (ordered by creation), optionally of one factor and in one status. */
   listEntityChallenges(filter: EntityChallengeFilter, page: PageRequest): Promise<Page<ChallengeRecord>>;
   createFactor(factor: NewFactor): Promise<VerifyEvent>;

@@ -38,6 +38,18 @@ export const challenges = {
     return row ? toChallengeRecord(row) : null;
   },
 
+  /** The passkey challenge whose ceremony has this WebAuthn challenge (Twilio's ApproveChallenge names no challenge). */
+  *findByWebauthn({ db, t }: Q, serviceSid: string, webauthnChallenge: string): Step<ChallengeRecord | null> {
+    const c = t.challenges;
+    const row = yield* get(
+      db
+        .select()
+        .from(c)
+        .where(and(eq(c.serviceSid, serviceSid), eq(c.webauthnChallenge, webauthnChallenge))),
+    );
+    return row ? toChallengeRecord(row) : null;
+  },
+
   /** A factor's challenges, newest first. */
   *list({ db, t }: Q, factorSid: string, status: ChallengeStatus | null, page: PageRequest): Step<Page<ChallengeRecord>> {
     const c = t.challenges;

@@ -143,6 +143,18 @@ export const factors = {
     return row ? yield* factorRecord(q, row) : null;
   },
 
+  /** The unverified passkey whose registration ceremony has this challenge (Twilio's VerifyFactor names no factor). */
+  *findByPendingChallenge(q: Q, serviceSid: string, challenge: string): Step<FactorRecord | null> {
+    const f = q.t.factors;
+    const row = yield* get(
+      q.db
+        .select()
+        .from(f)
+        .where(and(eq(f.serviceSid, serviceSid), eq(f.pendingChallenge, challenge))),
+    );
+    return row ? yield* factorRecord(q, row) : null;
+  },
+
   *newestVerified(q: Q, serviceSid: string, identity: string, factorType: FactorType): Step<FactorRecord | null> {
     const f = q.t.factors;
     const row = yield* get(

@@ -217,6 +217,12 @@ export abstract class SharedStore {
   deleteEntity(serviceSid: string, identity: string, now: number) {
     return this.runner.write((q) => factors.deleteEntity(q, serviceSid, identity, now));
   }
+  findFactorByPendingChallenge(serviceSid: string, challenge: string) {
+    return this.runner.read((q) => factors.findByPendingChallenge(q, serviceSid, challenge));
+  }
+  findChallengeByWebauthn(serviceSid: string, webauthnChallenge: string) {
+    return this.runner.read((q) => challenges.findByWebauthn(q, serviceSid, webauthnChallenge));
+  }
   listEntityChallenges(filter: EntityChallengeFilter, page: PageRequest) {
     return this.runner.read((q) => challenges.listOfEntity(q, filter, page));
   }
