@@ -402,6 +402,35 @@ export const challengeRoutes: Route[] = [
   },
 ];
 
+/** Twilio's Notifications: the push notice of a pending challenge, sent again (the notice itself is not stored). */
+export const notificationRoutes: Route[] = [
+  {
+    method: "POST",
+    path: "/v2/Services/{ServiceSid}/Entities/{Identity}/Challenges/{ChallengeSid}/Notifications",
+    handle: async ({ path, params }, c) => {
+      const p = authorize(c.principal, "createChallenge");
+      requireServiceScope(p, path.ServiceSid);
+      const ttl = params.int("Ttl", { min: 0, max: 300 }) ?? 300;
+      await pathChallenge(c, path, path.ChallengeSid, { serviceSid: path.ServiceSid });
+      const challenge = await c.gateway.factors.notifyAgain(path.ChallengeSid, { serviceSid: path.ServiceSid });
+      return {
+        status: 201,
+        body: {
+          sid: newSid("NT"),
+          account_sid: c.accountSid,
+          service_sid: challenge.serviceSid,
+          entity_sid: await entitySidOf(c, path.ServiceSid, path.Identity),
+          identity: challenge.identity,
+          challenge_sid: challenge.sid,
+          priority: "high",
+          ttl,
+          date_created: iso(c.gateway.clock.now()),
+        },
+      };
+    },
+  },
+];
+
 /**
  * Access tokens a device app enrols its push factor with. Verigate's tokens are stateless (signed, not
  * stored): the sid names the answer, and fetching a token by sid answers 20404.
@@ -450,4 +479,4 @@ export const accessTokenRoutes: Route[] = [
 ];
 
 /** Entities, factors and challenges (Twilio's Verify Push and TOTP resources), and access tokens. */
-export const factorsRoutes: Route[] = [...entityRoutes, ...factorRoutes, ...challengeRoutes, ...accessTokenRoutes];
+export const factorsRoutes: Route[] = [...entityRoutes, ...factorRoutes, ...challengeRoutes, ...notificationRoutes, ...accessTokenRoutes];

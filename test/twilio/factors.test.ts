@@ -224,6 +224,40 @@ describe("push factors through the twilio SDK", () => {
   });
 });
 
+describe("notifications through the twilio SDK", () => {
+  it("sends a pending push challenge's notice again (201); a device without a platform answers 60307, a TOTP challenge 60200", async () => {
+    const identity = nextIdentity();
+    const key = await generateDeviceKey();
+    const fcm = await svc()
+      .entities(identity)
+      .newFactors.create({ friendlyName: "Pixel", factorType: "push", "binding.alg": "ES256", "binding.publicKey": key.publicKey, "config.notificationPlatform": "fcm", "config.notificationToken": "f".repeat(64) });
+    expect(fcm.config).toMatchObject({ notification_platform: "fcm", notification_token: "f".repeat(64) });
+    await svc()
+      .entities(identity)
+      .factors(fcm.sid)
+      .update({ authPayload: await deviceToken(fcm.sid, key) });
+    const challenge = await svc().entities(identity).challenges.create({ factorSid: fcm.sid, "details.message": "Sign in?" });
+    const notice = await svc().entities(identity).challenges(challenge.sid).notifications.create({ ttl: 60 });
+    expect(notice.sid).toMatch(/^NT[0-9a-f]{32}$/);
+    expect(notice).toMatchObject({ challengeSid: challenge.sid, identity, priority: "high", ttl: 60, serviceSid });
+
+    // A device enrolled without notifications lists its challenges itself.
+    const own = await generateDeviceKey();
+    const polled = await svc().entities(identity).newFactors.create({ friendlyName: "Poller 2", factorType: "push", "binding.alg": "ES256", "binding.publicKey": own.publicKey, "config.notificationPlatform": "none" });
+    await svc()
+      .entities(identity)
+      .factors(polled.sid)
+      .update({ authPayload: await deviceToken(polled.sid, own) });
+    const asked = await svc().entities(identity).challenges.create({ factorSid: polled.sid, "details.message": "Sign in?" });
+    await expect(svc().entities(identity).challenges(asked.sid).notifications.create()).rejects.toMatchObject({ status: 400, code: 60307 });
+
+    const totpUser = nextIdentity();
+    const { created } = await verifiedTotp(totpUser);
+    const totpChallenge = await svc().entities(totpUser).challenges.create({ factorSid: created.sid });
+    await expect(svc().entities(totpUser).challenges(totpChallenge.sid).notifications.create()).rejects.toMatchObject({ status: 400, code: 60200 });
+  });
+});
+
 describe("scope", () => {
   it("a factor or a challenge through another service's key, or under another identity, is 20404", async () => {
     const identity = nextIdentity();

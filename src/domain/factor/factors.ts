@@ -16,7 +16,9 @@ import { DeviceKeys } from "./push.js";
 import { factorTypes, isFactorType, strategyOf } from "./types/index.js";
 import type { EnrolInput, FactorContext } from "./types/strategy.js";
 
-export { pushConfig } from "./types/push.js";
+import { pushConfig } from "./types/push.js";
+
+export { pushConfig };
 export { totpConfig } from "./types/totp.js";
 
 /** Who asks: a service scope (null: admin), and for a device or a client token, the one thing it may touch. */
@@ -319,6 +321,23 @@ export class FactorFlow {
     const page$ = await this.deps.store.listChallenges(factorSid, status, page);
     const edges = page$.edges.map((e) => ({ cursor: e.cursor, node: this.current(e.node) }));
     return { ...page$, edges: status === "PENDING" ? edges.filter((e) => e.node.status === "PENDING") : edges };
+  }
+
+  /**
+   * Sends a pending push challenge's notice again (Twilio's Notifications resource). Refused for another
+   * type of factor, or a device enrolled without a notification platform (it lists its challenges itself).
+   */
+  async notifyAgain(sid: string, scope: Scope): Promise<Challenge> {
+    const record = isSid(sid, "YC") ? await this.deps.store.getChallenge(sid) : null;
+    if (!record || (scope.serviceSid && record.serviceSid !== scope.serviceSid)) throw notFound("Challenge");
+    const factor = record.factorSid ? await this.deps.store.getFactor(record.factorSid) : null;
+    if (record.factorType !== "PUSH" || !factor) throw invalidParameter("challenge", "Invalid parameter `challenge`: only push challenges are notified.");
+    if (pushConfig(factor).notificationPlatform === "NONE")
+      throw new VerifyError("INVALID_PARAMETER", "This factor was enrolled without a notification platform: its device lists its challenges itself.", { field: "challenge", twilioCode: 60307 });
+    const now = this.deps.clock.now();
+    assertAnswerable(record, now);
+    await this.deps.store.queueChallengeNotice(record.sid, now);
+    return this.current(record);
   }
 
   /** A challenge past its expiry is EXPIRED, whether or not anything has written that down yet. */

@@ -19,6 +19,8 @@ export interface FactorStore {
   findFactorByPendingChallenge(serviceSid: string, challenge: string): Promise<FactorRecord | null>;
   /** The passkey challenge whose ceremony has this WebAuthn challenge. */
   findChallengeByWebauthn(serviceSid: string, webauthnChallenge: string): Promise<ChallengeRecord | null>;
+  /** Queues a challenge's push notice again, unless one is still waiting to be sent (true: queued). */
+  queueChallengeNotice(sid: string, now: number): Promise<boolean>;
   /** An identity's challenges (ordered by creation), optionally of one factor and in one status. */
   listEntityChallenges(filter: EntityChallengeFilter, page: PageRequest): Promise<Page<ChallengeRecord>>;
   createFactor(factor: NewFactor): Promise<VerifyEvent>;

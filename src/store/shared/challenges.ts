@@ -50,6 +50,20 @@ export const challenges = {
     return row ? toChallengeRecord(row) : null;
   },
 
+  /** Queues the push notice of a challenge again, unless one is still waiting to be sent (true: queued). */
+  *queueNotice({ db, t }: Q, sid: string, now: number): Step<boolean> {
+    const o = t.outbox;
+    const waiting = yield* get(
+      db
+        .select({ id: o.id })
+        .from(o)
+        .where(and(eq(o.kind, "push_notify"), eq(o.refSid, sid))),
+    );
+    if (waiting) return false;
+    yield* insertJob.run({ kind: "push_notify", refSid: sid, runAt: now, now });
+    return true;
+  },
+
   /** A factor's challenges, newest first. */
   *list({ db, t }: Q, factorSid: string, status: ChallengeStatus | null, page: PageRequest): Step<Page<ChallengeRecord>> {
     const c = t.challenges;

@@ -223,6 +223,9 @@ export abstract class SharedStore {
   findChallengeByWebauthn(serviceSid: string, webauthnChallenge: string) {
     return this.runner.read((q) => challenges.findByWebauthn(q, serviceSid, webauthnChallenge));
   }
+  queueChallengeNotice(sid: string, now: number) {
+    return this.runner.write((q) => challenges.queueNotice(q, sid, now));
+  }
   listEntityChallenges(filter: EntityChallengeFilter, page: PageRequest) {
     return this.runner.read((q) => challenges.listOfEntity(q, filter, page));
   }
