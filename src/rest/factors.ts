@@ -3,6 +3,7 @@ import { type Principal, issueAccessToken } from "../domain/access/principal.js"
 import { VerifyError, notFound } from "../domain/errors.js";
 import { newSid } from "../domain/ids.js";
 import type { FactorView, Scope } from "../domain/factor/factors.js";
+import { TWILIO_SIGNED_FIELDS } from "../domain/factor/push.js";
 import type { EntityRecord } from "../domain/ports/index.js";
 import type { Challenge, ChallengeStatus, Factor, Service } from "../domain/types.js";
 import { RestError, invalidRestParameter, missingParameter, unsupported } from "./errors.js";
@@ -384,7 +385,9 @@ export const challengeRoutes: Route[] = [
     handle: async ({ path }, c) => {
       const scope = scopeOf(authorize(c.principal, "challenge"));
       const challenge = await pathChallenge(c, path, path.Sid, scope);
-      return { status: 200, body: presentChallenge(challenge, await entitySidOf(c, path.ServiceSid, path.Identity), c) };
+      // What a push device signs its answer over: these fields as this answer gives them, plus `status`.
+      const headers = challenge.factorType === "PUSH" ? { "twilio-verify-signature-fields": TWILIO_SIGNED_FIELDS.join(",") } : undefined;
+      return { status: 200, body: presentChallenge(challenge, await entitySidOf(c, path.ServiceSid, path.Identity), c), headers };
     },
   },
   {

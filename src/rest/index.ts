@@ -76,7 +76,7 @@ export function restApi(deps: RestDeps) {
       }
       const context: RestContext = { gateway: deps.gateway, principal, accountSid: deps.accountSid(), base: deps.publicUrl(), url, log: deps.logger };
       const answer = await found.route.handle({ path: found.path, params, json }, context);
-      send(answer.status, answer.body);
+      send(answer.status, answer.body, answer.headers);
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         send(413, errorBody(413, 60200, error.message), { connection: "close" });

@@ -30,6 +30,7 @@ export interface RestRequest {
 export interface RestAnswer {
   status: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export type Handler = (request: RestRequest, context: RestContext) => Promise<RestAnswer>;

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, sign } from "node:crypto";
 import * as OTPAuth from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import twilio from "twilio";
@@ -32,9 +33,13 @@ async function verifiedTotp(identity: string) {
   return { created, verified, app };
 }
 
-/** The device's answer: the challenge's fields as the REST API returned them, plus its decision, signed ES256. */
+/** The fields a push answer signs, as the challenge's `Twilio-Verify-Signature-Fields` header lists them. */
+let signatureFields: string[] = [];
+
+/** The device's answer, as Twilio's SDKs make it: the listed fields as the REST API returned them, plus its decision, signed ES256. */
 async function signRestAnswer(challenge: Record<string, unknown>, status: "approved" | "denied", key: DeviceKey): Promise<string> {
-  const fields = ["sid", "factor_sid", "service_sid", "details", "hidden_details", "date_created", "expiration_date"];
+  const fields = signatureFields;
+  expect(fields).toEqual(["sid", "factor_sid", "service_sid", "details", "hidden_details", "date_created", "expiration_date"]);
   const claims: Record<string, unknown> = { status };
   for (const f of fields) claims[f] = challenge[f] ?? null;
   return new CompactSign(new TextEncoder().encode(JSON.stringify(claims))).setProtectedHeader({ alg: "ES256", typ: "JWT" }).sign(key.privateKey);
@@ -45,6 +50,7 @@ async function rawGet(path: string): Promise<Record<string, unknown>> {
   const res = await fetch(`${t.gw.url}${path}`, { headers: { authorization: `Basic ${Buffer.from(`${ACCOUNT_SID}:${ADMIN_KEY}`).toString("base64")}` } });
   const body = (await res.json()) as Record<string, unknown>;
   validateResponse("GET", path, res.status, body);
+  signatureFields = res.headers.get("twilio-verify-signature-fields")?.split(",") ?? [];
   return body;
 }
 
@@ -221,6 +227,27 @@ describe("push factors through the twilio SDK", () => {
     const identity = nextIdentity();
     await expect(svc().entities(identity).newFactors.create({ friendlyName: "x", factorType: "push" })).rejects.toMatchObject({ status: 400, code: 20001 });
     await expect(svc().entities(identity).newFactors.create({ friendlyName: "x", factorType: "push", "binding.publicKey": "bm90IGEga2V5" })).rejects.toMatchObject({ status: 400, code: 60200 });
+  });
+});
+
+describe("as Twilio's device SDKs do it", () => {
+  it("enrols with the access token as Basic `token:…` and proves possession with a DER signature over the factor sid", async () => {
+    const identity = nextIdentity();
+    const { token } = await svc().accessTokens.create({ identity, factorType: "push" });
+    const device = t.withKey("token", token);
+    const pair = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const publicKey = pair.publicKey.export({ format: "der", type: "spki" }).toString("base64");
+    const created = await device.verify.v2
+      .services(serviceSid)
+      .entities(identity)
+      .newFactors.create({ friendlyName: "iPhone", factorType: "push", "binding.alg": "ES256", "binding.publicKey": publicKey, "config.notificationPlatform": "none", "config.sdkVersion": "2.0.0", "config.appId": "com.example.app" });
+    expect(created.status).toBe("unverified");
+    // The access token enrols, nothing more.
+    await expect(device.verify.v2.services(serviceSid).entities(identity).factors(created.sid).fetch()).rejects.toMatchObject({ status: 403 });
+    const wrongProof = sign("sha256", Buffer.from("YF-someone-else"), pair.privateKey).toString("base64");
+    await expect(svc().entities(identity).factors(created.sid).update({ authPayload: wrongProof })).rejects.toMatchObject({ code: 60311 });
+    const proof = sign("sha256", Buffer.from(created.sid), pair.privateKey).toString("base64");
+    expect((await svc().entities(identity).factors(created.sid).update({ authPayload: proof })).status).toBe("verified");
   });
 });
 

@@ -1,4 +1,4 @@
-import { type KeyObject, createPublicKey } from "node:crypto";
+import { type KeyObject, createPublicKey, verify as cryptoVerify } from "node:crypto";
 import { compactVerify, errors, jwtVerify } from "jose";
 import { z } from "zod";
 import { invalidParameter } from "../errors.js";
@@ -91,10 +91,21 @@ export function unverifiedSubject(token: string): string | null {
 
 /** verifyFactor's proof of possession: a JWS by the device key whose `sub` is the factor. */
 export async function verifyPossession(jws: string, key: KeyObject, factorSid: string, nowMs: number): Promise<boolean> {
+  // Twilio's mobile SDKs prove possession with base64(DER ECDSA P-256 SHA-256 signature over the factor sid).
+  if (!jws.includes(".")) return twilioPossession(jws, key, factorSid);
   const payload = await verifiedPayload(jws, key);
   if (!payload || payload.sub !== factorSid) return false;
   if (typeof payload.exp === "number" && payload.exp * 1000 + 30_000 <= nowMs) return false;
   return true;
+}
+
+function twilioPossession(signature: string, key: KeyObject, factorSid: string): boolean {
+  if (!/^[A-Za-z0-9+/]{16,200}={0,2}$/.test(signature)) return false;
+  try {
+    return cryptoVerify("sha256", Buffer.from(factorSid), key, Buffer.from(signature, "base64"));
+  } catch {
+    return false;
+  }
 }
 
 /** The Challenge fields a push answer signs, in the form this API returns them. */
@@ -110,6 +121,9 @@ const TWILIO_NAMES: Record<(typeof PUSH_SIGNED_FIELDS)[number], string> = {
   dateCreated: "date_created",
   expiresAt: "expiration_date",
 };
+
+/** The signed fields by their REST names, in order (Twilio's `Twilio-Verify-Signature-Fields` header). */
+export const TWILIO_SIGNED_FIELDS: readonly string[] = PUSH_SIGNED_FIELDS.map((f) => TWILIO_NAMES[f]);
 
 /** What the API returns for each signed field (DateTime as ISO 8601), i.e. what a device signs. */
 export function signedValues(challenge: Challenge): Record<string, unknown> {
