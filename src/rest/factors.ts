@@ -32,7 +32,7 @@ export function presentEntity(e: EntityRecord, c: RestContext) {
 }
 
 /** A factor's `config` as Twilio shows it (TOTP: its parameters; push: its notification platform; passkeys: the relying party). */
-function configOf(f: FactorView, service: Service | null) {
+function configOf(f: FactorView, c: RestContext, service: Service | null) {
   if (f.config?.totp) {
     const t = f.config.totp;
     return { time_step: t.timeStep, skew: t.skew, code_length: t.codeLength, alg: t.algorithm.toLowerCase() };
@@ -41,17 +41,19 @@ function configOf(f: FactorView, service: Service | null) {
     const p = f.config.push;
     return { sdk_version: null, app_id: null, notification_platform: p.notificationPlatform.toLowerCase(), notification_token: p.notificationToken };
   }
-  if (f.factorType === "PASSKEY" && service) return passkeysConfig(service);
+  if (f.factorType === "PASSKEY" && service) return passkeysConfig(c, service);
   return null;
 }
 
-function passkeysConfig(s: Service) {
-  const lower = (v: string) => v.toLowerCase().replace(/_/g, "-");
+/** The service's relying party (with Verigate's defaults filled in) as Twilio's passkeys `config`. */
+export function passkeysConfig(c: RestContext, service: Service) {
+  const rp = c.gateway.passkeys.relyingParty(service);
+  const word = (v: string) => v.toLowerCase().replace(/_/g, "-");
   return {
-    relying_party: { id: s.passkeys.rpId, name: s.passkeys.rpName ?? s.friendlyName, origins: s.passkeys.origins },
-    authenticator_attachment: lower(s.passkeys.authenticatorAttachment),
-    discoverable_credentials: lower(s.passkeys.residentKey),
-    user_verification: lower(s.passkeys.userVerification),
+    relying_party: { id: rp.rpId, name: rp.rpName, origins: rp.origins },
+    authenticator_attachment: word(rp.settings.authenticatorAttachment),
+    discoverable_credentials: word(rp.settings.residentKey),
+    user_verification: word(rp.settings.userVerification),
   };
 }
 
@@ -68,7 +70,7 @@ export function presentFactor(f: FactorView | (Factor & { config?: undefined }),
     friendly_name: f.friendlyName,
     status: f.status.toLowerCase(),
     factor_type: twilioType[f.factorType] ?? f.factorType.toLowerCase(),
-    config: f.config === undefined ? null : configOf(f as FactorView, service),
+    config: f.config === undefined ? (f.factorType === "PASSKEY" && service ? passkeysConfig(c, service) : null) : configOf(f as FactorView, c, service),
     metadata: null,
     url: `${entityUrl(c, f.serviceSid, f.identity)}/Factors/${f.sid}`,
   };

@@ -2,7 +2,7 @@ import { authorize, inScope } from "../domain/access/rules.js";
 import { VerifyError, notFound } from "../domain/errors.js";
 import type { Challenge, Factor, Service } from "../domain/types.js";
 import { invalidRestParameter, missingParameter } from "./errors.js";
-import { presentChallenge, presentFactor, scopeOf } from "./factors.js";
+import { passkeysConfig, presentChallenge, presentFactor, scopeOf } from "./factors.js";
 import type { RestContext, RestRequest, Route } from "./router.js";
 
 /** The JSON body Twilio's Passkeys endpoints take (the SDK sends `application/json`). */
@@ -38,23 +38,11 @@ function domainWord(value: unknown, name: string, allowed: readonly string[]): s
   return value.toUpperCase().replace(/-/g, "_");
 }
 
-/** The service's relying party as Twilio's passkeys `config`. */
-function passkeysConfig(c: RestContext, service: Service) {
-  const rp = c.gateway.passkeys.relyingParty(service);
-  const word = (v: string) => v.toLowerCase().replace(/_/g, "-");
-  return {
-    relying_party: { id: rp.rpId, name: rp.rpName, origins: rp.origins },
-    authenticator_attachment: word(rp.settings.authenticatorAttachment),
-    discoverable_credentials: word(rp.settings.residentKey),
-    user_verification: word(rp.settings.userVerification),
-  };
-}
-
 async function serviceOf(c: RestContext, serviceSid: string): Promise<Service> {
   return c.gateway.services.require(serviceSid);
 }
 
-const passkeyFactor = (f: Factor, c: RestContext, service: Service) => ({ ...presentFactor(f, c), config: passkeysConfig(c, service) });
+const passkeyFactor = (f: Factor, c: RestContext, service: Service) => presentFactor(f, c, service);
 
 async function passkeyChallenge(ch: Challenge, c: RestContext, options: unknown) {
   const entity = ch.identity ? await c.gateway.factors.requireEntity(ch.serviceSid, ch.identity).catch(() => null) : null;
