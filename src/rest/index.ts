@@ -12,6 +12,8 @@ import { formRoutes } from "./forms.js";
 import { rateLimitRoutes } from "./limits.js";
 import { messagingRoutes } from "./messaging.js";
 import { safeListRoutes } from "./safelist.js";
+import { factorsRoutes } from "./factors.js";
+import { passkeyRoutes } from "./passkeys.js";
 import { serviceRoutes } from "./services.js";
 import { verificationRoutes } from "./verifications.js";
 import { webhookRoutes } from "./webhooks.js";
@@ -35,7 +37,18 @@ function basicPassword(authorization: string): string {
 const unauthenticatedRest = () => new RestError(401, 20003, "Authenticate: HTTP Basic with the account sid and admin key, or an API key's sid and secret.");
 
 /** Every operation of the REST API: one line per resource family. */
-export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes, ...webhookRoutes, ...attemptRoutes, ...rateLimitRoutes, ...safeListRoutes, ...messagingRoutes, ...formRoutes];
+export const restRoutes = (): Route[] => [
+  ...serviceRoutes,
+  ...verificationRoutes,
+  ...webhookRoutes,
+  ...attemptRoutes,
+  ...rateLimitRoutes,
+  ...safeListRoutes,
+  ...messagingRoutes,
+  ...formRoutes,
+  ...factorsRoutes,
+  ...passkeyRoutes,
+];
 
 /**
  * Twilio's Verify v2 REST API under /v2, a second adapter on the domain beside GraphQL (README "Coming
@@ -72,18 +85,29 @@ export function restApi(deps: RestDeps) {
         throw error instanceof VerifyError && error.code === "UNAUTHENTICATED" ? unauthenticatedRest() : error;
       });
       let params: Params;
+      let json: unknown;
       if (req.method === "POST") {
         const raw = await readBody(req, deps.maxBodyBytes);
         if (raw === null) throw new BodyTooLarge(deps.maxBodyBytes);
-        params = Params.fromForm(raw.toString("utf8"));
+        if (/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
+          // Twilio's Passkeys endpoints: a JSON body, not a form.
+          try {
+            json = JSON.parse(raw.toString("utf8"));
+          } catch {
+            throw new RestError(400, 60200, "Invalid JSON body.");
+          }
+          params = new Params([]);
+        } else {
+          params = Params.fromForm(raw.toString("utf8"));
+        }
         // The query string is not a second body: a POST's parameters are its form.
       } else {
         params = new Params(url.searchParams);
       }
       const context: RestContext = { gateway: deps.gateway, principal, accountSid: deps.accountSid(), base: deps.publicUrl(), url, log: deps.logger };
       if (basic) context.credential = basicPassword(authorization);
-      const answer = await found.route.handle({ path: found.path, params }, context);
-      send(answer.status, answer.body);
+      const answer = await found.route.handle({ path: found.path, params, json }, context);
+      send(answer.status, answer.body, answer.headers);
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         send(413, errorBody(413, 60200, error.message), { connection: "close" });

@@ -27,11 +27,14 @@ export interface RestRequest {
   path: Record<string, string>;
   /** The form body (POST) or the query string (GET, DELETE). */
   params: Params;
+  /** A JSON body (Twilio's Passkeys endpoints take `application/json`), else undefined. */
+  json?: unknown;
 }
 
 export interface RestAnswer {
   status: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export type Handler = (request: RestRequest, context: RestContext) => Promise<RestAnswer>;

@@ -20,6 +20,7 @@ import type {
   ChallengeFailure,
   ChallengeResponse,
   FactorFailure,
+  EntityChallengeFilter,
   NewFactor,
   PageRequest,
   PrefixTrafficQuery,
@@ -218,6 +219,30 @@ export abstract class SharedStore {
   // --- factors, challenges --------------------------------------------------------------------------
   ensureEntity(entity: Entity, now: number) {
     return this.runner.write((q) => factors.ensureEntity(q, entity, now));
+  }
+  getEntity(serviceSid: string, identity: string) {
+    return this.runner.read((q) => factors.getEntity(q, serviceSid, identity));
+  }
+  listEntities(serviceSid: string, page: PageRequest) {
+    return this.runner.read((q) => factors.listEntities(q, serviceSid, page));
+  }
+  listEntityFactors(serviceSid: string, identity: string, page: PageRequest) {
+    return this.runner.read((q) => factors.listOfEntity(q, serviceSid, identity, page));
+  }
+  deleteEntity(serviceSid: string, identity: string, now: number) {
+    return this.runner.write((q) => factors.deleteEntity(q, serviceSid, identity, now));
+  }
+  findFactorByPendingChallenge(serviceSid: string, challenge: string) {
+    return this.runner.read((q) => factors.findByPendingChallenge(q, serviceSid, challenge));
+  }
+  findChallengeByWebauthn(serviceSid: string, webauthnChallenge: string) {
+    return this.runner.read((q) => challenges.findByWebauthn(q, serviceSid, webauthnChallenge));
+  }
+  queueChallengeNotice(sid: string, now: number) {
+    return this.runner.write((q) => challenges.queueNotice(q, sid, now));
+  }
+  listEntityChallenges(filter: EntityChallengeFilter, page: PageRequest) {
+    return this.runner.read((q) => challenges.listOfEntity(q, filter, page));
   }
   createFactor(factor: NewFactor) {
     return this.runner.write((q) => factors.create(q, factor));
