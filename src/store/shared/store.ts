@@ -1,4 +1,5 @@
 import type { EventSink } from "../../domain/events.js";
+import type { Template } from "../../domain/template/templates.js";
 import type {
   ApiKey,
   Challenge,
@@ -24,6 +25,8 @@ import type {
   PageRequest,
   PrefixTrafficQuery,
   StatsFilter,
+  TemplateFilter,
+  TemplatePatch,
   WebhookAttemptResult,
   WebhookPatch,
   CheckJudge,
@@ -45,6 +48,7 @@ import { deliveries } from "./deliveries.js";
 import type { Runner } from "./ops.js";
 import { outbox } from "./outbox.js";
 import { services } from "./services.js";
+import { templates } from "./templates.js";
 import { webhooks } from "./webhooks.js";
 import { verifications } from "./verifications.js";
 
@@ -155,6 +159,26 @@ export abstract class SharedStore {
   }
   listDevMessages(to: string | null, limit: number) {
     return this.runner.read((q) => services.listDevMessages(q, to, limit));
+  }
+
+  // --- message templates --------------------------------------------------------------------------
+  createTemplate(template: Template) {
+    return this.runner.write((q) => templates.create(q, template));
+  }
+  updateTemplate(sid: string, serviceSid: string | null, patch: TemplatePatch, now: number) {
+    return this.runner.write((q) => templates.update(q, sid, serviceSid, patch, now));
+  }
+  deleteTemplate(sid: string, serviceSid: string | null) {
+    return this.runner.write((q) => templates.delete(q, sid, serviceSid));
+  }
+  getTemplate(sid: string) {
+    return this.runner.read((q) => templates.get(q, sid));
+  }
+  countTemplates(serviceSid: string) {
+    return this.runner.read((q) => templates.count(q, serviceSid));
+  }
+  listTemplates(filter: TemplateFilter, page: PageRequest) {
+    return this.runner.read((q) => templates.list(q, filter, page));
   }
 
   // --- verifications, SNA, deliveries ---------------------------------------------------------------
