@@ -1,10 +1,10 @@
 import type { WebhookDeliveryStatus } from "./types.js";
-import type { AttemptFilter, PageRequest, StatsFilter, DomainStore as Store, VerificationFilter } from "./ports/index.js";
+import type { AttemptFilter, PageRequest, TemplateFilter, StatsFilter, DomainStore as Store, VerificationFilter } from "./ports/index.js";
 
 /** The store's read side that the API lists from. */
 export type RecordsPort = Pick<
   Store,
-  "listServices" | "listApiKeys" | "listVerifications" | "listVerificationAttempts" | "verificationStats" | "listFraudBlocks" | "listWebhooks" | "listWebhookDeliveries" | "listDevMessages"
+  "listServices" | "listApiKeys" | "listVerifications" | "listVerificationAttempts" | "verificationStats" | "listFraudBlocks" | "listWebhooks" | "listWebhookDeliveries" | "listDevMessages" | "listTemplates"
 >;
 
 /**
@@ -38,6 +38,10 @@ export class Records {
   }
   webhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest) {
     return this.store.listWebhookDeliveries(webhookSid, status, page);
+  }
+  /** Oldest first; serviceSid null: every service's. */
+  templates(filter: TemplateFilter, page: PageRequest) {
+    return this.store.listTemplates(filter, page);
   }
   devMessages(to: string | null, limit: number) {
     return this.store.listDevMessages(to, limit);

@@ -7,6 +7,7 @@ import { RestError, body as errorBody, restNotFound, twilioError } from "./error
 import { Params } from "./form.js";
 import { type RestContext, type Route, Router } from "./router.js";
 import { serviceRoutes } from "./services.js";
+import { templateRoutes } from "./templates.js";
 import { verificationRoutes } from "./verifications.js";
 
 export interface RestDeps {
@@ -20,7 +21,7 @@ export interface RestDeps {
 }
 
 /** Every operation of the REST API: one line per resource family. */
-export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes];
+export const restRoutes = (): Route[] => [...serviceRoutes, ...verificationRoutes, ...templateRoutes];
 
 /**
  * Twilio's Verify v2 REST API under /v2, a second adapter on the domain beside GraphQL (README "Coming

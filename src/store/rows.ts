@@ -16,7 +16,7 @@ import type {
   WebhookDelivery,
 } from "../domain/types.js";
 import { serviceDefaults } from "../domain/service/settings.js";
-import type { Template, TemplateTexts } from "../domain/template/templates.js";
+import type { AppliedTemplate, Template, TemplateTexts } from "../domain/template/templates.js";
 import { encodeCursor } from "./cursor.js";
 // The projections clients see live in the domain; re-exported for older imports.
 export { publicChallenge, publicFactor } from "../domain/factor/projections.js";
@@ -198,7 +198,7 @@ export function toChallengeRecord(row: ChallengeRow): ChallengeRecord {
 }
 
 /** What the dispatcher needs to word and send one attempt. */
-export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, service: Service): DeliveryContext {
+export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, service: Service, template: AppliedTemplate | null = null): DeliveryContext {
   return {
     verificationSid: row.sid,
     serviceSid: row.serviceSid,
@@ -213,5 +213,6 @@ export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, ser
     testMode: row.testMode,
     queuedAt: attempt.time,
     service,
+    template,
   };
 }

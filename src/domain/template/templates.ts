@@ -36,6 +36,12 @@ export interface TemplateChoice {
   substitutions: Record<string, string>;
 }
 
+/** A verification's template as its messages use it. */
+export interface AppliedTemplate {
+  template: Template;
+  substitutions: Record<string, string>;
+}
+
 export const builtinPlaceholders = ["code", "friendly_name", "ttl_minutes", "amount", "payee"] as const;
 type Builtin = (typeof builtinPlaceholders)[number];
 
@@ -79,6 +85,23 @@ export function fillTemplate(text: string, values: Record<Builtin, string>, subs
     if (custom) return substitutions[custom[1]] ?? "";
     return values[name as Builtin] ?? "";
   });
+}
+
+/**
+ * A message's text from a verification's template: the translation for the channel and locales
+ * (chooseTranslation), filled. `showsTransaction`: the text words both amount and payee itself. Null: the
+ * template has no text for this channel (the built-in words are used).
+ */
+export function renderTemplate(
+  applied: AppliedTemplate,
+  channel: TemplateChannel,
+  preferred: (string | null)[],
+  values: Record<Builtin, string>,
+): { text: string; locale: string; showsTransaction: boolean } | null {
+  const chosen = chooseTranslation(applied.template.translations, channel, preferred);
+  if (!chosen) return null;
+  const names = placeholdersOf(chosen.text);
+  return { text: fillTemplate(chosen.text, values, applied.substitutions), locale: chosen.locale, showsTransaction: names.includes("amount") && names.includes("payee") };
 }
 
 /** fr-CA → fr-CA, fr. */

@@ -212,7 +212,7 @@ export abstract class SharedStore {
   async deliveryContext(attemptSid: string): Promise<DeliveryContext | null> {
     const found = await this.runner.read((q) => deliveries.context(q, attemptSid));
     const service = found && (await this.getService(found.row.serviceSid));
-    return found && service ? toDeliveryContext(found.row, found.attempt, service) : null;
+    return found && service ? toDeliveryContext(found.row, found.attempt, service, found.template) : null;
   }
   recordDelivery(result: DeliveryResult) {
     return this.runner.write((q) => deliveries.recordDelivery(q, result));
