@@ -86,6 +86,17 @@ describe("message templates", () => {
     expect(checked.status).toBe("approved");
   });
 
+  it("a GraphQL start names the template too (templateSid, templateCustomSubstitutions)", async () => {
+    const to = nextPhone();
+    const START = "mutation($i: StartVerificationInput!) { startVerification(input: $i) { verification { sid } } }";
+    const r = await t.gw.gql(START, { i: { serviceSid, to, channel: "SMS", templateSid, templateCustomSubstitutions: { ref: 42 } } });
+    expect(r.errors).toBeUndefined();
+    const { body, code } = await lastMessage(to);
+    expect(body).toBe(`Acme login code: ${code}. Valid 10 min. Ref 42`);
+    const missing = await t.gw.gql(START, { i: { serviceSid, to: nextPhone(), channel: "SMS", templateSid } });
+    expect(missing.errors?.[0]?.extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "templateCustomSubstitutions" });
+  });
+
   it("chooses the translation by locale, else en; a call reads the code digit by digit", async () => {
     const fr = nextPhone();
     await t.admin.verify.v2.services(serviceSid).verifications.create({ to: fr, channel: "sms", locale: "fr", templateSid, templateCustomSubstitutions: JSON.stringify({ ref: "x" }), customFriendlyName: "Boutique" });

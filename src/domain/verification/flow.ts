@@ -66,7 +66,7 @@ const startInput = z.object({
     .nullish(),
   riskCheck: z.enum(["ENABLE", "DISABLE"]).nullish(),
   templateSid: z.string().max(64).nullish(),
-  templateCustomSubstitutions: z.unknown(),
+  templateCustomSubstitutions: z.unknown().optional(),
   rateLimits: z
     .record(z.string().regex(rateLimitName, "names are 1 to 64 letters, digits, -, _ or ."), z.union([z.string().min(1).max(256), z.number().finite()]).transform(String))
     .refine((limits) => Object.keys(limits).length <= 20, "at most 20 rate limits")
