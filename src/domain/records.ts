@@ -4,7 +4,16 @@ import type { AttemptFilter, PageRequest, TemplateFilter, StatsFilter, DomainSto
 /** The store's read side that the API lists from. */
 export type RecordsPort = Pick<
   Store,
-  "listServices" | "listApiKeys" | "listVerifications" | "listVerificationAttempts" | "verificationStats" | "listFraudBlocks" | "listWebhooks" | "listWebhookDeliveries" | "listDevMessages" | "listTemplates"
+  | "listServices"
+  | "listApiKeys"
+  | "listVerifications"
+  | "listVerificationAttempts"
+  | "verificationStats"
+  | "listFraudBlocks"
+  | "listWebhooks"
+  | "listWebhookDeliveries"
+  | "listDevMessages"
+  | "listTemplates"
 >;
 
 /**

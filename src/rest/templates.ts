@@ -47,7 +47,13 @@ export const templateRoutes: Route[] = [
       const p = authorize(c.principal, "templates");
       // The admin sees every service's templates; a service key its own service's.
       const filter = { serviceSid: p.kind === "apiKey" ? p.serviceSid : null, friendlyName: request.params.string("FriendlyName", { max: 64 }) ?? null };
-      return listPage(request, c, "templates", (page) => c.gateway.records.templates(filter, page), (t) => presentTemplate(t, c));
+      return listPage(
+        request,
+        c,
+        "templates",
+        (page) => c.gateway.records.templates(filter, page),
+        (t) => presentTemplate(t, c),
+      );
     },
   },
 ];

@@ -30,7 +30,10 @@ const TemplateRef = builder.objectRef<Template>("Template").implement({
     sid: t.exposeID("sid", { description: "HJ followed by 32 lowercase hex digits" }),
     serviceSid: t.exposeID("serviceSid", { description: "The service (VA…) it belongs to" }),
     friendlyName: t.exposeString("friendlyName", { description: "Your name for it, 1–32 characters" }),
-    channels: t.stringList({ description: "The channels it has a text for", resolve: (tpl) => templateChannels.filter((c) => Object.values(tpl.translations).some((byChannel) => byChannel[c] !== undefined)) }),
+    channels: t.stringList({
+      description: "The channels it has a text for",
+      resolve: (tpl) => templateChannels.filter((c) => Object.values(tpl.translations).some((byChannel) => byChannel[c] !== undefined)),
+    }),
     translations: t.field({
       type: [TemplateTranslationRef],
       description: "Its texts, one per channel and language",

@@ -133,7 +133,10 @@ const StartVerificationInput = builder.inputType("StartVerificationInput", {
     templateSid: t.id({
       description: "A template (HJ…) of this service that has a text for the channel (else INVALID_PARAMETER); default: the service's defaultTemplateSid where it has one, else the built-in texts",
     }),
-    templateCustomSubstitutions: t.field({ type: "JSON", description: "Values of the template's {{custom.<name>}} placeholders: { <name>: value }, at most 10, 64 characters each; every one the template uses is required" }),
+    templateCustomSubstitutions: t.field({
+      type: "JSON",
+      description: "Values of the template's {{custom.<name>}} placeholders: { <name>: value }, at most 10, 64 characters each; every one the template uses is required",
+    }),
   }),
 });
 const StartVerificationPayload = builder.objectRef<{ verification: Verification; clientToken: string }>("StartVerificationPayload").implement({

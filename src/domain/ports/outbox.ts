@@ -1,4 +1,4 @@
-import type { AppliedTemplate } from "../template/templates.js";
+import type { AppliedTemplate } from "../types.js";
 import type { AttemptChannel, DeliveryStatus, Service, VerificationStatus, VerifyEvent, Webhook, WebhookDelivery } from "../types.js";
 
 /** The courier's port: outbox jobs (claim, lease, retry), deliveries and their receipts, webhook tries. Every write returns its events (the store publishes them after commit). */

@@ -1,4 +1,4 @@
-import type { Template, TemplateTexts } from "../template/templates.js";
+import type { Template, TemplateTexts } from "../types.js";
 import type { Page } from "../types.js";
 import type { PageRequest } from "./page.js";
 

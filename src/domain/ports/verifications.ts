@@ -1,4 +1,4 @@
-import type { TemplateChoice } from "../template/templates.js";
+import type { TemplateChoice } from "../types.js";
 import type { AttemptChannel, ChannelName, Lookup, Page, Verification, VerificationStatus, VerifyEvent } from "../types.js";
 import type { PageRequest } from "./page.js";
 

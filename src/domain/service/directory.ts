@@ -39,7 +39,8 @@ export class ServiceDirectory {
     const { passkeys: passkeysPatch, totp: totpPatch, rateLimits: rateLimitsPatch, ...patch } = parseInput(updateServiceInput, input);
     if (patch.defaultTemplateSid) {
       const template = await this.deps.store.getTemplate(patch.defaultTemplateSid);
-      if (!template || template.serviceSid !== sid) throw invalidParameter("defaultTemplateSid", `Invalid parameter \`defaultTemplateSid\`: ${patch.defaultTemplateSid} is not a template of this service.`);
+      if (!template || template.serviceSid !== sid)
+        throw invalidParameter("defaultTemplateSid", `Invalid parameter \`defaultTemplateSid\`: ${patch.defaultTemplateSid} is not a template of this service.`);
     }
     // Nested settings merge onto the service as it is inside the write (its row locked on PostgreSQL): two
     // updates at once, on two instances, both land.

@@ -210,9 +210,7 @@ const dropNulls = (input: Record<string, unknown>) => Object.fromEntries(Object.
 
 export const createServiceInput = z.preprocess((v) => dropNulls(v as Record<string, unknown>), z.object(settingsShape).partial().required({ friendlyName: true }));
 /** The template starts use when they name none: a template (HJ…) of the service (checked by the directory); "" clears it. */
-const defaultTemplateSid = z
-  .union([z.literal(""), z.string().regex(/^HJ[0-9a-fA-F]{32}$/, "must be a template sid (HJ…) or empty")])
-  .transform((v) => (v === "" ? null : v));
+const defaultTemplateSid = z.union([z.literal(""), z.string().regex(/^HJ[0-9a-fA-F]{32}$/, "must be a template sid (HJ…) or empty")]).transform((v) => (v === "" ? null : v));
 export const updateServiceInput = z.preprocess((v) => dropNulls(v as Record<string, unknown>), z.object({ ...settingsShape, defaultTemplateSid }).partial());
 
 /** Nested settings given in an input, laid over the current ones; a field sent as null resets it to the default. */

@@ -4,7 +4,7 @@ import { VerifyError, invalidParameter, notFound } from "../errors.js";
 import { isSid, newSid } from "../ids.js";
 import type { ServiceStore, TemplateStore } from "../ports/index.js";
 import { localeTag } from "../service/settings.js";
-import type { Service } from "../types.js";
+import { type AppliedTemplate, type Service, type Template, type TemplateChannel, type TemplateChoice, type TemplateTexts, templateChannels } from "../types.js";
 import { parseInput } from "../validation.js";
 
 /**
@@ -15,32 +15,8 @@ import { parseInput } from "../validation.js";
  * and `{{custom.<name>}}`, filled from the start's custom substitutions (`templateCustomSubstitutions`,
  * Twilio's `TemplateCustomSubstitutions`: `{ "<name>": "value" }`). Any other name is INVALID_PARAMETER.
  */
-export const templateChannels = ["SMS", "WHATSAPP", "CALL", "EMAIL"] as const;
-export type TemplateChannel = (typeof templateChannels)[number];
-
-/** The texts of a template: { [locale]: { [channel]: text } } (the `templates.translations` column). */
-export type TemplateTexts = Record<string, Partial<Record<TemplateChannel, string>>>;
-
-export interface Template {
-  sid: string;
-  serviceSid: string;
-  friendlyName: string;
-  translations: TemplateTexts;
-  dateCreated: number;
-  dateUpdated: number;
-}
-
-/** The template a verification was started with (`verifications.template`). */
-export interface TemplateChoice {
-  sid: string;
-  substitutions: Record<string, string>;
-}
-
-/** A verification's template as its messages use it. */
-export interface AppliedTemplate {
-  template: Template;
-  substitutions: Record<string, string>;
-}
+export { templateChannels } from "../types.js";
+export type { AppliedTemplate, Template, TemplateChannel, TemplateChoice, TemplateTexts } from "../types.js";
 
 export const builtinPlaceholders = ["code", "friendly_name", "ttl_minutes", "amount", "payee"] as const;
 type Builtin = (typeof builtinPlaceholders)[number];
@@ -155,7 +131,11 @@ const translations = z
   })
   .transform((list) => {
     const texts: TemplateTexts = {};
-    for (const t of list) (texts[t.locale] ??= {})[t.channel] = t.text;
+    for (const t of list) {
+      const byChannel = texts[t.locale] ?? {};
+      byChannel[t.channel] = t.text;
+      texts[t.locale] = byChannel;
+    }
     return texts;
   });
 const templateName = z.string().trim().min(1).max(32);
@@ -169,10 +149,12 @@ const substitutionsInput = z
 /** The custom placeholders a template's texts use. */
 const customNames = (texts: TemplateTexts): string[] => {
   const names = new Set<string>();
-  for (const byChannel of Object.values(texts)) for (const text of Object.values(byChannel)) for (const n of placeholdersOf(text ?? "")) {
-    const custom = customName.exec(n);
-    if (custom) names.add(custom[1]);
-  }
+  for (const byChannel of Object.values(texts))
+    for (const text of Object.values(byChannel))
+      for (const n of placeholdersOf(text ?? "")) {
+        const custom = customName.exec(n);
+        if (custom) names.add(custom[1]);
+      }
   return [...names];
 };
 

@@ -51,13 +51,7 @@ export const templates = {
       db
         .select()
         .from(h)
-        .where(
-          and(
-            gt(h.seq, decodeCursor(page.after)),
-            filter.serviceSid ? eq(h.serviceSid, filter.serviceSid) : undefined,
-            filter.friendlyName ? eq(h.friendlyName, filter.friendlyName) : undefined,
-          ),
-        )
+        .where(and(gt(h.seq, decodeCursor(page.after)), filter.serviceSid ? eq(h.serviceSid, filter.serviceSid) : undefined, filter.friendlyName ? eq(h.friendlyName, filter.friendlyName) : undefined))
         .orderBy(asc(h.seq))
         .limit(page.first + 1),
     );
