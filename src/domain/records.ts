@@ -1,5 +1,5 @@
 import type { WebhookDeliveryStatus } from "./types.js";
-import type { AttemptFilter, PageRequest, StatsFilter, DomainStore as Store, VerificationFilter } from "./ports/index.js";
+import type { AttemptFilter, PageRequest, TemplateFilter, StatsFilter, DomainStore as Store, VerificationFilter } from "./ports/index.js";
 
 /** The store's read side that the API lists from. */
 export type RecordsPort = Pick<
@@ -15,6 +15,7 @@ export type RecordsPort = Pick<
   | "listWebhooks"
   | "listWebhookDeliveries"
   | "listDevMessages"
+  | "listTemplates"
 >;
 
 /**
@@ -56,6 +57,10 @@ export class Records {
   }
   webhookDeliveries(webhookSid: string, status: WebhookDeliveryStatus | null, page: PageRequest) {
     return this.store.listWebhookDeliveries(webhookSid, status, page);
+  }
+  /** Oldest first; serviceSid null: every service's. */
+  templates(filter: TemplateFilter, page: PageRequest) {
+    return this.store.listTemplates(filter, page);
   }
   devMessages(to: string | null, limit: number) {
     return this.store.listDevMessages(to, limit);

@@ -373,3 +373,31 @@ export interface PushConfig {
   webPushSubscription: WebPushSubscription | null;
   silentApproval: boolean;
 }
+
+// --- message templates (src/domain/template) ---------------------------------------------------------
+export const templateChannels = ["SMS", "WHATSAPP", "CALL", "EMAIL"] as const;
+export type TemplateChannel = (typeof templateChannels)[number];
+
+/** The texts of a template: { [locale]: { [channel]: text } } (the `templates.translations` column). */
+export type TemplateTexts = Record<string, Partial<Record<TemplateChannel, string>>>;
+
+export interface Template {
+  sid: string;
+  serviceSid: string;
+  friendlyName: string;
+  translations: TemplateTexts;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+/** The template a verification was started with (`verifications.template`). */
+export interface TemplateChoice {
+  sid: string;
+  substitutions: Record<string, string>;
+}
+
+/** A verification's template as its messages use it. */
+export interface AppliedTemplate {
+  template: Template;
+  substitutions: Record<string, string>;
+}

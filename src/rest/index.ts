@@ -15,6 +15,7 @@ import { safeListRoutes } from "./safelist.js";
 import { factorsRoutes } from "./factors.js";
 import { passkeyRoutes } from "./passkeys.js";
 import { serviceRoutes } from "./services.js";
+import { templateRoutes } from "./templates.js";
 import { verificationRoutes } from "./verifications.js";
 import { webhookRoutes } from "./webhooks.js";
 
@@ -48,6 +49,7 @@ export const restRoutes = (): Route[] => [
   ...formRoutes,
   ...factorsRoutes,
   ...passkeyRoutes,
+  ...templateRoutes,
 ];
 
 /**

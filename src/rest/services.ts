@@ -72,6 +72,8 @@ function settingsFrom(p: Params) {
     psd2Enabled: p.bool("Psd2Enabled"),
     doNotShareWarningEnabled: p.bool("DoNotShareWarningEnabled"),
     customCodeEnabled: p.bool("CustomCodeEnabled"),
+    // Given empty, it clears the service's default template.
+    defaultTemplateSid: p.has("DefaultTemplateSid") ? (p.string("DefaultTemplateSid") ?? "") : undefined,
     totp: given(totp),
     passkeys: given(passkeys),
   };

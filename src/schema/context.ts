@@ -6,6 +6,7 @@ import type { VerificationFlow } from "../domain/verification/flow.js";
 import type { PasskeyFlow } from "../domain/factor/passkeys.js";
 import type { FactorFlow } from "../domain/factor/factors.js";
 import type { PushNotifier } from "../providers/push/notifier.js";
+import type { TemplateDirectory } from "../domain/template/templates.js";
 import type { WebhookDirectory } from "../domain/webhook/directory.js";
 import type { EventBus } from "../realtime/bus.js";
 import type { Principal } from "../domain/access/principal.js";
@@ -22,6 +23,7 @@ export interface Gateway {
   factors: FactorFlow;
   notifier: PushNotifier;
   webhooks: WebhookDirectory;
+  templates: TemplateDirectory;
   bus: EventBus;
   keys: Keyring;
   clock: Clock;

@@ -96,6 +96,10 @@ export const ServiceRef = builder.objectRef<Service>("Service").implement({
     safeList: t.exposeStringList("safeList", { description: "Numbers that skip Fraud Guard and geo permissions" }),
     blockPremiumNumbers: t.exposeBoolean("blockPremiumNumbers", { description: "Refuse premium-rate and shared-cost numbers (default true)" }),
     webOtpDomain: t.exposeString("webOtpDomain", { nullable: true, description: "Domain of the SMS's WebOTP line (@domain #code)" }),
+    defaultTemplateSid: t.exposeString("defaultTemplateSid", {
+      nullable: true,
+      description: "The template (HJ…) a start uses when it names none (where it has a text for the channel); null: the built-in texts",
+    }),
     passkeys: t.field({ type: PasskeySettingsRef, description: "The WebAuthn relying party of the service's passkeys", resolve: (s) => s.passkeys }),
     totp: t.field({ type: TotpSettingsRef, description: "Defaults of new TOTP factors", resolve: (s) => s.totp }),
     dateCreated: t.field({ type: "DateTime", description: "When the service was created", resolve: (s) => s.dateCreated }),
@@ -234,7 +238,12 @@ const CreateServiceInput = builder.inputType("CreateServiceInput", {
 });
 const UpdateServiceInput = builder.inputType("UpdateServiceInput", {
   description: "A service's changed settings; a field left out (or null) keeps its value",
-  fields: (t) => ({ sid: t.id({ required: true, description: "The service (VA…)" }), friendlyName: t.string({ description: "1–30 characters, no links, at most 4 digits" }), ...settingsFields(t) }),
+  fields: (t) => ({
+    sid: t.id({ required: true, description: "The service (VA…)" }),
+    friendlyName: t.string({ description: "1–30 characters, no links, at most 4 digits" }),
+    ...settingsFields(t),
+    defaultTemplateSid: t.string({ description: 'A template (HJ…) of this service (else INVALID_PARAMETER), used when a start names none; "" clears it' }),
+  }),
 });
 const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
   description: "A new API key for one service",

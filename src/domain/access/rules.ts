@@ -29,6 +29,10 @@ export const accessRules = {
   createWebhook: ["apiKey"],
   updateWebhook: ["apiKey"],
   deleteWebhook: ["apiKey"],
+  templates: ["apiKey"],
+  createTemplate: ["apiKey"],
+  updateTemplate: ["apiKey"],
+  deleteTemplate: ["apiKey"],
   devOutbox: [],
   // Verifications: a backend starts them; a frontend holds the client token of one.
   startVerification: ["apiKey"],

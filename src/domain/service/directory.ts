@@ -1,7 +1,7 @@
-import type { ServiceStore } from "../ports/index.js";
+import type { ServiceStore, TemplateStore } from "../ports/index.js";
 import type { Clock } from "../clock.js";
 import { hashApiKey } from "../crypto.js";
-import { notFound } from "../errors.js";
+import { invalidParameter, notFound } from "../errors.js";
 import { isSid, newSid } from "../ids.js";
 import type { ApiKey, MessagingConfiguration, NamedRateLimit, NamedRateLimitBucket, Service, ServiceSettings } from "../types.js";
 import { parseInput } from "../validation.js";
@@ -14,7 +14,7 @@ import { z } from "zod";
 const apiKeyName = z.object({ name: z.string().trim().min(1).max(64).default("default") });
 
 export interface ServiceDirectoryDeps {
-  store: ServiceStore;
+  store: ServiceStore & Pick<TemplateStore, "getTemplate">;
   clock: Clock;
 }
 
@@ -24,6 +24,9 @@ export class ServiceDirectory {
 
   async create(input: unknown): Promise<Service> {
     const settings = parseInput(createServiceInput, input);
+    if ((input as { defaultTemplateSid?: unknown } | null)?.defaultTemplateSid) {
+      throw invalidParameter("defaultTemplateSid", "Invalid parameter `defaultTemplateSid`: a new service has no templates yet; set it with an update.");
+    }
     const now = this.deps.clock.now();
     const defaults = serviceDefaults();
     const passkeys = mergePasskeys(defaults.passkeys, settings.passkeys);
@@ -36,6 +39,11 @@ export class ServiceDirectory {
 
   async update(sid: string, input: unknown): Promise<Service> {
     const { passkeys: passkeysPatch, totp: totpPatch, rateLimits: rateLimitsPatch, ...patch } = parseInput(updateServiceInput, input);
+    if (patch.defaultTemplateSid) {
+      const template = await this.deps.store.getTemplate(patch.defaultTemplateSid);
+      if (!template || template.serviceSid !== sid)
+        throw invalidParameter("defaultTemplateSid", `Invalid parameter \`defaultTemplateSid\`: ${patch.defaultTemplateSid} is not a template of this service.`);
+    }
     // Nested settings merge onto the service as it is inside the write (its row locked on PostgreSQL): two
     // updates at once, on two instances, both land.
     const now = this.deps.clock.now();

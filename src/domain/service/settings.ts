@@ -216,7 +216,9 @@ const settingsShape = {
 const dropNulls = (input: Record<string, unknown>) => Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
 
 export const createServiceInput = z.preprocess((v) => dropNulls(v as Record<string, unknown>), z.object(settingsShape).partial().required({ friendlyName: true }));
-export const updateServiceInput = z.preprocess((v) => dropNulls(v as Record<string, unknown>), z.object(settingsShape).partial());
+/** The template starts use when they name none: a template (HJ…) of the service (checked by the directory); "" clears it. */
+const defaultTemplateSid = z.union([z.literal(""), z.string().regex(/^HJ[0-9a-fA-F]{32}$/, "must be a template sid (HJ…) or empty")]).transform((v) => (v === "" ? null : v));
+export const updateServiceInput = z.preprocess((v) => dropNulls(v as Record<string, unknown>), z.object({ ...settingsShape, defaultTemplateSid }).partial());
 
 /** Nested settings given in an input, laid over the current ones; a field sent as null resets it to the default. */
 export function mergeNested<T extends object>(current: T, defaults: T, patch: Partial<Record<keyof T, unknown>> | undefined): T {

@@ -14,6 +14,7 @@ import { lookupOf, parseEmail, parsePhone, type PhoneNumber } from "./address.js
 import { blockStanding, destinationPrefix, fraudWindows, judgeTraffic } from "../policy/fraud.js";
 import type { LimitCheck, RateLimits } from "../policy/limits.js";
 import type { CarrierLookup } from "../policy/lookup.js";
+import type { TemplateChoice } from "../template/templates.js";
 
 export interface VerificationFlowDeps {
   store: VerificationStore & FraudStore;
@@ -24,6 +25,8 @@ export interface VerificationFlowDeps {
   services: { require(sid: string): Promise<Service> };
   /** The account's safe list (Twilio's SafeList/Numbers), beside each service's own. */
   accountSafeList: { has(e164: string): Promise<boolean> };
+  /** The service's message templates: which one a start uses (src/domain/template). */
+  templates: { choose(service: Service, channel: string, templateSid: string | null, substitutions: unknown): Promise<TemplateChoice | null> };
   /** Counters for per-to / per-IP / per-service and programmable rate limits. */
   rateLimits: RateLimits;
   /** Carrier names for `lookup` (none by default). */
@@ -64,6 +67,8 @@ const startInput = z.object({
     .refine((tags) => Object.keys(tags).length <= 10, "at most 10 tags")
     .nullish(),
   riskCheck: z.enum(["ENABLE", "DISABLE"]).nullish(),
+  templateSid: z.string().max(64).nullish(),
+  templateCustomSubstitutions: z.unknown().optional(),
   rateLimits: z
     .record(z.string().regex(rateLimitName, "names are 1 to 64 letters, digits, -, _ or ."), z.union([z.string().min(1).max(256), z.number().finite()]).transform(String))
     .refine((limits) => Object.keys(limits).length <= 20, "at most 20 rate limits")
@@ -148,6 +153,7 @@ export class VerificationFlow {
     }
     if (input.appHash && !carriesAppHash(requested)) throw invalidParameter("appHash", "Invalid parameter `appHash`: only SMS carries an app hash.");
     const psd2 = this.psd2(service, channel, input.amount ?? null, input.payee ?? null);
+    const template = await this.deps.templates.choose(service, channel, input.templateSid ?? null, input.templateCustomSubstitutions ?? null);
     const named = this.namedLimits(service, input.rateLimits ?? null);
 
     const now = this.deps.clock.now();
@@ -195,6 +201,7 @@ export class VerificationFlow {
         payee: psd2.payee,
         locale: input.locale ?? null,
         customFriendlyName: input.customFriendlyName ?? null,
+        template,
         lookup: service.lookupEnabled ? lookup : null,
         tags: input.tags ?? null,
         expiresAt: now + service.ttlSeconds * 1000,

@@ -1,4 +1,5 @@
 import type { EventSink } from "../../domain/events.js";
+import type { Template } from "../../domain/template/templates.js";
 import type {
   ApiKey,
   Challenge,
@@ -25,6 +26,8 @@ import type {
   PageRequest,
   PrefixTrafficQuery,
   StatsFilter,
+  TemplateFilter,
+  TemplatePatch,
   WebhookAttemptResult,
   WebhookPatch,
   CheckJudge,
@@ -46,6 +49,7 @@ import { deliveries } from "./deliveries.js";
 import type { Runner } from "./ops.js";
 import { outbox } from "./outbox.js";
 import { services } from "./services.js";
+import { templates } from "./templates.js";
 import { webhooks } from "./webhooks.js";
 import { verifications } from "./verifications.js";
 
@@ -173,6 +177,26 @@ export abstract class SharedStore {
     return this.runner.read((q) => services.listDevMessages(q, to, limit));
   }
 
+  // --- message templates --------------------------------------------------------------------------
+  createTemplate(template: Template) {
+    return this.runner.write((q) => templates.create(q, template));
+  }
+  updateTemplate(sid: string, serviceSid: string | null, patch: TemplatePatch, now: number) {
+    return this.runner.write((q) => templates.update(q, sid, serviceSid, patch, now));
+  }
+  deleteTemplate(sid: string, serviceSid: string | null) {
+    return this.runner.write((q) => templates.delete(q, sid, serviceSid));
+  }
+  getTemplate(sid: string) {
+    return this.runner.read((q) => templates.get(q, sid));
+  }
+  countTemplates(serviceSid: string) {
+    return this.runner.read((q) => templates.count(q, serviceSid));
+  }
+  listTemplates(filter: TemplateFilter, page: PageRequest) {
+    return this.runner.read((q) => templates.list(q, filter, page));
+  }
+
   // --- verifications, SNA, deliveries ---------------------------------------------------------------
   startVerification(plan: StartPlan) {
     return this.runner.write((q) => verifications.start(q, plan));
@@ -204,7 +228,7 @@ export abstract class SharedStore {
   async deliveryContext(attemptSid: string): Promise<DeliveryContext | null> {
     const found = await this.runner.read((q) => deliveries.context(q, attemptSid));
     const service = found && (await this.getService(found.row.serviceSid));
-    return found && service ? toDeliveryContext(found.row, found.attempt, service) : null;
+    return found && service ? toDeliveryContext(found.row, found.attempt, service, found.template) : null;
   }
   recordDelivery(result: DeliveryResult) {
     return this.runner.write((q) => deliveries.recordDelivery(q, result));
