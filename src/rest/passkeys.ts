@@ -2,7 +2,7 @@ import { authorize, inScope } from "../domain/access/rules.js";
 import { VerifyError, notFound } from "../domain/errors.js";
 import type { Challenge, Factor, Service } from "../domain/types.js";
 import { invalidRestParameter, missingParameter } from "./errors.js";
-import { passkeysConfig, presentChallenge, presentFactor, scopeOf } from "./factors.js";
+import { presentChallenge, presentFactor, scopeOf } from "./factors.js";
 import type { RestContext, RestRequest, Route } from "./router.js";
 
 /** The JSON body Twilio's Passkeys endpoints take (the SDK sends `application/json`). */
