@@ -6,7 +6,8 @@
  * /proc/<pid>/stat), the steadier figure on a shared machine; a pair of measures prices the protections
  * (Fraud Guard and rate limits on, then off); PostgreSQL rows run start and check against one and two
  * gateways on PostgreSQL (TEST_PG_URL; skipped with the reason if it is unreachable, except under CI=true;
- * the smoke run measures one instance only).
+ * the smoke run measures one instance only). REST rows: the same start and check through the
+ * Twilio-compatible REST API (form-encoded, HTTP Basic), beside the GraphQL ones.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -21,6 +22,7 @@ import { generateSync } from "otplib";
 import pg from "pg";
 import { startSmppServer, startSmtpServer } from "../test/support/peers.js";
 import { SoftAuthenticator } from "./authenticator.js";
+import { ACCOUNT_SID, REST_HEADERS, form } from "./support.js";
 import { paced } from "./paced.js";
 
 const smoke = process.argv.includes("--smoke");
@@ -65,7 +67,7 @@ async function gateway(extraEnv: Record<string, string> = {}) {
   dirs.push(dir);
   // The fan-out measure holds 10,000 streams of one key on 100 sockets from one address: past the default caps.
   const caps = { MAX_SUBSCRIPTIONS_PER_TOKEN: String(SUBSCRIPTIONS), MAX_SOCKETS_PER_ADDRESS: String(Math.ceil(SUBSCRIPTIONS / 100) + 10) };
-  return spawnServer(["src/main.ts", "serve"], { PORT: "0", DATA_DIR: dir, VERIGATE_ADMIN_KEY: ADMIN, LOG_LEVEL: "warn", ...caps, ...extraEnv });
+  return spawnServer(["src/main.ts", "serve"], { PORT: "0", DATA_DIR: dir, VERIGATE_ADMIN_KEY: ADMIN, VERIGATE_ACCOUNT_SID: ACCOUNT_SID, LOG_LEVEL: "warn", ...caps, ...extraEnv });
 }
 
 const gql = async (url: string, query: string, variables: Record<string, unknown> = {}) => {
@@ -153,15 +155,18 @@ async function load(
     connections?: number;
     /** Awaited before the closing CPU sample: work the load left behind (the outbox's deliveries) is the load's. */
     settle?: () => Promise<unknown>;
+    /** The Twilio-compatible REST API instead of /graphql: its path (form bodies, HTTP Basic) and its success status. */
+    rest?: { path: string; ok: number };
   },
 ): Promise<Row> {
   const pid = pidOf(url);
   const before = ticksOf(pid);
   let n = 0;
   let errors = 0;
-  const headers = { "content-type": "application/json", ...(options.token === false ? {} : { authorization: `Bearer ${ADMIN}` }) };
+  const rest = options.rest;
+  const headers = rest ? REST_HEADERS : { "content-type": "application/json", ...(options.token === false ? {} : { authorization: `Bearer ${ADMIN}` }) };
   const onResponse = (status: number, body: string) => {
-    if (status !== 200 || body.includes('"errors"')) {
+    if (rest ? status !== rest.ok : status !== 200 || body.includes('"errors"')) {
       errors++;
       if (process.env.BENCH_DEBUG && errors < 4) process.stderr.write(`${name}: ${body.slice(0, 300)}\n`);
     }
@@ -181,7 +186,7 @@ async function load(
       ]
     : [{ method: "POST" as const, headers, setupRequest: (req: any, ctx: any) => ({ ...req, body: options.body(n++, ctx) }), onResponse }];
   const result: Result = await autocannon({
-    url: `${url}/graphql`,
+    url: rest ? `${url}${rest.path}` : `${url}/graphql`,
     connections: options.connections ?? CONNECTIONS,
     ...(options.amount ? { amount: options.amount } : { duration: options.seconds ?? DURATION }),
     requests,
@@ -577,6 +582,11 @@ async function main() {
   // Warm both up (JIT, prepared statements), then measure.
   await load("warm-up", floorUrl, { body: () => '{"query":"{ __typename }"}', amount: 2000, token: false });
   await load("warm-up", url, { body: (n) => body(START, { serviceSid, to: phone(900_000 + n), channel: "SMS", customCode: "123456" }), amount: 2000 });
+  await load("warm-up", url, {
+    rest: { path: `/v2/Services/${serviceSid}/Verifications`, ok: 201 },
+    body: (n) => form({ To: phone(960_000 + n), Channel: "sms", CustomCode: "123456" }),
+    amount: 1000,
+  });
 
   phase("floor");
   const floor = await load("floor: yoga { __typename }", floorUrl, { body: () => '{"query":"{ __typename }"}', token: false });
@@ -592,6 +602,23 @@ async function main() {
   start.note = `its messages were all delivered ${fmt(backlog, 1)} s after the load stopped`;
   phase("check");
   const check = await load("checkVerification (right code)", url, { body: (n) => body(CHECK, { serviceSid, to: phone(n), code: "123456" }), amount: started });
+  // The same start and check through the Twilio-compatible REST API (form-encoded, HTTP Basic), as the SDK sends them.
+  await drained(url);
+  phase("REST start");
+  let restStarted = 0;
+  let restBacklog = 0;
+  const restStart = await load("REST start: POST /v2/Services/{sid}/Verifications", url, {
+    rest: { path: `/v2/Services/${serviceSid}/Verifications`, ok: 201 },
+    body: (n) => ((restStarted = n + 1), form({ To: phone(700_000 + n), Channel: "sms", CustomCode: "123456" })),
+    settle: async () => (restBacklog = await drained(url)),
+  });
+  restStart.note = `its messages were all delivered ${fmt(restBacklog, 1)} s after the load stopped`;
+  phase("REST check");
+  const restCheck = await load("REST check: POST /v2/Services/{sid}/VerificationCheck (right code)", url, {
+    rest: { path: `/v2/Services/${serviceSid}/VerificationCheck`, ok: 200 },
+    body: (n) => form({ To: phone(700_000 + n), Code: "123456" }),
+    amount: restStarted,
+  });
   phase("pairs");
   const pairs = await load("start + check pairs", url, {
     body: (n, ctx) => {
@@ -635,11 +662,8 @@ async function main() {
   phase("email");
   const email = await delivery("EMAIL");
   const pgRows = await postgres();
-  // TODO(REST): startVerification / checkVerification rates through the Twilio-compatible REST API
-  // (POST /v2/Services/{sid}/Verifications and /VerificationCheck), once that API exists: same
-  // measures, same columns, beside the GraphQL rows.
 
-  const rows = [floor, start, check, pairs, half, ...guarded.off, ...guarded.on, totp, passkey];
+  const rows = [floor, start, check, restStart, restCheck, pairs, half, ...guarded.off, ...guarded.on, totp, passkey];
   const table = [
     "| measure | per second | × floor | CPU µs per request | × floor CPU | p50 ms | p99 ms | errors |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",

@@ -15,6 +15,15 @@ export const START = "mutation($i: StartVerificationInput!) { startVerification(
 export const CHECK = "mutation($i: CheckVerificationInput!) { checkVerification(input: $i) { verification { status } } }";
 /** The service settings that take protections out of the way (Fraud Guard OFF, no rate limits). */
 export const UNGUARDED = "fraudGuard: OFF, rateLimits: { perTo: [], perIp: [], perService: [] }";
+/** The account sid the bench's gateways answer the REST API with (HTTP Basic: it and the admin key). */
+export const ACCOUNT_SID = `AC${"0123456789abcdef".repeat(2)}`;
+/** Twilio's REST API as its SDKs call it: HTTP Basic, form-encoded bodies. */
+export const REST_HEADERS = {
+  "content-type": "application/x-www-form-urlencoded",
+  authorization: `Basic ${Buffer.from(`${ACCOUNT_SID}:${ADMIN}`).toString("base64")}`,
+};
+/** A Twilio form body. */
+export const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
 /** A distinct US number per n. */
 export const phone = (n: number) => `+1415${200 + Math.floor(n / 10_000)}${String(n % 10_000).padStart(4, "0")}`;
 

@@ -9,6 +9,8 @@ import { type Config, ConfigError } from "./config.js";
 import { type Clock, systemClock } from "./domain/clock.js";
 import { deriveKeyring, generateSecret, hashApiKey } from "./domain/crypto.js";
 import type { EventSink } from "./domain/events.js";
+import { AccountSafeList } from "./domain/service/safelist.js";
+import { TemplateDirectory } from "./domain/template/templates.js";
 import { ServiceDirectory } from "./domain/service/directory.js";
 import { DEFAULT_SERVICE_NAME } from "./domain/service/settings.js";
 import { VerificationFlow } from "./domain/verification/flow.js";
@@ -127,6 +129,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   let listeningUrl = "";
   const publicUrl = () => config.publicUrl?.replace(/\/$/, "") ?? listeningUrl;
   const services = new ServiceDirectory({ store, clock });
+  const accountSafeList = new AccountSafeList({ store, clock });
   const d = config.delivery;
   const carrier = sandboxCarrier({ ranges: d.sna.ranges, coverage: d.sna.coverage, testHeader: config.env !== "production" });
   // Rate-limit counters live in Redis when there is one, else in the store's own table: either way they
@@ -135,11 +138,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     logger.error({ err: error }, "rate-limit store unavailable; the request was let through"),
   );
   const carrierLookup = config.lookup.url ? httpCarrierLookup(config.lookup.url, config.lookup.timeoutMs, (error) => logger.warn({ err: error }, "carrier lookup failed")) : noCarrierLookup;
+  const templates = new TemplateDirectory({ store, clock, services });
   const verifications = new VerificationFlow({
     store,
     clock,
     keys,
     services,
+    accountSafeList,
+    templates,
     rateLimits,
     carrierLookup,
     onBlocked: (reason) => metrics.blocked(reason),
@@ -193,7 +199,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     apns: config.apns,
   });
   const webhooks = new WebhookDirectory({ store, clock, keys, services, allowInternal: config.webhookPrivateNetworks });
-  const gateway: Gateway = { records: new Records(store), services, verifications, passkeys, factors, notifier, webhooks, bus, keys, clock };
+  const gateway: Gateway = { records: new Records(store), services, accountSafeList, verifications, passkeys, factors, notifier, webhooks, templates, bus, keys, clock };
 
   const adminKeyHash = await bootstrapAdminKey(config, store, announce);
   const accountSid = await bootstrapAccountSid(config, store, announce);

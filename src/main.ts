@@ -56,6 +56,7 @@ function banner(listening: string, config: Config): string {
   const base = url.origin;
   const pages: [string, string][] = [
     ["/graphql", `the API (HTTP, graphql-ws, SSE)${config.graphiql ? "; GraphiQL in a browser" : ""}`],
+    ["/v2", "Twilio's Verify v2 REST API (HTTP Basic: account sid + admin key, or SK… + API key)"],
     ...(config.env !== "production" ? [["/demo", "passkey demo page"] as [string, string]] : []),
     ["/health", "the state of the store and Redis"],
     ["/ready", "200 while this instance can serve (for load balancers)"],

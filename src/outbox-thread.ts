@@ -43,7 +43,7 @@ export class OutboxThread implements EventSink {
 
   publish(events: readonly VerifyEvent[]): void {
     // The thread's store caches services too: a change made here reaches it before its next delivery.
-    const changed = events.filter((e) => e.type === "service.updated");
+    const changed = events.filter((e) => e.type === "service.updated" || e.type === "service.deleted");
     if (changed.length > 0) this.worker?.postMessage({ heard: changed });
     if (this.waking || !this.worker) return;
     this.waking = true;

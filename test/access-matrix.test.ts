@@ -34,6 +34,7 @@ interface World {
   factorA: string;
   unverifiedFactorA: string;
   webhookA: string;
+  templateA: string;
 }
 
 interface Cell {
@@ -98,6 +99,13 @@ async function webhook(serviceSid: string) {
   return createWebhook.webhook.sid as string;
 }
 
+async function template(serviceSid: string) {
+  const { createTemplate } = await must(`mutation($i: CreateTemplateInput!) { createTemplate(input: $i) { sid } }`, {
+    i: { serviceSid, friendlyName: "t", translations: [{ locale: "en", channel: "SMS", text: "{{code}}" }] },
+  });
+  return createTemplate.sid as string;
+}
+
 async function fraudBlock(serviceSid: string) {
   // Tripping Fraud Guard takes hundreds of starts; the block's row is what the operations read.
   const sid = `FB${randomBytes(16).toString("hex")}`;
@@ -136,6 +144,7 @@ const cases: Record<string, Case> = {
   verificationStats: { kind: "query", document: `query($s: ID!) { verificationStats(serviceSid: $s) { total } }`, grants: serviceRead, cell: (w) => ({ variables: { s: w.serviceA } }) },
   fraudBlocks: { kind: "query", document: `query($s: ID!) { fraudBlocks(serviceSid: $s) { nodes { sid } } }`, grants: serviceRead, cell: (w) => ({ variables: { s: w.serviceA } }) },
   webhooks: { kind: "query", document: `query($s: ID!) { webhooks(serviceSid: $s) { nodes { sid } } }`, grants: serviceRead, cell: (w) => ({ variables: { s: w.serviceA } }) },
+  templates: { kind: "query", document: `query($s: ID!) { templates(serviceSid: $s) { nodes { sid } } }`, grants: serviceRead, cell: (w) => ({ variables: { s: w.serviceA } }) },
   webhookDeliveries: { kind: "query", document: `query($w: ID!) { webhookDeliveries(webhookSid: $w) { nodes { eventSid } } }`, grants: serviceRead, cell: (w) => ({ variables: { w: w.webhookA } }) },
   events: { kind: "query", document: `query($v: ID!) { events(resourceSid: $v) { nodes { type } } }`, grants: serviceRead, cell: (w) => ({ variables: { v: w.verificationA } }) },
   devOutbox: { kind: "query", document: `{ devOutbox { to } }`, grants: {}, cell: () => ({ variables: {} }) },
@@ -168,6 +177,12 @@ const cases: Record<string, Case> = {
   // ── mutations (a fresh resource per cell where an allowed call would use the shared one up) ────
   createService: { kind: "mutation", document: `mutation { createService(input: { friendlyName: "Gamma" }) { sid } }`, grants: {}, cell: () => ({ variables: {} }) },
   updateService: { kind: "mutation", document: `mutation($s: ID!) { updateService(input: { sid: $s, friendlyName: "Alpha" }) { sid } }`, grants: serviceWrite, cell: (w) => ({ variables: { s: w.serviceA } }) },
+  deleteService: {
+    kind: "mutation",
+    document: `mutation($s: ID!) { deleteService(sid: $s) { sid } }`,
+    grants: {},
+    cell: async () => ({ variables: { s: (await must(`mutation { createService(input: { friendlyName: "Doomed" }) { sid } }`)).createService.sid } }),
+  },
   createApiKey: { kind: "mutation", document: `mutation($s: ID!) { createApiKey(input: { serviceSid: $s }) { key } }`, grants: serviceWrite, cell: (w) => ({ variables: { s: w.serviceA } }) },
   revokeApiKey: {
     kind: "mutation",
@@ -281,6 +296,25 @@ const cases: Record<string, Case> = {
     grants: serviceWrite,
     cell: async (w) => ({ variables: { d: (await must(`mutation($h: ID!) { testWebhook(sid: $h) { id } }`, { h: w.webhookA })).testWebhook.id } }),
   },
+  createTemplate: {
+    kind: "mutation",
+    document: `mutation($s: ID!) { createTemplate(input: { serviceSid: $s, friendlyName: "m", translations: [{ locale: "en", channel: "SMS", text: "{{code}}" }] }) { sid } }`,
+    grants: serviceWrite,
+    cell: (w) => ({ variables: { s: w.serviceA } }),
+  },
+  updateTemplate: {
+    kind: "mutation",
+    document: `mutation($t: ID!) { updateTemplate(input: { sid: $t, friendlyName: "renamed" }) { sid } }`,
+    grants: serviceWrite,
+    cell: (w) => ({ variables: { t: w.templateA } }),
+  },
+  deleteTemplate: {
+    kind: "mutation",
+    document: `mutation($t: ID!) { deleteTemplate(sid: $t) { sid } }`,
+    grants: serviceWrite,
+    // A fresh one only for the callers that will delete it.
+    cell: async (w, column) => ({ variables: { t: column === "admin" || column === "keyOwn" ? await template(w.serviceA) : w.templateA } }),
+  },
   liftFraudBlock: { kind: "mutation", document: `mutation($b: ID!) { liftFraudBlock(sid: $b) { sid } }`, grants: serviceWrite, cell: async (w) => ({ variables: { b: await fraudBlock(w.serviceA) } }) },
   // ── subscriptions (over graphql-ws) ─────────────────────────────────────────────────────────────
   verificationUpdated: {
@@ -353,6 +387,7 @@ beforeAll(async () => {
   const cA = await challenge(a.sid, fA.sid);
   const cB = await challenge(b.sid, fB.sid);
   const webhookA = await webhook(a.sid);
+  const templateA = await template(a.sid);
   await fraudBlock(a.sid);
   // Something for the webhook to deliver, so its delivery list is not empty.
   await startVerification(a.sid);
@@ -364,6 +399,7 @@ beforeAll(async () => {
     factorA: fA.sid,
     unverifiedFactorA: unverified.sid,
     webhookA,
+    templateA,
     tokens: {
       admin: ADMIN_KEY,
       keyOwn: a.key,

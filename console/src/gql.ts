@@ -251,6 +251,8 @@ export type UpdateServiceInput = {
   customCodeEnabled?: boolean | null | undefined;
   /** A language tag such as en or pt-BR (default en) */
   defaultLocale?: string | null | undefined;
+  /** A template (HJ…) of this service (else INVALID_PARAMETER), used when a start names none; "" clears it */
+  defaultTemplateSid?: string | null | undefined;
   /** Warn in messages never to share the code (default false) */
   doNotShareWarningEnabled?: boolean | null | undefined;
   /** CALL: a key press before the code is read (default true) */

@@ -1,6 +1,7 @@
 import type { ChannelTraits } from "../domain/channels.js";
 import type { AttemptChannel } from "../domain/types.js";
 import type { Wording } from "../i18n/catalogue.js";
+import type { TemplateChannel } from "../domain/template/templates.js";
 
 /** What a channel needs to compose its message; the code is in clear only in memory, on its way out. */
 export interface MessageInput {
@@ -15,6 +16,11 @@ export interface MessageInput {
   doNotShareWarning: boolean;
   appHash: string | null;
   webOtpDomain: string | null;
+  /**
+   * The service template's text for a channel, filled with `code` as that channel words it (a call reads
+   * digits one by one); null when the verification has no template or it has no text for the channel.
+   */
+  template: ((channel: TemplateChannel, code: string) => { text: string; locale: string; showsTransaction: boolean } | null) | null;
 }
 
 export interface RenderedMessage {

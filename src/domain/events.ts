@@ -13,6 +13,7 @@ export interface EventSink {
 export const eventTypes = [
   "service.created",
   "service.updated",
+  "service.deleted",
   "api_key.created",
   "api_key.revoked",
   "verification.started",
@@ -68,6 +69,7 @@ type Owned = { sid: string; serviceSid: string };
 export const lifeEvents = {
   serviceCreated: (service: { sid: string; dateCreated: number }) => newEvent("service.created", service.sid, service.sid, service, service.dateCreated),
   serviceUpdated: (service: { sid: string }, now: number) => newEvent("service.updated", service.sid, service.sid, service, now),
+  serviceDeleted: (service: { sid: string }, now: number) => newEvent("service.deleted", service.sid, service.sid, service, now),
   apiKeyCreated: (key: Owned & { dateCreated: number }) => newEvent("api_key.created", key.serviceSid, key.sid, key, key.dateCreated),
   apiKeyRevoked: (key: Owned, now: number) => newEvent("api_key.revoked", key.serviceSid, key.sid, key, now),
   webhookCreated: (hook: Owned & { dateCreated: number }) => newEvent("webhook.created", hook.serviceSid, hook.sid, hook, hook.dateCreated),

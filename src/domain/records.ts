@@ -1,5 +1,5 @@
 import type { WebhookDeliveryStatus } from "./types.js";
-import type { AttemptFilter, PageRequest, StatsFilter, DomainStore as Store, VerificationFilter } from "./ports/index.js";
+import type { AttemptFilter, PageRequest, TemplateFilter, StatsFilter, DomainStore as Store, VerificationFilter } from "./ports/index.js";
 
 /** The store's read side that the API lists from. */
 export type RecordsPort = Pick<
@@ -10,11 +10,14 @@ export type RecordsPort = Pick<
   | "listVerificationAttempts"
   | "verificationStats"
   | "verificationStatsOverTime"
+  | "getVerificationAttempt"
+  | "verificationAttemptsSummary"
   | "listFraudBlocks"
   | "listWebhooks"
   | "listWebhookDeliveries"
   | "listDevMessages"
   | "pageEvents"
+  | "listTemplates"
 >;
 
 /**
@@ -33,8 +36,16 @@ export class Records {
   verifications(serviceSid: string, filter: VerificationFilter, page: PageRequest) {
     return this.store.listVerifications(serviceSid, filter, page);
   }
-  attempts(serviceSid: string, filter: AttemptFilter, page: PageRequest) {
+  /** The attempts log of one service, or of every service (null: the admin's account-wide view). */
+  attempts(serviceSid: string | null, filter: AttemptFilter, page: PageRequest) {
     return this.store.listVerificationAttempts(serviceSid, filter, page);
+  }
+  attempt(sid: string) {
+    return this.store.getVerificationAttempt(sid);
+  }
+  /** Attempts that match and how many converted (Twilio's Attempts/Summary). */
+  attemptsSummary(serviceSid: string | null, filter: AttemptFilter) {
+    return this.store.verificationAttemptsSummary(serviceSid, filter);
   }
   stats(serviceSid: string, filter: StatsFilter) {
     return this.store.verificationStats(serviceSid, filter);
@@ -55,6 +66,11 @@ export class Records {
   /** A resource's events, oldest first; `serviceSid` (null: the admin, every service) scopes them. */
   events(resourceSid: string, serviceSid: string | null, page: PageRequest) {
     return this.store.pageEvents(resourceSid, serviceSid, page);
+  }
+
+  /** Oldest first; serviceSid null: every service's. */
+  templates(filter: TemplateFilter, page: PageRequest) {
+    return this.store.listTemplates(filter, page);
   }
   devMessages(to: string | null, limit: number) {
     return this.store.listDevMessages(to, limit);

@@ -35,11 +35,22 @@ export interface RateLimitBucket {
   interval: number;
 }
 
+/** A bucket of a programmable rate limit, with the sid Twilio's API names it by (BL…). */
+export interface NamedRateLimitBucket extends RateLimitBucket {
+  sid: string;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
 /** A programmable rate limit: `startVerification(rateLimits: { <uniqueName>: value })` counts per value. */
 export interface NamedRateLimit {
+  /** RK…, stable while the limit exists (GraphQL updates that keep the uniqueName keep it). */
+  sid: string;
   uniqueName: string;
   description: string | null;
-  buckets: RateLimitBucket[];
+  buckets: NamedRateLimitBucket[];
+  dateCreated: number;
+  dateUpdated: number;
 }
 
 export interface RateLimitSettings {
@@ -371,4 +382,32 @@ export interface PushConfig {
   notificationToken: string | null;
   webPushSubscription: WebPushSubscription | null;
   silentApproval: boolean;
+}
+
+// --- message templates (src/domain/template) ---------------------------------------------------------
+export const templateChannels = ["SMS", "WHATSAPP", "CALL", "EMAIL"] as const;
+export type TemplateChannel = (typeof templateChannels)[number];
+
+/** The texts of a template: { [locale]: { [channel]: text } } (the `templates.translations` column). */
+export type TemplateTexts = Record<string, Partial<Record<TemplateChannel, string>>>;
+
+export interface Template {
+  sid: string;
+  serviceSid: string;
+  friendlyName: string;
+  translations: TemplateTexts;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+/** The template a verification was started with (`verifications.template`). */
+export interface TemplateChoice {
+  sid: string;
+  substitutions: Record<string, string>;
+}
+
+/** A verification's template as its messages use it. */
+export interface AppliedTemplate {
+  template: Template;
+  substitutions: Record<string, string>;
 }

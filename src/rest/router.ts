@@ -2,6 +2,8 @@ import type { Logger } from "pino";
 import type { Principal } from "../domain/access/principal.js";
 import type { Page } from "../domain/types.js";
 import type { Gateway } from "../schema/context.js";
+import { VerifyError } from "../domain/errors.js";
+import { invalidRestParameter } from "./errors.js";
 import type { Params } from "./form.js";
 
 /** What a REST handler may reach: the same domain entry points as the GraphQL resolvers, and the caller. */
@@ -25,11 +27,14 @@ export interface RestRequest {
   path: Record<string, string>;
   /** The form body (POST) or the query string (GET, DELETE). */
   params: Params;
+  /** A JSON body (Twilio's Passkeys endpoints take `application/json`), else undefined. */
+  json?: unknown;
 }
 
 export interface RestAnswer {
   status: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export type Handler = (request: RestRequest, context: RestContext) => Promise<RestAnswer>;
@@ -109,7 +114,12 @@ export async function listPage<T>(
   const token = params.string("PageToken") ?? null;
   // The store pages at most 100 at a time; meta.page_size says what this page holds at most.
   const first = Math.min(pageSize, 100);
-  const page = await fetch({ first, after: token });
+  const page = await fetch({ first, after: token }).catch((error) => {
+    // The store names its cursor `after` (GraphQL's word); a REST caller sent a PageToken.
+    throw error instanceof VerifyError && error.code === "INVALID_PARAMETER" && token !== null && /`after`/.test(error.message)
+      ? invalidRestParameter("PageToken", "not a page token this API returned")
+      : error;
+  });
   const here = new URL(`${context.base}${context.url.pathname}`);
   const filters = [...context.url.searchParams].filter(([name]) => name !== "PageSize" && name !== "Page" && name !== "PageToken");
   const at = (n: number, pageToken: string | null) => {

@@ -72,6 +72,8 @@ function settingsFrom(p: Params) {
     psd2Enabled: p.bool("Psd2Enabled"),
     doNotShareWarningEnabled: p.bool("DoNotShareWarningEnabled"),
     customCodeEnabled: p.bool("CustomCodeEnabled"),
+    // Given empty, it clears the service's default template.
+    defaultTemplateSid: p.has("DefaultTemplateSid") ? (p.string("DefaultTemplateSid") ?? "") : undefined,
     totp: given(totp),
     passkeys: given(passkeys),
   };
@@ -125,6 +127,15 @@ export const serviceRoutes: Route[] = [
     handle: async ({ path, params }, c) => {
       await scopedService(c, path.Sid, "updateService");
       return { status: 200, body: presentService(await c.gateway.services.update(path.Sid, settingsFrom(params)), c) };
+    },
+  },
+  {
+    method: "DELETE",
+    path: "/v2/Services/{Sid}",
+    handle: async ({ path }, c) => {
+      authorize(c.principal, "deleteService");
+      await c.gateway.services.delete(path.Sid);
+      return { status: 204 };
     },
   },
 ];

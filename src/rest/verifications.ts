@@ -76,6 +76,8 @@ function startInput(serviceSid: string, p: Params) {
     enableSnaClientToken: p.bool("EnableSnaClientToken"),
     riskCheck: riskCheck?.toUpperCase(),
     rateLimits: p.json("RateLimits"),
+    templateSid: p.string("TemplateSid"),
+    templateCustomSubstitutions: p.json("TemplateCustomSubstitutions"),
     tags,
   };
 }

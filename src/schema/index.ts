@@ -6,6 +6,7 @@ import "./events.js";
 import "./dev.js";
 import "./factor.js";
 import "./webhook.js";
+import "./template.js";
 import "./insights.js";
 import "./viewer.js";
 

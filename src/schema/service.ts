@@ -44,6 +44,7 @@ const RateLimitBucketRef = builder.objectRef<RateLimitBucket>("RateLimitBucket")
 const NamedRateLimitRef = builder.objectRef<NamedRateLimit>("NamedRateLimit").implement({
   description: "A programmable rate limit: startVerification(rateLimits: { <uniqueName>: value }) counts starts per value",
   fields: (t) => ({
+    sid: t.exposeString("sid", { description: "RK…: how Twilio's REST API (RateLimits) names it; kept while the uniqueName is" }),
     uniqueName: t.exposeString("uniqueName", { description: "The key startVerification's rateLimits JSON uses" }),
     description: t.exposeString("description", { nullable: true, description: "Your note on what the limit counts" }),
     buckets: t.field({ type: [RateLimitBucketRef], description: "Every bucket must have room for a start to pass", resolve: (l) => l.buckets }),
@@ -95,6 +96,10 @@ export const ServiceRef = builder.objectRef<Service>("Service").implement({
     safeList: t.exposeStringList("safeList", { description: "Numbers that skip Fraud Guard and geo permissions" }),
     blockPremiumNumbers: t.exposeBoolean("blockPremiumNumbers", { description: "Refuse premium-rate and shared-cost numbers (default true)" }),
     webOtpDomain: t.exposeString("webOtpDomain", { nullable: true, description: "Domain of the SMS's WebOTP line (@domain #code)" }),
+    defaultTemplateSid: t.exposeString("defaultTemplateSid", {
+      nullable: true,
+      description: "The template (HJ…) a start uses when it names none (where it has a text for the channel); null: the built-in texts",
+    }),
     passkeys: t.field({ type: PasskeySettingsRef, description: "The WebAuthn relying party of the service's passkeys", resolve: (s) => s.passkeys }),
     totp: t.field({ type: TotpSettingsRef, description: "Defaults of new TOTP factors", resolve: (s) => s.totp }),
     dateCreated: t.field({ type: "DateTime", description: "When the service was created", resolve: (s) => s.dateCreated }),
@@ -233,7 +238,12 @@ const CreateServiceInput = builder.inputType("CreateServiceInput", {
 });
 const UpdateServiceInput = builder.inputType("UpdateServiceInput", {
   description: "A service's changed settings; a field left out (or null) keeps its value",
-  fields: (t) => ({ sid: t.id({ required: true, description: "The service (VA…)" }), friendlyName: t.string({ description: "1–30 characters, no links, at most 4 digits" }), ...settingsFields(t) }),
+  fields: (t) => ({
+    sid: t.id({ required: true, description: "The service (VA…)" }),
+    friendlyName: t.string({ description: "1–30 characters, no links, at most 4 digits" }),
+    ...settingsFields(t),
+    defaultTemplateSid: t.string({ description: 'A template (HJ…) of this service (else INVALID_PARAMETER), used when a start names none; "" clears it' }),
+  }),
 });
 const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
   description: "A new API key for one service",
@@ -297,6 +307,16 @@ builder.mutationFields((t) => ({
       const { sid, ...patch } = input;
       if (!inScope(authorize(principal, "updateService"), sid)) throw notFound("Service");
       return gateway.services.update(sid, patch);
+    },
+  }),
+  deleteService: t.field({
+    type: ServiceRef,
+    description:
+      "Deletes a service, answering it as it was: its API keys stop working at once; its webhooks, templates, entities and factors go; its pending verifications are canceled; its history (verifications, attempts, events) stays. Admin only: API keys, client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND.",
+    args: { sid: t.arg.id({ required: true, description: "The service (VA…)" }) },
+    resolve: async (_, { sid }, { principal, gateway }) => {
+      authorize(principal, "deleteService");
+      return gateway.services.delete(sid);
     },
   }),
   createApiKey: t.field({

@@ -130,6 +130,13 @@ const StartVerificationInput = builder.inputType("StartVerificationInput", {
     tags: t.field({ type: "JSON", description: "Up to 10 string key/values (128 characters each), echoed in events" }),
     riskCheck: t.field({ type: RiskCheckEnum, description: "DISABLE skips Fraud Guard and geo permissions for this request (default ENABLE)" }),
     rateLimits: t.field({ type: "JSON", description: "Values for the service's programmable rate limits: { <uniqueName>: value }" }),
+    templateSid: t.id({
+      description: "A template (HJ…) of this service that has a text for the channel (else INVALID_PARAMETER); default: the service's defaultTemplateSid where it has one, else the built-in texts",
+    }),
+    templateCustomSubstitutions: t.field({
+      type: "JSON",
+      description: "Values of the template's {{custom.<name>}} placeholders: { <name>: value }, at most 10, 64 characters each; every one the template uses is required",
+    }),
   }),
 });
 const StartVerificationPayload = builder.objectRef<{ verification: Verification; clientToken: string }>("StartVerificationPayload").implement({

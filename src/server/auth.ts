@@ -38,6 +38,8 @@ export class Authenticator {
     const colon = decoded.indexOf(":");
     if (colon < 0) throw this.refuse({ tokenKind: "unknown", reason: "malformed basic credentials" });
     const username = decoded.slice(0, colon);
+    // Twilio's device SDKs send their token as Basic `token:<token>`: the same token as a bearer.
+    if (username === "token") return this.resolve(`Bearer ${decoded.slice(colon + 1)}`);
     const hash = hashApiKey(decoded.slice(colon + 1));
     if (username.startsWith("AC")) {
       const admin = this.deps.adminKeyHash();

@@ -15,7 +15,8 @@ import type {
   Webhook,
   WebhookDelivery,
 } from "../domain/types.js";
-import { serviceDefaults } from "../domain/service/settings.js";
+import { serviceDefaults, withNamedSids } from "../domain/service/settings.js";
+import type { AppliedTemplate, Template, TemplateTexts } from "../domain/template/templates.js";
 import { encodeCursor } from "./cursor.js";
 // The projections clients see live in the domain; re-exported for older imports.
 export { publicChallenge, publicFactor } from "../domain/factor/projections.js";
@@ -28,6 +29,12 @@ export type ServiceRow = typeof t.services.$inferSelect;
 export type VerificationRow = typeof t.verifications.$inferSelect;
 export type AttemptRow = typeof t.sendAttempts.$inferSelect;
 export type ApiKeyRow = typeof t.apiKeys.$inferSelect;
+export type TemplateRow = typeof t.templates.$inferSelect;
+
+export function toTemplate(row: TemplateRow): Template {
+  const { seq: _seq, translations, ...rest } = row;
+  return { ...rest, translations: JSON.parse(translations) as TemplateTexts };
+}
 
 export function pageOf<R extends { seq: number }, T>(rows: R[], first: number, map: (row: R) => T) {
   const hasNextPage = rows.length > first;
@@ -46,7 +53,7 @@ export function toService(row: ServiceRow): Service {
     passkeys: passkeys ? JSON.parse(passkeys) : serviceDefaults().passkeys,
     totp: totp ? JSON.parse(totp) : serviceDefaults().totp,
     // Services created before abuse protection existed read as the defaults.
-    rateLimits: rateLimits ? JSON.parse(rateLimits) : serviceDefaults().rateLimits,
+    rateLimits: rateLimits ? withNamedSids(JSON.parse(rateLimits), rest.sid, rest.dateCreated) : serviceDefaults().rateLimits,
     geoPermissions: geoPermissions ? JSON.parse(geoPermissions) : [],
     safeList: safeList ? JSON.parse(safeList) : [],
     messagingConfigurations: messagingConfigurations ? JSON.parse(messagingConfigurations) : [],
@@ -193,7 +200,7 @@ export function toChallengeRecord(row: ChallengeRow): ChallengeRecord {
 }
 
 /** What the dispatcher needs to word and send one attempt. */
-export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, service: Service): DeliveryContext {
+export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, service: Service, template: AppliedTemplate | null = null): DeliveryContext {
   return {
     verificationSid: row.sid,
     serviceSid: row.serviceSid,
@@ -208,5 +215,6 @@ export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, ser
     testMode: row.testMode,
     queuedAt: attempt.time,
     service,
+    template,
   };
 }

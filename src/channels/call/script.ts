@@ -3,6 +3,7 @@ import type { Keyring } from "../../domain/crypto.js";
 import { safeEqual } from "../../domain/crypto.js";
 import { fill, type Wording } from "../../i18n/catalogue.js";
 import { spokenCode } from "./index.js";
+import type { MessageInput } from "../channel.js";
 
 /** What the call script needs about one send attempt. */
 export interface CallContext {
@@ -12,6 +13,8 @@ export interface CallContext {
   locale: string;
   wording: Wording;
   dtmfRequired: boolean;
+  /** The service template's text (the code read digit by digit); none: the built-in words. */
+  template?: MessageInput["template"];
 }
 
 const MAX_ROUNDS = 3;

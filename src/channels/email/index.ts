@@ -1,5 +1,5 @@
 import { fill } from "../../i18n/catalogue.js";
-import { transactionLines } from "../compose.js";
+import { templateText, transactionLines } from "../compose.js";
 import type { ChannelPlugin } from "../channel.js";
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
@@ -16,6 +16,17 @@ export const email: ChannelPlugin = {
   render(input) {
     const w = input.wording;
     const values = { name: input.friendlyName, code: input.code };
+    const custom = templateText(input, "EMAIL", input.code, "\n\n");
+    if (custom) {
+      // The template words the body; the subject stays the built-in one.
+      const html = `<!doctype html><html lang="${escapeHtml(custom.locale)}"><body style="font-family:sans-serif">
+${custom.text
+  .split(/\n{2,}/)
+  .map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`)
+  .join("\n")}
+</body></html>`;
+      return { to: input.to, channel: "EMAIL", subject: fill(w.subject, values), body: custom.text, html, locale: custom.locale };
+    }
     const sentence = fill(w.code, values);
     const warning = input.doNotShareWarning ? w.doNotShare : "";
     const transaction = transactionLines(input);

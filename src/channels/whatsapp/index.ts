@@ -1,5 +1,5 @@
 import { fill } from "../../i18n/catalogue.js";
-import { transactionLines } from "../compose.js";
+import { templateText, transactionLines } from "../compose.js";
 import type { ChannelPlugin } from "../channel.js";
 
 export const whatsapp: ChannelPlugin = {
@@ -14,6 +14,8 @@ export const whatsapp: ChannelPlugin = {
   /** Where WhatsApp does not take the message, SMS does (WHATSAPP_FALLBACK_SMS). */
   route: async (_to, options) => (options.whatsappFallbackToSms ? ["WHATSAPP", "SMS"] : null),
   render(input) {
+    const custom = templateText(input, "WHATSAPP");
+    if (custom) return { to: input.to, channel: "WHATSAPP", body: custom.text, locale: custom.locale };
     const w = input.wording;
     let body = fill(w.code, { name: input.friendlyName, code: input.code });
     for (const line of transactionLines(input)) body += `. ${line}`;

@@ -11,6 +11,7 @@ import { type Principal, forbidden, unauthenticated } from "./principal.js";
 export const accessRules = {
   // A service's settings, keys and history: admin and the service's own keys only.
   createService: [],
+  deleteService: [],
   service: ["apiKey"],
   services: ["apiKey"],
   updateService: ["apiKey"],
@@ -31,6 +32,10 @@ export const accessRules = {
   deleteWebhook: ["apiKey"],
   testWebhook: ["apiKey"],
   retryWebhookDelivery: ["apiKey"],
+  templates: ["apiKey"],
+  createTemplate: ["apiKey"],
+  updateTemplate: ["apiKey"],
+  deleteTemplate: ["apiKey"],
   devOutbox: [],
   // Verifications: a backend starts them; a frontend holds the client token of one.
   startVerification: ["apiKey"],
@@ -72,6 +77,16 @@ export function authorize<O extends Operation>(principal: Principal, operation: 
   if (refused === "UNAUTHENTICATED") throw unauthenticated();
   if (refused === "FORBIDDEN") throw forbidden();
   return principal as Granted<O>;
+}
+
+/**
+ * Account-wide settings no service owns (the account's safe list, Twilio's SafeList/Numbers): the admin
+ * key only; any other caller is FORBIDDEN (a service key may not change what every service trusts).
+ */
+export function authorizeAccount(principal: Principal): Extract<Principal, { kind: "admin" }> {
+  if (principal.kind === "anonymous") throw unauthenticated();
+  if (principal.kind !== "admin") throw forbidden("Account-wide resources need the admin key.");
+  return principal;
 }
 
 export const isOperation = (name: string): name is Operation => Object.hasOwn(accessRules, name);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { ChallengeRecord, FactorRecord, OutboxJob, PageRequest, FactorStore } from "../ports/index.js";
+import type { ChallengeRecord, EntityChallengeFilter, EntityRecord, FactorRecord, OutboxJob, PageRequest, FactorStore } from "../ports/index.js";
 import type { Clock } from "../clock.js";
 import { type Keyring, seal } from "../crypto.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
@@ -16,7 +16,9 @@ import { DeviceKeys } from "./push.js";
 import { factorTypes, isFactorType, strategyOf } from "./types/index.js";
 import type { EnrolInput, FactorContext } from "./types/strategy.js";
 
-export { pushConfig } from "./types/push.js";
+import { pushConfig } from "./types/push.js";
+
+export { pushConfig };
 export { totpConfig } from "./types/totp.js";
 
 /** Who asks: a service scope (null: admin), and for a device or a client token, the one thing it may touch. */
@@ -91,6 +93,22 @@ const challengeInput = z.object({
     .nullish(),
 });
 
+/** A factor and the settings a client may see: TOTP's time step, length, skew and algorithm; push's platform. Never a seed or a key. */
+export interface FactorView extends Factor {
+  config: { totp?: { timeStep: number; codeLength: number; skew: number; algorithm: string }; push?: { notificationPlatform: string; notificationToken: string | null } } | null;
+}
+
+function factorView(record: FactorRecord): FactorView {
+  const c = record.config ?? {};
+  const config: FactorView["config"] =
+    record.factorType === "TOTP"
+      ? { totp: { timeStep: Number(c.timeStep), codeLength: Number(c.codeLength), skew: Number(c.skew), algorithm: String(c.algorithm) } }
+      : record.factorType === "PUSH"
+        ? { push: { notificationPlatform: String(c.notificationPlatform ?? "NONE"), notificationToken: (c.notificationToken as string | null) ?? null } }
+        : null;
+  return { ...publicFactor(record), config };
+}
+
 /** How long a silent challenge waits for its device before the OTP fallback starts, unless told. */
 const DEFAULT_FALLBACK_SECONDS = 20;
 
@@ -108,6 +126,53 @@ export class FactorFlow {
   constructor(private readonly deps: FactorFlowDeps) {
     this.attempts = new AnswerAttempts(deps);
     this.ctx = { keys: deps.keys, log: deps.log, deviceKeys: this.deviceKeys, passkeys: deps.passkeys, webPushEndpointRefusal: deps.webPushEndpointRefusal };
+  }
+
+  // ── entities (Twilio's Entity resource: an identity that has, or may have, factors) ─────────────
+
+  /** The identity's entity, created unless it exists (`created` tells which). */
+  async createEntity(serviceSid: string, rawIdentity: string): Promise<{ entity: EntityRecord; created: boolean }> {
+    const name = parseInput(z.object({ identity }), { identity: rawIdentity }).identity;
+    const service = await this.deps.services.require(serviceSid);
+    const existing = await this.deps.store.getEntity(service.sid, name);
+    if (existing) return { entity: existing, created: false };
+    await this.deps.store.ensureEntity({ sid: newSid("YE"), serviceSid: service.sid, identity: name, userHandle: randomBytes(32).toString("base64url") }, this.deps.clock.now());
+    const entity = await this.deps.store.getEntity(service.sid, name);
+    if (!entity) throw notFound("Entity");
+    return { entity, created: true };
+  }
+
+  async requireEntity(serviceSid: string, name: string): Promise<EntityRecord> {
+    const entity = await this.deps.store.getEntity(serviceSid, name);
+    if (!entity) throw notFound("Entity");
+    return entity;
+  }
+
+  listEntities(serviceSid: string, page: PageRequest): Promise<Page<EntityRecord>> {
+    return this.deps.store.listEntities(serviceSid, page);
+  }
+
+  /** Deletes the entity and every factor of it; their pending challenges can no longer be approved. */
+  async deleteEntity(serviceSid: string, name: string): Promise<void> {
+    if (!(await this.deps.store.deleteEntity(serviceSid, name, this.deps.clock.now()))) throw notFound("Entity");
+  }
+
+  /** An identity's factors with their public settings (TOTP step and length, push platform), oldest first. */
+  async listEntityFactors(serviceSid: string, name: string, page: PageRequest): Promise<Page<FactorView>> {
+    const found = await this.deps.store.listEntityFactors(serviceSid, name, page);
+    return { ...found, edges: found.edges.map((e) => ({ cursor: e.cursor, node: factorView(e.node) })) };
+  }
+
+  /** A factor with its public settings, when the caller may touch it. */
+  async describeFactor(sid: string, scope: Scope): Promise<FactorView> {
+    return factorView(await this.requireFactor(sid, scope));
+  }
+
+  /** An identity's challenges (PENDING past its expiry reads EXPIRED). */
+  async listEntityChallenges(filter: EntityChallengeFilter, page: PageRequest): Promise<Page<Challenge>> {
+    const found = await this.deps.store.listEntityChallenges(filter, page);
+    const edges = found.edges.map((e) => ({ cursor: e.cursor, node: this.current(e.node) }));
+    return { ...found, edges: filter.status === "PENDING" ? edges.filter((e) => e.node.status === "PENDING") : edges };
   }
 
   // ── factors ─────────────────────────────────────────────────────────────────────────────────────
@@ -256,6 +321,23 @@ export class FactorFlow {
     const page$ = await this.deps.store.listChallenges(factorSid, status, page);
     const edges = page$.edges.map((e) => ({ cursor: e.cursor, node: this.current(e.node) }));
     return { ...page$, edges: status === "PENDING" ? edges.filter((e) => e.node.status === "PENDING") : edges };
+  }
+
+  /**
+   * Sends a pending push challenge's notice again (Twilio's Notifications resource). Refused for another
+   * type of factor, or a device enrolled without a notification platform (it lists its challenges itself).
+   */
+  async notifyAgain(sid: string, scope: Scope): Promise<Challenge> {
+    const record = isSid(sid, "YC") ? await this.deps.store.getChallenge(sid) : null;
+    if (!record || (scope.serviceSid && record.serviceSid !== scope.serviceSid)) throw notFound("Challenge");
+    const factor = record.factorSid ? await this.deps.store.getFactor(record.factorSid) : null;
+    if (record.factorType !== "PUSH" || !factor) throw invalidParameter("challenge", "Invalid parameter `challenge`: only push challenges are notified.");
+    if (pushConfig(factor).notificationPlatform === "NONE")
+      throw new VerifyError("INVALID_PARAMETER", "This factor was enrolled without a notification platform: its device lists its challenges itself.", { field: "challenge", twilioCode: 60307 });
+    const now = this.deps.clock.now();
+    assertAnswerable(record, now);
+    await this.deps.store.queueChallengeNotice(record.sid, now);
+    return this.current(record);
   }
 
   /** A challenge past its expiry is EXPIRED, whether or not anything has written that down yet. */

@@ -69,6 +69,20 @@ const createChallengeInput = z.object({
   expiresInSeconds: z.number().int().min(1).max(3600).nullish(),
 });
 
+/** The challenge a browser's response answers (clientDataJSON.challenge); bad input when it has none. */
+function ceremonyChallenge(response: unknown, type: "webauthn.create" | "webauthn.get"): string {
+  const refuse = () => invalidParameter("passkeyResponse", "Invalid parameter `passkeyResponse`: the response from the browser (with its clientDataJSON) is required.");
+  const clientData = (response as { response?: { clientDataJSON?: unknown } } | null)?.response?.clientDataJSON;
+  if (typeof clientData !== "string" || clientData.length > 16_384) throw refuse();
+  try {
+    const parsed = JSON.parse(Buffer.from(clientData, "base64url").toString("utf8")) as { type?: unknown; challenge?: unknown };
+    if (parsed.type !== type || typeof parsed.challenge !== "string" || parsed.challenge.length === 0) throw refuse();
+    return parsed.challenge;
+  } catch {
+    throw refuse();
+  }
+}
+
 const lower = (v: string) => v.toLowerCase().replace("_", "-");
 
 /**
@@ -207,6 +221,21 @@ export class PasskeyFlow {
     });
     await this.deps.store.createChallenge(challenge, { webauthnChallenge: options.challenge });
     return { challenge, passkeyRequestOptions: options };
+  }
+
+  /** Twilio's VerifyFactor: the registration response alone; its ceremony challenge names the factor. */
+  async verifyFactorByResponse(serviceSid: string, passkeyResponse: unknown, requester: Requester & { factorSid?: string }): Promise<Factor> {
+    const factor = await this.deps.store.findFactorByPendingChallenge(serviceSid, ceremonyChallenge(passkeyResponse, "webauthn.create"));
+    if (factor?.factorType !== "PASSKEY" || (requester.factorSid && requester.factorSid !== factor.sid)) throw notFound("Factor");
+    return this.verifyFactor(factor.sid, serviceSid, passkeyResponse, requester);
+  }
+
+  /** Twilio's ApproveChallenge: the authentication response alone; its ceremony challenge names the challenge. */
+  async approveByResponse(serviceSid: string, passkeyResponse: unknown, requester: Requester & { factorSid?: string; challengeSid?: string }): Promise<Challenge> {
+    const challenge = await this.deps.store.findChallengeByWebauthn(serviceSid, ceremonyChallenge(passkeyResponse, "webauthn.get"));
+    // A client token answers its own challenge only; a device token, those asked of its factor.
+    if (!challenge || (requester.challengeSid && requester.challengeSid !== challenge.sid) || (requester.factorSid && requester.factorSid !== challenge.factorSid)) throw notFound("Challenge");
+    return this.updateChallenge(challenge.sid, serviceSid, passkeyResponse, requester);
   }
 
   /** The assertion: single use, signature and counter checked against the stored credential. */

@@ -1,4 +1,4 @@
-import { type KeyObject, createPublicKey } from "node:crypto";
+import { type KeyObject, createPublicKey, verify as cryptoVerify } from "node:crypto";
 import { compactVerify, errors, jwtVerify } from "jose";
 import { z } from "zod";
 import { invalidParameter } from "../errors.js";
@@ -91,15 +91,39 @@ export function unverifiedSubject(token: string): string | null {
 
 /** verifyFactor's proof of possession: a JWS by the device key whose `sub` is the factor. */
 export async function verifyPossession(jws: string, key: KeyObject, factorSid: string, nowMs: number): Promise<boolean> {
+  // Twilio's mobile SDKs prove possession with base64(DER ECDSA P-256 SHA-256 signature over the factor sid).
+  if (!jws.includes(".")) return twilioPossession(jws, key, factorSid);
   const payload = await verifiedPayload(jws, key);
   if (!payload || payload.sub !== factorSid) return false;
   if (typeof payload.exp === "number" && payload.exp * 1000 + 30_000 <= nowMs) return false;
   return true;
 }
 
+function twilioPossession(signature: string, key: KeyObject, factorSid: string): boolean {
+  if (!/^[A-Za-z0-9+/]{16,200}={0,2}$/.test(signature)) return false;
+  try {
+    return cryptoVerify("sha256", Buffer.from(factorSid), key, Buffer.from(signature, "base64"));
+  } catch {
+    return false;
+  }
+}
+
 /** The Challenge fields a push answer signs, in the form this API returns them. */
 export const PUSH_SIGNED_FIELDS = ["sid", "factorSid", "serviceSid", "details", "hiddenDetails", "dateCreated", "expiresAt"] as const;
 const DATE_FIELDS = new Set<string>(["dateCreated", "expiresAt"]);
+/** The same fields as the Twilio-compatible REST API names them (`verify.v2.service.entity.challenge`). */
+const TWILIO_NAMES: Record<(typeof PUSH_SIGNED_FIELDS)[number], string> = {
+  sid: "sid",
+  factorSid: "factor_sid",
+  serviceSid: "service_sid",
+  details: "details",
+  hiddenDetails: "hidden_details",
+  dateCreated: "date_created",
+  expiresAt: "expiration_date",
+};
+
+/** The signed fields by their REST names, in order (Twilio's `Twilio-Verify-Signature-Fields` header). */
+export const TWILIO_SIGNED_FIELDS: readonly string[] = PUSH_SIGNED_FIELDS.map((f) => TWILIO_NAMES[f]);
 
 /** What the API returns for each signed field (DateTime as ISO 8601), i.e. what a device signs. */
 export function signedValues(challenge: Challenge): Record<string, unknown> {
@@ -124,8 +148,10 @@ export async function verifyAnswer(jws: string, key: KeyObject, challenge: Chall
   if (status !== "approved" && status !== "denied") return { ok: false, reason: '`status` must be "approved" or "denied"' };
   const expected = signedValues(challenge);
   for (const field of PUSH_SIGNED_FIELDS) {
-    if (!(field in payload)) return { ok: false, reason: `the signed field \`${field}\` is missing` };
-    const same = DATE_FIELDS.has(field) ? sameInstant(payload[field], expected[field]) : sameJson(payload[field], expected[field]);
+    // A device that read the challenge over the REST API signs Twilio's names for the same values.
+    const name: string = field in payload ? field : TWILIO_NAMES[field];
+    if (!(name in payload)) return { ok: false, reason: `the signed field \`${field}\` is missing` };
+    const same = DATE_FIELDS.has(field) ? sameInstant(payload[name], expected[field]) : sameJson(payload[name], expected[field]);
     if (!same) return { ok: false, reason: `the signed field \`${field}\` does not match the challenge` };
   }
   return { ok: true, status: status === "approved" ? "APPROVED" : "DENIED" };
@@ -142,10 +168,11 @@ async function verifiedPayload(jws: string, key: KeyObject): Promise<Record<stri
   }
 }
 
+/** The same instant to the second: Twilio's date format (the REST API's) has no milliseconds. */
 function sameInstant(a: unknown, b: unknown): boolean {
   if (typeof a !== "string" && typeof a !== "number") return false;
   const left = new Date(a).getTime();
-  return !Number.isNaN(left) && left === new Date(b as string).getTime();
+  return !Number.isNaN(left) && Math.floor(left / 1000) === Math.floor(new Date(b as string).getTime() / 1000);
 }
 
 /** Deep equality of JSON values; object keys in any order. */

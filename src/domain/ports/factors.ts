@@ -7,6 +7,22 @@ import type { EventType } from "../events.js";
 export interface FactorStore {
   /** The entity of an identity, created on first use (the given one is inserted only if none exists). */
   ensureEntity(entity: Entity, now: number): Promise<Entity>;
+  /** The entity of an identity (Twilio's Entity resource), or null. */
+  getEntity(serviceSid: string, identity: string): Promise<EntityRecord | null>;
+  /** A service's entities, oldest first. */
+  listEntities(serviceSid: string, page: PageRequest): Promise<Page<EntityRecord>>;
+  /** An identity's factors, oldest first. */
+  listEntityFactors(serviceSid: string, identity: string, page: PageRequest): Promise<Page<FactorRecord>>;
+  /** Deletes an identity's entity and every factor of it (one event per factor); false when there was none. */
+  deleteEntity(serviceSid: string, identity: string, now: number): Promise<boolean>;
+  /** The factor whose passkey registration has this WebAuthn challenge. */
+  findFactorByPendingChallenge(serviceSid: string, challenge: string): Promise<FactorRecord | null>;
+  /** The passkey challenge whose ceremony has this WebAuthn challenge. */
+  findChallengeByWebauthn(serviceSid: string, webauthnChallenge: string): Promise<ChallengeRecord | null>;
+  /** Queues a challenge's push notice again, unless one is still waiting to be sent (true: queued). */
+  queueChallengeNotice(sid: string, now: number): Promise<boolean>;
+  /** An identity's challenges (ordered by creation), optionally of one factor and in one status. */
+  listEntityChallenges(filter: EntityChallengeFilter, page: PageRequest): Promise<Page<ChallengeRecord>>;
   createFactor(factor: NewFactor): Promise<VerifyEvent>;
   getFactor(sid: string): Promise<FactorRecord | null>;
   /** Verified passkeys of an identity (for excludeCredentials / allowCredentials). */
@@ -52,6 +68,18 @@ export interface FactorStore {
   claimChallengeAnswer(claim: AttemptClaim): Promise<{ claimed: true; challenge: ChallengeRecord } | { claimed: false; challenge: ChallengeRecord | null }>;
   /** Settles a claimed answer that failed (it stays counted): its event, and with `settle` the final status, once (none: the challenge is gone). */
   failChallenge(failure: ChallengeFailure): Promise<VerifyEvent[]>;
+}
+
+export interface EntityRecord extends Entity {
+  dateCreated: number;
+}
+
+export interface EntityChallengeFilter {
+  serviceSid: string;
+  identity: string;
+  factorSid: string | null;
+  status: ChallengeStatus | null;
+  order: "asc" | "desc";
 }
 
 export interface FactorRecord extends Factor {

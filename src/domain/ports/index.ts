@@ -9,6 +9,7 @@ export type * from "./insights.js";
 export type * from "./outbox.js";
 export type * from "./page.js";
 export type * from "./services.js";
+export type * from "./templates.js";
 export type * from "./verifications.js";
 export type * from "./webhooks.js";
 
@@ -17,8 +18,9 @@ import type { FraudStore } from "./fraud.js";
 import type { InsightStore } from "./insights.js";
 import type { OutboxStore } from "./outbox.js";
 import type { ServiceStore } from "./services.js";
+import type { TemplateStore } from "./templates.js";
 import type { VerificationStore } from "./verifications.js";
 import type { WebhookStore } from "./webhooks.js";
 
 /** Every port at once: what an adapter implements. */
-export type DomainStore = ServiceStore & VerificationStore & OutboxStore & FactorStore & WebhookStore & FraudStore & InsightStore;
+export type DomainStore = ServiceStore & VerificationStore & OutboxStore & FactorStore & WebhookStore & FraudStore & InsightStore & TemplateStore;

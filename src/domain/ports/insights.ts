@@ -3,8 +3,12 @@ import type { PageRequest } from "./page.js";
 
 /** The attempts log and conversion statistics. Every write returns its events (the store publishes them after commit). */
 export interface InsightStore {
-  /** The attempts log: send attempts, newest first. */
-  listVerificationAttempts(serviceSid: string, filter: AttemptFilter, page: PageRequest): Promise<Page<VerificationAttempt>>;
+  /** The attempts log: send attempts, newest first; of one service, or of every service (null). */
+  listVerificationAttempts(serviceSid: string | null, filter: AttemptFilter, page: PageRequest): Promise<Page<VerificationAttempt>>;
+  /** One send attempt of the log (VL…). */
+  getVerificationAttempt(sid: string): Promise<VerificationAttempt | null>;
+  /** How many attempts match, and how many of those converted; of one service, or of every service (null). */
+  verificationAttemptsSummary(serviceSid: string | null, filter: AttemptFilter): Promise<AttemptsSummary>;
   /** Conversion over verifications started in [from, to) (test-mode ones excluded), and their delivery results. */
   verificationStats(serviceSid: string, filter: StatsFilter): Promise<VerificationStats>;
   /** The same verifications' conversion in consecutive buckets of `bucketMs` from `filter.from` (every bucket, empty ones too). */
@@ -16,12 +20,19 @@ export interface AttemptFilter {
   dateCreatedBefore?: number | null;
   channel?: AttemptChannel | null;
   country?: string | null;
-  /** Only attempts to this recipient (E.164 or email address), exactly. */
-  to?: string | null;
-  /** Only attempts of this verification (VE…). */
-  verificationSid?: string | null;
   /** true: the verification was approved; false: it was not (yet). */
   converted?: boolean | null;
+  /** Only attempts to this recipient. */
+  to?: string | null;
+  /** Only attempts whose recipient starts with this (a phone number prefix: digits and `+` only). */
+  toPrefix?: string | null;
+  /** Only the attempts of this verification. */
+  verificationSid?: string | null;
+}
+
+export interface AttemptsSummary {
+  total: number;
+  converted: number;
 }
 
 export interface StatsFilter {

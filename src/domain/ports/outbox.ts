@@ -1,3 +1,4 @@
+import type { AppliedTemplate } from "../types.js";
 import type { AttemptChannel, DeliveryStatus, Service, VerificationStatus, VerifyEvent, Webhook, WebhookDelivery } from "../types.js";
 
 /** The courier's port: outbox jobs (claim, lease, retry), deliveries and their receipts, webhook tries. Every write returns its events (the store publishes them after commit). */
@@ -64,6 +65,8 @@ export interface DeliveryContext {
   /** When the attempt was queued (delivery latency). */
   queuedAt: number;
   service: Service;
+  /** The service template the message is worded with; null: the built-in texts. */
+  template: AppliedTemplate | null;
 }
 
 export interface DeliveryReceipt {

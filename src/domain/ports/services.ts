@@ -6,6 +6,10 @@ export interface ServiceStore {
   getSetting(key: string): Promise<string | null>;
   /** Sets the value only if the key is absent; answers the value that is stored afterwards. */
   initSetting(key: string, value: string): Promise<string>;
+  /** Sets the value only if the key is absent; true when it was absent. */
+  addSetting(key: string, value: string): Promise<boolean>;
+  /** Removes a key; true when it was there. */
+  deleteSetting(key: string): Promise<boolean>;
 
   createService(service: Service): Promise<VerifyEvent>;
   /**
@@ -13,6 +17,8 @@ export interface ServiceStore {
    * row locked on PostgreSQL), so a merge of nested settings cannot lose a concurrent update.
    */
   updateService(sid: string, change: (current: Service) => Partial<ServiceSettings>, now: number): Promise<{ service: Service; event: VerifyEvent } | null>;
+  /** Removes a service and what belongs to it alone (see the store unit); null when there is none. */
+  deleteService(sid: string, now: number): Promise<{ service: Service; events: VerifyEvent[] } | null>;
   getService(sid: string): Promise<Service | null>;
   listServices(page: PageRequest): Promise<Page<Service>>;
   countServices(): Promise<number>;

@@ -1,3 +1,4 @@
+import type { TemplateChoice } from "../types.js";
 import type { AttemptChannel, ChannelName, Lookup, Page, Verification, VerificationStatus, VerifyEvent } from "../types.js";
 import type { PageRequest } from "./page.js";
 
@@ -34,6 +35,8 @@ export interface NewVerification {
   payee: string | null;
   locale: string | null;
   customFriendlyName: string | null;
+  /** The service template the messages are worded with; null: the built-in texts. */
+  template?: TemplateChoice | null;
   lookup: Lookup | null;
   tags: Record<string, unknown> | null;
   expiresAt: number;

@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { geoChannels, isGeoChannel, isSelectableChannel, selectableChannels } from "../channels.js";
-import { fraudGuardLevels, type PasskeySettings, type RateLimitSettings, type ServiceSettings } from "../types.js";
+import { fraudGuardLevels, type NamedRateLimit, type NamedRateLimitBucket, type PasskeySettings, type RateLimitBucket, type RateLimitSettings, type ServiceSettings } from "../types.js";
+import { newSid } from "../ids.js";
 import { parseEmail, parsePhone } from "../verification/address.js";
 import { TOTP_CODE_LENGTH } from "../factor/totp.js";
 
@@ -90,25 +92,30 @@ const testNumber = z.object({
   code: z.string().regex(/^[0-9A-Za-z]{4,10}$/, "must be 4 to 10 letters or digits"),
 });
 
-const bucket = z.object({
+/** Twilio's limits on programmable rate limits (its 60207 and 60210). */
+export const MAX_NAMED_RATE_LIMITS = 20;
+export const MAX_BUCKETS = 5;
+
+export const bucket = z.object({
   max: z.number().int().min(1, "must be between 1 and 1000000").max(1_000_000, "must be between 1 and 1000000"),
   interval: z.number().int().min(1, "must be between 1 and 2592000 seconds").max(2_592_000, "must be between 1 and 2592000 seconds"),
 });
 // Twilio: one bucket per interval (60211); a handful of buckets per limit is plenty.
 const buckets = z
   .array(bucket)
-  .max(5, "at most 5 buckets")
+  .max(MAX_BUCKETS, `at most ${MAX_BUCKETS} buckets`)
   .refine((list) => new Set(list.map((b) => b.interval)).size === list.length, "two buckets have the same interval");
 
 export const rateLimitName = /^[A-Za-z0-9_.-]{1,64}$/;
+export const rateLimitDescription = z
+  .string()
+  .trim()
+  .max(256)
+  .nullish()
+  .transform((v) => v || null);
 const namedRateLimit = z.object({
   uniqueName: z.string().regex(rateLimitName, "must be 1 to 64 letters, digits, -, _ or ."),
-  description: z
-    .string()
-    .trim()
-    .max(256)
-    .nullish()
-    .transform((v) => v || null),
+  description: rateLimitDescription,
   buckets: buckets.min(1, "needs at least one bucket"),
 });
 const rateLimitsPatch = z.object({
@@ -117,7 +124,7 @@ const rateLimitsPatch = z.object({
   perService: buckets.nullish(),
   named: z
     .array(namedRateLimit)
-    .max(20, "at most 20 rate limits")
+    .max(MAX_NAMED_RATE_LIMITS, `at most ${MAX_NAMED_RATE_LIMITS} rate limits`)
     .refine((list) => new Set(list.map((l) => l.uniqueName)).size === list.length, "two rate limits have the same uniqueName")
     .nullish(),
 });
@@ -209,7 +216,9 @@ const settingsShape = {
 const dropNulls = (input: Record<string, unknown>) => Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
 
 export const createServiceInput = z.preprocess((v) => dropNulls(v as Record<string, unknown>), z.object(settingsShape).partial().required({ friendlyName: true }));
-export const updateServiceInput = z.preprocess((v) => dropNulls(v as Record<string, unknown>), z.object(settingsShape).partial());
+/** The template starts use when they name none: a template (HJ…) of the service (checked by the directory); "" clears it. */
+const defaultTemplateSid = z.union([z.literal(""), z.string().regex(/^HJ[0-9a-fA-F]{32}$/, "must be a template sid (HJ…) or empty")]).transform((v) => (v === "" ? null : v));
+export const updateServiceInput = z.preprocess((v) => dropNulls(v as Record<string, unknown>), z.object({ ...settingsShape, defaultTemplateSid }).partial());
 
 /** Nested settings given in an input, laid over the current ones; a field sent as null resets it to the default. */
 export function mergeNested<T extends object>(current: T, defaults: T, patch: Partial<Record<keyof T, unknown>> | undefined): T {
@@ -237,8 +246,46 @@ export function mergePasskeys(current: PasskeySettings, patch: Partial<Record<ke
 }
 
 /** Rate limits given in an input, laid over the current ones; each list given replaces its own. */
-export function mergeRateLimits(current: RateLimitSettings, patch: Partial<Record<keyof RateLimitSettings, unknown>> | undefined): RateLimitSettings {
+export function mergeRateLimits(current: RateLimitSettings, patch: Partial<Record<keyof RateLimitSettings, unknown>> | undefined, now: number): RateLimitSettings {
   if (!patch) return current;
   const pick = <K extends keyof RateLimitSettings>(key: K): RateLimitSettings[K] => (patch[key] == null ? current[key] : (patch[key] as RateLimitSettings[K]));
-  return { perTo: pick("perTo"), perIp: pick("perIp"), perService: pick("perService"), named: pick("named") };
+  const named = patch.named == null ? current.named : keepNamedSids(current.named, patch.named as GivenRateLimit[], now);
+  return { perTo: pick("perTo"), perIp: pick("perIp"), perService: pick("perService"), named };
+}
+
+type GivenRateLimit = { uniqueName: string; description: string | null; buckets: RateLimitBucket[] };
+
+/**
+ * A named list given whole (GraphQL's updateService) keeps the sids and dates of what it keeps: a limit
+ * by its uniqueName, a bucket by its interval (REST names them by sid, so a GraphQL edit must not rename them).
+ */
+function keepNamedSids(current: NamedRateLimit[], given: GivenRateLimit[], now: number): NamedRateLimit[] {
+  return given.map((g) => {
+    const was = current.find((l) => l.uniqueName === g.uniqueName);
+    const buckets = g.buckets.map((b): NamedRateLimitBucket => {
+      const old = was?.buckets.find((o) => o.interval === b.interval);
+      if (!old) return { sid: newSid("BL"), max: b.max, interval: b.interval, dateCreated: now, dateUpdated: now };
+      return old.max === b.max ? old : { ...old, max: b.max, dateUpdated: now };
+    });
+    if (!was) return { sid: newSid("RK"), uniqueName: g.uniqueName, description: g.description, buckets, dateCreated: now, dateUpdated: now };
+    const same = was.description === g.description && buckets.length === was.buckets.length && buckets.every((b, i) => b === was.buckets[i]);
+    return same ? was : { ...was, description: g.description, buckets, dateUpdated: now };
+  });
+}
+
+/**
+ * Named limits stored before they had sids read with sids derived from the service and the name (stable
+ * across reads, so Twilio's API can name them), dated as the service.
+ */
+export function withNamedSids(rateLimits: RateLimitSettings, serviceSid: string, dateCreated: number): RateLimitSettings {
+  if (rateLimits.named.every((l) => l.sid && l.buckets.every((b) => b.sid))) return rateLimits;
+  const derived = (prefix: "RK" | "BL", seed: string) => `${prefix}${createHash("sha256").update(`${serviceSid}:${seed}`).digest("hex").slice(0, 32)}`;
+  const named = rateLimits.named.map((l) => ({
+    ...l,
+    sid: l.sid ?? derived("RK", l.uniqueName),
+    dateCreated: l.dateCreated ?? dateCreated,
+    dateUpdated: l.dateUpdated ?? dateCreated,
+    buckets: l.buckets.map((b) => ({ ...b, sid: b.sid ?? derived("BL", `${l.uniqueName}:${b.interval}`), dateCreated: b.dateCreated ?? dateCreated, dateUpdated: b.dateUpdated ?? dateCreated })),
+  }));
+  return { ...rateLimits, named };
 }

@@ -14,6 +14,7 @@ import { lookupOf, parseEmail, parsePhone, type PhoneNumber } from "./address.js
 import { blockStanding, destinationPrefix, fraudWindows, judgeTraffic } from "../policy/fraud.js";
 import type { LimitCheck, RateLimits } from "../policy/limits.js";
 import type { CarrierLookup } from "../policy/lookup.js";
+import type { TemplateChoice } from "../template/templates.js";
 
 export interface VerificationFlowDeps {
   store: VerificationStore & FraudStore;
@@ -22,6 +23,10 @@ export interface VerificationFlowDeps {
   /** Which channels this gateway can deliver, and to which kind of address. */
   addressKind: (channel: DeliveryChannel) => "phone" | "email";
   services: { require(sid: string): Promise<Service> };
+  /** The account's safe list (Twilio's SafeList/Numbers), beside each service's own. */
+  accountSafeList: { has(e164: string): Promise<boolean> };
+  /** The service's message templates: which one a start uses (src/domain/template). */
+  templates: { choose(service: Service, channel: string, templateSid: string | null, substitutions: unknown): Promise<TemplateChoice | null> };
   /** Counters for per-to / per-IP / per-service and programmable rate limits. */
   rateLimits: RateLimits;
   /** Carrier names for `lookup` (none by default). */
@@ -62,6 +67,8 @@ const startInput = z.object({
     .refine((tags) => Object.keys(tags).length <= 10, "at most 10 tags")
     .nullish(),
   riskCheck: z.enum(["ENABLE", "DISABLE"]).nullish(),
+  templateSid: z.string().max(64).nullish(),
+  templateCustomSubstitutions: z.unknown().optional(),
   rateLimits: z
     .record(z.string().regex(rateLimitName, "names are 1 to 64 letters, digits, -, _ or ."), z.union([z.string().min(1).max(256), z.number().finite()]).transform(String))
     .refine((limits) => Object.keys(limits).length <= 20, "at most 20 rate limits")
@@ -146,11 +153,12 @@ export class VerificationFlow {
     }
     if (input.appHash && !carriesAppHash(requested)) throw invalidParameter("appHash", "Invalid parameter `appHash`: only SMS carries an app hash.");
     const psd2 = this.psd2(service, channel, input.amount ?? null, input.payee ?? null);
+    const template = await this.deps.templates.choose(service, channel, input.templateSid ?? null, input.templateCustomSubstitutions ?? null);
     const named = this.namedLimits(service, input.rateLimits ?? null);
 
     const now = this.deps.clock.now();
     if (!testNumber) {
-      const skipRiskChecks = input.riskCheck === "DISABLE" || (phone !== null && service.safeList.includes(to));
+      const skipRiskChecks = await this.skipsRiskChecks(service, channel, input.riskCheck ?? null, to, phone);
       if (phone && service.blockPremiumNumbers && (phone.lineType === "PREMIUM_RATE" || phone.lineType === "SHARED_COST")) {
         throw new VerifyError("INVALID_PARAMETER", "Invalid parameter `to`: premium-rate and shared-cost numbers are refused (blockPremiumNumbers).", { field: "to", blockReason: "premium_number" });
       }
@@ -193,6 +201,7 @@ export class VerificationFlow {
         payee: psd2.payee,
         locale: input.locale ?? null,
         customFriendlyName: input.customFriendlyName ?? null,
+        template,
         lookup: service.lookupEnabled ? lookup : null,
         tags: input.tags ?? null,
         expiresAt: now + service.ttlSeconds * 1000,
@@ -306,6 +315,19 @@ export class VerificationFlow {
     if (this.deps.addressKind(channel) === "email") return { to: parseEmail(raw), phone: null };
     const phone = parsePhone(raw);
     return { to: phone.e164, phone };
+  }
+
+  /**
+   * RiskCheck=disable, or a number on the service's safe list or the account's, skips geo permissions and
+   * Fraud Guard. The account's list is read only when one of those checks would run.
+   */
+  private async skipsRiskChecks(service: Service, channel: DeliveryChannel | "SNA", riskCheck: "ENABLE" | "DISABLE" | null, to: string, phone: PhoneNumber | null): Promise<boolean> {
+    if (riskCheck === "DISABLE") return true;
+    if (phone === null) return false;
+    if (service.safeList.includes(to)) return true;
+    const geoChannel = geoChannelOf(channel);
+    const checked = service.geoPermissions.some((g) => g.channel === geoChannel) || (fraudGuarded(channel) && service.fraudGuard !== "OFF");
+    return checked && (await this.deps.accountSafeList.has(to));
   }
 
   /** The service's geo permissions for this channel, by the number's country. */

@@ -38,6 +38,32 @@ export const challenges = {
     return row ? toChallengeRecord(row) : null;
   },
 
+  /** The passkey challenge whose ceremony has this WebAuthn challenge (Twilio's ApproveChallenge names no challenge). */
+  *findByWebauthn({ db, t }: Q, serviceSid: string, webauthnChallenge: string): Step<ChallengeRecord | null> {
+    const c = t.challenges;
+    const row = yield* get(
+      db
+        .select()
+        .from(c)
+        .where(and(eq(c.serviceSid, serviceSid), eq(c.webauthnChallenge, webauthnChallenge))),
+    );
+    return row ? toChallengeRecord(row) : null;
+  },
+
+  /** Queues the push notice of a challenge again, unless one is still waiting to be sent (true: queued). */
+  *queueNotice({ db, t }: Q, sid: string, now: number): Step<boolean> {
+    const o = t.outbox;
+    const waiting = yield* get(
+      db
+        .select({ id: o.id })
+        .from(o)
+        .where(and(eq(o.kind, "push_notify"), eq(o.refSid, sid))),
+    );
+    if (waiting) return false;
+    yield* insertJob.run({ kind: "push_notify", refSid: sid, runAt: now, now });
+    return true;
+  },
+
   /** A factor's challenges, newest first. */
   *list({ db, t }: Q, factorSid: string, status: ChallengeStatus | null, page: PageRequest): Step<Page<ChallengeRecord>> {
     const c = t.challenges;
@@ -47,6 +73,34 @@ export const challenges = {
         .from(c)
         .where(and(eq(c.factorSid, factorSid), lt(c.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), status ? eq(c.status, status) : undefined))
         .orderBy(desc(c.seq))
+        .limit(page.first + 1),
+    );
+    return pageOf(rows, page.first, toChallengeRecord);
+  },
+
+  /** An identity's challenges, oldest first unless `order` is desc; optionally of one factor, in one status. */
+  *listOfEntity(
+    { db, t }: Q,
+    filter: { serviceSid: string; identity: string; factorSid: string | null; status: ChallengeStatus | null; order: "asc" | "desc" },
+    page: PageRequest,
+  ): Step<Page<ChallengeRecord>> {
+    const c = t.challenges;
+    const after = decodeCursor(page.after);
+    const ascending = filter.order === "asc";
+    const rows = yield* all(
+      db
+        .select()
+        .from(c)
+        .where(
+          and(
+            eq(c.serviceSid, filter.serviceSid),
+            eq(c.identity, filter.identity),
+            filter.factorSid ? eq(c.factorSid, filter.factorSid) : undefined,
+            filter.status ? eq(c.status, filter.status) : undefined,
+            ascending ? gt(c.seq, after) : lt(c.seq, after || Number.MAX_SAFE_INTEGER),
+          ),
+        )
+        .orderBy(ascending ? c.seq : desc(c.seq))
         .limit(page.first + 1),
     );
     return pageOf(rows, page.first, toChallengeRecord);

@@ -8,6 +8,8 @@ import type { DeliveryReceipt, DeliveryResult } from "../port.js";
 import { type AttemptRow, type VerificationRow, toVerification } from "../rows.js";
 import { type Q, all, chain, get, statement } from "./ops.js";
 import { record } from "./record.js";
+import { templates } from "./templates.js";
+import type { AppliedTemplate, TemplateChoice } from "../../domain/template/templates.js";
 import { verificationEvent } from "./verifications.js";
 
 const p = sql.placeholder;
@@ -87,8 +89,13 @@ function* attemptChanged(q: Q, attempt: AttemptRow, status: DeliveryStatus, now:
 /** Send attempts: what the dispatcher needs to send one, and what became of it. */
 export const deliveries = {
   /** The attempt and its verification (the caller adds the service). */
-  *context(_q: Q, attemptSid: string): Step<{ attempt: AttemptRow; row: VerificationRow } | null> {
-    return (yield* attemptWithVerification.get({ sid: attemptSid })) ?? null;
+  *context(q: Q, attemptSid: string): Step<{ attempt: AttemptRow; row: VerificationRow; template: AppliedTemplate | null } | null> {
+    const found = (yield* attemptWithVerification.get({ sid: attemptSid })) as { attempt: AttemptRow; row: VerificationRow } | undefined;
+    if (!found) return null;
+    // The template as it is now (a template deleted since the start: the built-in texts).
+    const choice = found.row.template ? (JSON.parse(found.row.template) as TemplateChoice) : null;
+    const template = choice ? yield* templates.get(q, choice.sid) : null;
+    return { ...found, template: choice && template ? { template, substitutions: choice.substitutions } : null };
   },
 
   *recordDelivery(q: Q, result: DeliveryResult): Step<VerifyEvent | null> {

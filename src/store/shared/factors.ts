@@ -1,10 +1,11 @@
-import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
 import { factorEvents, factorMachine } from "../../domain/factor/machine.js";
 import { factorFields, publicFactor } from "../../domain/factor/projections.js";
-import type { Entity, Factor, FactorType, PasskeyCredential, VerifyEvent } from "../../domain/types.js";
+import type { Entity, Factor, FactorType, Page, PasskeyCredential, VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
-import type { AttemptClaim, FactorFailure, FactorRecord, NewFactor } from "../port.js";
-import { type FactorRow, toFactorRecord } from "../rows.js";
+import { decodeCursor, encodeCursor } from "../cursor.js";
+import type { AttemptClaim, EntityRecord, FactorFailure, FactorRecord, NewFactor, PageRequest } from "../port.js";
+import { type FactorRow, pageOf, toFactorRecord } from "../rows.js";
 import { type Q, all, get, run } from "./ops.js";
 import { record } from "./record.js";
 
@@ -21,6 +22,10 @@ function* factorRecords(q: Q, rows: FactorRow[]): Step<FactorRecord[]> {
   const records: FactorRecord[] = [];
   for (const row of rows) records.push(yield* factorRecord(q, row));
   return records;
+}
+
+function toEntity(row: { sid: string; serviceSid: string; identity: string; userHandle: string; dateCreated: number }): EntityRecord {
+  return { sid: row.sid, serviceSid: row.serviceSid, identity: row.identity, userHandle: row.userHandle, dateCreated: row.dateCreated };
 }
 
 /** Entities and factors (TOTP seeds, push device keys, passkeys): written once for both dialects. */
@@ -40,6 +45,68 @@ export const factors = {
         .where(and(eq(e.serviceSid, entity.serviceSid), eq(e.identity, entity.identity))),
     )) as typeof e.$inferSelect;
     return { sid: row.sid, serviceSid: row.serviceSid, identity: row.identity, userHandle: row.userHandle };
+  },
+
+  *getEntity({ db, t }: Q, serviceSid: string, identity: string): Step<EntityRecord | null> {
+    const e = t.entities;
+    const row = yield* get(
+      db
+        .select()
+        .from(e)
+        .where(and(eq(e.serviceSid, serviceSid), eq(e.identity, identity))),
+    );
+    return row ? toEntity(row) : null;
+  },
+
+  /** A service's entities, oldest first. */
+  *listEntities({ db, t }: Q, serviceSid: string, page: PageRequest): Step<Page<EntityRecord>> {
+    const e = t.entities;
+    const rows = yield* all(
+      db
+        .select()
+        .from(e)
+        .where(and(eq(e.serviceSid, serviceSid), gt(e.seq, decodeCursor(page.after))))
+        .orderBy(asc(e.seq))
+        .limit(page.first + 1),
+    );
+    return pageOf(rows, page.first, toEntity);
+  },
+
+  /** An identity's factors, oldest first. */
+  *listOfEntity(q: Q, serviceSid: string, identity: string, page: PageRequest): Step<Page<FactorRecord>> {
+    const f = q.t.factors;
+    const rows = yield* all(
+      q.db
+        .select()
+        .from(f)
+        .where(and(eq(f.serviceSid, serviceSid), eq(f.identity, identity), gt(f.seq, decodeCursor(page.after))))
+        .orderBy(asc(f.seq))
+        .limit(page.first + 1),
+    );
+    const records = yield* factorRecords(q, rows);
+    const kept = rows.slice(0, page.first);
+    const edges = kept.map((row, i) => ({ cursor: encodeCursor(row.seq), node: records[i] }));
+    return { edges, hasNextPage: rows.length > page.first, endCursor: edges.at(-1)?.cursor ?? null };
+  },
+
+  /** Deletes an identity's entity and every factor of it (one event per factor); false when there was none. */
+  *deleteEntity(q: Q, serviceSid: string, identity: string, now: number): Step<boolean> {
+    const f = q.t.factors;
+    const e = q.t.entities;
+    const owned = yield* all(
+      q.db
+        .select({ sid: f.sid })
+        .from(f)
+        .where(and(eq(f.serviceSid, serviceSid), eq(f.identity, identity))),
+    );
+    for (const { sid } of owned) yield* factors.delete(q, sid, now);
+    const row = yield* get(
+      q.db
+        .delete(e)
+        .where(and(eq(e.serviceSid, serviceSid), eq(e.identity, identity)))
+        .returning(),
+    );
+    return row !== undefined && row !== null;
   },
 
   *create({ db, t }: Q, factor: NewFactor): Step<VerifyEvent> {
@@ -72,6 +139,18 @@ export const factors = {
         .select()
         .from(f)
         .where(and(eq(f.serviceSid, serviceSid), eq(f.credentialId, credentialId), eq(f.status, factorMachine.usable))),
+    );
+    return row ? yield* factorRecord(q, row) : null;
+  },
+
+  /** The unverified passkey whose registration ceremony has this challenge (Twilio's VerifyFactor names no factor). */
+  *findByPendingChallenge(q: Q, serviceSid: string, challenge: string): Step<FactorRecord | null> {
+    const f = q.t.factors;
+    const row = yield* get(
+      q.db
+        .select()
+        .from(f)
+        .where(and(eq(f.serviceSid, serviceSid), eq(f.pendingChallenge, challenge))),
     );
     return row ? yield* factorRecord(q, row) : null;
   },

@@ -1,11 +1,11 @@
 import { convertedStatus } from "../../domain/types.js";
-import { type SQL, and, desc, eq, gte, inArray, lt, ne, sql } from "drizzle-orm";
-import { type ConversionBucket, type ConversionGroup, type DeliveryStatus, type VerificationStats, deliveryStatuses } from "../../domain/types.js";
+import { type SQL, and, desc, eq, gte, inArray, like, lt, ne, sql } from "drizzle-orm";
+import { type ConversionBucket, type ConversionGroup, type DeliveryStatus, type VerificationAttempt, type VerificationStats, deliveryStatuses } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
 import { decodeCursor } from "../cursor.js";
-import type { AttemptFilter, PageRequest, StatsFilter } from "../port.js";
+import type { AttemptFilter, AttemptsSummary, PageRequest, StatsFilter } from "../port.js";
 import { pageOf, toVerificationAttempt } from "../rows.js";
-import { type Q, type Tables, all } from "./ops.js";
+import { type Q, type Tables, all, get } from "./ops.js";
 
 function attemptConditions({ sendAttempts: a, verifications: v }: Tables, filter: AttemptFilter): (SQL | undefined)[] {
   return [
@@ -13,9 +13,11 @@ function attemptConditions({ sendAttempts: a, verifications: v }: Tables, filter
     filter.dateCreatedBefore != null ? lt(a.time, filter.dateCreatedBefore) : undefined,
     filter.channel ? eq(a.channel, filter.channel) : undefined,
     filter.country ? eq(v.country, filter.country) : undefined,
-    filter.to ? eq(a.to, filter.to) : undefined,
-    filter.verificationSid ? eq(a.verificationSid, filter.verificationSid) : undefined,
     filter.converted == null ? undefined : filter.converted ? eq(v.status, convertedStatus) : ne(v.status, convertedStatus),
+    filter.to ? eq(a.to, filter.to) : undefined,
+    // A prefix holds digits and `+` only (the caller checks), so it needs no LIKE escaping.
+    filter.toPrefix ? like(a.to, `${filter.toPrefix}%`) : undefined,
+    filter.verificationSid ? eq(a.verificationSid, filter.verificationSid) : undefined,
   ];
 }
 
@@ -58,7 +60,8 @@ const countAll = sql<number>`cast(count(*) as integer)`;
 
 /** The attempts log and conversion stats (reads only): written once for both dialects. */
 export const insights = {
-  *listAttempts({ db, t }: Q, serviceSid: string, filter: AttemptFilter, page: PageRequest) {
+  /** `serviceSid` null: every service's attempts (the admin's account-wide log). */
+  *listAttempts({ db, t }: Q, serviceSid: string | null, filter: AttemptFilter, page: PageRequest) {
     const a = t.sendAttempts;
     const v = t.verifications;
     const rows = yield* all(
@@ -66,7 +69,7 @@ export const insights = {
         .select({ attempt: a, status: v.status, country: v.country, testMode: v.testMode })
         .from(a)
         .innerJoin(v, eq(v.sid, a.verificationSid))
-        .where(and(eq(a.serviceSid, serviceSid), lt(a.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), ...attemptConditions(t, filter)))
+        .where(and(serviceSid === null ? undefined : eq(a.serviceSid, serviceSid), lt(a.seq, decodeCursor(page.after) || Number.MAX_SAFE_INTEGER), ...attemptConditions(t, filter)))
         .orderBy(desc(a.seq))
         .limit(page.first + 1),
     );
@@ -75,6 +78,28 @@ export const insights = {
       page.first,
       (r) => toVerificationAttempt(r.attempt, r),
     );
+  },
+
+  *getAttempt({ db, t }: Q, sid: string): Step<VerificationAttempt | null> {
+    const a = t.sendAttempts;
+    const v = t.verifications;
+    const row = yield* get(db.select({ attempt: a, status: v.status, country: v.country, testMode: v.testMode }).from(a).innerJoin(v, eq(v.sid, a.verificationSid)).where(eq(a.sid, sid)));
+    return row ? toVerificationAttempt(row.attempt, row) : null;
+  },
+
+  /** What listAttempts would list with the same filter: how many, and how many of those converted. */
+  *attemptsSummary({ db, t }: Q, serviceSid: string | null, filter: AttemptFilter): Step<AttemptsSummary> {
+    const a = t.sendAttempts;
+    const v = t.verifications;
+    const converted = sql<number>`cast(coalesce(sum(case when ${v.status} = ${convertedStatus} then 1 else 0 end), 0) as integer)`;
+    const row = yield* get(
+      db
+        .select({ total: countAll, converted })
+        .from(a)
+        .innerJoin(v, eq(v.sid, a.verificationSid))
+        .where(and(serviceSid === null ? undefined : eq(a.serviceSid, serviceSid), ...attemptConditions(t, filter))),
+    );
+    return { total: num(row?.total), converted: num(row?.converted) };
   },
 
   *stats({ db, t }: Q, serviceSid: string, filter: StatsFilter): Step<VerificationStats> {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import { lifeEvents } from "../../domain/events.js";
 import type { ApiKey, AttemptChannel, OutboxMessage, Page, Service, ServiceSettings, VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
@@ -38,6 +38,18 @@ export const services = {
     return (yield* services.getSetting(q, key)) as string;
   },
 
+  /** Sets the value only if the key is absent; true when it was absent. */
+  *addSetting({ db, t }: Q, key: string, value: string): Step<boolean> {
+    const rows = yield* all(db.insert(t.settings).values({ key, value }).onConflictDoNothing().returning({ key: t.settings.key }));
+    return rows.length > 0;
+  },
+
+  /** true when the key was there. */
+  *deleteSetting({ db, t }: Q, key: string): Step<boolean> {
+    const rows = yield* all(db.delete(t.settings).where(eq(t.settings.key, key)).returning({ key: t.settings.key }));
+    return rows.length > 0;
+  },
+
   *create({ db, t }: Q, service: Service): Step<VerifyEvent> {
     yield* run(db.insert(t.services).values(fromService(service)));
     return yield* record(lifeEvents.serviceCreated(service));
@@ -57,6 +69,46 @@ export const services = {
     if (!row) return null;
     const service = toService(row);
     return { service, event: yield* record(lifeEvents.serviceUpdated(service, now)) };
+  },
+
+  /**
+   * Removes a service and what belongs to it alone: its API keys (each recorded as revoked, so streams
+   * opened with one end), webhooks with their deliveries and pending webhook jobs, templates, entities
+   * with their factors (secrets) and challenges and those challenges' jobs. Its pending verifications
+   * are canceled (a send still queued settles as abandoned; a check finds no service). The history stays:
+   * verifications, send attempts (Twilio's Attempts are the account's), events, Fraud Guard blocks.
+   * The `service.deleted` event is recorded last, once no webhook is left to deliver it.
+   */
+  *delete(q: Q, sid: string, now: number): Step<{ service: Service; events: VerifyEvent[] } | null> {
+    const { db, t } = q;
+    const current = yield* get(db.select().from(t.services).where(eq(t.services.sid, sid)), {});
+    if (!current) return null;
+    const service = toService(current);
+    const events: VerifyEvent[] = [];
+    const keys = yield* all(db.delete(t.apiKeys).where(eq(t.apiKeys.serviceSid, sid)).returning());
+    for (const key of keys) if (key.revokedAt === null) events.push(yield* record(lifeEvents.apiKeyRevoked(toApiKey({ ...key, revokedAt: now }), now)));
+    const deliveries = db
+      .select({ ref: sql<string>`cast(${t.webhookDeliveries.seq} as text)` })
+      .from(t.webhookDeliveries)
+      .where(eq(t.webhookDeliveries.serviceSid, sid));
+    yield* run(db.delete(t.outbox).where(and(eq(t.outbox.kind, "webhook"), inArray(t.outbox.refSid, deliveries))));
+    yield* run(db.delete(t.webhookDeliveries).where(eq(t.webhookDeliveries.serviceSid, sid)));
+    yield* run(db.delete(t.webhooks).where(eq(t.webhooks.serviceSid, sid)));
+    yield* run(db.delete(t.templates).where(eq(t.templates.serviceSid, sid)));
+    const challenges = db.select({ sid: t.challenges.sid }).from(t.challenges).where(eq(t.challenges.serviceSid, sid));
+    yield* run(db.delete(t.outbox).where(inArray(t.outbox.refSid, challenges)));
+    yield* run(db.delete(t.challenges).where(eq(t.challenges.serviceSid, sid)));
+    yield* run(db.delete(t.factors).where(eq(t.factors.serviceSid, sid)));
+    yield* run(db.delete(t.entities).where(eq(t.entities.serviceSid, sid)));
+    yield* run(
+      db
+        .update(t.verifications)
+        .set({ status: "CANCELED", dateUpdated: now })
+        .where(and(eq(t.verifications.serviceSid, sid), eq(t.verifications.status, "PENDING"))),
+    );
+    yield* run(db.delete(t.services).where(eq(t.services.sid, sid)));
+    events.push(yield* record(lifeEvents.serviceDeleted(service, now)));
+    return { service, events };
   },
 
   *get(_q: Q, sid: string): Step<Service | null> {

@@ -1,4 +1,5 @@
 import type { EventSink } from "../../domain/events.js";
+import type { Template } from "../../domain/template/templates.js";
 import type {
   ApiKey,
   Challenge,
@@ -20,10 +21,13 @@ import type {
   ChallengeFailure,
   ChallengeResponse,
   FactorFailure,
+  EntityChallengeFilter,
   NewFactor,
   PageRequest,
   PrefixTrafficQuery,
   StatsFilter,
+  TemplateFilter,
+  TemplatePatch,
   WebhookAttemptResult,
   WebhookPatch,
   CheckJudge,
@@ -45,6 +49,7 @@ import { deliveries } from "./deliveries.js";
 import type { Runner } from "./ops.js";
 import { outbox } from "./outbox.js";
 import { services } from "./services.js";
+import { templates } from "./templates.js";
 import { webhooks } from "./webhooks.js";
 import { verifications } from "./verifications.js";
 
@@ -105,6 +110,12 @@ export abstract class SharedStore {
   initSetting(key: string, value: string) {
     return this.runner.write((q) => services.initSetting(q, key, value));
   }
+  addSetting(key: string, value: string) {
+    return this.runner.write((q) => services.addSetting(q, key, value));
+  }
+  deleteSetting(key: string) {
+    return this.runner.write((q) => services.deleteSetting(q, key));
+  }
   createService(service: Service) {
     return this.runner.write((q) => services.create(q, service));
   }
@@ -114,6 +125,15 @@ export abstract class SharedStore {
       .write((q) => {
         this.serviceCache.forget(sid);
         return services.update(q, sid, change, now);
+      })
+      .finally(() => this.serviceCache.forget(sid));
+  }
+  deleteService(sid: string, now: number) {
+    this.serviceCache.forget(sid);
+    return this.runner
+      .write((q) => {
+        this.serviceCache.forget(sid);
+        return services.delete(q, sid, now);
       })
       .finally(() => this.serviceCache.forget(sid));
   }
@@ -127,7 +147,7 @@ export abstract class SharedStore {
   }
   /** Events of other instances (over Redis): a service changed there is read again here. */
   heard(events: readonly VerifyEvent[]): void {
-    for (const event of events) if (event.type === "service.updated") this.serviceCache.forget(event.resourceSid);
+    for (const event of events) if (event.type === "service.updated" || event.type === "service.deleted") this.serviceCache.forget(event.resourceSid);
   }
   listServices(page: PageRequest) {
     return this.runner.read((q) => services.list(q, page));
@@ -158,6 +178,26 @@ export abstract class SharedStore {
   }
   listDevMessages(to: string | null, limit: number) {
     return this.runner.read((q) => services.listDevMessages(q, to, limit));
+  }
+
+  // --- message templates --------------------------------------------------------------------------
+  createTemplate(template: Template) {
+    return this.runner.write((q) => templates.create(q, template));
+  }
+  updateTemplate(sid: string, serviceSid: string | null, patch: TemplatePatch, now: number) {
+    return this.runner.write((q) => templates.update(q, sid, serviceSid, patch, now));
+  }
+  deleteTemplate(sid: string, serviceSid: string | null) {
+    return this.runner.write((q) => templates.delete(q, sid, serviceSid));
+  }
+  getTemplate(sid: string) {
+    return this.runner.read((q) => templates.get(q, sid));
+  }
+  countTemplates(serviceSid: string) {
+    return this.runner.read((q) => templates.count(q, serviceSid));
+  }
+  listTemplates(filter: TemplateFilter, page: PageRequest) {
+    return this.runner.read((q) => templates.list(q, filter, page));
   }
 
   // --- verifications, SNA, deliveries ---------------------------------------------------------------
@@ -191,7 +231,7 @@ export abstract class SharedStore {
   async deliveryContext(attemptSid: string): Promise<DeliveryContext | null> {
     const found = await this.runner.read((q) => deliveries.context(q, attemptSid));
     const service = found && (await this.getService(found.row.serviceSid));
-    return found && service ? toDeliveryContext(found.row, found.attempt, service) : null;
+    return found && service ? toDeliveryContext(found.row, found.attempt, service, found.template) : null;
   }
   recordDelivery(result: DeliveryResult) {
     return this.runner.write((q) => deliveries.recordDelivery(q, result));
@@ -206,6 +246,30 @@ export abstract class SharedStore {
   // --- factors, challenges --------------------------------------------------------------------------
   ensureEntity(entity: Entity, now: number) {
     return this.runner.write((q) => factors.ensureEntity(q, entity, now));
+  }
+  getEntity(serviceSid: string, identity: string) {
+    return this.runner.read((q) => factors.getEntity(q, serviceSid, identity));
+  }
+  listEntities(serviceSid: string, page: PageRequest) {
+    return this.runner.read((q) => factors.listEntities(q, serviceSid, page));
+  }
+  listEntityFactors(serviceSid: string, identity: string, page: PageRequest) {
+    return this.runner.read((q) => factors.listOfEntity(q, serviceSid, identity, page));
+  }
+  deleteEntity(serviceSid: string, identity: string, now: number) {
+    return this.runner.write((q) => factors.deleteEntity(q, serviceSid, identity, now));
+  }
+  findFactorByPendingChallenge(serviceSid: string, challenge: string) {
+    return this.runner.read((q) => factors.findByPendingChallenge(q, serviceSid, challenge));
+  }
+  findChallengeByWebauthn(serviceSid: string, webauthnChallenge: string) {
+    return this.runner.read((q) => challenges.findByWebauthn(q, serviceSid, webauthnChallenge));
+  }
+  queueChallengeNotice(sid: string, now: number) {
+    return this.runner.write((q) => challenges.queueNotice(q, sid, now));
+  }
+  listEntityChallenges(filter: EntityChallengeFilter, page: PageRequest) {
+    return this.runner.read((q) => challenges.listOfEntity(q, filter, page));
   }
   createFactor(factor: NewFactor) {
     return this.runner.write((q) => factors.create(q, factor));
@@ -324,8 +388,14 @@ export abstract class SharedStore {
   listFraudBlocks(serviceSid: string, activeAt: number | null, page: PageRequest) {
     return this.runner.read((q) => fraud.listBlocks(q, serviceSid, activeAt, page));
   }
-  listVerificationAttempts(serviceSid: string, filter: AttemptFilter, page: PageRequest) {
+  listVerificationAttempts(serviceSid: string | null, filter: AttemptFilter, page: PageRequest) {
     return this.runner.read((q) => insights.listAttempts(q, serviceSid, filter, page));
+  }
+  getVerificationAttempt(sid: string) {
+    return this.runner.read((q) => insights.getAttempt(q, sid));
+  }
+  verificationAttemptsSummary(serviceSid: string | null, filter: AttemptFilter) {
+    return this.runner.read((q) => insights.attemptsSummary(q, serviceSid, filter));
   }
   verificationStats(serviceSid: string, filter: StatsFilter) {
     return this.runner.read((q) => insights.stats(q, serviceSid, filter));

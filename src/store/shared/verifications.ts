@@ -66,6 +66,7 @@ const verificationValues = () => ({
   payee: p("payee"),
   locale: p("locale"),
   customFriendlyName: p("customFriendlyName"),
+  template: p("template"),
   lookup: p("lookup"),
   tags: p("tags"),
   country: p("country"),
@@ -180,7 +181,7 @@ function* beginSna(q: Q, row: VerificationRow, sna: NonNullable<StartPlan["sna"]
  * The row a fresh verification is written as: the plan's columns and the table's defaults (`seq` is
  * the database's and read by nobody from this row).
  */
-function freshRow(plan: StartPlan, lookup: string | null, tags: string | null): VerificationRow {
+function freshRow(plan: StartPlan, lookup: string | null, tags: string | null, template: string | null): VerificationRow {
   const { fresh } = plan;
   return {
     seq: 0,
@@ -198,7 +199,7 @@ function freshRow(plan: StartPlan, lookup: string | null, tags: string | null): 
     payee: fresh.payee,
     locale: fresh.locale,
     customFriendlyName: fresh.customFriendlyName,
-    template: null,
+    template,
     lookup,
     tags,
     country: fresh.country,
@@ -240,10 +241,11 @@ export const verifications = {
     const { fresh } = plan;
     const lookup = fresh.lookup ? JSON.stringify(fresh.lookup) : null;
     const tags = fresh.tags ? JSON.stringify(fresh.tags) : null;
+    const template = fresh.template ? JSON.stringify(fresh.template) : null;
     if (!decision.reuse && !plan.sna) {
       // A fresh verification sent by a message: the unit knows every column it writes, so it reads
       // nothing back; its rows, its delivery job and its event go as one statement on PostgreSQL.
-      const row = freshRow(plan, lookup, tags);
+      const row = freshRow(plan, lookup, tags, template);
       const attempt: AttemptRow = {
         seq: 0,
         sid: plan.attemptSid,
@@ -258,7 +260,7 @@ export const verifications = {
       };
       const verification = toVerification(row, [attempt]);
       const event = yield* record(newEvent(decision.event, row.serviceSid, row.sid, verification, plan.now), [
-        { statement: writeVerification, params: { ...fresh, serviceSid: plan.serviceSid, to: plan.to, channel: plan.channel, lookup, tags, now: plan.now } },
+        { statement: writeVerification, params: { ...fresh, serviceSid: plan.serviceSid, to: plan.to, channel: plan.channel, lookup, tags, template, now: plan.now } },
         { statement: writeAttempt, params: { sid: attempt.sid, verificationSid: row.sid, serviceSid: plan.serviceSid, to: plan.to, channel: attempt.channel, status: attempt.status, now: plan.now } },
         { statement: insertJob, params: { kind: "delivery", refSid: plan.attemptSid, runAt: plan.now, now: plan.now } },
       ]);
@@ -275,6 +277,7 @@ export const verifications = {
             channel: plan.channel,
             lookup,
             tags,
+            template,
             now: plan.now,
           })
     ) as VerificationRow;
