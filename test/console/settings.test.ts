@@ -96,6 +96,7 @@ describe.skipIf(!browserAvailable)("settings", () => {
       return r.json();
     }, otherSid);
     expect(seen).toEqual({ data: { verification: null } });
+    await second.page.getByRole("heading", { name: "Verification not found" }).waitFor({ timeout: 5000 });
     expect(await second.page.content()).not.toContain("4155550123");
 
     // Its keys tab follows the service's events: a key the first browser creates appears without a reload.
