@@ -9,8 +9,8 @@ import { type RestContext, type Route, iso } from "./router.js";
 /** The channels a start may name over REST (Twilio's, lower case; `auto` picks SNA or SMS). */
 const channels = ["sms", "whatsapp", "call", "email", "sna", "auto"] as const;
 
-/** A verification as Twilio's `verify.v2.service.verification`. */
-export function presentVerification(v: Verification, c: RestContext) {
+/** The fields a verification and a check's answer share, as Twilio names them. */
+function common(v: Verification, c: RestContext) {
   return {
     sid: v.sid,
     service_sid: v.serviceSid,
@@ -19,12 +19,19 @@ export function presentVerification(v: Verification, c: RestContext) {
     channel: v.channel.toLowerCase(),
     status: v.status.toLowerCase(),
     valid: v.valid,
-    lookup: lookupOf(v),
     amount: v.amount,
     payee: v.payee,
-    send_code_attempts: v.sendCodeAttempts.map((a) => ({ attempt_sid: a.attemptSid, channel: a.channel.toLowerCase(), time: iso(a.time) })),
     date_created: iso(v.dateCreated),
     date_updated: iso(v.dateUpdated),
+  };
+}
+
+/** A verification as Twilio's `verify.v2.service.verification`. */
+export function presentVerification(v: Verification, c: RestContext) {
+  return {
+    ...common(v, c),
+    lookup: lookupOf(v),
+    send_code_attempts: v.sendCodeAttempts.map((a) => ({ attempt_sid: a.attemptSid, channel: a.channel.toLowerCase(), time: iso(a.time) })),
     sna: v.sna ? { url: v.sna.url } : null,
     url: `${c.base}/v2/Services/${v.serviceSid}/Verifications/${v.sid}`,
   };
@@ -39,20 +46,7 @@ function lookupOf(v: Verification) {
 
 /** A check's answer as Twilio's `verify.v2.service.verification_check`. */
 export function presentCheck(v: Verification, c: RestContext) {
-  return {
-    sid: v.sid,
-    service_sid: v.serviceSid,
-    account_sid: c.accountSid,
-    to: v.to,
-    channel: v.channel.toLowerCase(),
-    status: v.status.toLowerCase(),
-    valid: v.valid,
-    amount: v.amount,
-    payee: v.payee,
-    date_created: iso(v.dateCreated),
-    date_updated: iso(v.dateUpdated),
-    sna_attempts_error_codes: v.snaAttemptsErrorCodes ?? [],
-  };
+  return { ...common(v, c), sna_attempts_error_codes: v.snaAttemptsErrorCodes ?? [] };
 }
 
 /** Twilio's start parameters as the domain's start input; the domain validates them as it does for GraphQL. */
