@@ -235,6 +235,12 @@ const cases: Record<string, Case> = {
     // A wrong proof: an allowed caller reaches the factor and is told the proof failed.
     cell: (w) => ({ variables: { i: { sid: w.unverifiedFactorA, authPayload: "not-a-proof" } } }),
   },
+  updateFactor: {
+    kind: "mutation",
+    document: `mutation($i: UpdateFactorInput!) { updateFactor(input: $i) { sid } }`,
+    grants: { ...serviceWrite, device: "allowed", deviceUnverified: "NOT_FOUND", deviceOther: "NOT_FOUND" },
+    cell: (w) => ({ variables: { i: { sid: w.factorA, friendlyName: "Renamed" } } }),
+  },
   deleteFactor: {
     kind: "mutation",
     document: `mutation($f: ID!) { deleteFactor(sid: $f) { sid } }`,

@@ -35,6 +35,7 @@ export const eventTypes = [
   "factor.created",
   "factor.verified",
   "factor.verification_failed",
+  "factor.updated",
   "factor.deleted",
   "challenge.created",
   "challenge.approved",

@@ -180,6 +180,23 @@ function factorInput(serviceSid: string, identity: string, p: Params) {
   };
 }
 
+/**
+ * Twilio's factor update parameters as the domain's updateFactor input (null: none given). Push and TOTP
+ * settings go under their own keys whatever the factor's type: the domain refuses another type's.
+ * `Config.SdkVersion` and `Config.AppId` are accepted and not kept.
+ */
+function factorChanges(p: Params): Record<string, unknown> | null {
+  const friendlyName = p.string("FriendlyName");
+  const platform = p.choice("Config.NotificationPlatform", ["apn", "fcm", "none"] as const);
+  const notificationToken = p.string("Config.NotificationToken");
+  const algorithm = p.choice("Config.Alg", ["sha1", "sha256", "sha512"] as const);
+  const totp = { timeStep: p.int("Config.TimeStep"), codeLength: p.int("Config.CodeLength"), skew: p.int("Config.Skew"), algorithm: algorithm?.toUpperCase() };
+  const push = { notificationPlatform: platform?.toUpperCase(), notificationToken };
+  const given = (o: Record<string, unknown>) => Object.values(o).some((v) => v !== undefined);
+  if (friendlyName === undefined && !given(push) && !given(totp)) return null;
+  return { friendlyName, push: given(push) ? push : undefined, totp: given(totp) ? totp : undefined };
+}
+
 /** Twilio's `ExpirationDate` as seconds from now (default 300, as Twilio's 5 minutes). */
 function expiresIn(p: Params, now: number): number | undefined {
   const raw = p.string("ExpirationDate");
@@ -307,14 +324,21 @@ export const factorRoutes: Route[] = [
     method: "POST",
     path: "/v2/Services/{ServiceSid}/Entities/{Identity}/Factors/{Sid}",
     handle: async ({ path, params }, c) => {
-      const scope = scopeOf(authorize(c.principal, "verifyFactor"));
-      const factor = await pathFactor(c, path, scope);
-      const changes = params.names().filter((n) => n === "FriendlyName" || (n.startsWith("Config.") && n !== "Config.SdkVersion"));
-      if (changes.length > 0) throw unsupported(`Changing a factor after creation (${changes.join(", ")})`);
+      const changes = factorChanges(params);
       const authPayload = params.string("AuthPayload", { max: 16_384 });
-      if (authPayload === undefined) return { status: 200, body: presentFactor(factor, c) };
-      const answer = factor.factorType === "TOTP" ? { code: authPayload } : { authPayload };
-      await c.gateway.factors.verifyFactor(factor.sid, { ...scope, serviceSid: path.ServiceSid }, answer);
+      const p = authorize(c.principal, changes ? "updateFactor" : "verifyFactor");
+      if (changes && authPayload !== undefined) authorize(c.principal, "verifyFactor");
+      const scope = scopeOf(p);
+      const factor = await pathFactor(c, path, scope);
+      const within = { ...scope, serviceSid: path.ServiceSid };
+      // Both in one request (Twilio's device SDKs send a new token with their proof): the change first, so a
+      // TOTP code made with new parameters verifies; a refused proof leaves the change made.
+      if (changes) await c.gateway.factors.updateFactor(factor.sid, changes, within);
+      if (authPayload !== undefined) {
+        const answer = factor.factorType === "TOTP" ? { code: authPayload } : { authPayload };
+        await c.gateway.factors.verifyFactor(factor.sid, within, answer);
+      }
+      if (!changes && authPayload === undefined) return { status: 200, body: presentFactor(factor, c) };
       return { status: 200, body: presentFactor(await c.gateway.factors.describeFactor(factor.sid, { serviceSid: path.ServiceSid }), c) };
     },
   },

@@ -168,6 +168,34 @@ const CreateFactorPayload = builder.objectRef<{ factor: Factor; totp: { secret: 
     passkeyCreationOptions: t.field({ type: "JSON", nullable: true, description: "PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create", resolve: (p) => p.passkeyCreationOptions }),
   }),
 });
+const UpdatePushFactorInput = builder.inputType("UpdatePushFactorInput", {
+  description:
+    "How a push factor's device is notified from now on. A token or subscription belongs to its platform: moving to FCM or APN needs the new notificationToken in the same update, to WEBPUSH the new webPushSubscription; NONE drops both. The device key and silentApproval never change (a new key is a new factor).",
+  fields: (t) => ({
+    notificationPlatform: t.field({ type: NotificationPlatformEnum, description: "default: unchanged" }),
+    notificationToken: t.string({ description: "FCM / APN: the device's new registration token" }),
+    webPushSubscription: t.field({ type: "JSON", description: "WEBPUSH: the browser's renewed PushSubscription.toJSON(): { endpoint, keys: { p256dh, auth } }" }),
+  }),
+});
+const UpdateTotpFactorInput = builder.inputType("UpdateTotpFactorInput", {
+  description:
+    "A TOTP factor's parameters; each left out stays. timeStep, codeLength and algorithm change only while the factor is UNVERIFIED (the authenticator app was set up with them, and the seed is shown only at creation); skew may change at any time.",
+  fields: (t) => ({
+    timeStep: t.int({ description: "seconds, 20–60 (UNVERIFIED only)" }),
+    codeLength: t.int({ description: "6–8 (UNVERIFIED only)" }),
+    skew: t.int({ description: "steps accepted either side of now, 0–2" }),
+    algorithm: t.field({ type: TotpAlgorithmEnum, description: "UNVERIFIED only" }),
+  }),
+});
+const UpdateFactorInput = builder.inputType("UpdateFactorInput", {
+  description: "What to change of a factor: its name, and the settings of its own type (settings of another type are INVALID_PARAMETER); give at least one",
+  fields: (t) => ({
+    sid: t.id({ required: true, description: "The factor (YF…)" }),
+    friendlyName: t.string({ description: "Its new name for the user, 1–64 characters" }),
+    push: t.field({ type: UpdatePushFactorInput, description: "PUSH only" }),
+    totp: t.field({ type: UpdateTotpFactorInput, description: "TOTP only" }),
+  }),
+});
 const VerifyFactorInput = builder.inputType("VerifyFactorInput", {
   description: "The proof that makes a factor VERIFIED; give the one its type needs",
   fields: (t) => ({
@@ -350,6 +378,13 @@ builder.mutationFields((t) => ({
       "Proves a new factor (a first TOTP code, a signed JWT, or the passkey registration); a VERIFIED factor is returned as it is. Admin, a key of its service, or its own device token; client and access tokens: FORBIDDEN. Errors: NOT_FOUND, INVALID_PARAMETER, FACTOR_VERIFICATION_FAILED, TOO_MANY_ATTEMPTS (after 5 failures).",
     args: { input: t.arg({ type: VerifyFactorInput, required: true, description: "The factor and its proof" }) },
     resolve: async (_, { input }, { principal, gateway, clientAddress }) => gateway.factors.verifyFactor(input.sid, scopeOf(authorize(principal, "verifyFactor"), clientAddress), input),
+  }),
+  updateFactor: t.field({
+    type: FactorRef,
+    description:
+      "Renames a factor and/or changes its settings: a push device's notification token, platform or Web Push subscription (at any status), a TOTP factor's parameters (while UNVERIFIED; skew at any time). Writes the event factor.updated when something changed. Admin, a key of its service, or its own device token (verified or not); client and access tokens: FORBIDDEN. Errors: NOT_FOUND (unknown or out of scope), INVALID_PARAMETER (nothing to change, settings of another type, a token without its platform, TOTP parameters of a verified factor).",
+    args: { input: t.arg({ type: UpdateFactorInput, required: true, description: "The factor and what to change" }) },
+    resolve: async (_, { input }, { principal, gateway }) => gateway.factors.updateFactor(input.sid, input, scopeOf(authorize(principal, "updateFactor"))),
   }),
   deleteFactor: t.field({
     type: FactorRef,

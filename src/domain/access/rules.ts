@@ -50,6 +50,7 @@ export const accessRules = {
   factor: ["apiKey", "device"],
   challenges: ["apiKey", "device"],
   verifyFactor: ["apiKey", "device"],
+  updateFactor: ["apiKey", "device"],
   deleteFactor: ["apiKey", "device"],
   challenge: ["apiKey", "client", "device"],
   updateChallenge: ["apiKey", "client", "device"],

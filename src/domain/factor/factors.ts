@@ -61,6 +61,13 @@ const createFactorInput = () =>
     metadata: z.record(z.string(), z.unknown()).nullish(),
   });
 
+/** updateFactor's input: a new name, and the settings each factor type lets change, under its own key. */
+const updateFactorInput = () =>
+  z.object({
+    friendlyName: z.string().trim().min(1).max(64).nullish(),
+    ...Object.fromEntries(factorTypes().flatMap((s) => (s.settings?.update ? [[s.settings.key, s.settings.update.nullish()]] : []))),
+  });
+
 const answerInput = z.object({
   code: z.string().trim().min(1).max(16).regex(/^\d+$/, "must be digits").nullish(),
   authPayload: z.string().trim().min(1).max(16_384).nullish(),
@@ -248,6 +255,44 @@ export class FactorFlow {
     const verified = await this.deps.store.verifyFactor(sid, { counter }, now);
     if (!verified) return publicFactor((await this.deps.store.getFactor(sid)) as FactorRecord);
     return verified.factor;
+  }
+
+  /**
+   * Renames a factor and/or changes the settings its type lets change (push: how its device is notified;
+   * TOTP: its parameters while UNVERIFIED, its skew at any time; passkeys: the name only). Settings of
+   * another type are refused. Writes `factor.updated` with what changed; an update that changes nothing
+   * writes nothing (a device app sends its unchanged token at every start).
+   */
+  async updateFactor(sid: string, raw: unknown, scope: Scope): Promise<Factor> {
+    const input = parseInput(updateFactorInput(), raw) as { friendlyName?: string | null } & Record<string, unknown>;
+    const factor = await this.requireFactor(sid, scope);
+    const own = strategyOf(factor.factorType);
+    for (const other of factorTypes()) {
+      const key = other.settings?.update ? other.settings.key : null;
+      if (key && other !== own && input[key] != null) throw invalidParameter(key, `Invalid parameter \`${key}\`: only for ${other.type} factors.`);
+    }
+    const settings = own.settings?.update ? (input[own.settings.key] as Record<string, unknown> | null | undefined) : null;
+    const friendlyName = input.friendlyName ?? undefined;
+    if (friendlyName === undefined && !settings) throw invalidParameter("friendlyName", "Invalid parameter: give the new friendlyName or the settings to change.");
+    const update = settings && own.update ? own.update(this.ctx, factor, settings) : null;
+    const renamed = friendlyName !== undefined && friendlyName !== factor.friendlyName;
+    const changed = [...(renamed ? ["friendlyName"] : []), ...(update?.changed ?? [])];
+    if (changed.length === 0) return publicFactor(factor);
+    const updated = await this.deps.store.updateFactor(
+      sid,
+      {
+        friendlyName: renamed ? friendlyName : undefined,
+        config: update && update.changed.length > 0 ? update.config : undefined,
+        whileStatus: update?.whileUnverified ? "UNVERIFIED" : undefined,
+        changed,
+      },
+      this.deps.clock.now(),
+    );
+    if (updated) return updated.factor;
+    // Deleted meanwhile, or verified meanwhile (its TOTP parameters are fixed from then on).
+    const current = await this.deps.store.getFactor(sid);
+    if (!current) throw notFound("Factor");
+    return this.updateFactor(sid, raw, scope);
   }
 
   async deleteFactor(sid: string, scope: Scope): Promise<Factor> {

@@ -114,6 +114,8 @@ export const factorEvents = {
   created: (factor: Factor): VerifyEvent => newEvent("factor.created", factor.serviceSid, factor.sid, factor, factor.dateCreated),
   verified: (factor: Factor, now: number): VerifyEvent => newEvent(verified.type, factor.serviceSid, factor.sid, factor, now),
   deleted: (factor: Factor, now: number): VerifyEvent => newEvent("factor.deleted", factor.serviceSid, factor.sid, factor, now),
+  /** Its name or settings changed: the factor as it now is, with the names of what changed (never a token's value). */
+  updated: (factor: Factor, changed: readonly string[], now: number): VerifyEvent => newEvent("factor.updated", factor.serviceSid, factor.sid, { ...factor, changed: [...changed] }, now),
   /** A failed verification's event: the factor with the count its claim reached. */
   failed: (type: EventType, factor: Factor, failedAttempts: number, now: number): VerifyEvent => newEvent(type, factor.serviceSid, factor.sid, { ...factor, failedAttempts }, now),
 };

@@ -24,6 +24,9 @@ export const pushSettingsInput = z.object({
   silentApproval: z.boolean().nullish(),
 });
 
+/** What updateFactor may change of a push factor: how its device is notified (the key and silent approval stay). */
+export const pushUpdateInput = pushSettingsInput.pick({ notificationPlatform: true, notificationToken: true, webPushSubscription: true });
+
 /** The device key: base64 DER SubjectPublicKeyInfo of a P-256 key, nothing else. */
 export function parseDeviceKey(base64: string): KeyObject {
   let key: KeyObject;

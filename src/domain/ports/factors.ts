@@ -1,4 +1,4 @@
-import type { Challenge, ChallengeFallback, ChallengeStatus, Entity, Factor, FactorType, Page, PasskeyCredential, VerifyEvent } from "../types.js";
+import type { Challenge, ChallengeFallback, ChallengeStatus, Entity, Factor, FactorStatus, FactorType, Page, PasskeyCredential, VerifyEvent } from "../types.js";
 import type { OutboxJob } from "./outbox.js";
 import type { PageRequest } from "./page.js";
 import type { EventType } from "../events.js";
@@ -47,6 +47,11 @@ export interface FactorStore {
   /** Settles a claimed verification that failed (it stays counted): writes the failure's event (null: the factor is gone). */
   failFactor(failure: FactorFailure): Promise<VerifyEvent | null>;
   deleteFactor(sid: string, now: number): Promise<{ factor: Factor; event: VerifyEvent } | null>;
+  /**
+   * Writes a factor's new name and/or settings with its `factor.updated` event, in one conditional write
+   * (with `whileStatus`, only while the factor still has that status). Null: no such factor (or no longer in that status).
+   */
+  updateFactor(sid: string, patch: FactorPatch, now: number): Promise<{ factor: Factor; event: VerifyEvent } | null>;
   /** Inserts the challenge with its outbox jobs (push notification, silent fallback) in one transaction. */
   createChallenge(challenge: Challenge, extra: { webauthnChallenge?: string | null; fallback?: ChallengeFallback | null; jobs?: { kind: OutboxJob["kind"]; runAt: number }[] }): Promise<VerifyEvent>;
   getChallenge(sid: string): Promise<ChallengeRecord | null>;
@@ -139,6 +144,17 @@ export interface ChallengeFailure {
   /** The status the failure ends the challenge in (the last allowed failure), else null. */
   settle: "DENIED" | null;
   now: number;
+}
+
+/** A factor's change, as the domain decided it (factor/factors.ts `updateFactor`). */
+export interface FactorPatch {
+  friendlyName?: string;
+  /** The whole new config (the type's settings, merged by the domain). */
+  config?: Record<string, unknown>;
+  /** Only while the factor has this status (TOTP parameters change only while UNVERIFIED). */
+  whileStatus?: FactorStatus;
+  /** What changed, for the event: `friendlyName` and the settings' names. */
+  changed: readonly string[];
 }
 
 export interface FactorFailure {

@@ -4,7 +4,7 @@ import { factorFields, publicFactor } from "../../domain/factor/projections.js";
 import type { Entity, Factor, FactorType, Page, PasskeyCredential, VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
-import type { AttemptClaim, EntityRecord, FactorFailure, FactorRecord, NewFactor, PageRequest } from "../port.js";
+import type { AttemptClaim, EntityRecord, FactorFailure, FactorPatch, FactorRecord, NewFactor, PageRequest } from "../port.js";
 import { type FactorRow, pageOf, toFactorRecord } from "../rows.js";
 import { type Q, all, get, run } from "./ops.js";
 import { record } from "./record.js";
@@ -217,6 +217,25 @@ export const factors = {
     if (!row) return null;
     const factor = publicFactor(yield* factorRecord(q, row));
     return yield* record(factorEvents.failed(failure.type, factor, failure.failedAttempts, failure.now));
+  },
+
+  /** A new name and/or config, with its event; conditional on the status when the domain asks (null: no row matched). */
+  *update(q: Q, sid: string, patch: FactorPatch, now: number): Step<{ factor: Factor; event: VerifyEvent } | null> {
+    const f = q.t.factors;
+    const row = yield* get(
+      q.db
+        .update(f)
+        .set({
+          ...(patch.friendlyName !== undefined ? { friendlyName: patch.friendlyName } : {}),
+          ...(patch.config !== undefined ? { config: JSON.stringify(patch.config) } : {}),
+          dateUpdated: now,
+        })
+        .where(patch.whileStatus ? and(eq(f.sid, sid), eq(f.status, patch.whileStatus)) : eq(f.sid, sid))
+        .returning(),
+    );
+    if (!row) return null;
+    const factor = publicFactor(yield* factorRecord(q, row));
+    return { factor, event: yield* record(factorEvents.updated(factor, patch.changed, now)) };
   },
 
   *delete(q: Q, sid: string, now: number): Step<{ factor: Factor; event: VerifyEvent } | null> {

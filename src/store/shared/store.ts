@@ -21,6 +21,7 @@ import type {
   ChallengeFailure,
   ChallengeResponse,
   FactorFailure,
+  FactorPatch,
   EntityChallengeFilter,
   NewFactor,
   PageRequest,
@@ -297,6 +298,9 @@ export abstract class SharedStore {
   }
   deleteFactor(sid: string, now: number) {
     return this.runner.write((q) => factors.delete(q, sid, now));
+  }
+  updateFactor(sid: string, patch: FactorPatch, now: number) {
+    return this.runner.write((q) => factors.update(q, sid, patch, now));
   }
   expireChallenges(now: number, limit: number) {
     return this.runner.write((q) => challenges.expire(q, now, limit));

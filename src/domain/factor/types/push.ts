@@ -2,7 +2,7 @@ import type { FactorRecord } from "../../ports/index.js";
 import { invalidParameter } from "../../errors.js";
 import type { PushConfig } from "../../types.js";
 import { publicChallenge } from "../projections.js";
-import { PUSH_SIGNED_FIELDS, parseDeviceKey, pushSettingsInput, verifyAnswer, verifyPossession } from "../push.js";
+import { PUSH_SIGNED_FIELDS, parseDeviceKey, pushSettingsInput, pushUpdateInput, verifyAnswer, verifyPossession } from "../push.js";
 import type { FactorStrategy } from "./strategy.js";
 import type { z } from "zod";
 
@@ -12,7 +12,7 @@ export const pushConfig = (factor: FactorRecord): PushConfig => factor.config as
 export const push: FactorStrategy = {
   type: "PUSH",
   description: "A device's P-256 key: it signs its answers to push challenges",
-  settings: { key: "push", schema: pushSettingsInput },
+  settings: { key: "push", schema: pushSettingsInput, update: pushUpdateInput },
   needsIdentity: true,
   signedFields: PUSH_SIGNED_FIELDS,
   enrol(ctx, input) {
@@ -35,6 +35,37 @@ export const push: FactorStrategy = {
       silentApproval: p.silentApproval ?? false,
     };
     return { config: config as unknown as Record<string, unknown>, publicKey: p.publicKey, secret: null };
+  },
+  /**
+   * A device's new notification address (an app's FCM/APNs token changes; a browser's subscription is
+   * renewed), at any status. A token or a subscription belongs to its platform: moving to FCM or APN needs
+   * the new token in the same update, to WEBPUSH the new subscription; NONE drops both (the device lists
+   * its challenges itself). The key and silent approval never change: a new key is a new factor.
+   */
+  update(ctx, factor, settings) {
+    const p = settings as z.output<typeof pushUpdateInput>;
+    const current = pushConfig(factor);
+    const platform = p.notificationPlatform ?? current.notificationPlatform;
+    const moved = platform !== current.notificationPlatform;
+    const refuse = (field: string, why: string) => invalidParameter(`push.${field}`, `Invalid parameter \`push.${field}\`: ${why}`);
+    let notificationToken: string | null = null;
+    let webPushSubscription: PushConfig["webPushSubscription"] = null;
+    if (platform === "FCM" || platform === "APN") {
+      if (p.webPushSubscription) throw refuse("webPushSubscription", `a ${platform} device has a notificationToken, not a Web Push subscription.`);
+      notificationToken = p.notificationToken ?? (moved ? null : current.notificationToken);
+      if (!notificationToken) throw refuse("notificationToken", `${platform} needs the device's registration token${moved ? " in the same update that moves the factor to it" : ""}.`);
+    } else if (platform === "WEBPUSH") {
+      if (p.notificationToken) throw refuse("notificationToken", "a WEBPUSH device has a webPushSubscription, not a token.");
+      webPushSubscription = p.webPushSubscription ?? (moved ? null : current.webPushSubscription);
+      if (!webPushSubscription) throw refuse("webPushSubscription", "WEBPUSH needs the browser's PushSubscription (endpoint and keys).");
+      const refusal = p.webPushSubscription ? ctx.webPushEndpointRefusal(p.webPushSubscription.endpoint) : null;
+      if (refusal) throw refuse("webPushSubscription", `${refusal}.`);
+    } else if (p.notificationToken || p.webPushSubscription) {
+      throw refuse(p.notificationToken ? "notificationToken" : "webPushSubscription", "a NONE device is not notified; give notificationPlatform with it.");
+    }
+    const config: PushConfig = { ...current, notificationPlatform: platform, notificationToken, webPushSubscription };
+    const changed = (["notificationPlatform", "notificationToken", "webPushSubscription"] as const).filter((k) => JSON.stringify(config[k] ?? null) !== JSON.stringify(current[k] ?? null));
+    return { config: config as unknown as Record<string, unknown>, changed, whileUnverified: false };
   },
   requireAnswer(input, step) {
     if (input.authPayload) return;

@@ -49,6 +49,15 @@ export interface Enrolment {
   secret: string | null;
 }
 
+/** A factor's settings as an update leaves them. */
+export interface SettingsUpdate {
+  config: Record<string, unknown>;
+  /** The names of the settings whose value changed. */
+  changed: string[];
+  /** Written only if the factor is still UNVERIFIED (the change is refused once it is verified). */
+  whileUnverified: boolean;
+}
+
 /**
  * A factor type (src/domain/factor/types/<type>.ts): how it enrols, proves a new factor (verify), is
  * challenged and answers. Adding one: a file and a line in ./index.ts. A type that runs its own
@@ -58,8 +67,8 @@ export interface FactorStrategy {
   readonly type: string;
   /** The schema's description of the FactorType value. */
   readonly description: string;
-  /** Its settings in createFactor's input, under its own key (`totp`, `push`). */
-  readonly settings?: { key: string; schema: ZodType };
+  /** Its settings in createFactor's input, under its own key (`totp`, `push`); `update`: those updateFactor takes, under the same key. */
+  readonly settings?: { key: string; schema: ZodType; update?: ZodType };
   /** A type that runs every step itself. */
   readonly ceremonies?: (ctx: FactorContext) => {
     createFactor(raw: unknown): Promise<{ factor: Factor; passkeyCreationOptions: unknown }>;
@@ -74,6 +83,8 @@ export interface FactorStrategy {
   enrol?(ctx: FactorContext, input: EnrolInput, service: Service): Enrolment;
   /** What enrolment hands back besides the factor (TOTP: the seed, its URI and QR code). */
   enrolled?(ctx: FactorContext, enrolment: Enrolment, input: EnrolInput, service: Service): Promise<Record<string, unknown>>;
+  /** updateFactor's settings: the factor's whole new config, and whether it may only be written while UNVERIFIED. Throws INVALID_PARAMETER. */
+  update?(ctx: FactorContext, factor: FactorRecord, settings: Record<string, unknown>): SettingsUpdate;
   /** The answer a verification or a challenge needs; refused before an attempt is claimed. */
   requireAnswer?(input: AnswerInput, step: "verify" | "answer"): void;
   /** The proof of a new factor; `counter`: the TOTP step to remember (replay floor). */

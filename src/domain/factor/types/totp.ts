@@ -24,7 +24,7 @@ function reportDrift(ctx: FactorContext, driftSteps: number, sids: Record<string
 export const totp: FactorStrategy = {
   type: "TOTP",
   description: "A time-based one-time password seed in an authenticator app (RFC 6238)",
-  settings: { key: "totp", schema: totpSettingsInput },
+  settings: { key: "totp", schema: totpSettingsInput, update: totpSettingsInput },
   needsIdentity: true,
   enrol(_ctx, input, service) {
     if (input.push) throw invalidParameter("push", "Invalid parameter `push`: only for PUSH factors.");
@@ -37,6 +37,27 @@ export const totp: FactorStrategy = {
     const secret = enrolment.secret as string;
     const uri = totpUri({ issuer: service.totp.issuer ?? service.friendlyName, label: input.friendlyName, secret, config: enrolment.config as unknown as TotpConfig });
     return { totp: { secret, uri, qrCodeSvg: await totpQrSvg(uri) } };
+  },
+  /**
+   * The time step, code length and algorithm change only while the factor is UNVERIFIED. The user's
+   * authenticator app was set up with them (the otpauth URI carries period, digits and algorithm) and the
+   * seed is shown only at creation: once a first code has proven the app matches, changing them would make
+   * every later code fail until the user enrols again, and the replay floor (the last accepted time step)
+   * counts steps of the old length. Before that, the caller still holds the seed and can hand the app a new
+   * URI. The skew is the gateway's own tolerance, not the app's: it may change at any time.
+   */
+  update(_ctx, factor, settings) {
+    const t = settings as Partial<TotpConfig>;
+    const current = totpConfig(factor);
+    const config: TotpConfig = { timeStep: t.timeStep ?? current.timeStep, codeLength: t.codeLength ?? current.codeLength, skew: t.skew ?? current.skew, algorithm: t.algorithm ?? current.algorithm };
+    const changed = (["timeStep", "codeLength", "skew", "algorithm"] as const).filter((k) => config[k] !== current[k]);
+    const appSide = changed.filter((k) => k !== "skew");
+    if (appSide.length > 0 && factor.status !== "UNVERIFIED")
+      throw invalidParameter(
+        `totp.${appSide[0]}`,
+        `Invalid parameter \`totp.${appSide[0]}\`: a verified TOTP factor keeps the time step, code length and algorithm its authenticator app was set up with (only skew may change); create a new factor instead.`,
+      );
+    return { config: config as unknown as Record<string, unknown>, changed, whileUnverified: appSide.length > 0 };
   },
   requireAnswer(input) {
     if (!input.code) throw invalidParameter("code", "Invalid parameter `code`: the code the authenticator app shows is required.");
