@@ -133,15 +133,23 @@ export function Search({ workspace, query }: { workspace: Workspace; query: URLS
   // "Search" with the filters already shown asks again (the link does not change).
   const [again, setAgain] = useState(0);
 
-  // The link changed (a search, a page, back/forward): the form shows what it asks for.
+  // The link changed (back/forward, a link opened): the form shows what it asks for. A link this screen
+  // wrote itself leaves the form alone (it came from it, and the operator may already be typing the next one).
+  const own = useRef<string | null>(null);
   useEffect(() => {
+    if (own.current === key) {
+      own.current = null;
+      return;
+    }
     setForm(wanted.form);
     setFormError("error" in checked ? checked.error : null);
   }, [key]);
 
   const go = (next: Wanted, replace = false) => {
-    const to = hrefWithQuery(writeSearch(next), "search");
+    const query = writeSearch(next);
+    const to = hrefWithQuery(query, "search");
     if (to === location.hash) return setAgain((n) => n + 1);
+    own.current = query.toString();
     if (!replace) {
       location.hash = to;
       return;
