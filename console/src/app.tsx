@@ -119,7 +119,7 @@ function Signed({ apiKey, onRefused, onSignOut }: { apiKey: string; onRefused: (
         {route.screen === "live" && <Live workspace={workspace} />}
         {route.screen === "verification" && <VerificationDetail workspace={workspace} sid={route.sid} />}
         {route.screen === "insights" && <Insights workspace={workspace} />}
-        {route.screen === "search" && <Search workspace={workspace} />}
+        {route.screen === "search" && <Search workspace={workspace} query={route.query} />}
         {route.screen === "settings" && <Settings workspace={workspace} tab={route.tab} />}
       </main>
     </Provider>

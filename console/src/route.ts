@@ -1,20 +1,24 @@
 import { useEffect, useState } from "preact/hooks";
 
 /**
- * Hash routes (#/live, #/verifications/VE…, #/insights, #/search, #/settings): the gateway serves one
- * page, and a reload or a shared link opens the same screen.
+ * Hash routes (#/live, #/verifications/VE…, #/insights, #/search?to=…&channel=SMS, #/settings): the gateway
+ * serves one page, and a reload or a shared link opens the same screen (the search with its filters and page).
  */
-export type Route = { screen: "live" } | { screen: "verification"; sid: string } | { screen: "insights" } | { screen: "search" } | { screen: "settings"; tab: string | null };
+export type Route = { screen: "live" } | { screen: "verification"; sid: string } | { screen: "insights" } | { screen: "search"; query: URLSearchParams } | { screen: "settings"; tab: string | null };
 
 export function parseRoute(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  const raw = hash.replace(/^#\/?/, "");
+  const q = raw.indexOf("?");
+  const path = q < 0 ? raw : raw.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? "" : raw.slice(q + 1));
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   switch (parts[0]) {
     case "verifications":
-      return parts[1] ? { screen: "verification", sid: parts[1] } : { screen: "search" };
+      return parts[1] ? { screen: "verification", sid: parts[1] } : { screen: "search", query };
     case "insights":
       return { screen: "insights" };
     case "search":
-      return { screen: "search" };
+      return { screen: "search", query };
     case "settings":
       return { screen: "settings", tab: parts[1] ?? null };
     default:
@@ -23,6 +27,12 @@ export function parseRoute(hash: string): Route {
 }
 
 export const href = (...parts: string[]) => `#/${parts.map(encodeURIComponent).join("/")}`;
+
+/** A route with a query (#/search?to=%2B1415…&channel=SMS); no "?" when there is none. */
+export const hrefWithQuery = (query: URLSearchParams, ...parts: string[]) => {
+  const q = query.toString();
+  return q ? `${href(...parts)}?${q}` : href(...parts);
+};
 
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));

@@ -1,8 +1,9 @@
 import type { OperationResult } from "@urql/core";
 import type { ChartConfiguration } from "chart.js";
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useSubscription } from "@urql/preact";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Workspace } from "../app";
-import { type AttemptChannel, type DeliveryStatus, InsightsAttemptsDocument, type InsightsAttemptsQuery, type InsightsStatsQuery, InsightsStatsDocument } from "../gql";
+import { type AttemptChannel, type DeliveryStatus, InsightsAttemptsDocument, InsightsEventsDocument, type InsightsAttemptsQuery, type InsightsStatsQuery, InsightsStatsDocument } from "../gql";
 import { ChartCanvas, palette } from "./chart";
 import "./insights.css";
 
@@ -13,6 +14,9 @@ const PRESETS: [string, number][] = [
   ["Last 7 days", 7 * DAY],
   ["Last 30 days", 30 * DAY],
 ];
+/** Live: at most one re-read a second, a little after the first event of a burst (a start, its send, its receipt). */
+const LIVE_EVERY = 1000;
+const LIVE_SETTLE = 250;
 /** The attempts read for delivery success by channel (pages of 100). */
 const MAX_ATTEMPTS = 2000;
 
@@ -71,6 +75,39 @@ export function Insights({ workspace }: { workspace: Workspace }) {
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const bucket = bucketFor(range);
+  // Live: the service's events (starts, sends, receipts, checks) re-read the numbers while the screen is open,
+  // debounced (at most one read a second). A preset period slides to end now; a custom one stays as chosen.
+  const [reread, setReread] = useState(0);
+  const [updatedAt, setUpdatedAt] = useState<number | null>(null);
+  const lastRead = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const quiet = useRef(false);
+  const presetNow = useRef(preset);
+  presetNow.current = preset;
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
+  useSubscription({ query: InsightsEventsDocument, variables: { serviceSid: workspace.serviceSid }, pause: !workspace.serviceSid }, (_, event) => {
+    if (/^(verification|delivery)\./.test(event.serviceEvents.type) && timer.current === null) {
+      const wait = Math.max(LIVE_SETTLE, lastRead.current + LIVE_EVERY - Date.now());
+      timer.current = setTimeout(() => {
+        timer.current = null;
+        quiet.current = true;
+        const span = presetNow.current;
+        if (span !== null) {
+          const r = presetRange(span);
+          setFromText(toLocalInput(r.from));
+          setToText(toLocalInput(r.to));
+          setRange((old) => (old.from === r.from && old.to === r.to ? old : r));
+        }
+        setReread((n) => n + 1);
+      }, wait);
+    }
+    return event;
+  });
 
   const choosePreset = (span: number) => {
     const r = presetRange(span);
@@ -95,7 +132,10 @@ export function Insights({ workspace }: { workspace: Workspace }) {
   useEffect(() => {
     if (!workspace.serviceSid) return;
     let live = true;
-    setLoading(true);
+    // A live re-read keeps the numbers on screen until the new ones arrive (no "Loading…" flicker).
+    if (!quiet.current) setLoading(true);
+    quiet.current = false;
+    lastRead.current = Date.now();
     setError(null);
     const after = new Date(range.from).toISOString();
     const before = new Date(range.to).toISOString();
@@ -146,11 +186,12 @@ export function Insights({ workspace }: { workspace: Workspace }) {
       const rows = [...counts].map(([channel, c]) => deliveryRow(channel, c)).sort((x, y) => y.attempts - x.attempts || x.channel.localeCompare(y.channel));
       setDelivery({ rows, capped });
       setLoading(false);
+      setUpdatedAt(Date.now());
     })();
     return () => {
       live = false;
     };
-  }, [workspace.serviceSid, range.from, range.to]);
+  }, [workspace.serviceSid, range.from, range.to, reread]);
 
   return (
     <section aria-labelledby="insights-title" class="insights">
@@ -182,6 +223,11 @@ export function Insights({ workspace }: { workspace: Workspace }) {
       <p class="muted" aria-live="polite" data-testid="insights-period">
         {loading ? "Loading…" : `${new Date(range.from).toLocaleString()} – ${new Date(range.to).toLocaleString()}, test numbers excluded, by ${bucket === "HOUR" ? "hour" : "day"}.`}
       </p>
+      {updatedAt && (
+        <p class="muted small live-note" data-testid="insights-updated">
+          Live: follows the service's traffic; read at <time dateTime={new Date(updatedAt).toISOString()}>{new Date(updatedAt).toLocaleTimeString()}</time>.
+        </p>
+      )}
       {error && (
         <p role="alert" class="error">
           {error}

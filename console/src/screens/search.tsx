@@ -1,8 +1,8 @@
 import type { OperationResult } from "@urql/core";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Workspace } from "../app";
 import { type AttemptChannel, type ConversionStatus, SearchAttemptsDocument, type SearchAttemptsQuery, type VerificationAttemptFilter } from "../gql";
-import { href } from "../route";
+import { href, hrefWithQuery, parseRoute } from "../route";
 import "./insights.css";
 
 type Attempt = SearchAttemptsQuery["verificationAttempts"]["edges"][number]["node"];
@@ -50,28 +50,139 @@ function filterOf(form: Form): { filter: VerificationAttemptFilter } | { error: 
   return { filter };
 }
 
-export function Search({ workspace }: { workspace: Workspace }) {
-  const [form, setForm] = useState<Form>(empty);
-  const [filter, setFilter] = useState<VerificationAttemptFilter>({});
-  const [pageSize, setPageSize] = useState(20);
-  // The cursors of the pages seen so far: cursors[i] is the `after` of page i (null for the first).
-  // Kept per service: another service starts on its first page.
-  const [paging, setPaging] = useState<{ sid: string; cursors: (string | null)[] }>({ sid: workspace.serviceSid, cursors: [null] });
-  const cursors = paging.sid === workspace.serviceSid ? paging.cursors : [null];
-  const setCursors = (next: (string | null)[]) => setPaging({ sid: workspace.serviceSid, cursors: next });
+/**
+ * The search a link describes, all of it in the hash so a reload, a shared link and back/forward show the same
+ * rows: #/search?service=VA…&to=…&sid=VE…&country=US&channel=SMS&status=CONVERTED&from=<ISO>&until=<ISO>
+ * &first=5&after=<cursor>,<cursor> (the `after` of each page after the first, so "Previous page" works too).
+ * Dates are ISO instants in the link (the same moment in every time zone), local in the form.
+ */
+interface Wanted {
+  service: string | null;
+  form: Form;
+  pageSize: number;
+  cursors: (string | null)[];
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+/** An ISO instant as a datetime-local value in this browser's zone ("" when it is not a date). */
+function localInput(iso: string | null): string {
+  const d = iso ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) return "";
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+const isoOf = (local: string): string | null => {
+  const d = local ? new Date(local) : null;
+  return d && !Number.isNaN(d.getTime()) ? d.toISOString() : null;
+};
+
+export function readSearch(q: URLSearchParams): Wanted {
+  const channel = q.get("channel") ?? "";
+  const status = q.get("status") ?? "";
+  const first = Number(q.get("first"));
+  return {
+    service: q.get("service") || null,
+    form: {
+      to: q.get("to") ?? "",
+      verificationSid: q.get("sid") ?? "",
+      country: q.get("country") ?? "",
+      channel: (CHANNELS as string[]).includes(channel) ? (channel as AttemptChannel) : "",
+      status: status === "CONVERTED" || status === "UNCONVERTED" ? status : "",
+      from: localInput(q.get("from")),
+      until: localInput(q.get("until")),
+    },
+    pageSize: PAGE_SIZES.includes(first) ? first : 20,
+    cursors: [null, ...(q.get("after") ?? "").split(",").filter(Boolean)],
+  };
+}
+
+export function writeSearch(w: Wanted): URLSearchParams {
+  const q = new URLSearchParams();
+  if (w.service) q.set("service", w.service);
+  const text: [string, string][] = [
+    ["to", w.form.to.trim()],
+    ["sid", w.form.verificationSid.trim()],
+    ["country", w.form.country.trim().toUpperCase()],
+    ["channel", w.form.channel],
+    ["status", w.form.status],
+    ["from", isoOf(w.form.from) ?? ""],
+    ["until", isoOf(w.form.until) ?? ""],
+  ];
+  for (const [k, v] of text) if (v) q.set(k, v);
+  if (w.pageSize !== 20) q.set("first", String(w.pageSize));
+  const after = w.cursors.filter((c): c is string => !!c);
+  if (after.length > 0) q.set("after", after.join(","));
+  return q;
+}
+
+export function Search({ workspace, query }: { workspace: Workspace; query: URLSearchParams }) {
+  const key = query.toString();
+  const wanted = useMemo(() => readSearch(query), [key]);
+  // A link's service is shown when this key sees it (and the picker follows); otherwise the picked one.
+  const linked = wanted.service && workspace.services.some((s) => s.sid === wanted.service) ? wanted.service : null;
+  const serviceSid = linked ?? workspace.serviceSid;
+  const { pageSize, cursors } = wanted;
+  const index = cursors.length - 1;
+  const checked = useMemo(() => filterOf(wanted.form), [wanted]);
+
+  const [form, setForm] = useState<Form>(wanted.form);
   const [page, setPage] = useState<{ rows: Attempt[]; next: string | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [reveal, setReveal] = useState(false);
-  const index = cursors.length - 1;
+  // "Search" with the filters already shown asks again (the link does not change).
+  const [again, setAgain] = useState(0);
+
+  // The link changed (back/forward, a link opened): the form shows what it asks for. A link this screen
+  // wrote itself leaves the form alone (it came from it, and the operator may already be typing the next one).
+  const own = useRef<string | null>(null);
+  useEffect(() => {
+    if (own.current === key) {
+      own.current = null;
+      return;
+    }
+    setForm(wanted.form);
+    setFormError("error" in checked ? checked.error : null);
+  }, [key]);
+
+  const go = (next: Wanted, replace = false) => {
+    const query = writeSearch(next);
+    const to = hrefWithQuery(query, "search");
+    if (to === location.hash) return setAgain((n) => n + 1);
+    own.current = query.toString();
+    if (!replace) {
+      location.hash = to;
+      return;
+    }
+    history.replaceState(history.state, "", to);
+    dispatchEvent(new HashChangeEvent("hashchange"));
+  };
+
+  // The picker follows a link's service; a service picked here replaces the link's (from its first page).
+  useEffect(() => {
+    if (linked && linked !== workspace.serviceSid) workspace.setServiceSid(linked);
+  }, [linked]);
+  const picked = useRef(workspace.serviceSid);
+  useEffect(() => {
+    if (picked.current === workspace.serviceSid) return;
+    picked.current = workspace.serviceSid;
+    // The link as it is now (it may have moved since this render), if it is still a search.
+    const now = parseRoute(location.hash);
+    if (now.screen !== "search") return;
+    const current = readSearch(now.query);
+    if (current.service !== workspace.serviceSid) go({ ...current, service: workspace.serviceSid, cursors: [null] }, true);
+  }, [workspace.serviceSid]);
 
   useEffect(() => {
-    if (!workspace.serviceSid) return;
+    if (!serviceSid || "error" in checked) {
+      setLoading(false);
+      setPage(null);
+      return;
+    }
     let live = true;
     setLoading(true);
     void workspace.client
-      .query(SearchAttemptsDocument, { serviceSid: workspace.serviceSid, filter, first: pageSize, after: cursors[index] })
+      .query(SearchAttemptsDocument, { serviceSid, filter: checked.filter, first: pageSize, after: cursors[index] })
       .toPromise()
       .then((r: OperationResult<SearchAttemptsQuery>) => {
         if (!live) return;
@@ -84,7 +195,7 @@ export function Search({ workspace }: { workspace: Workspace }) {
     return () => {
       live = false;
     };
-  }, [workspace.serviceSid, filter, pageSize, cursors[index]]);
+  }, [serviceSid, key, again]);
 
   const field = (name: keyof Form) => ({
     value: form[name],
@@ -95,15 +206,15 @@ export function Search({ workspace }: { workspace: Workspace }) {
     const f = filterOf(form);
     if ("error" in f) return setFormError(f.error);
     setFormError(null);
-    setFilter(f.filter);
-    setCursors([null]);
+    go({ service: serviceSid, form, pageSize, cursors: [null] });
   };
   const clear = () => {
     setForm(empty);
     setFormError(null);
-    setFilter({});
-    setCursors([null]);
+    go({ service: serviceSid, form: empty, pageSize, cursors: [null] });
   };
+  const setCursors = (next: (string | null)[]) => go({ ...wanted, service: serviceSid, cursors: next });
+  const setPageSize = (n: number) => go({ ...wanted, service: serviceSid, pageSize: n, cursors: [null] });
 
   return (
     <section aria-labelledby="search-title">
@@ -149,13 +260,7 @@ export function Search({ workspace }: { workspace: Workspace }) {
         </label>
         <label>
           <span>Rows per page</span>
-          <select
-            value={String(pageSize)}
-            onChange={(e) => {
-              setPageSize(Number((e.target as HTMLSelectElement).value));
-              setCursors([null]);
-            }}
-          >
+          <select value={String(pageSize)} onChange={(e) => setPageSize(Number((e.target as HTMLSelectElement).value))}>
             {PAGE_SIZES.map((n) => (
               <option value={String(n)}>{n}</option>
             ))}
@@ -166,6 +271,11 @@ export function Search({ workspace }: { workspace: Workspace }) {
           Clear
         </button>
       </form>
+      {wanted.service && !linked && (
+        <p role="alert" class="error" data-testid="unknown-service">
+          This link is for a service this key does not see ({wanted.service}): showing {workspace.services.find((x) => x.sid === serviceSid)?.friendlyName ?? serviceSid} instead.
+        </p>
+      )}
       {formError && (
         <p role="alert" class="error">
           {formError}

@@ -24,11 +24,14 @@ export function problemOf(error: CombinedError | undefined): ApiProblem | null {
 export const isField = (problem: ApiProblem | null, name: string): boolean =>
   !!problem?.field && (problem.field === name || problem.field.startsWith(`${name}.`) || problem.field.startsWith(`${name}[`));
 
-/** The API's message under the field it names (role=alert so a screen reader hears it). */
-export function FieldError({ problem, name }: { problem: ApiProblem | null; name: string }) {
+/**
+ * The API's message under the field it names (role=alert so a screen reader hears it). `prefix` keeps ids
+ * unique when two forms of the page have a field of the same name (a webhook's editor beside "New webhook").
+ */
+export function FieldError({ problem, name, prefix = "" }: { problem: ApiProblem | null; name: string; prefix?: string }) {
   if (!problem || !isField(problem, name)) return null;
   return (
-    <span class="field-error error" role="alert" id={`error-${name}`} data-testid={`error-${name}`}>
+    <span class="field-error error" role="alert" id={`error-${prefix}${name}`} data-testid={`error-${prefix}${name}`}>
       {problem.message}
     </span>
   );
@@ -46,23 +49,24 @@ export function FormError({ problem, fields }: { problem: ApiProblem | null; fie
 }
 
 /** A labelled form row: the control, its hint and the API's message for it. */
-export function Field(props: { label: string; name: string; hint?: string; problem: ApiProblem | null; children: ComponentChildren }) {
+export function Field(props: { label: string; name: string; hint?: string; problem: ApiProblem | null; prefix?: string; children: ComponentChildren }) {
+  const prefix = props.prefix ?? "";
   return (
     <div class="field">
-      <label for={`f-${props.name}`}>{props.label}</label>
+      <label for={`f-${prefix}${props.name}`}>{props.label}</label>
       {props.children}
       {props.hint && <span class="hint">{props.hint}</span>}
-      <FieldError problem={props.problem} name={props.name} />
+      <FieldError problem={props.problem} name={props.name} prefix={prefix} />
     </div>
   );
 }
 
 /** Attributes that tie a control to its label and (when refused) its error message. */
-export const control = (name: string, problem: ApiProblem | null) => ({
-  id: `f-${name}`,
+export const control = (name: string, problem: ApiProblem | null, prefix = "") => ({
+  id: `f-${prefix}${name}`,
   name,
   "aria-invalid": isField(problem, name) ? ("true" as const) : undefined,
-  "aria-describedby": isField(problem, name) ? `error-${name}` : undefined,
+  "aria-describedby": isField(problem, name) ? `error-${prefix}${name}` : undefined,
 });
 
 export type ServiceSettings = ServiceSettingsFragment;

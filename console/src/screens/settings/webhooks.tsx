@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { Workspace } from "../../app";
 import {
   CreateWebhookDocument,
@@ -12,15 +12,23 @@ import {
   type WebhookRowFragment,
   WebhooksDocument,
 } from "../../gql";
-import { type ApiProblem, Confirm, Field, FormError, OneTimeSecret, control, dateTime, inputValue, problemOf } from "./common";
+import { type ApiProblem, Confirm, Field, FormError, OneTimeSecret, checkedOf, control, dateTime, inputValue, problemOf, useSaving } from "./common";
 
-/** The service's webhooks: create (the secret shown once), enable/disable, delete, test-send, deliveries and retry. */
+/** "verification.*, delivery.failed" → ["verification.*", "delivery.failed"] (commas or spaces). */
+const eventTypesOf = (text: string) =>
+  text
+    .split(/[\s,]+/)
+    .map((t) => t.trim())
+    .filter(Boolean);
+
+/** The service's webhooks: create (the secret shown once), edit, enable/disable, delete, test-send, deliveries and retry. */
 export function WebhooksTab({ workspace, version }: { workspace: Workspace; version: number }) {
   const { client, serviceSid } = workspace;
   const [hooks, setHooks] = useState<WebhookRowFragment[] | null>(null);
   const [problem, setProblem] = useState<ApiProblem | null>(null);
   const [secret, setSecret] = useState<{ sid: string; secret: string } | null>(null);
   const [open, setOpen] = useState<string | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
   const load = useCallback(async () => {
     const r = await client.query(WebhooksDocument, { serviceSid }).toPromise();
     if (r.error) setProblem(problemOf(r.error));
@@ -43,6 +51,7 @@ export function WebhooksTab({ workspace, version }: { workspace: Workspace; vers
     const r = await client.mutation(DeleteWebhookDocument, { sid: hook.sid }).toPromise();
     setProblem(problemOf(r.error));
     if (open === hook.sid) setOpen(null);
+    if (editing === hook.sid) setEditing(null);
     await load();
   };
   return (
@@ -72,6 +81,9 @@ export function WebhooksTab({ workspace, version }: { workspace: Workspace; vers
               </div>
               <div>Events: {h.eventTypes.join(", ")}</div>
               <div class="actions">
+                <button type="button" aria-expanded={editing === h.sid} data-edit={h.sid} onClick={() => setEditing(editing === h.sid ? null : h.sid)}>
+                  {editing === h.sid ? "Close editor" : "Edit"}
+                </button>
                 <button type="button" onClick={() => toggle(h)}>
                   {h.enabled ? "Disable" : "Enable"}
                 </button>
@@ -80,6 +92,18 @@ export function WebhooksTab({ workspace, version }: { workspace: Workspace; vers
                 </button>
                 <Confirm question={`Delete ${h.friendlyName ?? h.sid}? Waiting deliveries are canceled.`} action="Delete" onConfirm={() => remove(h)} />
               </div>
+              {editing === h.sid && (
+                <EditWebhook
+                  workspace={workspace}
+                  hook={h}
+                  onSaved={load}
+                  onClose={() => {
+                    setEditing(null);
+                    // Back to the button that opened it, for keyboard users.
+                    requestAnimationFrame(() => document.querySelector<HTMLButtonElement>(`button[data-edit="${h.sid}"]`)?.focus());
+                  }}
+                />
+              )}
               {open === h.sid && <Deliveries workspace={workspace} hook={h} />}
             </li>
           ))}
@@ -99,10 +123,7 @@ function CreateWebhook({ workspace, onCreated }: { workspace: Workspace; onCreat
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
-    const eventTypes = events
-      .split(/[\s,]+/)
-      .map((t) => t.trim())
-      .filter(Boolean);
+    const eventTypes = eventTypesOf(events);
     const r = await workspace.client
       .mutation(CreateWebhookDocument, { input: { serviceSid: workspace.serviceSid, url: url.trim(), friendlyName: name.trim() || null, eventTypes, format } })
       .toPromise();
@@ -143,6 +164,83 @@ function CreateWebhook({ workspace, onCreated }: { workspace: Workspace; onCreat
         </div>
       </form>
     </details>
+  );
+}
+
+/**
+ * One webhook's settings (URL, name, event types, format, enabled) through updateWebhook; the API's
+ * message sits by the field it names. Its secret stays the same (a new format signs with it too).
+ */
+function EditWebhook({ workspace, hook, onSaved, onClose }: { workspace: Workspace; hook: WebhookRowFragment; onSaved: () => Promise<void>; onClose: () => void }) {
+  const [url, setUrl] = useState(hook.url);
+  const [name, setName] = useState(hook.friendlyName ?? "");
+  const [events, setEvents] = useState(hook.eventTypes.join(", "));
+  const [format, setFormat] = useState<WebhookFormat>(hook.format);
+  const [enabled, setEnabled] = useState(hook.enabled);
+  const { problem, saved, busy, run } = useSaving();
+  const first = useRef<HTMLInputElement>(null);
+  useEffect(() => first.current?.focus(), []);
+  const prefix = `edit-`;
+  const submit = (e: Event) => {
+    e.preventDefault();
+    void run(async () => {
+      const trimmed = name.trim();
+      const r = await workspace.client
+        .mutation(UpdateWebhookDocument, {
+          input: {
+            sid: hook.sid,
+            url: url.trim(),
+            // A webhook without a name keeps none when the field stays blank; a name cleared is the API's to refuse.
+            friendlyName: trimmed || hook.friendlyName !== null ? trimmed : null,
+            eventTypes: eventTypesOf(events),
+            format,
+            enabled,
+          },
+        })
+        .toPromise();
+      if (r.error) return problemOf(r.error);
+      await onSaved();
+      return null;
+    });
+  };
+  const fields = ["url", "friendlyName", "eventTypes", "format", "enabled"];
+  return (
+    <form class="settings-form" aria-label={`Edit ${hook.friendlyName ?? hook.sid}`} onSubmit={submit} noValidate>
+      <div class="grid">
+        <Field label="URL" name="url" prefix={prefix} hint="http(s), where events are POSTed" problem={problem}>
+          <input {...control("url", problem, prefix)} ref={first} type="url" value={url} onInput={(e) => setUrl(inputValue(e))} />
+        </Field>
+        <Field label="Name" name="friendlyName" prefix={prefix} hint="1–64 characters, for people" problem={problem}>
+          <input {...control("friendlyName", problem, prefix)} value={name} onInput={(e) => setName(inputValue(e))} />
+        </Field>
+        <Field label="Event types" name="eventTypes" prefix={prefix} hint='Comma separated: "*", verification.*, delivery.*, factor.*, challenge.*, fraud_guard.* or one type' problem={problem}>
+          <input {...control("eventTypes", problem, prefix)} value={events} onInput={(e) => setEvents(inputValue(e))} />
+        </Field>
+        <Field label="Format" name="format" prefix={prefix} hint="The signing secret stays the same" problem={problem}>
+          <select {...control("format", problem, prefix)} value={format} onChange={(e) => setFormat(inputValue(e) as WebhookFormat)}>
+            <option value="STANDARD">Standard Webhooks (JSON)</option>
+            <option value="TWILIO">Twilio (form, X-Twilio-Signature)</option>
+          </select>
+        </Field>
+        <Field label="Enabled" name="enabled" prefix={prefix} hint="A disabled webhook receives nothing" problem={problem}>
+          <input {...control("enabled", problem, prefix)} type="checkbox" checked={enabled} onChange={(e) => setEnabled(checkedOf(e))} />
+        </Field>
+      </div>
+      <FormError problem={problem} fields={fields} />
+      <div class="save-row">
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? "Saving…" : "Save webhook"}
+        </button>
+        <button type="button" onClick={onClose}>
+          Close
+        </button>
+        {saved && (
+          <span role="status" class="ok">
+            Saved
+          </span>
+        )}
+      </div>
+    </form>
   );
 }
 
