@@ -151,6 +151,20 @@ describe("the account's safe list through the twilio SDK", () => {
     expect(await refusal(service.verifications.create({ to: "+33612345672", channel: "sms" }))).toMatchObject({ status: 403, code: 60605 });
   });
 
+  it("a safe-listed number passes a Fraud Guard block in force on its prefix; a neighbour does not", async () => {
+    const blocked = (await t.admin.verify.v2.services.create({ friendlyName: "Blocked prefix" })).sid;
+    // Tripping Fraud Guard takes hundreds of starts; the block's row is what a start reads.
+    await t.gw.sql("insert into fraud_blocks (sid, service_sid, prefix, reason, severity, level, blocked_until, date_created) values (?, ?, ?, ?, ?, ?, ?, ?)", [
+      `FB${"ab".repeat(16)}`, blocked, "+1415558", "velocity", 1, "STANDARD", Date.now() + 3_600_000, Date.now(),
+    ]);
+    const service = t.admin.verify.v2.services(blocked);
+    expect(await refusal(service.verifications.create({ to: "+14155580001", channel: "sms" }))).toMatchObject({ status: 403, code: 60410 });
+    await t.admin.verify.v2.safelist.create({ phoneNumber: "+14155580002" });
+    expect((await service.verifications.create({ to: "+14155580002", channel: "sms" })).status).toBe("pending");
+    expect(await refusal(service.verifications.create({ to: "+14155580003", channel: "sms" }))).toMatchObject({ status: 403, code: 60410 });
+    await t.admin.verify.v2.safelist("+14155580002").remove();
+  });
+
   it("a service's API key is refused with 403: the safe list is account-wide", async () => {
     const key = await t.apiKey(serviceSid);
     const client = t.withKey(key.sid, key.key);

@@ -158,12 +158,15 @@ export class VerificationFlow {
 
     const now = this.deps.clock.now();
     if (!testNumber) {
-      const skipRiskChecks = await this.skipsRiskChecks(service, channel, input.riskCheck ?? null, to, phone);
+      const skipRiskChecks = this.skipsRiskChecks(service, input.riskCheck ?? null, to, phone);
+      // The account's safe list is read only when a protection would refuse (off the hot path), and once.
+      let accountSafe: Promise<boolean> | null = null;
+      const accountSafeListed = () => (accountSafe ??= this.deps.accountSafeList.has(to));
       if (phone && service.blockPremiumNumbers && (phone.lineType === "PREMIUM_RATE" || phone.lineType === "SHARED_COST")) {
         throw new VerifyError("INVALID_PARAMETER", "Invalid parameter `to`: premium-rate and shared-cost numbers are refused (blockPremiumNumbers).", { field: "to", blockReason: "premium_number" });
       }
-      if (phone && !skipRiskChecks) this.geo(service, channel, phone);
-      if (phone && fraudGuarded(channel) && !skipRiskChecks && service.fraudGuard !== "OFF") await this.fraudGuard(service, phone, now);
+      if (phone && !skipRiskChecks) await this.geo(service, channel, phone, accountSafeListed);
+      if (phone && fraudGuarded(channel) && !skipRiskChecks && service.fraudGuard !== "OFF") await this.fraudGuard(service, phone, now, accountSafeListed);
       await this.deps.rateLimits.enforce([
         { scope: `${service.sid}:to`, valueHash: limitValueHash(this.deps.keys, to), buckets: service.rateLimits.perTo },
         // One counter for the whole service: nothing to hide in its key.
@@ -318,23 +321,20 @@ export class VerificationFlow {
   }
 
   /**
-   * RiskCheck=disable, or a number on the service's safe list or the account's, skips geo permissions and
-   * Fraud Guard. The account's list is read only when one of those checks would run.
+   * RiskCheck=disable, or the number is on the service's safe list: geo permissions and Fraud Guard are
+   * skipped. (A number on the account's safe list is let through by them where they would refuse.)
    */
-  private async skipsRiskChecks(service: Service, channel: DeliveryChannel | "SNA", riskCheck: "ENABLE" | "DISABLE" | null, to: string, phone: PhoneNumber | null): Promise<boolean> {
+  private skipsRiskChecks(service: Service, riskCheck: "ENABLE" | "DISABLE" | null, to: string, phone: PhoneNumber | null): boolean {
     if (riskCheck === "DISABLE") return true;
-    if (phone === null) return false;
-    if (service.safeList.includes(to)) return true;
-    const geoChannel = geoChannelOf(channel);
-    const checked = service.geoPermissions.some((g) => g.channel === geoChannel) || (fraudGuarded(channel) && service.fraudGuard !== "OFF");
-    return checked && (await this.deps.accountSafeList.has(to));
+    return phone !== null && service.safeList.includes(to);
   }
 
   /** The service's geo permissions for this channel, by the number's country. */
-  private geo(service: Service, channel: DeliveryChannel | "SNA", phone: PhoneNumber): void {
+  private async geo(service: Service, channel: DeliveryChannel | "SNA", phone: PhoneNumber, accountSafeListed: () => Promise<boolean>): Promise<void> {
     const geoChannel = geoChannelOf(channel);
     const rule = service.geoPermissions.find((g) => g.channel === geoChannel);
     if (!rule || (phone.country !== null && rule.allowedCountries.includes(phone.country))) return;
+    if (await accountSafeListed()) return;
     throw new VerifyError("GEO_BLOCKED", `Delivery to ${phone.country ?? "this destination"} over ${geoChannel} is not permitted by the service's geo permissions.`);
   }
 
@@ -342,7 +342,7 @@ export class VerificationFlow {
    * Fraud Guard (SMS): an active block of the destination prefix refuses at once; otherwise the prefix's
    * recent traffic is judged, and a verdict writes a block (and its event) before refusing.
    */
-  private async fraudGuard(service: Service, phone: PhoneNumber, now: number): Promise<void> {
+  private async fraudGuard(service: Service, phone: PhoneNumber, now: number, accountSafeListed: () => Promise<boolean>): Promise<void> {
     const prefix = destinationPrefix(phone.e164, phone.callingCode);
     const w = fraudWindows;
     const standing = blockStanding(await this.deps.store.fraudBlocks(service.sid, prefix, now - w.priorBlocksMs), now);
@@ -358,7 +358,8 @@ export class VerificationFlow {
       });
       const traffic = { ...counts, priorBlocks: standing.priorBlocks };
       const verdict = judgeTraffic(service.fraudGuard, traffic);
-      if (!verdict) return;
+      // A number on the account's safe list is never blocked, nor does it start a block.
+      if (!verdict || (await accountSafeListed())) return;
       const recorded = await this.deps.store.recordFraudBlock(
         {
           sid: newSid("FB"),
@@ -375,6 +376,7 @@ export class VerificationFlow {
       );
       block = recorded.block;
     }
+    if (standing.active && (await accountSafeListed())) return;
     const retryAfterSeconds = Math.max(1, Math.ceil((block.blockedUntil - now) / 1000));
     throw new VerifyError("FRAUD_BLOCKED", `Fraud Guard blocked SMS to ${prefix}… (${block.reason}); retry later, use another channel, or safe-list the number.`, { retryAfterSeconds });
   }
