@@ -68,7 +68,9 @@ describe.skipIf(!browserAvailable)("insights, live", () => {
     const span = Date.now() - burstFrom;
     expect(reads.length).toBeGreaterThan(0);
     expect(reads.length).toBeLessThanOrEqual(Math.ceil(span / 1000) + 1);
-    for (let i = 1; i < reads.length; i++) expect(reads[i] - reads[i - 1]).toBeGreaterThanOrEqual(900);
+    // The page spaces its reads ≥ 1 s apart; this process sees them through the DevTools protocol, whose events
+    // can lag under load, so the bound keeps a margin (an unthrottled page reads within milliseconds).
+    for (let i = 1; i < reads.length; i++) expect(reads[i] - reads[i - 1]).toBeGreaterThanOrEqual(500);
 
     expect(await page.evaluate(() => (window as unknown as { stillThisPage?: boolean }).stillThisPage)).toBe(true);
     expect(c.foreign).toEqual([]);
