@@ -77,7 +77,9 @@ export const services = {
    * with their factors (secrets) and challenges and those challenges' jobs. Its pending verifications
    * are canceled (a send still queued settles as abandoned; a check finds no service). The history stays:
    * verifications, send attempts (Twilio's Attempts are the account's), events, Fraud Guard blocks.
-   * The `service.deleted` event is recorded last, once no webhook is left to deliver it.
+   * The `service.deleted` event is recorded last, once no webhook is left to deliver it. A delivery that
+   * an event's transaction wrote while this one ran (it read the webhook before the delete committed) is
+   * canceled by the courier, which finds its webhook gone.
    */
   *delete(q: Q, sid: string, now: number): Step<{ service: Service; events: VerifyEvent[] } | null> {
     const { db, t } = q;
@@ -87,6 +89,9 @@ export const services = {
     const events: VerifyEvent[] = [];
     const keys = yield* all(db.delete(t.apiKeys).where(eq(t.apiKeys.serviceSid, sid)).returning());
     for (const key of keys) if (key.revokedAt === null) events.push(yield* record(lifeEvents.apiKeyRevoked(toApiKey({ ...key, revokedAt: now }), now)));
+    // Parent rows are locked before their outbox jobs, the order the workers take them in (a delivery's
+    // attempt is written on its row, then on its job): the other order deadlocks with a retry in flight.
+    yield* all(db.select({ seq: t.webhookDeliveries.seq }).from(t.webhookDeliveries).where(eq(t.webhookDeliveries.serviceSid, sid)), {});
     const deliveries = db
       .select({ ref: sql<string>`cast(${t.webhookDeliveries.seq} as text)` })
       .from(t.webhookDeliveries)
@@ -96,6 +101,7 @@ export const services = {
     yield* run(db.delete(t.webhooks).where(eq(t.webhooks.serviceSid, sid)));
     yield* run(db.delete(t.templates).where(eq(t.templates.serviceSid, sid)));
     const challenges = db.select({ sid: t.challenges.sid }).from(t.challenges).where(eq(t.challenges.serviceSid, sid));
+    yield* all(challenges, {});
     yield* run(db.delete(t.outbox).where(inArray(t.outbox.refSid, challenges)));
     yield* run(db.delete(t.challenges).where(eq(t.challenges.serviceSid, sid)));
     yield* run(db.delete(t.factors).where(eq(t.factors.serviceSid, sid)));

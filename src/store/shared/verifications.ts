@@ -435,8 +435,10 @@ export const verifications = {
 
   *snaTimedOut(q: Q, jobId: number, verificationSid: string, fallbackAttemptSid: string, now: number): Step<VerifyEvent[]> {
     const { db, t } = q;
-    yield* run(db.delete(t.outbox).where(eq(t.outbox.id, jobId)));
+    // The verification is locked before the job, the order recordSnaResult takes them in (the other
+    // order deadlocks with a carrier answer arriving as the timer fires).
     const found = yield* verificationBySid.get({ sid: verificationSid }, {});
+    yield* run(db.delete(t.outbox).where(eq(t.outbox.id, jobId)));
     const timeout = found && machine.snaTimeout(found);
     if (!timeout) return [];
     const a = t.sendAttempts;

@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../src/domain/clock.js";
+import { newSid } from "../src/domain/ids.js";
+import { type TestGateway, startGateway } from "./support/gateway.js";
+
+// Two PostgreSQL transactions that lock the same two rows in opposite orders deadlock, and one of them
+// fails (an operator's 500, or a courier's crashed job). Each case here plays the other party by hand on
+// the test's own connection: it holds the row that party locks first, lets the store's unit run into
+// it, then takes the second row, as that party would. In one order the store's unit waits at the first
+// row and the hand-played party goes on; in the wrong order PostgreSQL detects a deadlock.
+const onPg = process.env.VERIGATE_TEST_STORE === "pg";
+let gw: TestGateway | undefined;
+afterEach(async () => {
+  await gw?.close();
+  gw = undefined;
+});
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `second` inside a transaction that already holds `first`'s lock while `unit` runs into it. */
+async function interleave(g: TestGateway, first: [string, unknown[]], unit: () => Promise<unknown>, second: [string, unknown[]]) {
+  await g.sql("begin");
+  await g.sql("set local lock_timeout = '3s'");
+  await g.sql(...first);
+  const running = unit().then(
+    (value) => ({ value, error: null as unknown }),
+    (error: unknown) => ({ value: null, error }),
+  );
+  await settle(300); // the unit is now waiting on the row the test holds (or holding one it should not)
+  const second_ = await g.sql(...second).then(
+    () => null,
+    (error: Error) => error.message,
+  );
+  await g.sql(second_ ? "rollback" : "commit");
+  const outcome = await running;
+  return { secondRefused: second_, unitError: outcome.error instanceof Error ? outcome.error.message : outcome.error };
+}
+
+describe.skipIf(!onPg)("row lock order on PostgreSQL", () => {
+  it("an SNA timeout locks the verification before its job, as a carrier answer does", async () => {
+    const clock = new ManualClock(Date.now());
+    gw = await startGateway({ clock, env: { SNA_SANDBOX_COVERAGE: "100.64.0.0/10", SNA_FALLBACK_SECONDS: "20" } });
+    const started = await gw.gql(`mutation($input: StartVerificationInput!) { startVerification(input: $input) { verification { sid channel } } }`, {
+      input: { serviceSid: gw.defaultServiceSid, to: "+14155550181", channel: "AUTO", deviceIp: "100.64.1.81" },
+    });
+    const v = started.data?.startVerification.verification;
+    expect(v.channel).toBe("SNA");
+    const [job] = await gw.sql<{ id: number }>("select id from outbox where kind = 'sna_fallback' and ref_sid = ?", [v.sid]);
+    expect(job).toBeDefined();
+    const app = gw.app;
+    // recordSnaResult: the verification (FOR UPDATE), then the fallback job.
+    const result = await interleave(
+      gw,
+      ["select sid from verifications where sid = ? for update", [v.sid]],
+      () => app.store.snaTimedOut(Number(job.id), v.sid, newSid("VL"), clock.now()),
+      ["delete from outbox where id = ?", [job.id]],
+    );
+    expect(result).toEqual({ secondRefused: null, unitError: null });
+  });
+
+  it("deleting a service locks a webhook delivery before its job, as the courier recording a try does", async () => {
+    // No courier on this instance: the test plays it.
+    gw = await startGateway({ env: { OUTBOX_RUNNER: "off" } });
+    const g = gw;
+    const hook = await g.gql(`mutation($s: ID!) { createWebhook(input: { serviceSid: $s, url: "http://127.0.0.1:9/hook", eventTypes: ["verification.approved"], }) { webhook { sid } } }`, {
+      s: g.defaultServiceSid,
+    });
+    expect(hook.errors?.[0]?.message).toBeUndefined();
+    const tested = await g.gql(`mutation($sid: ID!) { testWebhook(sid: $sid) { id } }`, { sid: hook.data?.createWebhook.webhook.sid });
+    expect(tested.errors?.[0]?.message).toBeUndefined();
+    const [delivery] = await g.sql<{ seq: number; job: number }>(
+      "select d.seq, o.id as job from webhook_deliveries d join outbox o on o.kind = 'webhook' and o.ref_sid = cast(d.seq as text) where d.service_sid = ?",
+      [g.defaultServiceSid],
+    );
+    expect(delivery).toBeDefined();
+    // recordWebhookAttempt: the delivery row, then its job.
+    const result = await interleave(
+      g,
+      ["update webhook_deliveries set attempts = attempts + 1 where seq = ?", [delivery.seq]],
+      () => g.app.gateway.services.delete(g.defaultServiceSid),
+      ["update outbox set last_error = 'try' where id = ?", [delivery.job]],
+    );
+    expect(result).toEqual({ secondRefused: null, unitError: null });
+    expect(await g.sql("select seq from webhook_deliveries where seq = ?", [delivery.seq])).toEqual([]);
+  });
+});
