@@ -25,6 +25,16 @@ type Built = {
   joinsNotNullableMap?: Record<string, boolean>;
 };
 
+/** How many times a write unit runs again after PostgreSQL rolled it back as a deadlock victim. */
+const RETRIES = 3;
+/** deadlock_detected, serialization_failure: the transaction was rolled back whole and may run again. */
+const TRANSIENT = new Set(["40P01", "40001"]);
+function isTransient(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++)
+    if (typeof e.code === "string" && TRANSIENT.has(e.code)) return true;
+  return false;
+}
+
 const LOCK_TEXT = "select pg_advisory_xact_lock(hashtext($1))";
 const ADVISORY_LOCK = { name: "advisory_xact_lock", text: LOCK_TEXT };
 
@@ -48,7 +58,22 @@ export class PgRunner implements Runner {
     private readonly sink: () => EventSink | null,
   ) {}
 
+  /**
+   * Runs a write unit as one transaction. A deadlock or serialization failure (PostgreSQL chose this
+   * transaction as the victim and rolled it back whole) runs the unit again on a fresh transaction, at
+   * most `RETRIES` times: units are pure descriptions of their statements, so a rerun is the same unit.
+   */
   async write<T>(unit: (q: Q) => Step<T>, solo = false): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.writeOnce(unit, solo);
+      } catch (error) {
+        if (attempt >= RETRIES || !isTransient(error)) throw error;
+      }
+    }
+  }
+
+  private async writeOnce<T>(unit: (q: Q) => Step<T>, solo: boolean): Promise<T> {
     const events: VerifyEvent[] = [];
     const client = await this.pool.connect();
     let broken: Error | undefined;
