@@ -7,7 +7,8 @@ import { type TestGateway, startGateway } from "./support/gateway.js";
 // fails (an operator's 500, or a courier's crashed job). Each case here plays the other party by hand on
 // the test's own connection: it holds the row that party locks first, lets the store's unit run into
 // it, then takes the second row, as that party would. In one order the store's unit waits at the first
-// row and the hand-played party goes on; in the wrong order PostgreSQL detects a deadlock.
+// row and the hand-played party goes on; in the wrong order the hand-played party waits, and gives up
+// after 300 ms (lock_timeout, before PostgreSQL's 1 s deadlock check, whose victim the runner would retry).
 const onPg = process.env.VERIGATE_TEST_STORE === "pg";
 let gw: TestGateway | undefined;
 afterEach(async () => {
@@ -20,7 +21,7 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Runs `second` inside a transaction that already holds `first`'s lock while `unit` runs into it. */
 async function interleave(g: TestGateway, first: [string, unknown[]], unit: () => Promise<unknown>, second: [string, unknown[]]) {
   await g.sql("begin");
-  await g.sql("set local lock_timeout = '3s'");
+  await g.sql("set local lock_timeout = '300ms'");
   await g.sql(...first);
   const running = unit().then(
     (value) => ({ value, error: null as unknown }),
@@ -82,5 +83,23 @@ describe.skipIf(!onPg)("row lock order on PostgreSQL", () => {
     );
     expect(result).toEqual({ secondRefused: null, unitError: null });
     expect(await g.sql("select seq from webhook_deliveries where seq = ?", [delivery.seq])).toEqual([]);
+  });
+  it("deleting a service locks its webhooks before their deliveries, as deleting a webhook does", async () => {
+    gw = await startGateway({ env: { OUTBOX_RUNNER: "off" } });
+    const g = gw;
+    const hook = await g.gql(`mutation($s: ID!) { createWebhook(input: { serviceSid: $s, url: "http://127.0.0.1:9/hook", eventTypes: ["verification.approved"] }) { webhook { sid } } }`, {
+      s: g.defaultServiceSid,
+    });
+    const webhookSid = hook.data?.createWebhook.webhook.sid as string;
+    expect((await g.gql(`mutation($sid: ID!) { testWebhook(sid: $sid) { id } }`, { sid: webhookSid })).errors).toBeUndefined();
+    // deleteWebhook: the webhook row, then its PENDING deliveries.
+    const result = await interleave(
+      g,
+      ["delete from webhooks where sid = ?", [webhookSid]],
+      () => g.app.gateway.services.delete(g.defaultServiceSid),
+      ["update webhook_deliveries set status = 'CANCELED' where webhook_sid = ? and status = 'PENDING'", [webhookSid]],
+    );
+    expect(result).toEqual({ secondRefused: null, unitError: null });
+    expect(await g.sql("select seq from webhook_deliveries where webhook_sid = ?", [webhookSid])).toEqual([]);
   });
 });

@@ -16,6 +16,13 @@ export function webhookTry(outcome: WebhookOutcome, now: number): { status: Webh
   };
 }
 
+/**
+ * A try that will be retried keeps a delivery PENDING only if it still is: one canceled while its POST was
+ * in flight (its webhook deleted) stays CANCELED and is not tried again. A try that ended (delivered,
+ * failed) is written whatever happened meanwhile: it is what the receiver saw.
+ */
+export const webhookRetryKeeps: WebhookDeliveryStatus = "PENDING";
+
 /** Deleting a webhook cancels its deliveries that still wait to be sent. */
 export const webhookDeletion: { cancels: WebhookDeliveryStatus; to: WebhookDeliveryStatus } = { cancels: "PENDING", to: "CANCELED" };
 

@@ -53,6 +53,9 @@ export const challenges = {
   /** Queues the push notice of a challenge again, unless one is still waiting to be sent (true: queued). */
   *queueNotice({ db, t }: Q, sid: string, now: number): Step<boolean> {
     const o = t.outbox;
+    // The challenge's row lock makes parallel calls take turns (PostgreSQL): one of them queues.
+    const challenge = yield* get(db.select({ sid: t.challenges.sid }).from(t.challenges).where(eq(t.challenges.sid, sid)), {});
+    if (!challenge) return false;
     const waiting = yield* get(
       db
         .select({ id: o.id })

@@ -145,6 +145,8 @@ export const deliveries = {
             ),
           ),
         )
+        // Verifications are locked one by one below: in one order on every instance (no deadlock).
+        .orderBy(asc(a.verificationSid), asc(a.seq))
         .limit(limit),
       { skipLocked: true, of: a },
     );

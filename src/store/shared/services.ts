@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, ne, or, sql } from "drizzle-orm";
 import { lifeEvents } from "../../domain/events.js";
 import type { ApiKey, AttemptChannel, OutboxMessage, Page, Service, ServiceSettings, VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
@@ -89,21 +89,28 @@ export const services = {
     const events: VerifyEvent[] = [];
     const keys = yield* all(db.delete(t.apiKeys).where(eq(t.apiKeys.serviceSid, sid)).returning());
     for (const key of keys) if (key.revokedAt === null) events.push(yield* record(lifeEvents.apiKeyRevoked(toApiKey({ ...key, revokedAt: now }), now)));
-    // Parent rows are locked before their outbox jobs, the order the workers take them in (a delivery's
-    // attempt is written on its row, then on its job): the other order deadlocks with a retry in flight.
-    yield* all(db.select({ seq: t.webhookDeliveries.seq }).from(t.webhookDeliveries).where(eq(t.webhookDeliveries.serviceSid, sid)), {});
+    // Row locks in the order every other unit takes them (PostgreSQL; the other orders deadlock): a
+    // webhook before its deliveries (deleteWebhook), a delivery before its job (the courier recording a
+    // try), a challenge before its jobs; rows of one table in key order, jobs by id (the lease heartbeat).
+    const w = t.webhooks;
+    const d = t.webhookDeliveries;
+    const c = t.challenges;
+    const o = t.outbox;
+    yield* all(db.select({ sid: w.sid }).from(w).where(eq(w.serviceSid, sid)).orderBy(asc(w.sid)), {});
+    yield* all(db.select({ seq: d.seq }).from(d).where(eq(d.serviceSid, sid)).orderBy(asc(d.seq)), {});
+    yield* all(db.select({ sid: c.sid }).from(c).where(eq(c.serviceSid, sid)).orderBy(asc(c.sid)), {});
     const deliveries = db
-      .select({ ref: sql<string>`cast(${t.webhookDeliveries.seq} as text)` })
-      .from(t.webhookDeliveries)
-      .where(eq(t.webhookDeliveries.serviceSid, sid));
-    yield* run(db.delete(t.outbox).where(and(eq(t.outbox.kind, "webhook"), inArray(t.outbox.refSid, deliveries))));
-    yield* run(db.delete(t.webhookDeliveries).where(eq(t.webhookDeliveries.serviceSid, sid)));
-    yield* run(db.delete(t.webhooks).where(eq(t.webhooks.serviceSid, sid)));
+      .select({ ref: sql<string>`cast(${d.seq} as text)` })
+      .from(d)
+      .where(eq(d.serviceSid, sid));
+    const challenges = db.select({ sid: c.sid }).from(c).where(eq(c.serviceSid, sid));
+    const jobs = or(and(eq(o.kind, "webhook"), inArray(o.refSid, deliveries)), and(ne(o.kind, "webhook"), inArray(o.refSid, challenges)));
+    yield* all(db.select({ id: o.id }).from(o).where(jobs).orderBy(asc(o.id)), {});
+    yield* run(db.delete(o).where(jobs));
+    yield* run(db.delete(d).where(eq(d.serviceSid, sid)));
+    yield* run(db.delete(w).where(eq(w.serviceSid, sid)));
     yield* run(db.delete(t.templates).where(eq(t.templates.serviceSid, sid)));
-    const challenges = db.select({ sid: t.challenges.sid }).from(t.challenges).where(eq(t.challenges.serviceSid, sid));
-    yield* all(challenges, {});
-    yield* run(db.delete(t.outbox).where(inArray(t.outbox.refSid, challenges)));
-    yield* run(db.delete(t.challenges).where(eq(t.challenges.serviceSid, sid)));
+    yield* run(db.delete(c).where(eq(c.serviceSid, sid)));
     yield* run(db.delete(t.factors).where(eq(t.factors.serviceSid, sid)));
     yield* run(db.delete(t.entities).where(eq(t.entities.serviceSid, sid)));
     yield* run(

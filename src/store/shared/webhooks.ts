@@ -2,7 +2,7 @@ import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
 import { lifeEvents } from "../../domain/events.js";
 import type { VerifyEvent, Webhook, WebhookDelivery, WebhookDeliveryStatus } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
-import { newDeliveryStatus, webhookDeletion, webhookRetry, webhookTry } from "../../domain/webhook/delivery.js";
+import { newDeliveryStatus, webhookDeletion, webhookRetry, webhookRetryKeeps, webhookTry } from "../../domain/webhook/delivery.js";
 import { decodeCursor } from "../cursor.js";
 import type { PageRequest, WebhookAttemptResult, WebhookJob, WebhookPatch } from "../port.js";
 import { pageOf, toWebhook, toWebhookDelivery } from "../rows.js";
@@ -79,7 +79,7 @@ export const webhooks = {
   *recordAttempt({ db, t }: Q, result: WebhookAttemptResult): Step<void> {
     const d = t.webhookDeliveries;
     const next = webhookTry(result.outcome, result.now);
-    yield* run(
+    const written = yield* all(
       db
         .update(d)
         .set({
@@ -89,9 +89,10 @@ export const webhooks = {
           dateUpdated: result.now,
           deliveredAt: next.deliveredAt,
         })
-        .where(eq(d.seq, result.deliveryId)),
+        .where(next.rescheduled ? and(eq(d.seq, result.deliveryId), eq(d.status, webhookRetryKeeps)) : eq(d.seq, result.deliveryId))
+        .returning({ seq: d.seq }),
     );
-    if (next.rescheduled) yield* run(db.update(t.outbox).set({ runAt: result.runAt, leaseUntil: null, lastError: result.error }).where(eq(t.outbox.id, result.jobId)));
+    if (next.rescheduled && written.length > 0) yield* run(db.update(t.outbox).set({ runAt: result.runAt, leaseUntil: null, lastError: result.error }).where(eq(t.outbox.id, result.jobId)));
     else yield* deleteJob.run({ id: result.jobId });
   },
 
