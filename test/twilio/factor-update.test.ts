@@ -143,7 +143,7 @@ describe("updating a TOTP factor through the twilio SDK", () => {
   it("a refused code with a change: the change is made, the code answers 60311", async () => {
     const identity = nextIdentity();
     const created = await svc().entities(identity).newFactors.create({ friendlyName: "Phone app", factorType: "totp" });
-    await expect(svc().entities(identity).factors(created.sid).update({ friendlyName: "Renamed", authPayload: "000000" })).rejects.toMatchObject({ status: 400, code: 60311 });
+    await expect(svc().entities(identity).factors(created.sid).update({ friendlyName: "Renamed", authPayload: "000000" })).rejects.toMatchObject({ status: 403, code: 60311 });
     expect(await svc().entities(identity).factors(created.sid).fetch()).toMatchObject({ friendlyName: "Renamed", status: "unverified" });
   });
 });

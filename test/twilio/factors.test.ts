@@ -129,12 +129,12 @@ describe("TOTP factors and challenges through the twilio SDK", () => {
     const wrong = app.generate() === "000000" ? "111111" : "000000";
     const error = await svc().entities(identity).factors(created.sid).update({ authPayload: wrong }).catch((e) => e);
     expect(error).toBeInstanceOf(twilio.RestException);
-    expect(error).toMatchObject({ code: 60311 });
+    expect(error).toMatchObject({ status: 403, code: 60311 });
     await svc().entities(identity).factors(created.sid).update({ authPayload: app.generate() });
     const challenge = await svc().entities(identity).challenges.create({ factorSid: created.sid });
     const refused = await svc().entities(identity).challenges(challenge.sid).update({ authPayload: wrong }).catch((e) => e);
     expect(refused).toBeInstanceOf(twilio.RestException);
-    expect(refused).toMatchObject({ code: 60324 });
+    expect(refused).toMatchObject({ status: 403, code: 60324 });
     expect((await svc().entities(identity).challenges(challenge.sid).fetch()).status).toBe("pending");
   });
 

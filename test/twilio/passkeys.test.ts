@@ -90,7 +90,7 @@ describe.skipIf(!available)("a whole passkey ceremony in chromium, through the t
     const assertion = await inBrowser("startAuthentication", (challenge.options as { publicKey: unknown }).publicKey);
     const approved = await svc().approveChallenge.update(assertion as never);
     expect(approved).toMatchObject({ sid: challenge.sid, status: "approved", identity: "pk-bob", factorSid: factor.sid });
-    await expect(svc().approveChallenge.update(assertion as never)).rejects.toMatchObject({ code: 60322 });
+    await expect(svc().approveChallenge.update(assertion as never)).rejects.toMatchObject({ status: 403, code: 60322 });
     // The factor is the identity's, as the Entities resource lists it.
     const listed = await svc().entities("pk-bob").factors.list();
     expect(listed.map((f) => [f.sid, f.factorType, f.status])).toEqual([[factor.sid, "passkeys", "verified"]]);
