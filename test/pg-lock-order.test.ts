@@ -37,7 +37,7 @@ async function interleave(g: TestGateway, first: [string, unknown[]], unit: () =
   return { secondRefused: second_, unitError: outcome.error instanceof Error ? outcome.error.message : outcome.error };
 }
 
-describe.skipIf(!onPg)("row lock order on PostgreSQL", () => {
+describe.skipIf(!onPg)("row locks on PostgreSQL", () => {
   it("an SNA timeout locks the verification before its job, as a carrier answer does", async () => {
     const clock = new ManualClock(Date.now());
     gw = await startGateway({ clock, env: { SNA_SANDBOX_COVERAGE: "100.64.0.0/10", SNA_FALLBACK_SECONDS: "20" } });
@@ -101,5 +101,25 @@ describe.skipIf(!onPg)("row lock order on PostgreSQL", () => {
     );
     expect(result).toEqual({ secondRefused: null, unitError: null });
     expect(await g.sql("select seq from webhook_deliveries where webhook_sid = ?", [webhookSid])).toEqual([]);
+  });
+  it("an attempt's event, written after waiting for its verification, shows the other attempts as they are now", async () => {
+    gw = await startGateway({ env: { OUTBOX_RUNNER: "off" } });
+    const g = gw;
+    const START = `mutation($input: StartVerificationInput!) { startVerification(input: $input) { verification { sid } } }`;
+    const input = { serviceSid: g.defaultServiceSid, to: "+14155550182", channel: "SMS" };
+    const sid = (await g.gql(START, { input })).data?.startVerification.verification.sid as string;
+    expect((await g.gql(START, { input })).errors).toBeUndefined(); // a resend: a second attempt
+    const [first, second] = await g.sql<{ sid: string }>("select sid from send_attempts where verification_sid = ? order by seq", [sid]);
+    await g.sql("update send_attempts set status = 'SENT', provider_message_id = 'pm-race' where sid = ?", [first.sid]);
+    // Another unit: the second attempt fails, with the verification's version (locked until it commits).
+    await g.sql("begin");
+    await g.sql("update send_attempts set status = 'UNDELIVERED' where sid = ?", [second.sid]);
+    await g.sql("update verifications set version = version + 1 where sid = ?", [sid]);
+    const receipt = g.app.store.recordReceipt({ providerMessageId: "pm-race", status: "DELIVERED", errorCode: null, now: Date.now() });
+    await settle(300); // the receipt has written its attempt and waits for the verification
+    await g.sql("commit");
+    const event = await receipt;
+    const attempts = (event?.data as { sendCodeAttempts: { attemptSid: string; status: string }[] }).sendCodeAttempts;
+    expect(attempts.map((a) => a.status)).toEqual(["DELIVERED", "UNDELIVERED"]);
   });
 });

@@ -29,12 +29,17 @@ const attemptWithVerification = statement("attempt_with_verification", ({ db, t 
     .innerJoin(t.verifications, eq(t.verifications.sid, t.sendAttempts.verificationSid))
     .where(eq(t.sendAttempts.sid, p("sid"))),
 );
-/** A verification with its attempts, oldest first, in one read (PostgreSQL locks the verification). */
+/**
+ * A verification with its attempts, oldest first, in one read. PostgreSQL locks them all: a read that
+ * waited for the verification's lock then sees every attempt as it is now, not as it was when the read
+ * began (an attempt another unit changed meanwhile would be published stale). Called for an attempt, so
+ * there is at least one (an inner join: FOR UPDATE cannot lock the nullable side of an outer join).
+ */
 const withAttempts = statement("verification_with_attempts", ({ db, t }) =>
   db
     .select({ row: t.verifications, attempt: t.sendAttempts })
     .from(t.verifications)
-    .leftJoin(t.sendAttempts, eq(t.sendAttempts.verificationSid, t.verifications.sid))
+    .innerJoin(t.sendAttempts, eq(t.sendAttempts.verificationSid, t.verifications.sid))
     .where(eq(t.verifications.sid, p("sid")))
     .orderBy(asc(t.sendAttempts.seq)),
 );
@@ -75,13 +80,13 @@ export const deliveryStatements = { attemptBySid, recordAttempt, bumpVersion, at
  * version bump goes with the event (one statement on PostgreSQL).
  */
 function* attemptChanged(q: Q, attempt: AttemptRow, status: DeliveryStatus, now: number): Step<VerifyEvent> {
-  const rows = yield* withAttempts.all({ sid: attempt.verificationSid }, { of: q.t.verifications });
+  const rows = yield* withAttempts.all({ sid: attempt.verificationSid }, {});
   if (rows.length === 0) {
     const row = (yield* bumpVersion.get({ sid: attempt.verificationSid, now })) as VerificationRow;
     return (yield* verificationEvent(q, machine.delivered(status), row, now)).event;
   }
   const row: VerificationRow = { ...rows[0].row, version: rows[0].row.version + 1, dateUpdated: now };
-  const attempts = rows.flatMap((r) => (r.attempt ? [r.attempt] : []));
+  const attempts = rows.map((r) => r.attempt);
   const event = newEvent(machine.delivered(status), row.serviceSid, row.sid, toVerification(row, attempts), now);
   return yield* record(event, [{ statement: bump, params: { sid: row.sid, now } }]);
 }
