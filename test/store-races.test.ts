@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeviceClient } from "../src/client/device/kit.js";
+import { newSid } from "../src/domain/ids.js";
 import { type TestGateway, startGateway } from "./support/gateway.js";
 
 // Writes that race with another writer on the same rows, played through the store itself (no courier
@@ -48,5 +49,29 @@ describe("races between writers", () => {
     expect(queued.filter(Boolean)).toHaveLength(1);
     const jobs = await gw.sql<{ n: number }>("select count(*) as n from outbox where kind = 'push_notify' and ref_sid = ?", [sid]);
     expect(Number(jobs[0].n)).toBe(1);
+  });
+  it("a factor whose entity was deleted after it was ensured is not written (no factor outlives its entity)", async () => {
+    const store = gw.app.store;
+    const now = Date.now();
+    const entity = await store.ensureEntity({ sid: newSid("YE"), serviceSid: gw.defaultServiceSid, identity: "gone-midway", userHandle: "handle-gone-midway" }, now);
+    expect(await store.deleteEntity(gw.defaultServiceSid, "gone-midway", now)).toBe(true);
+    const created = await store.createFactor({
+      sid: newSid("YF"),
+      serviceSid: gw.defaultServiceSid,
+      entitySid: entity.sid,
+      identity: "gone-midway",
+      factorType: "TOTP",
+      status: "UNVERIFIED",
+      friendlyName: "late",
+      dateCreated: now,
+      dateUpdated: now,
+      pendingChallenge: null,
+      publicKey: null,
+      config: null,
+      secretSealed: null,
+      metadata: null,
+    });
+    expect(created).toBeNull();
+    expect(await gw.sql("select sid from factors where identity = ?", ["gone-midway"])).toEqual([]);
   });
 });

@@ -57,3 +57,6 @@ export class VerifyError extends Error {
 export const invalidParameter = (field: string, message: string): VerifyError => new VerifyError("INVALID_PARAMETER", message, { field });
 
 export const notFound = (what: string): VerifyError => new VerifyError("NOT_FOUND", `${what} was not found.`);
+
+/** A factor's entity (its identity) was deleted while the factor was being created: nothing was written. */
+export const entityDeleted = (): VerifyError => new VerifyError("NOT_FOUND", "The entity was deleted while this factor was being created; nothing was written. Create the factor again.");

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { ChallengeRecord, EntityChallengeFilter, EntityRecord, FactorRecord, OutboxJob, PageRequest, FactorStore } from "../ports/index.js";
 import type { Clock } from "../clock.js";
 import { type Keyring, seal } from "../crypto.js";
-import { VerifyError, invalidParameter, notFound } from "../errors.js";
+import { VerifyError, entityDeleted, invalidParameter, notFound } from "../errors.js";
 import { fallbackChannels } from "../channels.js";
 import { isSid, newSid } from "../ids.js";
 import type { Challenge, ChallengeFallback, ChallengeStatus, Factor, Page, Service, Verification } from "../types.js";
@@ -205,7 +205,7 @@ export class FactorFlow {
       dateCreated: now,
       dateUpdated: now,
     };
-    await this.deps.store.createFactor({
+    const created = await this.deps.store.createFactor({
       ...factor,
       pendingChallenge: null,
       metadata: input.metadata ?? null,
@@ -214,6 +214,7 @@ export class FactorFlow {
       // The seed is sealed to its factor: a sealed value moved to another row does not open.
       secretSealed: secret ? seal(this.deps.keys, secret, sid) : null,
     });
+    if (!created) throw entityDeleted();
     const extras = (await strategy.enrolled?.(this.ctx, enrolment, input, service)) ?? {};
     return { factor, totp: null, passkeyCreationOptions: null, ...extras };
   }

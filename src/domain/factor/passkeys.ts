@@ -11,7 +11,7 @@ import {
 import { z } from "zod";
 import type { FactorRecord, FactorStore } from "../ports/index.js";
 import type { Clock } from "../clock.js";
-import { VerifyError, invalidParameter, notFound } from "../errors.js";
+import { VerifyError, entityDeleted, invalidParameter, notFound } from "../errors.js";
 import { isSid, newSid } from "../ids.js";
 import type { Challenge, Factor, PasskeySettings, Service } from "../types.js";
 import { parseInput } from "../validation.js";
@@ -140,7 +140,8 @@ export class PasskeyFlow {
       dateCreated: now,
       dateUpdated: now,
     };
-    await this.deps.store.createFactor({ ...factor, pendingChallenge: options.challenge, metadata: input.metadata ?? null, publicKey: null, config: null, secretSealed: null });
+    const created = await this.deps.store.createFactor({ ...factor, pendingChallenge: options.challenge, metadata: input.metadata ?? null, publicKey: null, config: null, secretSealed: null });
+    if (!created) throw entityDeleted();
     return { factor, passkeyCreationOptions: options };
   }
 

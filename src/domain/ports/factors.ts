@@ -23,7 +23,8 @@ export interface FactorStore {
   queueChallengeNotice(sid: string, now: number): Promise<boolean>;
   /** An identity's challenges (ordered by creation), optionally of one factor and in one status. */
   listEntityChallenges(filter: EntityChallengeFilter, page: PageRequest): Promise<Page<ChallengeRecord>>;
-  createFactor(factor: NewFactor): Promise<VerifyEvent>;
+  /** Null when the factor's entity was deleted since it was ensured (nothing written). */
+  createFactor(factor: NewFactor): Promise<VerifyEvent | null>;
   getFactor(sid: string): Promise<FactorRecord | null>;
   /** Verified passkeys of an identity (for excludeCredentials / allowCredentials). */
   listPasskeys(serviceSid: string, identity: string): Promise<FactorRecord[]>;

@@ -93,6 +93,14 @@ export const factors = {
   *deleteEntity(q: Q, serviceSid: string, identity: string, now: number): Step<boolean> {
     const f = q.t.factors;
     const e = q.t.entities;
+    // The entity first, as a factor's creation locks it: the factors read below are all there are.
+    yield* get(
+      q.db
+        .select({ sid: e.sid })
+        .from(e)
+        .where(and(eq(e.serviceSid, serviceSid), eq(e.identity, identity))),
+      {},
+    );
     const owned = yield* all(
       q.db
         .select({ sid: f.sid })
@@ -109,7 +117,14 @@ export const factors = {
     return row !== undefined && row !== null;
   },
 
-  *create({ db, t }: Q, factor: NewFactor): Step<VerifyEvent> {
+  /**
+   * A new factor of an existing entity; null when the entity was deleted since it was ensured. The
+   * entity's row is locked first (PostgreSQL), as deleteEntity locks it: a factor is never left behind
+   * by the deletion of its entity.
+   */
+  *create({ db, t }: Q, factor: NewFactor): Step<VerifyEvent | null> {
+    const entity = yield* get(db.select({ sid: t.entities.sid }).from(t.entities).where(eq(t.entities.sid, factor.entitySid)), {});
+    if (!entity) return null;
     const { metadata, secretSealed, config, ...columns } = factor;
     yield* run(db.insert(t.factors).values({ ...columns, secret: secretSealed, config: config ? JSON.stringify(config) : null, metadata: metadata ? JSON.stringify(metadata) : null }));
     return yield* record(factorEvents.created(factorFields(factor)));
