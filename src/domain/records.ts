@@ -17,6 +17,7 @@ export type RecordsPort = Pick<
   | "listWebhookDeliveries"
   | "listDevMessages"
   | "pageEvents"
+  | "recentEvents"
   | "listTemplates"
 >;
 
@@ -66,6 +67,11 @@ export class Records {
   /** A resource's events, oldest first; `serviceSid` (null: the admin, every service) scopes them. */
   events(resourceSid: string, serviceSid: string | null, page: PageRequest) {
     return this.store.pageEvents(resourceSid, serviceSid, page);
+  }
+
+  /** A service's last `limit` events, oldest first (a live stream's replay). */
+  recentEvents(serviceSid: string, limit: number) {
+    return this.store.recentEvents(serviceSid, limit);
   }
 
   /** Oldest first; serviceSid null: every service's. */

@@ -38,12 +38,35 @@ export function liveState<T extends Versioned>(opts: {
   });
 }
 
-/** Every event on a topic, for as long as the client listens. */
-export function eventStream(bus: EventBus, topic: string): AsyncIterable<VerifyEvent> {
+/**
+ * Every event on a topic, for as long as the client listens. With `replay`, the events it reads (the
+ * latest before now, oldest first) come first: listening starts before the read and live events wait
+ * until the replay is out, each event once (by sid) however the read and the live stream overlap.
+ */
+export function eventStream(bus: EventBus, topic: string, replay?: () => Promise<VerifyEvent[]>): AsyncIterable<VerifyEvent> {
   return new Repeater<VerifyEvent>(async (push, stop) => {
-    const detach = bus.listen(topic, (event) => void pushOrStop(push, stop, event));
-    await stop;
-    detach();
+    const seen = new Set<string>();
+    let held: VerifyEvent[] | null = replay ? [] : null;
+    const offer = (event: VerifyEvent) => {
+      if (held) held.push(event);
+      else if (!seen.has(event.sid)) void pushOrStop(push, stop, event);
+    };
+    const detach = bus.listen(topic, offer);
+    try {
+      if (replay) {
+        const past = await replay();
+        for (const event of past) {
+          seen.add(event.sid);
+          if (!pushOrStop(push, stop, event)) return;
+        }
+        const waiting = held ?? [];
+        held = null;
+        for (const event of waiting) offer(event);
+      }
+      await stop;
+    } finally {
+      detach();
+    }
   });
 }
 

@@ -1,4 +1,4 @@
-import { notFound } from "../domain/errors.js";
+import { invalidParameter, notFound } from "../domain/errors.js";
 import type { VerifyEvent } from "../domain/types.js";
 import { topics } from "../realtime/bus.js";
 import { eventStream } from "../realtime/live.js";
@@ -17,6 +17,9 @@ const VerifyEventRef = builder.objectRef<VerifyEvent>("VerifyEvent").implement({
     data: t.field({ type: "JSON", description: "The resource's new state, as its GraphQL type shows it; never a code", resolve: (e) => e.data }),
   }),
 });
+
+/** The most events a `serviceEvents` subscription replays before the live ones. */
+const MAX_REPLAY = 500;
 
 const VerifyEventConnection = connection("VerifyEvent", VerifyEventRef);
 
@@ -40,13 +43,21 @@ builder.queryFields((t) => ({
 builder.subscriptionFields((t) => ({
   serviceEvents: t.field({
     type: VerifyEventRef,
-    description: "Every domain event of a service, as it commits. Admin or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND (unknown or out-of-scope service).",
-    args: { serviceSid: t.arg.id({ required: true, description: "The service (VA…) to follow" }) },
-    subscribe: async (_, { serviceSid }, { principal, gateway }) => {
+    description:
+      "Every domain event of a service, as it commits; with `replay`, its latest events first. Admin or a key of that service; client, access and device tokens: FORBIDDEN. Errors: NOT_FOUND (unknown or out-of-scope service), INVALID_PARAMETER (replay).",
+    args: {
+      serviceSid: t.arg.id({ required: true, description: "The service (VA…) to follow" }),
+      replay: t.arg.int({
+        description: `How many of the service's latest events to send first, oldest first (0–${MAX_REPLAY}; default 0): no event is missed or repeated between them and the live ones`,
+      }),
+    },
+    subscribe: async (_, { serviceSid, replay }, { principal, gateway }) => {
       if (!inScope(authorize(principal, "serviceEvents"), serviceSid) || !(await gateway.services.get(serviceSid))) {
         throw notFound("Service");
       }
-      return eventStream(gateway.bus, topics.service(serviceSid));
+      const count = replay ?? 0;
+      if (!Number.isInteger(count) || count < 0 || count > MAX_REPLAY) throw invalidParameter("replay", `Invalid parameter \`replay\`: between 0 and ${MAX_REPLAY}.`);
+      return eventStream(gateway.bus, topics.service(serviceSid), count > 0 ? () => gateway.records.recentEvents(serviceSid, count) : undefined);
     },
     resolve: (event) => event,
   }),

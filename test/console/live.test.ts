@@ -106,6 +106,25 @@ describe.skipIf(!browserAvailable)("live traffic and verification detail", () =>
     await c.context.close();
   });
 
+  it("opens with the service's latest events: traffic from before the screen opened is there, newest first", async () => {
+    const earlier = await start("+14155550126");
+    const later = await start("+14155550127", "CALL");
+    const c = await openLive();
+    const { page } = c;
+    await rowsOf(page, earlier).first().waitFor({ timeout: 2000 });
+    await rowsOf(page, later).first().waitFor({ timeout: 2000 });
+    const order = await page.locator('[data-testid="live-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute("data-sid")));
+    expect(order.indexOf(later)).toBeLessThan(order.indexOf(earlier));
+    // Each event once: the replay and the live stream do not repeat one another.
+    const ids = await page.locator('[data-testid="live-row"]').evaluateAll((rows) => rows.map((r) => `${r.getAttribute("data-sid")} ${r.querySelector('td[data-label="Event"]')?.textContent}`));
+    expect(ids.filter((id) => id === `${later} verification.started`)).toHaveLength(1);
+    // Live events still come after the replay.
+    const next = await start("+14155550128");
+    await rowsOf(page, next).first().waitFor({ timeout: 1000 });
+    expect(c.problems).toEqual([]);
+    await c.context.close();
+  });
+
   it("is usable at phone width (375×740): rows stack, nothing overflows sideways", async () => {
     const c = await openLive({ width: 375, height: 740 });
     const { page } = c;

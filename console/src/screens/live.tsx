@@ -7,6 +7,8 @@ import "./live.css";
 
 /** How many events the screen keeps (newest first); older ones drop off the end. */
 export const LIVE_CAP = 500;
+/** How many of the service's latest events the screen opens with (replayed by the server, gap-free). */
+export const LIVE_BACKFILL = 50;
 
 type LiveEvent = ServiceEventsSubscription["serviceEvents"];
 
@@ -68,7 +70,7 @@ export function Live({ workspace }: { workspace: Workspace }) {
     setBuffered(0);
     setError(null);
     if (!serviceSid) return;
-    const sub = client.subscription(ServiceEventsDocument, { serviceSid }).subscribe((result) => {
+    const sub = client.subscription(ServiceEventsDocument, { serviceSid, replay: LIVE_BACKFILL }).subscribe((result) => {
       if (result.error) {
         setError(result.error.message);
         return;
@@ -148,7 +150,9 @@ export function Live({ workspace }: { workspace: Workspace }) {
       )}
       <div class="table-wrap">
         <table class="live-table stack" data-testid="live-table">
-          <caption>Events of {serviceName} as they commit, newest first</caption>
+          <caption>
+            Events of {serviceName}, newest first: the last {LIVE_BACKFILL} before this screen opened, then each as it commits
+          </caption>
           <thead>
             <tr>
               <th scope="col">Time</th>
@@ -180,7 +184,7 @@ export function Live({ workspace }: { workspace: Workspace }) {
             ))}
           </tbody>
         </table>
-        {shown.length === 0 && <p class="muted empty">{rows.length ? "No event matches the filters." : "Waiting for events… start a verification and it shows here as it commits."}</p>}
+        {shown.length === 0 && <p class="muted empty">{rows.length ? "No event matches the filters." : "No events yet: start a verification and it shows here as it commits."}</p>}
       </div>
     </section>
   );

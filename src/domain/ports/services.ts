@@ -33,4 +33,6 @@ export interface ServiceStore {
   listEvents(resourceSid: string): Promise<VerifyEvent[]>;
   /** A page of one resource's events, oldest first; `serviceSid` (when not null) keeps to that service's. */
   pageEvents(resourceSid: string, serviceSid: string | null, page: PageRequest): Promise<Page<VerifyEvent>>;
+  /** A service's last `limit` events, oldest first. */
+  recentEvents(serviceSid: string, limit: number): Promise<VerifyEvent[]>;
 }

@@ -188,6 +188,13 @@ export const services = {
     return pageOf(rows, page.first, toEvent);
   },
 
+  /** A service's last `limit` events, oldest first (the events_service index, read backwards). */
+  *recentEvents({ db, t }: Q, serviceSid: string, limit: number): Step<VerifyEvent[]> {
+    const e = t.events;
+    const rows = yield* all(db.select().from(e).where(eq(e.serviceSid, serviceSid)).orderBy(desc(e.seq)).limit(limit));
+    return rows.reverse().map(toEvent);
+  },
+
   *addDevMessage(_q: Q, message: OutboxMessage): Step<void> {
     yield* insertDevMessage.run({ ...message });
   },

@@ -174,6 +174,9 @@ export abstract class SharedStore {
   pageEvents(resourceSid: string, serviceSid: string | null, page: PageRequest) {
     return this.runner.read((q) => services.pageEvents(q, resourceSid, serviceSid, page));
   }
+  recentEvents(serviceSid: string, limit: number) {
+    return this.runner.read((q) => services.recentEvents(q, serviceSid, limit));
+  }
   addDevMessage(message: OutboxMessage) {
     return this.runner.write((q) => services.addDevMessage(q, message), true);
   }
