@@ -63,5 +63,13 @@ describe("message wording", () => {
     expect(message.body).toBe(`Your Shop verification code is: ${message.code}\n\n@shop.example.com #${message.code}`);
     const bad = await gw.gql(`mutation { createService(input: { friendlyName: "Shop", webOtpDomain: "https://shop" }) { sid } }`);
     expect(bad.errors?.[0].extensions).toMatchObject({ code: "INVALID_PARAMETER", field: "webOtpDomain" });
+    // null leaves it as it is; "" removes it, and the SMS no longer carries the line.
+    const kept = await gw.gql(`mutation($s: ID!) { updateService(input: { sid: $s, webOtpDomain: null, codeLength: 6 }) { webOtpDomain } }`, { s: service.sid });
+    expect(kept.data?.updateService.webOtpDomain).toBe("shop.example.com");
+    const cleared = await gw.gql(`mutation($s: ID!) { updateService(input: { sid: $s, webOtpDomain: "" }) { webOtpDomain } }`, { s: service.sid });
+    expect(cleared.errors).toBeUndefined();
+    expect(cleared.data?.updateService.webOtpDomain).toBeNull();
+    const plain = await messageFor({ to: "+14155550124" }, service.sid);
+    expect(plain.body).toBe(`Your Shop verification code is: ${plain.code}`);
   });
 });

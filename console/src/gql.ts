@@ -94,7 +94,7 @@ export type CreateServiceInput = {
   totp?: TotpSettingsInput | null | undefined;
   /** 120–86400, default 600 */
   ttlSeconds?: number | null | undefined;
-  /** Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code */
+  /** Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code; "" removes it */
   webOtpDomain?: string | null | undefined;
 };
 
@@ -287,7 +287,7 @@ export type UpdateServiceInput = {
   totp?: TotpSettingsInput | null | undefined;
   /** 120–86400, default 600 */
   ttlSeconds?: number | null | undefined;
-  /** Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code */
+  /** Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code; "" removes it */
   webOtpDomain?: string | null | undefined;
 };
 

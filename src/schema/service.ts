@@ -227,7 +227,7 @@ const settingsFields = (t: Parameters<Parameters<typeof builder.inputType>[1]["f
   geoPermissions: t.field({ type: [GeoPermissionInput], description: "replaces the list; [] lets every channel reach every country" }),
   safeList: t.stringList({ description: "E.164 numbers that skip Fraud Guard and geo permissions; replaces the list" }),
   blockPremiumNumbers: t.boolean({ description: "Refuse premium-rate and shared-cost numbers with INVALID_PARAMETER on `to` (default true)" }),
-  webOtpDomain: t.string({ description: "Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code" }),
+  webOtpDomain: t.string({ description: 'Adds the WebOTP line `@domain #code` to SMS so browsers autofill the code; "" removes it' }),
   passkeys: t.field({ type: PasskeySettingsInput, description: "The WebAuthn relying party of the service's passkeys" }),
   totp: t.field({ type: TotpSettingsInput, description: "Defaults of new TOTP factors; the issuer authenticator apps show" }),
 });

@@ -56,6 +56,23 @@ describe.skipIf(!browserAvailable)("settings", () => {
     await expect.poll(() => form.getByRole("status").textContent()).toBe("Saved");
     expect(await page.getByTestId("error-codeLength").count()).toBe(0);
     expect((await gw.gql(SETTINGS, { s: serviceSid })).data?.service.codeLength).toBe(8);
+    // An optional text set, then emptied: the setting is removed, not kept.
+    const webOtp = form.getByLabel("WebOTP domain");
+    const webOtpDomain = async () => (await gw.gql(`query($s: ID!) { service(sid: $s) { webOtpDomain } }`, { s: serviceSid })).data?.service.webOtpDomain;
+    await webOtp.fill("shop.example.com");
+    await form.getByRole("button", { name: "Save" }).click();
+    await expect.poll(webOtpDomain).toBe("shop.example.com");
+    await webOtp.fill("");
+    await form.getByRole("button", { name: "Save" }).click();
+    await expect.poll(webOtpDomain).toBeNull();
+    const rpName = async () => (await gw.gql(`query($s: ID!) { service(sid: $s) { passkeys { rpName } } }`, { s: serviceSid })).data?.service.passkeys.rpName;
+    await form.getByLabel("Relying party name").fill("Console Shop Passkeys");
+    await form.getByRole("button", { name: "Save" }).click();
+    await expect.poll(rpName).toBe("Console Shop Passkeys");
+    await form.getByLabel("Relying party name").fill("");
+    await form.getByRole("button", { name: "Save" }).click();
+    await expect.poll(rpName).toBeNull();
+    await expect.poll(() => form.getByRole("status").textContent()).toBe("Saved");
 
     // An API key of the new service: shown once, with a copy button and the warning.
     await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "API keys" }).click();

@@ -178,10 +178,14 @@ const settingsShape = {
     .max(1000)
     .transform((list) => [...new Set(list)]),
   blockPremiumNumbers: z.boolean(),
-  webOtpDomain: z
-    .string()
-    .toLowerCase()
-    .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a domain name such as example.com"),
+  // "" clears it (null in an input means "unchanged").
+  webOtpDomain: z.union([
+    z.literal("").transform(() => null),
+    z
+      .string()
+      .toLowerCase()
+      .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a domain name such as example.com, or empty to remove it"),
+  ]),
   passkeys: z.object({
     rpId: z
       .string()
