@@ -7,8 +7,15 @@ import { invalidRestParameter } from "./errors.js";
 import type { Params } from "./form.js";
 import { type RestContext, type Route, iso, listPage } from "./router.js";
 
-/** The channels Twilio's attempts filters name (rbm is Twilio's and matches nothing here); sna is Verigate's. */
-const channels = ["sms", "call", "email", "whatsapp", "rbm", "sna"] as const;
+/** Twilio's attempt channels; rbm (RCS Business Messaging) is an SMS Verigate upgraded to RCS. */
+const channels = ["sms", "call", "email", "whatsapp", "rbm"] as const;
+const channelOf = (name: (typeof channels)[number]) => (name === "rbm" ? "RCS" : name.toUpperCase());
+const restChannel = (channel: string) => (channel === "RCS" ? "rbm" : channel.toLowerCase());
+/**
+ * Attempts on these channels only: Twilio's Attempts describe messages and calls, and its channel enum has
+ * no SNA (a data-session check, not a message) nor a plug-in's channels; GraphQL's verificationAttempts lists them.
+ */
+const TWILIO_CHANNELS = channels.map(channelOf);
 
 /** A send attempt as Twilio's `verify.v2.verification_attempt`. Verigate prices nothing: `price` is null. */
 export function presentAttempt(a: VerificationAttempt, c: RestContext) {
@@ -22,7 +29,7 @@ export function presentAttempt(a: VerificationAttempt, c: RestContext) {
     // The log keeps when an attempt was made, not when its delivery status last moved.
     date_updated: iso(a.dateCreated),
     conversion_status: a.converted ? "converted" : "unconverted",
-    channel: a.channel.toLowerCase(),
+    channel: restChannel(a.channel),
     price: null,
     channel_data: {
       verification_sid: a.verificationSid,
@@ -69,7 +76,7 @@ function filtersOf(p: Params, c: RestContext, operation: "list" | "summary"): { 
     dateCreatedAfter: date(p, "DateCreatedAfter"),
     dateCreatedBefore: date(p, "DateCreatedBefore"),
     country: country?.toUpperCase() ?? null,
-    channel: channel?.toUpperCase() ?? null,
+    channels: channel ? [channelOf(channel)] : TWILIO_CHANNELS,
   };
   if (operation === "list") {
     const status = p.choice("Status", ["converted", "unconverted"] as const);
@@ -126,7 +133,7 @@ export const attemptRoutes: Route[] = [
     handle: async ({ path }, c) => {
       const caller = authorize(c.principal, "verificationAttempts");
       const attempt = isSid(path.Sid, "VL") ? await c.gateway.records.attempt(path.Sid) : null;
-      if (!attempt || !inScope(caller, attempt.serviceSid)) throw notFound("Attempt");
+      if (!attempt || !inScope(caller, attempt.serviceSid) || !TWILIO_CHANNELS.includes(attempt.channel)) throw notFound("Attempt");
       return { status: 200, body: presentAttempt(attempt, c) };
     },
   },

@@ -19,6 +19,8 @@ export interface AttemptFilter {
   dateCreatedAfter?: number | null;
   dateCreatedBefore?: number | null;
   channel?: AttemptChannel | null;
+  /** Only attempts on one of these channels. */
+  channels?: readonly AttemptChannel[] | null;
   country?: string | null;
   /** true: the verification was approved; false: it was not (yet). */
   converted?: boolean | null;
