@@ -150,6 +150,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     carrierLookup,
     onBlocked: (reason) => metrics.blocked(reason),
     addressKind: addressOf,
+    senderDomain: (channel) => transports.providers[channel]?.senderDomain ?? null,
     sna: { carrier, publicUrl, fallbackMs: d.sna.fallbackMs },
   });
   const passkeys = new PasskeyFlow({

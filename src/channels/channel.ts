@@ -16,11 +16,20 @@ export interface MessageInput {
   doNotShareWarning: boolean;
   appHash: string | null;
   webOtpDomain: string | null;
+  /** A call: digits to dial once the callee answers (an extension); `w` pauses half a second. */
+  sendDigits?: string | null;
+  /** An email: this start's From address and display name; null fields: the configured sender's. */
+  sender?: MessageSender | null;
   /**
    * The service template's text for a channel, filled with `code` as that channel words it (a call reads
    * digits one by one); null when the verification has no template or it has no text for the channel.
    */
   template: ((channel: TemplateChannel, code: string) => { text: string; locale: string; showsTransaction: boolean } | null) | null;
+}
+
+export interface MessageSender {
+  address: string | null;
+  name: string | null;
 }
 
 export interface RenderedMessage {
@@ -30,6 +39,8 @@ export interface RenderedMessage {
   subject?: string;
   html?: string;
   locale: string;
+  /** An email's From as the start chose it (what it leaves out: the transport's configured sender). */
+  from?: MessageSender;
 }
 
 /** A channel words the message that proves possession of an address. */

@@ -36,6 +36,8 @@ export function messageInput(context: DeliveryContext, secret: { code: string; a
     appHash: secret.appHash,
     webOtpDomain: context.service.webOtpDomain,
     template: templateOf(context, locale),
+    sendDigits: context.options.sendDigits ?? null,
+    sender: context.options.emailFrom || context.options.emailFromName ? { address: context.options.emailFrom ?? null, name: context.options.emailFromName ?? null } : null,
   };
 }
 

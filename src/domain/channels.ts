@@ -25,6 +25,10 @@ export interface ChannelTraits {
   readonly textOnly?: boolean;
   /** It carries an Android SMS Retriever app hash. */
   readonly appHash?: boolean;
+  /** A start may give digits it dials once the callee answers (Twilio's SendDigits: an extension). */
+  readonly sendDigits?: boolean;
+  /** A start may choose its sender (From address at the configured sender's domain, display name). */
+  readonly chosenSender?: boolean;
   /** The channel whose geo permissions apply to it (SNA: SMS's); default itself. */
   readonly geoAs?: string;
   /** The schema's descriptions, per enum it appears in. */
@@ -67,6 +71,8 @@ export const allowsPsd2 = (name: string): boolean => catalogue.get(name)?.psd2 !
 export const fraudGuarded = (name: string): boolean => catalogue.get(name)?.fraudGuard === true;
 export const isTextOnly = (name: string): boolean => catalogue.get(name)?.textOnly === true;
 export const carriesAppHash = (name: string): boolean => catalogue.get(name)?.appHash === true;
+export const dialsDigits = (name: string): boolean => catalogue.get(name)?.sendDigits === true;
+export const choosesSender = (name: string): boolean => catalogue.get(name)?.chosenSender === true;
 /** The channel whose geo permissions apply to this one. */
 export const geoChannelOf = (name: string): string => catalogue.get(name)?.geoAs ?? name;
 /** The address kind of a channel; an unknown name is a phone channel (the API's enum refuses it first). */

@@ -406,6 +406,17 @@ export interface TemplateChoice {
   substitutions: Record<string, string>;
 }
 
+/**
+ * How one start's messages are sent, beside what they say (Twilio's `SendDigits` and email
+ * `ChannelConfiguration`): the digits a call dials once answered (an extension; `w` pauses half a second),
+ * an email's From address (at the configured sender's domain only) and display name. Absent: as configured.
+ */
+export interface DeliveryOptions {
+  sendDigits?: string;
+  emailFrom?: string;
+  emailFromName?: string;
+}
+
 /** A verification's template as its messages use it. */
 export interface AppliedTemplate {
   template: Template;

@@ -32,6 +32,11 @@ export type ReceiptListener = (receipt: ProviderReceipt) => void;
 /** A provider is a transport: it knows how bytes reach an address, not what they say. */
 export interface Provider {
   readonly name: string;
+  /**
+   * Email: the domain of the address it sends from. A verification may choose another From address at
+   * this domain only (none: the configured sender alone).
+   */
+  readonly senderDomain?: string;
   send(message: OutgoingMessage): Promise<SendReceipt>;
   close?(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { authorize, inScope, serviceScope } from "../domain/access/rules.js";
 import { notFound } from "../domain/errors.js";
 import { isSid } from "../domain/ids.js";
 import type { Verification } from "../domain/types.js";
-import { invalidRestParameter, missingParameter } from "./errors.js";
+import { missingParameter } from "./errors.js";
 import type { Params } from "./form.js";
 import { type RestContext, type Route, iso } from "./router.js";
 
@@ -55,7 +55,9 @@ function startInput(serviceSid: string, p: Params) {
   const channel = p.choice("Channel", channels, { required: true }) as string;
   const riskCheck = p.choice("RiskCheck", ["enable", "disable"] as const);
   const tags = p.json("Tags");
-  channelOptions(channel, p);
+  // Twilio's email ChannelConfiguration: `from` and `from_name` are applied; its SendGrid-only keys
+  // (`template_id`, `substitutions`) are ignored.
+  const configuration = p.json("ChannelConfiguration");
   return {
     serviceSid,
     to,
@@ -73,25 +75,10 @@ function startInput(serviceSid: string, p: Params) {
     templateSid: p.string("TemplateSid"),
     templateCustomSubstitutions: p.json("TemplateCustomSubstitutions"),
     tags,
+    sendDigits: p.string("SendDigits"),
+    emailFrom: configuration?.from,
+    emailFromName: configuration?.from_name,
   };
-}
-
-/**
- * Twilio parameters Verigate checks but does not act on (README, "Coming from Twilio"): a bad value is
- * refused as Twilio refuses it; a good one changes nothing. `CustomMessage` is deprecated and ignored.
- */
-function channelOptions(channel: string, p: Params): void {
-  const digits = p.string("SendDigits");
-  if (digits !== undefined && (channel !== "call" || !/^[0-9wW#*]{1,32}$/.test(digits))) {
-    throw invalidRestParameter("SendDigits", "only a call sends digits: up to 32 of 0-9, #, * and w (a pause)");
-  }
-  const configuration = p.json("ChannelConfiguration");
-  if (configuration !== undefined) {
-    if (channel !== "email") throw invalidRestParameter("ChannelConfiguration", "only the email channel takes a configuration");
-    const from = configuration.from;
-    if (from !== undefined && (typeof from !== "string" || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(from))) throw invalidRestParameter("ChannelConfiguration", "`from` must be an email address");
-    if (configuration.from_name !== undefined && typeof configuration.from_name !== "string") throw invalidRestParameter("ChannelConfiguration", "`from_name` must be a string");
-  }
 }
 
 export const verificationRoutes: Route[] = [

@@ -137,6 +137,15 @@ const StartVerificationInput = builder.inputType("StartVerificationInput", {
       type: "JSON",
       description: "Values of the template's {{custom.<name>}} placeholders: { <name>: value }, at most 10, 64 characters each; every one the template uses is required",
     }),
+    sendDigits: t.string({
+      description:
+        "CALL only (else INVALID_PARAMETER): digits dialled as soon as the call is answered, before anything is said (an extension); up to 32 of 0-9, #, * and w (a half-second pause). Twilio's SendDigits",
+    }),
+    emailFrom: t.string({
+      description:
+        "EMAIL only: the From address of this verification's email; it must be at the domain of the gateway's configured sender (EMAIL_FROM), else INVALID_PARAMETER (no configured sender: always). Default: the configured sender",
+    }),
+    emailFromName: t.string({ description: "EMAIL only: the display name of the From header, at most 100 characters; default: the configured sender's" }),
   }),
 });
 const StartVerificationPayload = builder.objectRef<{ verification: Verification; clientToken: string }>("StartVerificationPayload").implement({

@@ -5,6 +5,7 @@ import type {
   ApiKey,
   AttemptChannel,
   ChannelName,
+  DeliveryOptions,
   DeliveryStatus,
   FraudBlock,
   Service,
@@ -216,5 +217,6 @@ export function toDeliveryContext(row: VerificationRow, attempt: AttemptRow, ser
     queuedAt: attempt.time,
     service,
     template,
+    options: row.deliveryOptions ? (JSON.parse(row.deliveryOptions) as DeliveryOptions) : {},
   };
 }

@@ -17,6 +17,7 @@ export const call: ChannelPlugin = {
   geo: true,
   // The payer must see what a PSD2 code authorises: a voice call cannot show it.
   psd2: false,
+  sendDigits: true,
   describe: { channel: "A voice call that reads the code out", attempt: "A voice call", fallback: "A voice call", geo: "Voice calls" },
   render: (input) => ({ to: input.to, channel: "CALL", body: spokenCode(input), locale: templateText(input, "CALL")?.locale ?? input.locale }),
 };

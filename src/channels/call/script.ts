@@ -15,6 +15,8 @@ export interface CallContext {
   dtmfRequired: boolean;
   /** The service template's text (the code read digit by digit); none: the built-in words. */
   template?: MessageInput["template"];
+  /** Digits dialled as soon as the call is answered (an extension, `w`: half a second's pause). */
+  sendDigits?: string | null;
 }
 
 const MAX_ROUNDS = 3;
@@ -60,15 +62,17 @@ export class CallScript {
     return (createHmac("sha256", this.keys.tokenKey).update(`digit:${attemptSid}:${round}`).digest()[0] % 9) + 1;
   }
 
+  /** The call was answered: its digits first (reaching the callee behind an extension), then the script. */
   answer(call: CallContext): string {
-    return call.dtmfRequired ? this.prompt(call, 1, null) : this.readCode(call);
+    const dial = call.sendDigits ? `<Play digits="${xml(call.sendDigits)}"/>` : "";
+    return this.response(dial + (call.dtmfRequired ? this.prompt(call, 1, null) : this.readCode(call)));
   }
 
   /** The callee pressed `digits` in `round`. */
   gather(call: CallContext, round: number, digits: string): string {
-    if (digits === String(this.digit(call.attemptSid, round))) return this.readCode(call);
+    if (digits === String(this.digit(call.attemptSid, round))) return this.response(this.readCode(call));
     if (round >= MAX_ROUNDS) return this.response(`${this.say(call, `${call.wording.wrongKey} ${call.wording.goodbye}`)}<Hangup/>`);
-    return this.prompt(call, round + 1, call.wording.wrongKey);
+    return this.response(this.prompt(call, round + 1, call.wording.wrongKey));
   }
 
   /** Nothing to say: the verification is over or unknown. */
@@ -76,6 +80,10 @@ export class CallScript {
     return this.response("<Hangup/>");
   }
 
+  /**
+   * SSML is speech only: it has no element that sends DTMF tones, so a verification's `sendDigits` are
+   * not in it (only the TwiML plays them); reading them out would only confuse the extension's switch.
+   */
   ssml(call: CallContext): string {
     const sentence = fill(call.wording.code, { name: call.friendlyName, code: `<say-as interpret-as="digits">${xml(call.code)}</say-as>` });
     const once = `<p>${sentence
@@ -90,12 +98,12 @@ export class CallScript {
     const action = xml(this.url(`/voice/${call.attemptSid}/gather`, { round: String(round) }));
     const say = this.say(call, before ? `${before} ${ask}` : ask);
     // No key within the timeout counts as a wrong key.
-    return this.response(`<Gather numDigits="1" timeout="8" action="${action}" method="POST">${say}</Gather><Redirect method="POST">${action}</Redirect>`);
+    return `<Gather numDigits="1" timeout="8" action="${action}" method="POST">${say}</Gather><Redirect method="POST">${action}</Redirect>`;
   }
 
   private readCode(call: CallContext): string {
     const sentence = this.say(call, spokenCode(call));
-    return this.response(`${sentence}<Pause length="1"/>${sentence}<Pause length="1"/>${sentence}${this.say(call, call.wording.goodbye)}<Hangup/>`);
+    return `${sentence}<Pause length="1"/>${sentence}<Pause length="1"/>${sentence}${this.say(call, call.wording.goodbye)}<Hangup/>`;
   }
 
   private say(call: CallContext, text: string): string {

@@ -1,8 +1,11 @@
 import { fill } from "../../i18n/catalogue.js";
 import { templateText, transactionLines } from "../compose.js";
-import type { ChannelPlugin } from "../channel.js";
+import type { ChannelPlugin, MessageInput } from "../channel.js";
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
+
+/** The From this start chose, if any (the transport fills in what it leaves out). */
+const sender = (input: MessageInput) => (input.sender ? { from: input.sender } : {});
 
 export const email: ChannelPlugin = {
   name: "EMAIL",
@@ -12,6 +15,7 @@ export const email: ChannelPlugin = {
   attempt: true,
   geo: false,
   psd2: true,
+  chosenSender: true,
   describe: { channel: "An email; `to` is an address", attempt: "An email", fallback: "An email" },
   render(input) {
     const w = input.wording;
@@ -25,7 +29,7 @@ ${custom.text
   .map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`)
   .join("\n")}
 </body></html>`;
-      return { to: input.to, channel: "EMAIL", subject: fill(w.subject, values), body: custom.text, html, locale: custom.locale };
+      return { to: input.to, channel: "EMAIL", subject: fill(w.subject, values), body: custom.text, html, locale: custom.locale, ...sender(input) };
     }
     const sentence = fill(w.code, values);
     const warning = input.doNotShareWarning ? w.doNotShare : "";
@@ -37,6 +41,6 @@ ${custom.text
 ${transaction.map((line) => `<p>${escapeHtml(line)}</p>`).join("\n")}
 ${warning ? `<p style="color:#555">${escapeHtml(warning)}</p>` : ""}
 </body></html>`;
-    return { to: input.to, channel: "EMAIL", subject: fill(w.subject, values), body, html, locale: input.locale };
+    return { to: input.to, channel: "EMAIL", subject: fill(w.subject, values), body, html, locale: input.locale, ...sender(input) };
   },
 };

@@ -1,4 +1,4 @@
-import type { AppliedTemplate } from "../types.js";
+import type { AppliedTemplate, DeliveryOptions } from "../types.js";
 import type { AttemptChannel, DeliveryStatus, Service, VerificationStatus, VerifyEvent, Webhook, WebhookDelivery } from "../types.js";
 
 /** The courier's port: outbox jobs (claim, lease, retry), deliveries and their receipts, webhook tries. Every write returns its events (the store publishes them after commit). */
@@ -67,6 +67,8 @@ export interface DeliveryContext {
   service: Service;
   /** The service template the message is worded with; null: the built-in texts. */
   template: AppliedTemplate | null;
+  /** This start's digits to dial or email sender (a resend's replace the first start's). */
+  options: DeliveryOptions;
 }
 
 export interface DeliveryReceipt {

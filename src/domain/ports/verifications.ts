@@ -1,4 +1,4 @@
-import type { TemplateChoice } from "../types.js";
+import type { DeliveryOptions, TemplateChoice } from "../types.js";
 import type { AttemptChannel, ChannelName, Lookup, Page, Verification, VerificationStatus, VerifyEvent } from "../types.js";
 import type { PageRequest } from "./page.js";
 
@@ -37,6 +37,8 @@ export interface NewVerification {
   customFriendlyName: string | null;
   /** The service template the messages are worded with; null: the built-in texts. */
   template?: TemplateChoice | null;
+  /** Digits a call dials, an email's sender; null: as configured. */
+  deliveryOptions?: DeliveryOptions | null;
   lookup: Lookup | null;
   tags: Record<string, unknown> | null;
   expiresAt: number;

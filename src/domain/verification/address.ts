@@ -27,10 +27,10 @@ const localPart = new RegExp(`^${atext}+(\\.${atext}+)*$`);
 const domainLabel = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
 /** An RFC-valid address; the domain is lower-cased (it is case-insensitive), the local part kept as given. */
-export function parseEmail(raw: string): string {
+export function parseEmail(raw: string, field = "to"): string {
   const value = raw.trim();
   const at = value.lastIndexOf("@");
-  const fail = () => invalidParameter("to", "Invalid parameter `to`: not a valid email address.");
+  const fail = () => invalidParameter(field, `Invalid parameter \`${field}\`: not a valid email address.`);
   if (at < 1 || value.length > 254) throw fail();
   const local = value.slice(0, at);
   const domain = value.slice(at + 1).toLowerCase();

@@ -2,13 +2,13 @@ import { z } from "zod";
 import { randomBytes } from "node:crypto";
 import { type SnaCarrier, type SnaRequest, snaErrors } from "./sna.js";
 import type { CheckOutcome, CheckSubject, SnaPlan, VerificationStore, FraudStore } from "../ports/index.js";
-import { allowsPsd2, carriesAppHash, fraudGuarded, geoChannelOf, isTextOnly } from "../channels.js";
+import { allowsPsd2, carriesAppHash, choosesSender, dialsDigits, fraudGuarded, geoChannelOf, isTextOnly } from "../channels.js";
 import type { Clock } from "../clock.js";
 import { codeMatches, generateNumericCode, hashApiKey, hashCode, type Keyring, limitValueHash, safeEqual, seal } from "../crypto.js";
 import { VerifyError, invalidParameter, notFound } from "../errors.js";
 import { isSid, newSid } from "../ids.js";
 import { friendlyName, localeTag, rateLimitName } from "../service/settings.js";
-import type { ChannelName, DeliveryChannel, FraudBlock, Service, Verification, VerificationStatus } from "../types.js";
+import type { ChannelName, DeliveryChannel, DeliveryOptions, FraudBlock, Service, Verification, VerificationStatus } from "../types.js";
 import { parseInput } from "../validation.js";
 import { lookupOf, parseEmail, parsePhone, type PhoneNumber } from "./address.js";
 import { blockStanding, destinationPrefix, fraudWindows, judgeTraffic } from "../policy/fraud.js";
@@ -22,6 +22,11 @@ export interface VerificationFlowDeps {
   keys: Keyring;
   /** Which channels this gateway can deliver, and to which kind of address. */
   addressKind: (channel: DeliveryChannel) => "phone" | "email";
+  /**
+   * The domain of the address a channel's transport sends from (SMTP: EMAIL_FROM's); null when it has
+   * none (the dev outbox). A start may choose another From address at that domain only.
+   */
+  senderDomain: (channel: DeliveryChannel) => string | null;
   services: { require(sid: string): Promise<Service> };
   /** The account's safe list (Twilio's SafeList/Numbers), beside each service's own. */
   accountSafeList: { has(e164: string): Promise<boolean> };
@@ -73,6 +78,12 @@ const startInput = z.object({
     .record(z.string().regex(rateLimitName, "names are 1 to 64 letters, digits, -, _ or ."), z.union([z.string().min(1).max(256), z.number().finite()]).transform(String))
     .refine((limits) => Object.keys(limits).length <= 20, "at most 20 rate limits")
     .nullish(),
+  sendDigits: z
+    .string()
+    .regex(/^[0-9wW#*]{1,32}$/, "up to 32 of 0-9, #, * and w (a half-second pause)")
+    .nullish(),
+  emailFrom: z.string().max(254).nullish(),
+  emailFromName: z.string().trim().min(1).max(100).nullish(),
 });
 
 export type BlockReason = "rate_limit" | "geo" | "fraud_guard" | "landline" | "premium_number";
@@ -152,6 +163,7 @@ export class VerificationFlow {
       throw invalidParameter("customCode", "Invalid parameter `customCode`: custom codes are not enabled for this service.");
     }
     if (input.appHash && !carriesAppHash(requested)) throw invalidParameter("appHash", "Invalid parameter `appHash`: only SMS carries an app hash.");
+    const deliveryOptions = this.deliveryOptions(channel, input);
     const psd2 = this.psd2(service, channel, input.amount ?? null, input.payee ?? null);
     const template = await this.deps.templates.choose(service, channel, input.templateSid ?? null, input.templateCustomSubstitutions ?? null);
     const named = this.namedLimits(service, input.rateLimits ?? null);
@@ -205,6 +217,7 @@ export class VerificationFlow {
         locale: input.locale ?? null,
         customFriendlyName: input.customFriendlyName ?? null,
         template,
+        deliveryOptions,
         lookup: service.lookupEnabled ? lookup : null,
         tags: input.tags ?? null,
         expiresAt: now + service.ttlSeconds * 1000,
@@ -312,6 +325,34 @@ export class VerificationFlow {
 
   async get(sid: string): Promise<Verification | null> {
     return isSid(sid, "VE") ? this.deps.store.getVerification(sid) : null;
+  }
+
+  /**
+   * Digits a call dials and an email's sender, for the channels that take them. A From address must be
+   * at the configured sender's domain: the gateway sends only as its operator's domain (SPF, DKIM and
+   * DMARC pass for it) and is no relay for spoofing anyone else's.
+   */
+  private deliveryOptions(channel: DeliveryChannel | "SNA", input: Pick<z.output<typeof startInput>, "sendDigits" | "emailFrom" | "emailFromName">): DeliveryOptions | null {
+    const { sendDigits, emailFromName } = input;
+    if (sendDigits && !dialsDigits(channel)) throw invalidParameter("sendDigits", "Invalid parameter `sendDigits`: only a voice call dials digits.");
+    for (const field of ["emailFrom", "emailFromName"] as const) {
+      if (input[field] && !choosesSender(channel)) throw invalidParameter(field, `Invalid parameter \`${field}\`: only an email has a sender to choose.`);
+    }
+    let emailFrom: string | null = null;
+    if (input.emailFrom) {
+      emailFrom = parseEmail(input.emailFrom, "emailFrom");
+      const domain = channel === "SNA" ? null : this.deps.senderDomain(channel);
+      if (domain === null) throw invalidParameter("emailFrom", "Invalid parameter `emailFrom`: this gateway has no configured sender (EMAIL_FROM) whose domain it could share.");
+      if (emailFrom.slice(emailFrom.lastIndexOf("@") + 1) !== domain.toLowerCase()) {
+        throw invalidParameter("emailFrom", `Invalid parameter \`emailFrom\`: the sender must be an address at ${domain}, the configured sender's domain.`);
+      }
+    }
+    const options: DeliveryOptions = {
+      ...(sendDigits ? { sendDigits } : {}),
+      ...(emailFrom ? { emailFrom } : {}),
+      ...(emailFromName ? { emailFromName } : {}),
+    };
+    return Object.keys(options).length > 0 ? options : null;
   }
 
   private address(channel: DeliveryChannel, raw: string): { to: string; phone: PhoneNumber | null } {

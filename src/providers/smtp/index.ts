@@ -2,8 +2,22 @@ import nodemailer from "nodemailer";
 import { z } from "zod";
 import { type Provider, requiredWith, transportPlugin } from "../provider.js";
 
-/** Email over SMTP (nodemailer). The Message-ID is derived from the attempt sid, so a resend of ours is recognisable. */
+/** EMAIL_FROM as a mailbox: `Name <address>`, `"Name" <address>` or a bare address. */
+export function parseSender(from: string): { name: string | null; address: string } {
+  const angled = /^\s*(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(from);
+  if (!angled) return { name: null, address: from.trim() };
+  const name = angled[1].replace(/^"(.*)"$/, "$1").replace(/\\(.)/g, "$1");
+  return { name: name || null, address: angled[2] };
+}
+
+/**
+ * Email over SMTP (nodemailer). The Message-ID is derived from the attempt sid, so a resend of ours is
+ * recognisable. A verification may choose its From address (at EMAIL_FROM's domain: the flow checks it
+ * against `senderDomain`) and display name; nodemailer encodes the name (quotes, line breaks and all), so
+ * no header can be injected through it.
+ */
 export function smtpProvider(options: { url: string; from: string; timeoutMs: number }): Provider {
+  const configured = parseSender(options.from);
   const url = new URL(options.url);
   const transport = nodemailer.createTransport({
     host: url.hostname,
@@ -16,9 +30,11 @@ export function smtpProvider(options: { url: string; from: string; timeoutMs: nu
   });
   return {
     name: "smtp",
+    ...(configured.address.includes("@") ? { senderDomain: configured.address.slice(configured.address.lastIndexOf("@") + 1).toLowerCase() } : {}),
     async send(message) {
+      const chosen = message.from;
       const info = await transport.sendMail({
-        from: options.from,
+        from: chosen ? { name: chosen.name ?? configured.name ?? "", address: chosen.address ?? configured.address } : options.from,
         to: message.to,
         subject: message.subject,
         text: message.body,

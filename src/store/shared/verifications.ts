@@ -67,6 +67,7 @@ const verificationValues = () => ({
   locale: p("locale"),
   customFriendlyName: p("customFriendlyName"),
   template: p("template"),
+  deliveryOptions: p("deliveryOptions"),
   lookup: p("lookup"),
   tags: p("tags"),
   country: p("country"),
@@ -82,7 +83,8 @@ const writeVerification = statement("verification_write", ({ db, t }) => db.inse
 const touchForResend = statement("verification_resend", ({ db, t }) =>
   db
     .update(t.verifications)
-    .set({ channel: sql`${p("channel")}`, version: sql`${t.verifications.version} + 1`, dateUpdated: sql`${p("now")}` })
+    // A resend is sent as this start asks (its digits, its sender), not as the first one did.
+    .set({ channel: sql`${p("channel")}`, deliveryOptions: sql`${p("deliveryOptions")}`, version: sql`${t.verifications.version} + 1`, dateUpdated: sql`${p("now")}` })
     .where(eq(t.verifications.sid, p("sid")))
     .returning(),
 );
@@ -181,7 +183,7 @@ function* beginSna(q: Q, row: VerificationRow, sna: NonNullable<StartPlan["sna"]
  * The row a fresh verification is written as: the plan's columns and the table's defaults (`seq` is
  * the database's and read by nobody from this row).
  */
-function freshRow(plan: StartPlan, lookup: string | null, tags: string | null, template: string | null): VerificationRow {
+function freshRow(plan: StartPlan, lookup: string | null, tags: string | null, template: string | null, deliveryOptions: string | null): VerificationRow {
   const { fresh } = plan;
   return {
     seq: 0,
@@ -200,6 +202,7 @@ function freshRow(plan: StartPlan, lookup: string | null, tags: string | null, t
     locale: fresh.locale,
     customFriendlyName: fresh.customFriendlyName,
     template,
+    deliveryOptions,
     lookup,
     tags,
     country: fresh.country,
@@ -242,10 +245,11 @@ export const verifications = {
     const lookup = fresh.lookup ? JSON.stringify(fresh.lookup) : null;
     const tags = fresh.tags ? JSON.stringify(fresh.tags) : null;
     const template = fresh.template ? JSON.stringify(fresh.template) : null;
+    const deliveryOptions = fresh.deliveryOptions ? JSON.stringify(fresh.deliveryOptions) : null;
     if (!decision.reuse && !plan.sna) {
       // A fresh verification sent by a message: the unit knows every column it writes, so it reads
       // nothing back; its rows, its delivery job and its event go as one statement on PostgreSQL.
-      const row = freshRow(plan, lookup, tags, template);
+      const row = freshRow(plan, lookup, tags, template, deliveryOptions);
       const attempt: AttemptRow = {
         seq: 0,
         sid: plan.attemptSid,
@@ -260,7 +264,7 @@ export const verifications = {
       };
       const verification = toVerification(row, [attempt]);
       const event = yield* record(newEvent(decision.event, row.serviceSid, row.sid, verification, plan.now), [
-        { statement: writeVerification, params: { ...fresh, serviceSid: plan.serviceSid, to: plan.to, channel: plan.channel, lookup, tags, template, now: plan.now } },
+        { statement: writeVerification, params: { ...fresh, serviceSid: plan.serviceSid, to: plan.to, channel: plan.channel, lookup, tags, template, deliveryOptions, now: plan.now } },
         { statement: writeAttempt, params: { sid: attempt.sid, verificationSid: row.sid, serviceSid: plan.serviceSid, to: plan.to, channel: attempt.channel, status: attempt.status, now: plan.now } },
         { statement: insertJob, params: { kind: "delivery", refSid: plan.attemptSid, runAt: plan.now, now: plan.now } },
       ]);
@@ -269,7 +273,7 @@ export const verifications = {
     }
     const row = (
       pending && decision.reuse
-        ? yield* touchForResend.get({ sid: pending.sid, channel: plan.channel, now: plan.now })
+        ? yield* touchForResend.get({ sid: pending.sid, channel: plan.channel, deliveryOptions, now: plan.now })
         : yield* insertVerification.get({
             ...fresh,
             serviceSid: plan.serviceSid,
@@ -278,6 +282,7 @@ export const verifications = {
             lookup,
             tags,
             template,
+            deliveryOptions,
             now: plan.now,
           })
     ) as VerificationRow;

@@ -77,6 +77,8 @@ export const verifications = sqliteTable(
     customFriendlyName: text("custom_friendly_name"),
     /** JSON: the service template chosen at start and its custom substitutions ({ sid, substitutions }); null: the built-in text. */
     template: text("template"),
+    /** JSON: how this verification's messages are sent ({ sendDigits } for a call, { emailFrom, emailFromName } for an email); null: as configured. A resend replaces it. */
+    deliveryOptions: text("delivery_options"),
     lookup: text("lookup"),
     tags: text("tags"),
     /** The recipient's country (ISO 3166-1 alpha-2) for the attempts log and geo rules; null for email. */
