@@ -723,7 +723,12 @@ async function main() {
     writeFileSync("BENCHMARKS.md", analysis >= 0 ? `${report}${previous.slice(analysis)}` : report);
   }
   const failed =
-    rows.slice(1).some((r) => r.errors > 0) || (typeof pgRows !== "string" && pgRows.some((r) => r.errors > 0)) || fan.lost > 0 || fan.checksNotApproved > 0 || sms.delivered < DELIVERIES || email.delivered < DELIVERIES;
+    rows.slice(1).some((r) => r.errors > 0) ||
+    (typeof pgRows !== "string" && pgRows.some((r) => r.errors > 0)) ||
+    fan.lost > 0 ||
+    fan.checksNotApproved > 0 ||
+    sms.delivered < DELIVERIES ||
+    email.delivered < DELIVERIES;
   if (failed) throw new Error("bench: some requests failed, events were lost or messages were not delivered");
 }
 

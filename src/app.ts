@@ -39,6 +39,7 @@ import { buildHttp } from "./server/http.js";
 import { Metrics } from "./server/metrics.js";
 import type { Store } from "./store/port.js";
 import { openStore } from "./store/open.js";
+import { transientCode } from "./store/pg/runner.js";
 import { OutboxRunner } from "./workers/outbox/runner.js";
 import { deliveryJob } from "./workers/jobs/delivery.js";
 import { webhookJob } from "./workers/jobs/webhook.js";
@@ -74,7 +75,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   // umask can leave, so a permissive umask cannot widen it).
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = deriveKeyring(config.secret ?? loadOrCreateSecret(config.dataDir));
-  const store = await openStore(config.database, storeTroubleReporter(logger));
+  let metricsRef: Metrics | undefined;
+  const store = await openStore(config.database, storeTroubleReporter(logger), (error, attempt) => {
+    const reason = transientCode(error) === "40P01" ? "deadlock" : "serialization";
+    logger.warn({ reason, attempt }, "a PostgreSQL write was rolled back as a deadlock or serialization victim; it ran again");
+    metricsRef?.storeRetried(reason);
+  });
 
   // Between instances, Redis carries the events and the rate-limit counters; while it is away, each
   // instance carries on alone (its own subscribers, the store's counters).
@@ -97,6 +103,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     () => store.pendingJobCount(),
     dependencies,
   );
+  metricsRef = metrics;
   let dispatcher: OutboxRunner | undefined;
   // Any event may have queued webhook deliveries with it (and starts queue messages): wake the outbox.
   const wakeDispatcher: EventSink = { publish: () => dispatcher?.wake() };

@@ -46,6 +46,12 @@ export class Metrics implements EventSink {
     help: "Event batches Redis did not take while it was unavailable: other instances' subscribers missed them",
     registers: [this.registry],
   });
+  private readonly storeRetries = new Counter({
+    name: "verigate_store_retries_total",
+    help: "PostgreSQL writes rolled back as a deadlock or serialization victim and run again, by reason",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
   private readonly graphqlPosts = new Counter({
     name: "verigate_graphql_posts_total",
     help: "POST /graphql requests by what served them: fast (straight into the GraphQL pipeline) or yoga (its HTTP layer)",
@@ -93,6 +99,11 @@ export class Metrics implements EventSink {
   fallback(what: "rate_limit" | "event_relay"): void {
     if (what === "rate_limit") this.rateLimitFallbacks.inc();
     else this.unrelayedEvents.inc();
+  }
+
+  /** A write PostgreSQL rolled back (deadlock, serialization) ran again. */
+  storeRetried(reason: "deadlock" | "serialization"): void {
+    this.storeRetries.inc({ reason });
   }
 
   /** A POST /graphql was answered by the fast path, or handed to yoga. */

@@ -10,10 +10,11 @@ const migrations = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dr
 
 /**
  * The store the configuration names, migrated: embedded SQLite by default, PostgreSQL for postgres://
- * URLs. `onConnectionError` hears PostgreSQL connections lost or refused (the pool reconnects by itself).
+ * URLs. `onConnectionError` hears PostgreSQL connections lost or refused (the pool reconnects by itself);
+ * `onRetry`, each write PostgreSQL rolled back as a deadlock or serialization victim and ran again.
  */
-export async function openStore(database: Config["database"], onConnectionError?: (error: unknown) => void): Promise<Store> {
-  if (database.kind === "pg") return PgStore.open(database.url, join(migrations, "pg"), { searchPath: database.schema ?? undefined, onConnectionError });
+export async function openStore(database: Config["database"], onConnectionError?: (error: unknown) => void, onRetry?: (error: unknown, attempt: number) => void): Promise<Store> {
+  if (database.kind === "pg") return PgStore.open(database.url, join(migrations, "pg"), { searchPath: database.schema ?? undefined, onConnectionError, onRetry });
   // The database holds code hashes, sealed secrets and keys: owner-only, whatever the umask. SQLite gives
   // its -wal and -shm files the database file's mode, so creating the file first covers all three.
   mkdirSync(dirname(database.file), { recursive: true, mode: 0o700 });

@@ -30,9 +30,13 @@ const RETRIES = 3;
 /** deadlock_detected, serialization_failure: the transaction was rolled back whole and may run again. */
 const TRANSIENT = new Set(["40P01", "40001"]);
 function isTransient(error: unknown): boolean {
+  return transientCode(error) !== null;
+}
+/** 40P01 or 40001 when PostgreSQL rolled the transaction back as a deadlock or serialization victim. */
+export function transientCode(error: unknown): string | null {
   for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++)
-    if (typeof e.code === "string" && TRANSIENT.has(e.code)) return true;
-  return false;
+    if (typeof e.code === "string" && TRANSIENT.has(e.code)) return e.code;
+  return null;
 }
 
 const LOCK_TEXT = "select pg_advisory_xact_lock(hashtext($1))";
@@ -56,6 +60,8 @@ export class PgRunner implements Runner {
     private readonly db: Db,
     private readonly tables: typeof t,
     private readonly sink: () => EventSink | null,
+    /** Hears each rerun: the error PostgreSQL rolled the unit back with, and which rerun this is (1…). */
+    private readonly onRetry: (error: unknown, attempt: number) => void = () => {},
   ) {}
 
   /**
@@ -69,6 +75,7 @@ export class PgRunner implements Runner {
         return await this.writeOnce(unit, solo);
       } catch (error) {
         if (attempt >= RETRIES || !isTransient(error)) throw error;
+        this.onRetry(error, attempt + 1);
       }
     }
   }

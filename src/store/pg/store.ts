@@ -33,9 +33,10 @@ export class PgStore extends SharedStore implements Store {
     db: Db,
     /** One connection of its own for /health and /ready: a pool busy with requests is not a database that is down. */
     private readonly probe: pg.Pool,
+    onRetry?: (error: unknown, attempt: number) => void,
   ) {
     super();
-    this.runner = new PgRunner(pool, db, t, () => this.sink);
+    this.runner = new PgRunner(pool, db, t, () => this.sink, onRetry);
   }
 
   /**
@@ -43,7 +44,11 @@ export class PgStore extends SharedStore implements Store {
    * `pg_terminate_backend`): the pool and each of its clients get a listener, because an `'error'` event
    * nobody listens to ends the process. Calls that fail that way answer SERVICE_UNAVAILABLE.
    */
-  static async open(url: string, migrationsFolder: string, options: { searchPath?: string; poolSize?: number; onConnectionError?: (error: unknown) => void } = {}): Promise<PgStore> {
+  static async open(
+    url: string,
+    migrationsFolder: string,
+    options: { searchPath?: string; poolSize?: number; onConnectionError?: (error: unknown) => void; onRetry?: (error: unknown, attempt: number) => void } = {},
+  ): Promise<PgStore> {
     const onConnectionError = options.onConnectionError ?? (() => {});
     const connect = (max: number) => {
       const created = new pg.Pool({
@@ -70,7 +75,7 @@ export class PgStore extends SharedStore implements Store {
       await client.query("select pg_advisory_unlock(727274)").catch(() => {});
       client.release();
     }
-    return reportingUnavailable(new PgStore(pool, db, connect(1)), onConnectionError);
+    return reportingUnavailable(new PgStore(pool, db, connect(1), options.onRetry), onConnectionError);
   }
 
   private closed = false;
