@@ -122,4 +122,22 @@ describe.skipIf(!onPg)("row locks on PostgreSQL", () => {
     const attempts = (event?.data as { sendCodeAttempts: { attemptSid: string; status: string }[] }).sendCodeAttempts;
     expect(attempts.map((a) => a.status)).toEqual(["DELIVERED", "UNDELIVERED"]);
   });
+  it("an attempt's change locks its verification only, not the verification's other attempts (each locked by its own change first)", async () => {
+    gw = await startGateway({ env: { OUTBOX_RUNNER: "off" } });
+    const g = gw;
+    const START = `mutation($input: StartVerificationInput!) { startVerification(input: $input) { verification { sid } } }`;
+    const input = { serviceSid: g.defaultServiceSid, to: "+14155550183", channel: "SMS" };
+    const sid = (await g.gql(START, { input })).data?.startVerification.verification.sid as string;
+    expect((await g.gql(START, { input })).errors).toBeUndefined(); // a resend: a second attempt
+    const [first, second] = await g.sql<{ sid: string }>("select sid from send_attempts where verification_sid = ? order by seq", [sid]);
+    await g.sql("update send_attempts set status = 'SENT', provider_message_id = 'pm-pair' where sid = ?", [first.sid]);
+    // The other unit: the second attempt's send is recorded (its attempt, then its verification).
+    const result = await interleave(
+      g,
+      ["update send_attempts set status = 'SENT' where sid = ?", [second.sid]],
+      () => g.app.store.recordReceipt({ providerMessageId: "pm-pair", status: "DELIVERED", errorCode: null, now: Date.now() }),
+      ["update verifications set version = version + 1 where sid = ?", [sid]],
+    );
+    expect(result).toEqual({ secondRefused: null, unitError: null });
+  });
 });

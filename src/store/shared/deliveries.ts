@@ -1,13 +1,11 @@
 import { and, asc, eq, inArray, ne, notExists, sql } from "drizzle-orm";
-import { newEvent } from "../../domain/events.js";
 import type { DeliveryStatus, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
 import { abandonedSend } from "../../domain/verification/abandoned.js";
 import * as machine from "../../domain/verification/machine.js";
 import type { DeliveryReceipt, DeliveryResult } from "../port.js";
-import { type AttemptRow, type VerificationRow, toVerification } from "../rows.js";
+import type { AttemptRow, VerificationRow } from "../rows.js";
 import { type Q, all, chain, get, statement } from "./ops.js";
-import { record } from "./record.js";
 import { templates } from "./templates.js";
 import type { AppliedTemplate, TemplateChoice } from "../../domain/template/templates.js";
 import { verificationEvent } from "./verifications.js";
@@ -28,27 +26,6 @@ const attemptWithVerification = statement("attempt_with_verification", ({ db, t 
     .from(t.sendAttempts)
     .innerJoin(t.verifications, eq(t.verifications.sid, t.sendAttempts.verificationSid))
     .where(eq(t.sendAttempts.sid, p("sid"))),
-);
-/**
- * A verification with its attempts, oldest first, in one read. PostgreSQL locks them all: a read that
- * waited for the verification's lock then sees every attempt as it is now, not as it was when the read
- * began (an attempt another unit changed meanwhile would be published stale). Called for an attempt, so
- * there is at least one (an inner join: FOR UPDATE cannot lock the nullable side of an outer join).
- */
-const withAttempts = statement("verification_with_attempts", ({ db, t }) =>
-  db
-    .select({ row: t.verifications, attempt: t.sendAttempts })
-    .from(t.verifications)
-    .innerJoin(t.sendAttempts, eq(t.sendAttempts.verificationSid, t.verifications.sid))
-    .where(eq(t.verifications.sid, p("sid")))
-    .orderBy(asc(t.sendAttempts.seq)),
-);
-/** The version of a verification moves (the unit knows the row it makes: see attemptChanged). */
-const bump = statement("verification_bump", ({ db, t }) =>
-  db
-    .update(t.verifications)
-    .set({ version: sql`${t.verifications.version} + 1`, dateUpdated: sql`${p("now")}` })
-    .where(eq(t.verifications.sid, p("sid"))),
 );
 const deleteDeliveryJob = statement("delivery_job_delete", ({ db, t }) => db.delete(t.outbox).where(eq(t.outbox.id, p("id"))));
 const recordAttempt = statement("attempt_record", ({ db, t }) =>
@@ -72,23 +49,19 @@ const bumpVersion = statement("verification_bump_version", ({ db, t }) =>
 );
 
 /** The hot statements of this area, by the names the sqlite plans test knows. */
-export const deliveryStatements = { attemptBySid, recordAttempt, bumpVersion, attemptWithVerification, withAttempts, bump };
+export const deliveryStatements = { attemptBySid, recordAttempt, bumpVersion, attemptWithVerification };
 
 /**
- * A send attempt changed: the verification's version moves and subscribers get its new state. The
- * verification and its attempts are read once (locked), the new version is composed from them, and the
- * version bump goes with the event (one statement on PostgreSQL).
+ * A send attempt changed: the verification's version moves and subscribers get its new state. The version
+ * bump locks the verification (PostgreSQL) and its attempts are read after it, in a statement of their own:
+ * a unit that waited for that lock sees every attempt as it is now (a read in the locking statement would
+ * see them as they were before the wait). Only the verification is locked: each attempt is locked by the
+ * unit that changes it, before the verification, so locking the others here would deadlock two attempts
+ * of one verification changing together (a resend's send and the first send's receipt).
  */
 function* attemptChanged(q: Q, attempt: AttemptRow, status: DeliveryStatus, now: number): Step<VerifyEvent> {
-  const rows = yield* withAttempts.all({ sid: attempt.verificationSid }, {});
-  if (rows.length === 0) {
-    const row = (yield* bumpVersion.get({ sid: attempt.verificationSid, now })) as VerificationRow;
-    return (yield* verificationEvent(q, machine.delivered(status), row, now)).event;
-  }
-  const row: VerificationRow = { ...rows[0].row, version: rows[0].row.version + 1, dateUpdated: now };
-  const attempts = rows.map((r) => r.attempt);
-  const event = newEvent(machine.delivered(status), row.serviceSid, row.sid, toVerification(row, attempts), now);
-  return yield* record(event, [{ statement: bump, params: { sid: row.sid, now } }]);
+  const row = (yield* bumpVersion.get({ sid: attempt.verificationSid, now })) as VerificationRow;
+  return (yield* verificationEvent(q, machine.delivered(status), row, now)).event;
 }
 
 /** Send attempts: what the dispatcher needs to send one, and what became of it. */
