@@ -140,4 +140,22 @@ describe.skipIf(!onPg)("row locks on PostgreSQL", () => {
     );
     expect(result).toEqual({ secondRefused: null, unitError: null });
   });
+  it("deleting a service locks its entities before their factors, as creating a factor and deleteEntity do", async () => {
+    gw = await startGateway({ env: { OUTBOX_RUNNER: "off" } });
+    const g = gw;
+    const created = await g.gql(`mutation($input: CreateFactorInput!) { createFactor(input: $input) { factor { sid } } }`, {
+      input: { serviceSid: g.defaultServiceSid, identity: "lock-order", friendlyName: "phone", factorType: "TOTP" },
+    });
+    const factorSid = created.data?.createFactor.factor.sid as string;
+    expect(factorSid).toMatch(/^YF/);
+    // createFactor / deleteEntity: the entity row, then the factors.
+    const result = await interleave(
+      g,
+      ["select sid from entities where service_sid = ? and identity = 'lock-order' for update", [g.defaultServiceSid]],
+      () => g.app.gateway.services.delete(g.defaultServiceSid),
+      ["update factors set friendly_name = 'renamed' where sid = ?", [factorSid]],
+    );
+    expect(result).toEqual({ secondRefused: null, unitError: null });
+    expect(await g.sql("select sid from factors where sid = ?", [factorSid])).toEqual([]);
+  });
 });

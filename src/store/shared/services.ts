@@ -111,6 +111,9 @@ export const services = {
     yield* run(db.delete(w).where(eq(w.serviceSid, sid)));
     yield* run(db.delete(t.templates).where(eq(t.templates.serviceSid, sid)));
     yield* run(db.delete(c).where(eq(c.serviceSid, sid)));
+    // An entity before its factors, as a factor's creation and deleteEntity lock them: a factor being
+    // created now is in (and deleted below) or finds its entity gone.
+    yield* all(db.select({ sid: t.entities.sid }).from(t.entities).where(eq(t.entities.serviceSid, sid)).orderBy(asc(t.entities.sid)), {});
     yield* run(db.delete(t.factors).where(eq(t.factors.serviceSid, sid)));
     yield* run(db.delete(t.entities).where(eq(t.entities.serviceSid, sid)));
     yield* run(
