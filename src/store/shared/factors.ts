@@ -30,21 +30,24 @@ function toEntity(row: { sid: string; serviceSid: string; identity: string; user
 
 /** Entities and factors (TOTP seeds, push device keys, passkeys): written once for both dialects. */
 export const factors = {
+  /** The entity, created if missing; one deleted between the insert and the read is created again. */
   *ensureEntity({ db, t }: Q, entity: Entity, now: number): Step<Entity> {
     const e = t.entities;
-    yield* run(
-      db
-        .insert(e)
-        .values({ ...entity, dateCreated: now })
-        .onConflictDoNothing(),
-    );
-    const row = (yield* get(
-      db
-        .select()
-        .from(e)
-        .where(and(eq(e.serviceSid, entity.serviceSid), eq(e.identity, entity.identity))),
-    )) as typeof e.$inferSelect;
-    return { sid: row.sid, serviceSid: row.serviceSid, identity: row.identity, userHandle: row.userHandle };
+    for (;;) {
+      yield* run(
+        db
+          .insert(e)
+          .values({ ...entity, dateCreated: now })
+          .onConflictDoNothing(),
+      );
+      const row = yield* get(
+        db
+          .select()
+          .from(e)
+          .where(and(eq(e.serviceSid, entity.serviceSid), eq(e.identity, entity.identity))),
+      );
+      if (row) return { sid: row.sid, serviceSid: row.serviceSid, identity: row.identity, userHandle: row.userHandle };
+    }
   },
 
   *getEntity({ db, t }: Q, serviceSid: string, identity: string): Step<EntityRecord | null> {
