@@ -66,6 +66,9 @@ describe.skipIf(!onPg)("a deadlock victim on PostgreSQL", () => {
       return runs;
     };
     await holder.query("begin");
+    // Only the unit's connection looks for the deadlock (after 1 s); the holder's check would come 10 s later,
+    // so a busy machine cannot make the holder the victim.
+    await holder.query("set local deadlock_timeout = '10s'");
     await holder.query("update settings set value = 'holder' where key = 'lock:a'");
     const written = runner.write(unit);
     // Wait until the unit holds b and waits for a.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, WebSocketRoute } from "playwright-core";
 import { ADMIN_KEY, CHECK, OUTBOX, START, type TestGateway, startGateway } from "../support/gateway.js";
 import { browserAvailable, launch, openConsole, signIn } from "./support.js";
 
@@ -122,6 +122,37 @@ describe.skipIf(!browserAvailable)("live traffic and verification detail", () =>
     const next = await start("+14155550128");
     await rowsOf(page, next).first().waitFor({ timeout: 1000 });
     expect(c.problems).toEqual([]);
+    await c.context.close();
+  });
+
+  it("after a dropped socket it reconnects and replays the latest events, each still shown once", async () => {
+    const c = await openConsole(browser, gw, null);
+    const { page } = c;
+    const sockets: WebSocketRoute[] = [];
+    await page.routeWebSocket(/\/graphql/, (ws) => {
+      ws.connectToServer();
+      sockets.push(ws);
+    });
+    await signIn(page, ADMIN_KEY);
+    await page.getByTestId("service-picker").selectOption(gw.defaultServiceSid);
+    await page.getByRole("heading", { name: "Live traffic" }).waitFor();
+    await expect.poll(() => sockets.length).toBeGreaterThan(0);
+    await page.waitForTimeout(300);
+    const before = await start("+14155550129");
+    await rowsOf(page, before).first().waitFor({ timeout: 2000 });
+    // The network drops the socket: the client opens a new one and subscribes again, with its replay.
+    const opened = sockets.length;
+    await sockets[sockets.length - 1].close({ code: 1012, reason: "service restart" });
+    await expect.poll(() => sockets.length, { timeout: 5000 }).toBeGreaterThan(opened);
+    await page.waitForTimeout(500);
+    const after = await start("+14155550130");
+    await rowsOf(page, after).first().waitFor({ timeout: 2000 });
+    const started = await page
+      .locator('[data-testid="live-row"]')
+      .evaluateAll((rows) => rows.map((r) => `${r.getAttribute("data-sid")} ${r.querySelector('td[data-label="Event"]')?.textContent}`));
+    expect(started.filter((id) => id === `${before} verification.started`)).toHaveLength(1);
+    expect(started.filter((id) => id === `${after} verification.started`)).toHaveLength(1);
+    expect(new Set(started).size).toBe(started.length);
     await c.context.close();
   });
 

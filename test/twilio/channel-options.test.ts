@@ -128,14 +128,10 @@ describe("email ChannelConfiguration", () => {
     expect(mail.from?.value).toEqual([{ name: "Verigate", address: "no-reply@example.com" }]);
   });
 
-  it("a from_name with line breaks or quotes cannot inject a header: it stays one quoted or encoded name", async () => {
-    for (const name of ["Acme\r\nBcc: victim@evil.example", 'Eve "the boss" <boss@evil.example>']) {
-      const started = await t.admin.verify.v2.services(serviceSid).verifications.create({ to: "inject@example.org", channel: "email", channelConfiguration: { from_name: name } });
-      const mail = await mailOf(started.sendCodeAttempts.at(-1)!.attempt_sid);
-      expect(mail.from?.value).toEqual([{ name, address: "no-reply@example.com" }]);
-      expect(mail.headers.has("bcc")).toBe(false);
-      expect(mail.bcc).toBeUndefined();
-      expect(mail.headerLines.filter((h) => h.key === "from")).toHaveLength(1);
+  it("a from_name that could inject a header or pose as an address is refused: 400 / 60200", async () => {
+    for (const name of ["Acme\r\nBcc: victim@evil.example", 'Eve "the boss"', "Chase <alerts@chase.com>"]) {
+      const error = await t.admin.verify.v2.services(serviceSid).verifications.create({ to: "inject@example.org", channel: "email", channelConfiguration: { from_name: name } }).catch((e) => e);
+      expect(error).toMatchObject({ status: 400, code: 60200 });
     }
   });
 

@@ -63,10 +63,13 @@ export function Live({ workspace }: { workspace: Workspace }) {
   const [country, setCountry] = useState("");
   const pausedRef = useRef(false);
   const buffer = useRef<LiveRow[]>([]);
+  /** Event ids on screen or held: a reconnect replays the latest events again, and each shows once. */
+  const seen = useRef(new Set<string>());
 
   useEffect(() => {
     setRows([]);
     buffer.current = [];
+    seen.current = new Set();
     setBuffered(0);
     setError(null);
     if (!serviceSid) return;
@@ -77,6 +80,9 @@ export function Live({ workspace }: { workspace: Workspace }) {
       }
       const event = result.data?.serviceEvents;
       if (!event) return;
+      if (seen.current.has(event.id)) return;
+      if (seen.current.size >= LIVE_CAP * 4) seen.current = new Set([...seen.current].slice(-LIVE_CAP * 2));
+      seen.current.add(event.id);
       const row = toRow(event);
       if (pausedRef.current) {
         buffer.current = [row, ...buffer.current].slice(0, LIVE_CAP);

@@ -83,7 +83,15 @@ const startInput = z.object({
     .regex(/^[0-9wW#*]{1,32}$/, "up to 32 of 0-9, #, * and w (a half-second pause)")
     .nullish(),
   emailFrom: z.string().max(254).nullish(),
-  emailFromName: z.string().trim().min(1).max(100).nullish(),
+  // A display name only: no line breaks or control characters (header injection), and nothing that makes
+  // it read as an address (`<`, `>`, `@`, `"`): "Chase <alerts@chase.com>" would spoof the sender in many clients.
+  emailFromName: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .refine((name) => ![...name].some((ch) => ch < " " || ch === "\u007f" || '<>@"'.includes(ch)), 'must be a display name: no line breaks, and none of < > @ "')
+    .nullish(),
 });
 
 export type BlockReason = "rate_limit" | "geo" | "fraud_guard" | "landline" | "premium_number";
