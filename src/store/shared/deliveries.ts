@@ -1,13 +1,15 @@
 import { and, asc, eq, inArray, ne, notExists, sql } from "drizzle-orm";
+import { newEvent } from "../../domain/events.js";
 import type { DeliveryStatus, VerificationStatus, VerifyEvent } from "../../domain/types.js";
 import type { Step } from "../../domain/unit.js";
 import { abandonedSend } from "../../domain/verification/abandoned.js";
 import * as machine from "../../domain/verification/machine.js";
 import type { DeliveryReceipt, DeliveryResult } from "../port.js";
-import type { AttemptRow, VerificationRow } from "../rows.js";
+import { type AttemptRow, type VerificationRow, toVerification } from "../rows.js";
 import { type Q, all, chain, get, statement } from "./ops.js";
 import { templates } from "./templates.js";
 import type { AppliedTemplate, TemplateChoice } from "../../domain/template/templates.js";
+import { record } from "./record.js";
 import { verificationEvent } from "./verifications.js";
 
 const p = sql.placeholder;
@@ -47,21 +49,51 @@ const bumpVersion = statement("verification_bump_version", ({ db, t }) =>
     .where(eq(t.verifications.sid, p("sid")))
     .returning(),
 );
+/**
+ * A verification with its attempts, oldest first, in one read; PostgreSQL locks the verification only.
+ * `seenVersion` is the verification's version in the statement's snapshot: when the read waited for the
+ * lock, the locked row is the newer one and `seenVersion` the older, and the attempts (read in that
+ * snapshot) may be stale.
+ */
+const withAttempts = statement("verification_with_attempts", ({ db, t }) =>
+  db
+    .select({ row: t.verifications, attempt: t.sendAttempts, seenVersion: sql<number>`(select s.version from verifications s where s.sid = ${t.verifications.sid})` })
+    .from(t.verifications)
+    .leftJoin(t.sendAttempts, eq(t.sendAttempts.verificationSid, t.verifications.sid))
+    .where(eq(t.verifications.sid, p("sid")))
+    .orderBy(asc(t.sendAttempts.seq)),
+);
+/** The version of a verification moves (the unit knows the row it makes: see attemptChanged). */
+const bump = statement("verification_bump", ({ db, t }) =>
+  db
+    .update(t.verifications)
+    .set({ version: sql`${t.verifications.version} + 1`, dateUpdated: sql`${p("now")}` })
+    .where(eq(t.verifications.sid, p("sid"))),
+);
 
 /** The hot statements of this area, by the names the sqlite plans test knows. */
-export const deliveryStatements = { attemptBySid, recordAttempt, bumpVersion, attemptWithVerification };
+export const deliveryStatements = { attemptBySid, recordAttempt, bumpVersion, attemptWithVerification, withAttempts, bump };
 
 /**
- * A send attempt changed: the verification's version moves and subscribers get its new state. The version
- * bump locks the verification (PostgreSQL) and its attempts are read after it, in a statement of their own:
- * a unit that waited for that lock sees every attempt as it is now (a read in the locking statement would
- * see them as they were before the wait). Only the verification is locked: each attempt is locked by the
- * unit that changes it, before the verification, so locking the others here would deadlock two attempts
- * of one verification changing together (a resend's send and the first send's receipt).
+ * A send attempt changed: the verification's version moves and subscribers get its new state. Only the
+ * verification is locked: each attempt is locked by the unit that changes it, before the verification, so
+ * locking the others here would deadlock two attempts of one verification changing together (a resend's
+ * send and the first send's receipt). Usually the verification and its attempts are read at once (locked)
+ * and the bump goes with the event: one statement each on PostgreSQL. When that read waited for the lock
+ * (another unit changed the verification meanwhile), its attempts are as they were before the wait: the
+ * bump then comes first and the attempts are read again after it, as they are now.
  */
 function* attemptChanged(q: Q, attempt: AttemptRow, status: DeliveryStatus, now: number): Step<VerifyEvent> {
-  const row = (yield* bumpVersion.get({ sid: attempt.verificationSid, now })) as VerificationRow;
-  return (yield* verificationEvent(q, machine.delivered(status), row, now)).event;
+  const rows = yield* withAttempts.all({ sid: attempt.verificationSid }, { of: q.t.verifications });
+  const fresh = rows.length > 0 && Number(rows[0].seenVersion) === rows[0].row.version;
+  if (!fresh) {
+    const row = (yield* bumpVersion.get({ sid: attempt.verificationSid, now })) as VerificationRow;
+    return (yield* verificationEvent(q, machine.delivered(status), row, now)).event;
+  }
+  const row: VerificationRow = { ...rows[0].row, version: rows[0].row.version + 1, dateUpdated: now };
+  const attempts = rows.flatMap((r) => (r.attempt ? [r.attempt] : []));
+  const event = newEvent(machine.delivered(status), row.serviceSid, row.sid, toVerification(row, attempts), now);
+  return yield* record(event, [{ statement: bump, params: { sid: row.sid, now } }]);
 }
 
 /** Send attempts: what the dispatcher needs to send one, and what became of it. */
