@@ -39,7 +39,6 @@ import { buildHttp } from "./server/http.js";
 import { Metrics } from "./server/metrics.js";
 import type { Store } from "./store/port.js";
 import { openStore } from "./store/open.js";
-import { transientCode } from "./store/pg/runner.js";
 import { OutboxRunner } from "./workers/outbox/runner.js";
 import { deliveryJob } from "./workers/jobs/delivery.js";
 import { webhookJob } from "./workers/jobs/webhook.js";
@@ -76,8 +75,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = deriveKeyring(config.secret ?? loadOrCreateSecret(config.dataDir));
   let metricsRef: Metrics | undefined;
-  const store = await openStore(config.database, storeTroubleReporter(logger), (error, attempt) => {
-    const reason = transientCode(error) === "40P01" ? "deadlock" : "serialization";
+  const store = await openStore(config.database, storeTroubleReporter(logger), (reason, attempt) => {
     logger.warn({ reason, attempt }, "a PostgreSQL write was rolled back as a deadlock or serialization victim; it ran again");
     metricsRef?.storeRetried(reason);
   });

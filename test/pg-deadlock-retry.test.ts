@@ -4,7 +4,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../src/store/open.js";
-import { PgRunner, transientCode } from "../src/store/pg/runner.js";
+import { PgRunner } from "../src/store/pg/runner.js";
 import * as tables from "../src/store/pg/schema.js";
 import type { Store } from "../src/store/port.js";
 import type { VerifyEvent } from "../src/domain/types.js";
@@ -48,13 +48,13 @@ afterAll(async () => {
 describe.skipIf(!onPg)("a deadlock victim on PostgreSQL", () => {
   it("runs its write unit again, once the other transaction is through, and publishes its events once", async () => {
     const publishedBatches: VerifyEvent[][] = [];
-    const retries: { code: unknown; attempt: number }[] = [];
+    const retries: { reason: string; attempt: number }[] = [];
     const runner = new PgRunner(
       pool,
       drizzle(pool, { schema: tables }),
       tables,
       () => ({ publish: (events: VerifyEvent[]) => publishedBatches.push([...events]) }),
-      (error, attempt) => retries.push({ code: transientCode(error), attempt }),
+      (reason, attempt) => retries.push({ reason, attempt }),
     );
     let runs = 0;
     // b, then a: the opposite of the holder below.
@@ -86,7 +86,7 @@ describe.skipIf(!onPg)("a deadlock victim on PostgreSQL", () => {
     expect(await store.getSetting("lock:a")).toBe("unit 2");
     expect(await store.getSetting("lock:b")).toBe("holder");
     // The rerun is heard (the gateway logs it and counts verigate_store_retries_total{reason="deadlock"}).
-    expect(retries).toEqual([{ code: "40P01", attempt: 1 }]);
+    expect(retries).toEqual([{ reason: "deadlock", attempt: 1 }]);
     // Only the committed run's events go out.
     expect(publishedBatches.map((batch) => batch.map((e) => e.sid))).toEqual([["EV2"]]);
   });

@@ -164,7 +164,7 @@ builder.queryFields((t) => ({
         {
           dateCreatedAfter: ms(f.dateCreatedAfter, "dateCreatedAfter"),
           dateCreatedBefore: ms(f.dateCreatedBefore, "dateCreatedBefore"),
-          channel: f.channel ?? null,
+          channels: f.channel ? [f.channel] : null,
           country: f.country ? f.country.toUpperCase() : null,
           to: f.to ? f.to.trim() : null,
           verificationSid: f.verificationSid ? f.verificationSid.trim() : null,

@@ -18,7 +18,6 @@ export interface InsightStore {
 export interface AttemptFilter {
   dateCreatedAfter?: number | null;
   dateCreatedBefore?: number | null;
-  channel?: AttemptChannel | null;
   /** Only attempts on one of these channels. */
   channels?: readonly AttemptChannel[] | null;
   country?: string | null;

@@ -29,13 +29,11 @@ type Built = {
 const RETRIES = 3;
 /** deadlock_detected, serialization_failure: the transaction was rolled back whole and may run again. */
 const TRANSIENT = new Set(["40P01", "40001"]);
-function isTransient(error: unknown): boolean {
-  return transientCode(error) !== null;
-}
-/** 40P01 or 40001 when PostgreSQL rolled the transaction back as a deadlock or serialization victim. */
-export function transientCode(error: unknown): string | null {
+/** Why PostgreSQL rolled a transaction back whole, when it may run again; null for any other error. */
+export type RetryReason = "deadlock" | "serialization";
+function retryReason(error: unknown): RetryReason | null {
   for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++)
-    if (typeof e.code === "string" && TRANSIENT.has(e.code)) return e.code;
+    if (typeof e.code === "string" && TRANSIENT.has(e.code)) return e.code === "40P01" ? "deadlock" : "serialization";
   return null;
 }
 
@@ -60,8 +58,8 @@ export class PgRunner implements Runner {
     private readonly db: Db,
     private readonly tables: typeof t,
     private readonly sink: () => EventSink | null,
-    /** Hears each rerun: the error PostgreSQL rolled the unit back with, and which rerun this is (1…). */
-    private readonly onRetry: (error: unknown, attempt: number) => void = () => {},
+    /** Hears each rerun: why PostgreSQL rolled the unit back, and which rerun this is (1…). */
+    private readonly onRetry: (reason: RetryReason, attempt: number) => void = () => {},
   ) {}
 
   /**
@@ -74,8 +72,9 @@ export class PgRunner implements Runner {
       try {
         return await this.writeOnce(unit, solo);
       } catch (error) {
-        if (attempt >= RETRIES || !isTransient(error)) throw error;
-        this.onRetry(error, attempt + 1);
+        const reason = retryReason(error);
+        if (attempt >= RETRIES || !reason) throw error;
+        this.onRetry(reason, attempt + 1);
       }
     }
   }

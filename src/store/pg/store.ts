@@ -5,7 +5,7 @@ import { type RateLimiterAbstract, RateLimiterPostgres } from "rate-limiter-flex
 import type { Store } from "../port.js";
 import { ServiceCache, SharedStore } from "../shared/store.js";
 import { reportingUnavailable } from "./availability.js";
-import { PgRunner } from "./runner.js";
+import { PgRunner, type RetryReason } from "./runner.js";
 import * as t from "./schema.js";
 
 type Db = NodePgDatabase<typeof t>;
@@ -33,7 +33,7 @@ export class PgStore extends SharedStore implements Store {
     db: Db,
     /** One connection of its own for /health and /ready: a pool busy with requests is not a database that is down. */
     private readonly probe: pg.Pool,
-    onRetry?: (error: unknown, attempt: number) => void,
+    onRetry?: (reason: RetryReason, attempt: number) => void,
   ) {
     super();
     this.runner = new PgRunner(pool, db, t, () => this.sink, onRetry);
@@ -47,7 +47,7 @@ export class PgStore extends SharedStore implements Store {
   static async open(
     url: string,
     migrationsFolder: string,
-    options: { searchPath?: string; poolSize?: number; onConnectionError?: (error: unknown) => void; onRetry?: (error: unknown, attempt: number) => void } = {},
+    options: { searchPath?: string; poolSize?: number; onConnectionError?: (error: unknown) => void; onRetry?: (reason: RetryReason, attempt: number) => void } = {},
   ): Promise<PgStore> {
     const onConnectionError = options.onConnectionError ?? (() => {});
     const connect = (max: number) => {

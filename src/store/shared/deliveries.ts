@@ -7,9 +7,9 @@ import * as machine from "../../domain/verification/machine.js";
 import type { DeliveryReceipt, DeliveryResult } from "../port.js";
 import { type AttemptRow, type VerificationRow, toVerification } from "../rows.js";
 import { type Q, all, chain, get, statement } from "./ops.js";
+import { record } from "./record.js";
 import { templates } from "./templates.js";
 import type { AppliedTemplate, TemplateChoice } from "../../domain/template/templates.js";
-import { record } from "./record.js";
 import { verificationEvent } from "./verifications.js";
 
 const p = sql.placeholder;

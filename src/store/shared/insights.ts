@@ -11,7 +11,6 @@ function attemptConditions({ sendAttempts: a, verifications: v }: Tables, filter
   return [
     filter.dateCreatedAfter != null ? gte(a.time, filter.dateCreatedAfter) : undefined,
     filter.dateCreatedBefore != null ? lt(a.time, filter.dateCreatedBefore) : undefined,
-    filter.channel ? eq(a.channel, filter.channel) : undefined,
     filter.channels ? inArray(a.channel, [...filter.channels]) : undefined,
     filter.country ? eq(v.country, filter.country) : undefined,
     filter.converted == null ? undefined : filter.converted ? eq(v.status, convertedStatus) : ne(v.status, convertedStatus),
